@@ -1,0 +1,1 @@
+//! Claim predicates over results → Supported / Refuted / Inconclusive / OutOfScope.

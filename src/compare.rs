@@ -1,0 +1,1 @@
+//! Baseline vs current → per-step deltas and regressions.

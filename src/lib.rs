@@ -1,0 +1,36 @@
+//! bakeoff: a load-test harness that runs reference Node.js and Django apps
+//! side by side, measures them with HDR histograms and says which popular
+//! claims about them hold.
+//!
+//! The binary (`src/main.rs`) only parses the command line and maps the
+//! [`Outcome`] of [`run`] to an exit code; everything else lives here so
+//! tests can drive it in-process.
+
+pub mod claims;
+pub mod cli;
+pub mod commands;
+pub mod compare;
+pub mod engine;
+pub mod measure;
+pub mod plot;
+pub mod report;
+pub mod results;
+pub mod suite;
+pub mod targets;
+
+pub use cli::Cli;
+
+/// How a command ended when it did not fail outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything ran and every gate passed: exit 0.
+    Ok,
+    /// Everything ran but a gate failed (threshold, regression, refuted
+    /// claim): exit 1.
+    GateFailed,
+}
+
+/// Runs one parsed command line. Errors map to exit code 2.
+pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    commands::dispatch(cli).await
+}

@@ -1,0 +1,1 @@
+//! Per-worker recorders (HDR histograms, timeline, error tallies) and their merge.

@@ -1,0 +1,1 @@
+//! Charts: one file per chart kind, SVG and PNG, embedded font.

@@ -1,0 +1,1 @@
+//! Exporters (Markdown, HTML, CSV) behind one trait.

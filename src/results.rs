@@ -1,0 +1,477 @@
+//! The versioned results schema (`results.json`), its atomic save and load,
+//! and the provenance recorded with every run.
+//!
+//! Everything after measurement (reports, charts, verdicts, comparisons)
+//! reads only this file, so it carries the HDR histograms themselves
+//! (V2-deflate, base64) and not just their summaries. This module does not
+//! measure anything; `measure` produces the figures stored here.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use serde::{Deserialize, Serialize};
+
+/// Bumped on any incompatible change of the file layout.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// File name of the results inside a run directory.
+pub const RESULTS_FILE: &str = "results.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a bakeoff results file: {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{path} has schema_version {found}, this bakeoff reads {SCHEMA_VERSION}")]
+    Version { path: PathBuf, found: u32 },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("histogram data is corrupt: {0}")]
+    Histogram(String),
+}
+
+/// A whole run: provenance plus one record per measured step.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunResults {
+    pub schema_version: u32,
+    pub provenance: Provenance,
+    /// False while a run is in progress or when it was interrupted: the
+    /// steps present are valid, but some planned steps are missing.
+    pub complete: bool,
+    pub steps: Vec<StepRecord>,
+}
+
+/// Where, when and with what a run was made.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Provenance {
+    pub bakeoff_version: String,
+    pub git_commit: Option<String>,
+    pub host: String,
+    /// Online CPUs of the machine.
+    pub cores: usize,
+    pub os: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub command_line: Vec<String>,
+    /// Suite name (or "load" for `bakeoff load`).
+    pub suite: String,
+    /// local | compose | external | adhoc
+    pub targets_mode: String,
+    pub cpu_layout: Option<CpuLayout>,
+    /// Software versions: node, express, python, django, postgresql, ...
+    #[serde(default)]
+    pub versions: BTreeMap<String, String>,
+    /// Free-form notes (e.g. "generator and targets share the machine").
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// Which CPUs the generator and the servers were pinned to.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct CpuLayout {
+    pub generator: Vec<usize>,
+    /// Targets and the database share these.
+    pub targets: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    /// Fixed number of connections, each sends when the previous completes.
+    Closed,
+    /// Fixed request rate on a schedule; latency from the intended send time.
+    Open,
+}
+
+impl Model {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Model::Closed => "closed",
+            Model::Open => "open",
+        }
+    }
+    /// Name of the level's unit, for tables and axes.
+    pub fn level_label(self) -> &'static str {
+        match self {
+            Model::Closed => "connections",
+            Model::Open => "offered req/s",
+        }
+    }
+}
+
+/// One measured step: one target, one scenario, one level, one repeat.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepRecord {
+    pub target: String,
+    pub scenario: String,
+    pub model: Model,
+    /// Connections (closed) or offered requests/s (open).
+    pub level: u64,
+    /// 0-based repeat index.
+    pub repeat: u32,
+    pub started_at: String,
+    pub summary: Summary,
+    /// Per request-mix entry (keyed by its label, e.g. "GET /db").
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, EndpointSummary>,
+    pub histograms: HistogramSet,
+    /// One point per second of the measured window (bounded in length).
+    #[serde(default)]
+    pub timeline: Vec<TimelinePoint>,
+    /// Server-side CPU and memory, when the server's processes were sampled.
+    #[serde(default)]
+    pub server: Option<ServerUsage>,
+}
+
+/// The figures of a step; also exactly what `bakeoff load --format json` prints.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Summary {
+    /// Completed requests in the measured window (including failed ones).
+    pub requests: u64,
+    /// Requests that failed (transport error or unexpected status).
+    pub errors: u64,
+    pub duration_s: f64,
+    /// Successful requests per second.
+    pub rps: f64,
+    /// Latency of successful requests; in the open model measured from the
+    /// intended send time (corrected for coordinated omission).
+    pub latency_us: LatencySummary,
+    /// Open model only: latency from the actual send time.
+    #[serde(default)]
+    pub uncorrected_latency_us: Option<LatencySummary>,
+    /// HTTP status code → count.
+    pub status: BTreeMap<String, u64>,
+    /// connect | timeout | reset | http_status | other → count.
+    pub errors_by_kind: BTreeMap<String, u64>,
+    pub generator: GeneratorStats,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Default)]
+pub struct LatencySummary {
+    pub min: u64,
+    pub mean: f64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+}
+
+impl LatencySummary {
+    pub fn from_histogram(h: &Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return Self::default();
+        }
+        LatencySummary {
+            min: h.min(),
+            mean: h.mean(),
+            p50: h.value_at_quantile(0.50),
+            p90: h.value_at_quantile(0.90),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct GeneratorStats {
+    /// CPU time (user + system) the generator process used during the step.
+    pub cpu_s: f64,
+    /// Open model: actual send time minus intended send time.
+    #[serde(default)]
+    pub send_lag_us: Option<LatencySummary>,
+    /// Open model: sends more than 1 ms after their intended time.
+    #[serde(default)]
+    pub late_sends: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct EndpointSummary {
+    pub requests: u64,
+    pub errors: u64,
+    pub latency_us: LatencySummary,
+}
+
+/// Serialized HDR histograms (microseconds, 3 significant digits), each
+/// V2-deflate encoded and base64'd. Decode with [`decode_histogram`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct HistogramSet {
+    /// Latency of successful requests (corrected in the open model).
+    pub total: String,
+    /// Open model: uncorrected latency.
+    #[serde(default)]
+    pub total_uncorrected: Option<String>,
+    /// Per mix entry label.
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct TimelinePoint {
+    /// Seconds since the start of the measured window.
+    pub t_s: u32,
+    pub requests: u64,
+    pub errors: u64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+}
+
+/// Server-side resources over a step, sampled from /proc.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ServerUsage {
+    /// CPU seconds (user + system) of all of the target's processes during the step.
+    pub cpu_s: f64,
+    /// Peak resident set size summed over the target's processes.
+    pub rss_peak_bytes: u64,
+    /// Successful requests per CPU-second of the server (= rps per fully used core).
+    pub rps_per_core: f64,
+    pub samples: u32,
+}
+
+impl RunResults {
+    pub fn new(provenance: Provenance) -> Self {
+        RunResults {
+            schema_version: SCHEMA_VERSION,
+            provenance,
+            complete: false,
+            steps: Vec::new(),
+        }
+    }
+
+    /// Reads a results file, or `results.json` inside a run directory.
+    pub fn load(path: &Path) -> Result<Self, ResultsError> {
+        let file = resolve(path);
+        let text = std::fs::read_to_string(&file).map_err(|source| ResultsError::Read {
+            path: file.clone(),
+            source,
+        })?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|source| ResultsError::Parse {
+                path: file.clone(),
+                source,
+            })?;
+        let found = value
+            .get("schema_version")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0) as u32;
+        if found != SCHEMA_VERSION {
+            return Err(ResultsError::Version { path: file, found });
+        }
+        serde_json::from_value(value).map_err(|source| ResultsError::Parse { path: file, source })
+    }
+
+    /// Writes to a temporary file beside `path` and renames it over `path`,
+    /// so a reader (or a crash) never sees a half-written file.
+    pub fn save_atomic(&self, path: &Path) -> Result<(), ResultsError> {
+        let json = serde_json::to_vec_pretty(self).map_err(|e| ResultsError::Write {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e),
+        })?;
+        write_atomic(path, &json)
+    }
+}
+
+/// `results.json` inside a directory, or the path itself.
+pub fn resolve(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join(RESULTS_FILE)
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// Writes bytes to `path` via a temporary sibling and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ResultsError> {
+    let err = |source| ResultsError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    let mut f = std::fs::File::create(&tmp).map_err(err)?;
+    f.write_all(bytes).map_err(err)?;
+    f.sync_all().map_err(err)?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(err)
+}
+
+/// A new, empty latency histogram: microseconds, 1 µs to 1 h, 3 significant digits.
+pub fn new_histogram() -> Histogram<u64> {
+    // Bounds are constants that Histogram accepts (low >= 1, high >= 2*low, sigfig <= 5).
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("constant histogram bounds are valid")
+}
+
+/// Encodes a histogram as base64 of its V2-deflate serialization.
+pub fn encode_histogram(h: &Histogram<u64>) -> String {
+    let mut buf = Vec::new();
+    // Serializing into a Vec cannot fail on I/O; the only failure is a
+    // histogram too large for the format, which our bounds rule out.
+    V2DeflateSerializer::new()
+        .serialize(h, &mut buf)
+        .expect("serializing into memory");
+    base64::engine::general_purpose::STANDARD.encode(buf)
+}
+
+/// Decodes what [`encode_histogram`] produced.
+pub fn decode_histogram(s: &str) -> Result<Histogram<u64>, ResultsError> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .map_err(|e| ResultsError::Histogram(e.to_string()))?;
+    Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .map_err(|e| ResultsError::Histogram(format!("{e:?}")))
+}
+
+/// Provenance of this machine and process, with the run-specific fields empty.
+pub fn local_provenance(suite: &str, targets_mode: &str) -> Provenance {
+    Provenance {
+        bakeoff_version: env!("CARGO_PKG_VERSION").to_string(),
+        git_commit: git_commit(),
+        host: hostname(),
+        cores: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        os: os_description(),
+        started_at: now_rfc3339(),
+        command_line: std::env::args().collect(),
+        suite: suite.to_string(),
+        targets_mode: targets_mode.to_string(),
+        cpu_layout: None,
+        versions: BTreeMap::new(),
+        notes: Vec::new(),
+    }
+}
+
+fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn os_description() -> String {
+    let pretty = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_string())
+        });
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .ok();
+    match (pretty, kernel) {
+        (Some(p), Some(k)) => format!("{p} (Linux {k})"),
+        (Some(p), None) => p,
+        (None, Some(k)) => format!("Linux {k}"),
+        (None, None) => std::env::consts::OS.to_string(),
+    }
+}
+
+/// Current UTC time as RFC 3339 with second precision, without a date crate.
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format_unix_utc(secs, "T", ":", "Z")
+}
+
+/// Compact timestamp for directory names: 20261124-054426.
+pub fn now_compact() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format_unix_utc(secs, "-", "", "").replacen('-', "", 2)
+}
+
+fn format_unix_utc(secs: u64, date_time_sep: &str, time_sep: &str, suffix: &str) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if mo <= 2 { 1 } else { 0 };
+    format!("{y:04}-{mo:02}-{d:02}{date_time_sep}{h:02}{time_sep}{m:02}{time_sep}{s:02}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_round_trips_through_base64() {
+        let mut h = new_histogram();
+        for v in [1u64, 10, 100, 1000, 123_456, 2_000_000] {
+            h.record(v).unwrap();
+        }
+        let back = decode_histogram(&encode_histogram(&h)).unwrap();
+        assert_eq!(back.len(), h.len());
+        assert_eq!(back.max(), h.max());
+        assert_eq!(back.value_at_quantile(0.5), h.value_at_quantile(0.5));
+    }
+
+    #[test]
+    fn dates_are_civil() {
+        assert_eq!(format_unix_utc(0, "T", ":", "Z"), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            format_unix_utc(1_795_499_066, "T", ":", "Z"),
+            "2026-11-24T05:44:26Z"
+        );
+    }
+
+    #[test]
+    fn atomic_save_and_version_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.json");
+        let run = RunResults::new(local_provenance("t", "adhoc"));
+        run.save_atomic(&path).unwrap();
+        assert_eq!(RunResults::load(dir.path()).unwrap(), run);
+        std::fs::write(&path, r#"{"schema_version": 99}"#).unwrap();
+        assert!(matches!(
+            RunResults::load(&path),
+            Err(ResultsError::Version { found: 99, .. })
+        ));
+    }
+}
