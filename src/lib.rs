@@ -11,10 +11,12 @@ pub mod cli;
 pub mod commands;
 pub mod compare;
 pub mod engine;
+pub mod gates;
 pub mod measure;
 pub mod plot;
 pub mod report;
 pub mod results;
+pub mod stats;
 pub mod suite;
 pub mod targets;
 

@@ -1,0 +1,1 @@
+//! Statistics over repeated measurements: medians, bootstrap intervals, knees.
