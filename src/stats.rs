@@ -1,1 +1,653 @@
-//! Statistics over repeated measurements: medians, bootstrap intervals, knees.
+//! Statistics over repeated measurements: grouping steps by (target,
+//! scenario, model, level) across repeats, medians, seeded bootstrap
+//! intervals of the median, the "does this difference clear the noise"
+//! judgement, knee detection on a throughput curve, and the SLO-capacity
+//! bisection helpers the run loop uses to pick extra open-model rates.
+//!
+//! Everything here is pure and deterministic (the bootstrap uses a fixed
+//! seed); nothing here reads files or prints. Verdict wording lives in
+//! `claims`, regression wording in `compare`.
+
+use std::collections::BTreeMap;
+
+use crate::results::{Model, RunResults, StepRecord};
+
+/// Seed of every bootstrap in bakeoff, so the same results always give the
+/// same intervals and verdicts.
+pub const BOOTSTRAP_SEED: u64 = 0x0bad_cafe_5eed_2024;
+/// Bootstrap resamples per interval.
+pub const BOOTSTRAP_RESAMPLES: usize = 2000;
+/// Confidence of the bootstrap interval of the median.
+pub const BOOTSTRAP_CONFIDENCE: f64 = 0.95;
+/// Repeats needed on each side before spread (a bootstrap interval) is used;
+/// below this a larger margin stands in for it.
+pub const MIN_REPEATS_FOR_INTERVAL: usize = 3;
+
+/// Identifies one measured point across its repeats.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StepKey {
+    pub target: String,
+    pub scenario: String,
+    pub model: Model,
+    pub level: u64,
+}
+
+impl StepKey {
+    pub fn of(step: &StepRecord) -> Self {
+        StepKey {
+            target: step.target.clone(),
+            scenario: step.scenario.clone(),
+            model: step.model,
+            level: step.level,
+        }
+    }
+}
+
+/// The repeats of one step, as per-repeat samples of the figures verdicts,
+/// gates and comparisons look at.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Repeats {
+    pub rps: Vec<f64>,
+    pub p50_us: Vec<f64>,
+    pub p90_us: Vec<f64>,
+    pub p99_us: Vec<f64>,
+    pub p999_us: Vec<f64>,
+    pub max_us: Vec<f64>,
+    /// errors / requests per repeat (1.0 when a repeat completed nothing).
+    pub error_rate: Vec<f64>,
+    pub requests: u64,
+    pub errors: u64,
+}
+
+impl Repeats {
+    /// Number of repeats.
+    pub fn n(&self) -> usize {
+        self.rps.len()
+    }
+
+    fn push(&mut self, step: &StepRecord) {
+        let s = &step.summary;
+        let l = &s.latency_us;
+        self.rps.push(s.rps);
+        self.p50_us.push(l.p50 as f64);
+        self.p90_us.push(l.p90 as f64);
+        self.p99_us.push(l.p99 as f64);
+        self.p999_us.push(l.p999 as f64);
+        self.max_us.push(l.max as f64);
+        self.error_rate.push(error_rate(s.errors, s.requests));
+        self.requests += s.requests;
+        self.errors += s.errors;
+    }
+}
+
+/// errors / requests; a step that completed no request counts as all failed.
+pub fn error_rate(errors: u64, requests: u64) -> f64 {
+    if requests == 0 {
+        1.0
+    } else {
+        errors as f64 / requests as f64
+    }
+}
+
+/// All steps of a run grouped by [`StepKey`], repeats together.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepGroups {
+    pub groups: BTreeMap<StepKey, Repeats>,
+}
+
+impl StepGroups {
+    pub fn from_results(results: &RunResults) -> Self {
+        let mut groups: BTreeMap<StepKey, Repeats> = BTreeMap::new();
+        for step in &results.steps {
+            groups.entry(StepKey::of(step)).or_default().push(step);
+        }
+        StepGroups { groups }
+    }
+
+    /// The repeats of `target` × `scenario` at `level` (any model).
+    pub fn get(&self, target: &str, scenario: &str, level: u64) -> Option<&Repeats> {
+        self.groups
+            .iter()
+            .find(|(k, _)| k.target == target && k.scenario == scenario && k.level == level)
+            .map(|(_, v)| v)
+    }
+
+    /// Measured levels of `target` × `scenario`, ascending.
+    pub fn levels(&self, target: &str, scenario: &str) -> Vec<u64> {
+        let mut levels: Vec<u64> = self
+            .groups
+            .keys()
+            .filter(|k| k.target == target && k.scenario == scenario)
+            .map(|k| k.level)
+            .collect();
+        levels.sort_unstable();
+        levels.dedup();
+        levels
+    }
+
+    /// The model of a scenario as measured for `target`, if measured.
+    pub fn model(&self, target: &str, scenario: &str) -> Option<Model> {
+        self.groups
+            .keys()
+            .find(|k| k.target == target && k.scenario == scenario)
+            .map(|k| k.model)
+    }
+
+    /// Highest level every one of `targets` was measured at in `scenario`.
+    pub fn highest_common_level(&self, scenario: &str, targets: &[&str]) -> Option<u64> {
+        self.common_levels(scenario, targets).last().copied()
+    }
+
+    /// Lowest level every one of `targets` was measured at in `scenario`.
+    pub fn lowest_common_level(&self, scenario: &str, targets: &[&str]) -> Option<u64> {
+        self.common_levels(scenario, targets).first().copied()
+    }
+
+    fn common_levels(&self, scenario: &str, targets: &[&str]) -> Vec<u64> {
+        let Some((first, rest)) = targets.split_first() else {
+            return Vec::new();
+        };
+        let mut levels = self.levels(first, scenario);
+        for t in rest {
+            let other = self.levels(t, scenario);
+            levels.retain(|l| other.contains(l));
+        }
+        levels
+    }
+
+    /// Distinct target names, in name order.
+    pub fn targets(&self) -> Vec<String> {
+        let mut t: Vec<String> = self.groups.keys().map(|k| k.target.clone()).collect();
+        t.dedup();
+        t.sort();
+        t.dedup();
+        t
+    }
+
+    /// Distinct scenario names, in order of first appearance in `results`.
+    pub fn scenarios_in_order(results: &RunResults) -> Vec<String> {
+        let mut seen: Vec<String> = Vec::new();
+        for s in &results.steps {
+            if !seen.contains(&s.scenario) {
+                seen.push(s.scenario.clone());
+            }
+        }
+        seen
+    }
+}
+
+/// Median of `xs` (mean of the two middle values for an even count).
+pub fn median(xs: &[f64]) -> Option<f64> {
+    let mut v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+/// Percentile-bootstrap interval of the median of `xs` at `confidence`
+/// (e.g. 0.95), with `resamples` resamples drawn from a SplitMix64 stream
+/// seeded with `seed`: the same input always gives the same interval.
+/// None when `xs` holds no finite value.
+pub fn bootstrap_median_interval(
+    xs: &[f64],
+    confidence: f64,
+    resamples: usize,
+    seed: u64,
+) -> Option<(f64, f64)> {
+    let v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    let n = v.len();
+    if n == 0 {
+        return None;
+    }
+    if n == 1 || resamples == 0 {
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        return Some((lo, hi));
+    }
+    let mut state = seed ^ (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut medians = Vec::with_capacity(resamples);
+    let mut buf = vec![0.0; n];
+    for _ in 0..resamples {
+        for slot in buf.iter_mut() {
+            *slot = v[(splitmix64(&mut state) % n as u64) as usize];
+        }
+        // `buf` is non-empty and finite, so the median exists.
+        if let Some(m) = median(&buf) {
+            medians.push(m);
+        }
+    }
+    medians.sort_by(f64::total_cmp);
+    let alpha = (1.0 - confidence.clamp(0.0, 1.0)) / 2.0;
+    Some((
+        quantile_sorted(&medians, alpha),
+        quantile_sorted(&medians, 1.0 - alpha),
+    ))
+}
+
+/// Linear-interpolated quantile of an ascending, non-empty slice.
+fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    let n = sorted.len();
+    if n == 1 {
+        return sorted[0];
+    }
+    let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    let frac = pos - lo as f64;
+    sorted[lo] + (sorted[hi] - sorted[lo]) * frac
+}
+
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Whether two closed intervals share any point.
+pub fn intervals_overlap(a: (f64, f64), b: (f64, f64)) -> bool {
+    a.0 <= b.1 && b.0 <= a.1
+}
+
+/// A median with its spread over repeats.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub median: f64,
+    /// Bootstrap interval of the median when there are at least
+    /// [`MIN_REPEATS_FOR_INTERVAL`] repeats, otherwise None.
+    pub interval: Option<(f64, f64)>,
+    pub n: usize,
+}
+
+impl Estimate {
+    pub fn of(xs: &[f64]) -> Option<Self> {
+        let median = median(xs)?;
+        let n = xs.iter().filter(|x| x.is_finite()).count();
+        let interval = (n >= MIN_REPEATS_FOR_INTERVAL)
+            .then(|| {
+                bootstrap_median_interval(
+                    xs,
+                    BOOTSTRAP_CONFIDENCE,
+                    BOOTSTRAP_RESAMPLES,
+                    BOOTSTRAP_SEED,
+                )
+            })
+            .flatten();
+        Some(Estimate {
+            median,
+            interval,
+            n,
+        })
+    }
+}
+
+/// How strict a comparison must be before it calls a difference real.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NoisePolicy {
+    /// Ratio a difference must reach when both sides have intervals.
+    pub ratio: f64,
+    /// Ratio a difference must reach when either side has fewer than
+    /// [`MIN_REPEATS_FOR_INTERVAL`] repeats (no spread to look at).
+    pub few_repeats_ratio: f64,
+}
+
+impl Default for NoisePolicy {
+    fn default() -> Self {
+        NoisePolicy {
+            ratio: 1.2,
+            few_repeats_ratio: 1.5,
+        }
+    }
+}
+
+/// Which side a comparison favours, if the difference is real.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Favours {
+    A,
+    B,
+    /// The difference does not clear the ratio or the noise.
+    Neither,
+}
+
+/// The outcome of comparing one quantity between two sides.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Judgement {
+    pub a: Estimate,
+    pub b: Estimate,
+    /// How many times better A is than B (>1 favours A): a/b of the
+    /// medians when higher is better, b/a when lower is better.
+    pub advantage: f64,
+    pub favours: Favours,
+    /// Smallest repeat count of the two sides.
+    pub repeats: usize,
+    /// Whether intervals were used (both sides had enough repeats).
+    pub used_intervals: bool,
+    /// The ratio the difference had to clear.
+    pub margin: f64,
+}
+
+/// Compares samples `a` and `b` of one quantity. A side is favoured only
+/// when its advantage reaches the policy's ratio and, with enough repeats
+/// on both sides, the bootstrap intervals of the medians do not overlap;
+/// with fewer repeats the larger `few_repeats_ratio` must be reached.
+pub fn judge(
+    a: &[f64],
+    b: &[f64],
+    higher_is_better: bool,
+    policy: NoisePolicy,
+) -> Option<Judgement> {
+    let ea = Estimate::of(a)?;
+    let eb = Estimate::of(b)?;
+    let advantage = if higher_is_better {
+        ratio(ea.median, eb.median)
+    } else {
+        ratio(eb.median, ea.median)
+    };
+    let (used_intervals, margin) = match (ea.interval, eb.interval) {
+        (Some(_), Some(_)) => (true, policy.ratio),
+        _ => (false, policy.few_repeats_ratio),
+    };
+    let separated = match (ea.interval, eb.interval) {
+        (Some(ia), Some(ib)) => !intervals_overlap(ia, ib),
+        _ => true,
+    };
+    let favours = if separated && advantage >= margin {
+        Favours::A
+    } else if separated && advantage > 0.0 && 1.0 / advantage >= margin {
+        Favours::B
+    } else {
+        Favours::Neither
+    };
+    Some(Judgement {
+        a: ea,
+        b: eb,
+        advantage,
+        favours,
+        repeats: ea.n.min(eb.n),
+        used_intervals,
+        margin,
+    })
+}
+
+/// x / y, with 0/0 = 1 and x/0 = infinity.
+pub fn ratio(x: f64, y: f64) -> f64 {
+    if y == 0.0 {
+        if x == 0.0 { 1.0 } else { f64::INFINITY }
+    } else {
+        x / y
+    }
+}
+
+/// The knee of a throughput curve: given (level, rps, p99) points, the
+/// first level past which throughput never again grows by more than
+/// `growth_fraction` (e.g. 0.1 = 10 %) over its value there, while p99 at
+/// the next level is higher. None when throughput keeps growing up to the
+/// highest measured level (the knee was not reached), or with fewer than
+/// two points. Points may come in any order; the noise tolerance is the
+/// growth fraction: a later dip followed by a recovery above it is not a
+/// knee.
+pub fn knee(levels_rps_p99: &[(u64, f64, f64)], growth_fraction: f64) -> Option<u64> {
+    let mut pts: Vec<(u64, f64, f64)> = levels_rps_p99.to_vec();
+    pts.sort_by_key(|p| p.0);
+    for i in 0..pts.len().saturating_sub(1) {
+        let (level, rps, p99) = pts[i];
+        let later_max = pts[i + 1..]
+            .iter()
+            .map(|p| p.1)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let latency_climbs = pts[i + 1].2 > p99;
+        if later_max < rps * (1.0 + growth_fraction) && latency_climbs {
+            return Some(level);
+        }
+    }
+    None
+}
+
+/// The SLO bracket of measured open-model rates: `(passing, failing)` where
+/// `failing` is the lowest offered rate whose p99 exceeded `slo_us`, and
+/// `passing` the highest rate below it (or the highest rate overall when
+/// none failed) whose p99 met the SLO (p99 ≤ SLO). A rate that passed above
+/// a failing one is ignored, so the capacity is never overstated.
+pub fn slo_bracket(rates_p99_us: &[(u64, f64)], slo_us: f64) -> (Option<u64>, Option<u64>) {
+    let failing = rates_p99_us
+        .iter()
+        .filter(|(_, p99)| !(*p99 <= slo_us))
+        .map(|(r, _)| *r)
+        .min();
+    let passing = rates_p99_us
+        .iter()
+        .filter(|(r, p99)| *p99 <= slo_us && failing.is_none_or(|f| *r < f))
+        .map(|(r, _)| *r)
+        .max();
+    (passing, failing)
+}
+
+/// The highest offered rate whose p99 stayed within the SLO (see
+/// [`slo_bracket`]).
+pub fn slo_capacity(rates_p99_us: &[(u64, f64)], slo_us: f64) -> Option<u64> {
+    slo_bracket(rates_p99_us, slo_us).0
+}
+
+/// The next offered rate to probe when searching for the highest rate that
+/// meets a p99 SLO, from the bracket of [`slo_bracket`]:
+///
+/// - passing and failing known: the midpoint, until the gap is at most
+///   `resolution` × passing (e.g. 0.05 = 5 %, and at least 1 req/s): then
+///   None, the search is done and `passing` is the capacity;
+/// - only passing known (every rate met the SLO): double it, capped at
+///   `max_rate`; None once `passing` ≥ `max_rate`;
+/// - only failing known (no rate met the SLO): halve it; None below 1 req/s;
+/// - nothing measured, or an inconsistent bracket (failing ≤ passing): None.
+///
+/// The run loop measures the returned rate, recomputes the bracket and
+/// calls again; it should also bound the number of probes (e.g. 6).
+pub fn next_probe_rate(
+    passing: Option<u64>,
+    failing: Option<u64>,
+    resolution: f64,
+    max_rate: u64,
+) -> Option<u64> {
+    match (passing, failing) {
+        (Some(p), Some(f)) => {
+            if f <= p {
+                return None;
+            }
+            let tolerance = ((p as f64) * resolution.max(0.0)).ceil().max(1.0) as u64;
+            (f - p > tolerance).then(|| p + (f - p) / 2)
+        }
+        (Some(p), None) => (p < max_rate).then(|| p.saturating_mul(2).min(max_rate)),
+        (None, Some(f)) => (f / 2 >= 1).then_some(f / 2),
+        (None, None) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[3.0]), Some(3.0));
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(&[f64::NAN, 1.0]), Some(1.0));
+    }
+
+    #[test]
+    fn bootstrap_is_deterministic_and_brackets_the_median() {
+        let xs = [100.0, 104.0, 98.0, 101.0, 99.0, 103.0, 97.0];
+        let a = bootstrap_median_interval(&xs, 0.95, 2000, 7).unwrap();
+        let b = bootstrap_median_interval(&xs, 0.95, 2000, 7).unwrap();
+        assert_eq!(a, b);
+        let m = median(&xs).unwrap();
+        assert!(a.0 <= m && m <= a.1, "{a:?} vs {m}");
+        assert!(a.0 >= 97.0 && a.1 <= 104.0);
+        // Three repeats: the median of a resample is min or max often
+        // enough that the 95 % interval spans all three values.
+        let three = bootstrap_median_interval(&[10.0, 11.0, 12.0], 0.95, 2000, 1).unwrap();
+        assert_eq!(three, (10.0, 12.0));
+        assert_eq!(
+            bootstrap_median_interval(&[5.0], 0.95, 10, 1),
+            Some((5.0, 5.0))
+        );
+        assert_eq!(bootstrap_median_interval(&[], 0.95, 10, 1), None);
+    }
+
+    #[test]
+    fn overlap() {
+        assert!(intervals_overlap((1.0, 2.0), (2.0, 3.0)));
+        assert!(intervals_overlap((1.0, 5.0), (2.0, 3.0)));
+        assert!(!intervals_overlap((1.0, 2.0), (2.1, 3.0)));
+        assert!(!intervals_overlap((4.0, 5.0), (1.0, 3.0)));
+    }
+
+    #[test]
+    fn judge_needs_ratio_and_separation() {
+        let p = NoisePolicy::default();
+        // Clear win for A with repeats.
+        let j = judge(&[300.0, 310.0, 305.0], &[100.0, 102.0, 98.0], true, p).unwrap();
+        assert_eq!(j.favours, Favours::A);
+        assert!(j.used_intervals);
+        // Same medians ratio but overlapping spread: within noise.
+        let j = judge(&[300.0, 100.0, 305.0], &[100.0, 290.0, 98.0], true, p).unwrap();
+        assert_eq!(j.favours, Favours::Neither);
+        // Lower is better: A has a third of B's latency.
+        let j = judge(&[10.0, 11.0, 10.5], &[30.0, 31.0, 29.0], false, p).unwrap();
+        assert_eq!(j.favours, Favours::A);
+        assert!((j.advantage - 30.0 / 10.5).abs() < 1e-9);
+        // Clear loss.
+        let j = judge(&[100.0, 101.0, 99.0], &[300.0, 301.0, 299.0], true, p).unwrap();
+        assert_eq!(j.favours, Favours::B);
+        // Single repeat: 1.3x clears 1.2 but not the 1.5 margin.
+        let j = judge(&[130.0], &[100.0], true, p).unwrap();
+        assert_eq!(j.favours, Favours::Neither);
+        assert!(!j.used_intervals);
+        assert_eq!(j.repeats, 1);
+        let j = judge(&[160.0], &[100.0], true, p).unwrap();
+        assert_eq!(j.favours, Favours::A);
+        assert!(judge(&[], &[1.0], true, p).is_none());
+    }
+
+    #[test]
+    fn knee_of_linear_then_flat() {
+        let pts = [
+            (1, 100.0, 1_000.0),
+            (2, 200.0, 1_000.0),
+            (4, 400.0, 1_050.0),
+            (8, 420.0, 2_000.0),
+            (16, 425.0, 4_000.0),
+        ];
+        assert_eq!(knee(&pts, 0.10), Some(4));
+        // Order does not matter.
+        let mut rev = pts;
+        rev.reverse();
+        assert_eq!(knee(&rev, 0.10), Some(4));
+    }
+
+    #[test]
+    fn knee_of_always_growing_curve_is_none() {
+        let pts = [
+            (1, 100.0, 1.0),
+            (2, 190.0, 1.1),
+            (4, 380.0, 1.2),
+            (8, 700.0, 1.3),
+        ];
+        assert_eq!(knee(&pts, 0.10), None);
+        assert_eq!(knee(&pts[..1], 0.10), None);
+        assert_eq!(knee(&[], 0.10), None);
+    }
+
+    #[test]
+    fn knee_tolerates_noise() {
+        // A dip at 4 that recovers beyond 10 % is not the knee; the plateau
+        // from 16 on (±3 %) is.
+        let pts = [
+            (1, 100.0, 10.0),
+            (2, 200.0, 10.0),
+            (4, 180.0, 12.0),
+            (8, 380.0, 12.0),
+            (16, 600.0, 14.0),
+            (32, 618.0, 30.0),
+            (64, 590.0, 60.0),
+            (128, 610.0, 120.0),
+        ];
+        assert_eq!(knee(&pts, 0.10), Some(16));
+        // Flat throughput but latency not climbing is not a knee.
+        let pts = [(1, 100.0, 10.0), (2, 101.0, 9.0)];
+        assert_eq!(knee(&pts, 0.10), None);
+    }
+
+    #[test]
+    fn slo_bracket_and_capacity() {
+        let pts = [
+            (100, 2_000.0),
+            (200, 4_000.0),
+            (400, 30_000.0),
+            (800, 900_000.0),
+        ];
+        assert_eq!(slo_bracket(&pts, 10_000.0), (Some(200), Some(400)));
+        assert_eq!(slo_capacity(&pts, 10_000.0), Some(200));
+        // A noisy pass above the first failure is not capacity.
+        let pts = [(100, 2_000.0), (200, 12_000.0), (400, 9_000.0)];
+        assert_eq!(slo_bracket(&pts, 10_000.0), (Some(100), Some(200)));
+        // The SLO is met at equality.
+        assert_eq!(slo_bracket(&[(100, 10_000.0)], 10_000.0), (Some(100), None));
+        assert_eq!(slo_bracket(&[(100, 10_001.0)], 10_000.0), (None, Some(100)));
+        assert_eq!(slo_bracket(&[], 1.0), (None, None));
+    }
+
+    #[test]
+    fn bisection_converges_on_the_capacity() {
+        // A synthetic server whose p99 exceeds the SLO above 1234 req/s.
+        let p99_at = |rate: u64| if rate <= 1234 { 5_000.0 } else { 50_000.0 };
+        let mut measured: Vec<(u64, f64)> =
+            [500, 1000, 2000].iter().map(|&r| (r, p99_at(r))).collect();
+        let mut probes = 0;
+        loop {
+            let (pass, fail) = slo_bracket(&measured, 10_000.0);
+            match next_probe_rate(pass, fail, 0.02, 100_000) {
+                Some(rate) => {
+                    assert!(
+                        !measured.iter().any(|(r, _)| *r == rate),
+                        "re-probed {rate}"
+                    );
+                    measured.push((rate, p99_at(rate)));
+                    probes += 1;
+                    assert!(probes < 20, "bisection does not converge");
+                }
+                None => break,
+            }
+        }
+        let cap = slo_capacity(&measured, 10_000.0).unwrap();
+        assert!(cap <= 1234 && cap as f64 >= 1234.0 * 0.97, "capacity {cap}");
+    }
+
+    #[test]
+    fn probe_rules_at_the_edges() {
+        assert_eq!(next_probe_rate(Some(100), Some(200), 0.05, 1000), Some(150));
+        assert_eq!(next_probe_rate(Some(100), Some(104), 0.05, 1000), None);
+        assert_eq!(next_probe_rate(Some(100), Some(101), 0.0, 1000), None);
+        assert_eq!(next_probe_rate(Some(300), None, 0.05, 1000), Some(600));
+        assert_eq!(next_probe_rate(Some(600), None, 0.05, 1000), Some(1000));
+        assert_eq!(next_probe_rate(Some(1000), None, 0.05, 1000), None);
+        assert_eq!(next_probe_rate(None, Some(400), 0.05, 1000), Some(200));
+        assert_eq!(next_probe_rate(None, Some(1), 0.05, 1000), None);
+        assert_eq!(next_probe_rate(None, None, 0.05, 1000), None);
+        assert_eq!(next_probe_rate(Some(300), Some(200), 0.05, 1000), None);
+    }
+
+    #[test]
+    fn error_rate_of_empty_step_is_total() {
+        assert_eq!(error_rate(0, 0), 1.0);
+        assert_eq!(error_rate(1, 1000), 0.001);
+    }
+}
