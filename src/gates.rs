@@ -1,20 +1,325 @@
-//! CI gates: suite thresholds evaluated against results.
+//! CI gates: suite thresholds (`p99 < 50ms`, `error_rate < 0.1%`,
+//! `rps > 1000`, optionally per target/scenario) evaluated against results.
+//!
+//! A threshold applies to every matching (target, scenario, level): at each
+//! level the metric is the **median over repeats** of that step's figure
+//! (latency percentiles in µs from `summary.latency_us`, `summary.rps`,
+//! and errors / requests), so one noisy repeat cannot fail a gate that the
+//! others pass, and a gate fails when any level fails. This module only
+//! judges; `run` prints the failures and exits 1. Parsing the threshold
+//! expressions is the suite's job (`suite::Threshold`).
+
+use std::fmt;
 
 use crate::results::RunResults;
-use crate::suite::Threshold;
+use crate::stats::{Repeats, StepGroups, median};
+use crate::suite::{Metric, Threshold};
 
-/// The outcome of one threshold on one (target, scenario).
+/// The outcome of one threshold on one (target, scenario, level).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GateOutcome {
     pub target: String,
     pub scenario: String,
+    /// Connections (closed model) or offered req/s (open model).
+    pub level: u64,
+    /// Repeats the median was taken over.
+    pub repeats: usize,
+    pub metric: Metric,
+    /// The threshold as written, e.g. "p99 < 50ms".
     pub threshold: String,
+    /// Median over repeats, in the threshold's unit (µs, req/s, fraction).
     pub actual: f64,
     pub passed: bool,
 }
 
-/// Evaluates every threshold against the matching steps.
+impl fmt::Display for GateOutcome {
+    /// One line such as `FAIL node/db at 64: p99 < 50ms (actual p99 71.2 ms, median of 3)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verdict = if self.passed { "pass" } else { "FAIL" };
+        write!(
+            f,
+            "{verdict} {}/{} at {}: {} (actual {}",
+            self.target,
+            self.scenario,
+            self.level,
+            self.threshold,
+            self.actual_text()
+        )?;
+        if self.repeats > 1 {
+            write!(f, ", median of {}", self.repeats)?;
+        }
+        write!(f, ")")
+    }
+}
+
+impl GateOutcome {
+    /// The actual value in the threshold's unit, human readable.
+    fn actual_text(&self) -> String {
+        match self.metric {
+            Metric::Rps => format!("{:.1} req/s", self.actual),
+            Metric::ErrorRate => format!("{:.3}%", self.actual * 100.0),
+            Metric::P50 | Metric::P90 | Metric::P99 | Metric::P999 | Metric::Max => {
+                format_us(self.actual)
+            }
+        }
+    }
+}
+
+/// "850 µs", "71.2 ms", "1.25 s".
+pub fn format_us(us: f64) -> String {
+    if us >= 1_000_000.0 {
+        format!("{:.2} s", us / 1_000_000.0)
+    } else if us >= 1_000.0 {
+        format!("{:.1} ms", us / 1_000.0)
+    } else {
+        format!("{us:.0} µs")
+    }
+}
+
+/// Evaluates every threshold against the matching steps: one outcome per
+/// threshold × matching (target, scenario, level), in threshold order then
+/// step order. A threshold that matches no step yields no outcome (see
+/// [`unmatched`]).
 pub fn evaluate(thresholds: &[Threshold], results: &RunResults) -> Vec<GateOutcome> {
-    let _ = (thresholds, results);
-    Vec::new()
+    let groups = StepGroups::from_results(results);
+    let mut out = Vec::new();
+    for t in thresholds {
+        for (key, repeats) in &groups.groups {
+            if !matches(t, &key.target, &key.scenario) {
+                continue;
+            }
+            let Some(actual) = median(samples(repeats, t.metric)) else {
+                continue;
+            };
+            out.push(GateOutcome {
+                target: key.target.clone(),
+                scenario: key.scenario.clone(),
+                level: key.level,
+                repeats: repeats.n(),
+                metric: t.metric,
+                threshold: t.text.clone(),
+                actual,
+                passed: t.op.holds(actual, t.value),
+            });
+        }
+    }
+    out
+}
+
+/// Thresholds that match no step of `results` (a misspelt target, or a
+/// scenario left out by `--scenario`): worth a warning, since they gate
+/// nothing.
+pub fn unmatched<'a>(thresholds: &'a [Threshold], results: &RunResults) -> Vec<&'a Threshold> {
+    thresholds
+        .iter()
+        .filter(|t| {
+            !results
+                .steps
+                .iter()
+                .any(|s| matches(t, &s.target, &s.scenario))
+        })
+        .collect()
+}
+
+fn matches(t: &Threshold, target: &str, scenario: &str) -> bool {
+    t.target.as_deref().is_none_or(|x| x == target)
+        && t.scenario.as_deref().is_none_or(|x| x == scenario)
+}
+
+fn samples(r: &Repeats, metric: Metric) -> &[f64] {
+    match metric {
+        Metric::P50 => &r.p50_us,
+        Metric::P90 => &r.p90_us,
+        Metric::P99 => &r.p99_us,
+        Metric::P999 => &r.p999_us,
+        Metric::Max => &r.max_us,
+        Metric::Rps => &r.rps,
+        Metric::ErrorRate => &r.error_rate,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{HistogramSet, LatencySummary, Model, Provenance, StepRecord, Summary};
+    use crate::suite::Comparison;
+
+    fn step(
+        target: &str,
+        scenario: &str,
+        level: u64,
+        repeat: u32,
+        rps: f64,
+        p99: u64,
+        errors: u64,
+    ) -> StepRecord {
+        StepRecord {
+            target: target.into(),
+            scenario: scenario.into(),
+            model: Model::Closed,
+            level,
+            repeat,
+            started_at: String::new(),
+            summary: Summary {
+                requests: 10_000,
+                errors,
+                duration_s: 10.0,
+                rps,
+                latency_us: LatencySummary {
+                    min: 10,
+                    mean: p99 as f64 / 3.0,
+                    p50: p99 / 4,
+                    p90: p99 / 2,
+                    p99,
+                    p999: p99 * 2,
+                    max: p99 * 3,
+                },
+                ..Summary::default()
+            },
+            endpoints: Default::default(),
+            histograms: HistogramSet::default(),
+            timeline: Vec::new(),
+            server: None,
+        }
+    }
+
+    fn run(steps: Vec<StepRecord>) -> RunResults {
+        let mut r = RunResults::new(Provenance::default());
+        r.steps = steps;
+        r
+    }
+
+    fn th(
+        target: Option<&str>,
+        scenario: Option<&str>,
+        metric: Metric,
+        op: Comparison,
+        value: f64,
+        text: &str,
+    ) -> Threshold {
+        Threshold {
+            target: target.map(String::from),
+            scenario: scenario.map(String::from),
+            metric,
+            op,
+            value,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn each_metric_and_operator_passes_and_fails() {
+        let r = run(vec![step("node", "db", 64, 0, 1_000.0, 40_000, 20)]);
+        // p50 = 10 ms, p90 = 20 ms, p99 = 40 ms, p999 = 80 ms, max = 120 ms,
+        // error rate = 0.2 %.
+        let cases = [
+            (Metric::P50, Comparison::Lt, 10_001.0, true),
+            (Metric::P50, Comparison::Lt, 10_000.0, false),
+            (Metric::P90, Comparison::Le, 20_000.0, true),
+            (Metric::P90, Comparison::Le, 19_999.0, false),
+            (Metric::P99, Comparison::Lt, 50_000.0, true),
+            (Metric::P99, Comparison::Lt, 30_000.0, false),
+            (Metric::P999, Comparison::Lt, 80_001.0, true),
+            (Metric::P999, Comparison::Gt, 80_000.0, false),
+            (Metric::Max, Comparison::Le, 120_000.0, true),
+            (Metric::Max, Comparison::Lt, 120_000.0, false),
+            (Metric::Rps, Comparison::Gt, 999.0, true),
+            (Metric::Rps, Comparison::Gt, 1_000.0, false),
+            (Metric::Rps, Comparison::Ge, 1_000.0, true),
+            (Metric::ErrorRate, Comparison::Lt, 0.003, true),
+            (Metric::ErrorRate, Comparison::Lt, 0.001, false),
+        ];
+        for (metric, op, value, want) in cases {
+            let out = evaluate(&[th(None, None, metric, op, value, "t")], &r);
+            assert_eq!(out.len(), 1);
+            assert_eq!(
+                out[0].passed, want,
+                "{metric:?} {op:?} {value}: actual {}",
+                out[0].actual
+            );
+        }
+    }
+
+    #[test]
+    fn thresholds_apply_per_level_to_the_median_of_repeats() {
+        let r = run(vec![
+            step("node", "db", 8, 0, 900.0, 5_000, 0),
+            step("node", "db", 8, 1, 100.0, 90_000, 0), // one bad repeat
+            step("node", "db", 8, 2, 950.0, 6_000, 0),
+            step("node", "db", 64, 0, 1_000.0, 60_000, 0),
+            step("django-sync", "db", 8, 0, 300.0, 20_000, 0),
+            step("node", "json", 8, 0, 5_000.0, 1_000, 0),
+        ]);
+        let t = th(
+            Some("node"),
+            Some("db"),
+            Metric::P99,
+            Comparison::Lt,
+            50_000.0,
+            "p99 < 50ms",
+        );
+        let out = evaluate(&[t], &r);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(
+            (out[0].level, out[0].actual, out[0].passed),
+            (8, 6_000.0, true)
+        );
+        assert_eq!(out[0].repeats, 3);
+        assert_eq!((out[1].level, out[1].passed), (64, false));
+        assert_eq!(
+            out[1].to_string(),
+            "FAIL node/db at 64: p99 < 50ms (actual 60.0 ms)"
+        );
+        // None = every target and scenario.
+        let all = th(None, None, Metric::Rps, Comparison::Gt, 0.0, "rps > 0");
+        assert_eq!(evaluate(&[all], &r).len(), 4);
+    }
+
+    #[test]
+    fn unmatched_thresholds_are_reported() {
+        let r = run(vec![step("node", "db", 8, 0, 900.0, 5_000, 0)]);
+        let good = th(
+            Some("node"),
+            None,
+            Metric::Rps,
+            Comparison::Gt,
+            1.0,
+            "rps > 1",
+        );
+        let bad = th(
+            Some("nod"),
+            None,
+            Metric::Rps,
+            Comparison::Gt,
+            1.0,
+            "rps > 1",
+        );
+        let ts = [good, bad];
+        assert!(evaluate(&ts[1..], &r).is_empty());
+        let u = unmatched(&ts, &r);
+        assert_eq!(u.len(), 1);
+        assert_eq!(u[0].target.as_deref(), Some("nod"));
+    }
+
+    #[test]
+    fn empty_step_fails_error_rate() {
+        let mut s = step("node", "db", 8, 0, 0.0, 0, 0);
+        s.summary.requests = 0;
+        let out = evaluate(
+            &[th(
+                None,
+                None,
+                Metric::ErrorRate,
+                Comparison::Lt,
+                0.01,
+                "error_rate < 1%",
+            )],
+            &run(vec![s]),
+        );
+        assert!(!out[0].passed);
+        assert_eq!(
+            out[0].to_string(),
+            "FAIL node/db at 8: error_rate < 1% (actual 100.000%)"
+        );
+    }
 }
