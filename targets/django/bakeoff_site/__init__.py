@@ -1,0 +1,1 @@
+"""Django project for the bakeoff reference target (see targets/API.md)."""

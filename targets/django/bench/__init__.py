@@ -1,0 +1,1 @@
+"""The bakeoff contract (targets/API.md) as a Django app: sync and async views."""

@@ -1,0 +1,183 @@
+'use strict';
+// The bakeoff contract (targets/API.md) as an Express 5 app, plus the HTTP
+// server settings shared by the single-process and cluster variants.
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const express = require('express');
+const Handlebars = require('handlebars');
+const { Pool } = require('pg');
+
+const WORLD_ROWS = 10000;
+const MAX_QUERIES = 500;
+const MAX_CPU_ROUNDS = 100000;
+const MAX_IO_MS = 10000;
+const ADDITIONAL_FORTUNE = 'Additional fortune added at request time.';
+
+const fortunesTemplate = Handlebars.compile(
+  fs.readFileSync(path.join(__dirname, 'views', 'fortunes.hbs'), 'utf8'),
+);
+
+// The last value of a query parameter as an integer, or null when missing or
+// not a plain ASCII decimal integer ("12abc", "1.5", " 3" are all null).
+function intParam(req, name) {
+  let value = req.query[name];
+  if (Array.isArray(value)) value = value[value.length - 1];
+  if (typeof value !== 'string' || !/^-?[0-9]+$/.test(value)) return null;
+  return Number(value);
+}
+
+function clamp(value, low, high, fallback) {
+  if (value === null) return fallback;
+  return Math.max(low, Math.min(high, value));
+}
+
+const queryCount = (req) => clamp(intParam(req, 'queries'), 1, MAX_QUERIES, 1);
+const randomId = () => 1 + Math.floor(Math.random() * WORLD_ROWS);
+
+// Distinct (every returned value is the persisted one) and ascending
+// (concurrent updates lock rows in the same order, so they cannot deadlock).
+function distinctSortedIds(count) {
+  const ids = new Set();
+  while (ids.size < count) ids.add(randomId());
+  return [...ids].sort((a, b) => a - b);
+}
+
+// A random 1..10000 different from `old`, so an update is observable.
+function newRandomNumber(old) {
+  const value = 1 + Math.floor(Math.random() * (WORLD_ROWS - 1));
+  return value >= old ? value + 1 : value;
+}
+
+function cpuDigest(rounds) {
+  let digest = Buffer.from('bakeoff', 'ascii');
+  for (let i = 0; i < rounds; i++) {
+    digest = crypto.createHash('sha256').update(digest).digest();
+  }
+  return digest.toString('hex');
+}
+
+// Named statements: pg prepares each once per connection.
+const selectWorld = (id) => ({
+  name: 'world-by-id',
+  text: 'SELECT id, randomnumber FROM world WHERE id = $1',
+  values: [id],
+});
+
+async function fetchWorld(pool, id) {
+  const { rows } = await pool.query(selectWorld(id));
+  if (rows.length !== 1) throw new Error(`world row ${id} not found`);
+  return { id: rows[0].id, randomNumber: rows[0].randomnumber };
+}
+
+function createPool(databaseUrl, max) {
+  // idleTimeoutMillis 0: keep connections open between bursts, like Django's
+  // persistent connections and fixed-size pool (pg's default closes after 10 s).
+  const pool = new Pool({ connectionString: databaseUrl, max, idleTimeoutMillis: 0 });
+  // An idle client losing its connection must not crash the process.
+  pool.on('error', (err) => console.error('pg pool error:', err.message));
+  return pool;
+}
+
+function createApp(pool) {
+  const app = express();
+  app.set('etag', false);
+  app.disable('x-powered-by');
+
+  app.use((req, res, next) => {
+    res.set('Server', 'Express');
+    next();
+  });
+
+  app.get('/plaintext', (req, res) => {
+    res.type('text/plain').send('Hello, World!');
+  });
+
+  app.get('/json', (req, res) => {
+    res.json({ message: 'Hello, World!' });
+  });
+
+  app.get('/db', async (req, res) => {
+    res.json(await fetchWorld(pool, randomId()));
+  });
+
+  app.get('/queries', async (req, res) => {
+    const count = queryCount(req);
+    const worlds = await Promise.all(
+      Array.from({ length: count }, () => fetchWorld(pool, randomId())),
+    );
+    res.json(worlds);
+  });
+
+  app.get('/fortunes', async (req, res) => {
+    const { rows } = await pool.query({ name: 'fortunes', text: 'SELECT id, message FROM fortune' });
+    rows.push({ id: 0, message: ADDITIONAL_FORTUNE });
+    // Code-unit order; equals Python's code-point order for BMP text.
+    rows.sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+    res.type('text/html').send(fortunesTemplate({ fortunes: rows }));
+  });
+
+  app.get('/updates', async (req, res) => {
+    const ids = distinctSortedIds(queryCount(req));
+    const worlds = await Promise.all(ids.map((id) => fetchWorld(pool, id)));
+    for (const world of worlds) world.randomNumber = newRandomNumber(world.randomNumber);
+    await pool.query({
+      name: 'update-worlds',
+      text:
+        'UPDATE world SET randomnumber = v.r FROM ' +
+        '(SELECT unnest($1::int[]) AS id, unnest($2::int[]) AS r) AS v WHERE world.id = v.id',
+      values: [ids, worlds.map((w) => w.randomNumber)],
+    });
+    res.json(worlds);
+  });
+
+  app.get('/io', (req, res) => {
+    const millis = clamp(intParam(req, 'ms'), 0, MAX_IO_MS, 0);
+    setTimeout(() => res.json({ slept_ms: millis }), millis);
+  });
+
+  app.get('/cpu', (req, res) => {
+    const rounds = clamp(intParam(req, 'n'), 1, MAX_CPU_ROUNDS, 1);
+    res.json({ rounds, digest: cpuDigest(rounds) });
+  });
+
+  app.use((req, res) => {
+    res.status(404).type('text/plain').send('Not Found');
+  });
+
+  // Express 5 forwards rejected promises from async handlers here.
+  app.use((err, req, res, next) => {
+    console.error(`${req.method} ${req.originalUrl}:`, err);
+    if (res.headersSent) return next(err);
+    res.status(500).type('text/plain').send('Internal Server Error');
+  });
+
+  return app;
+}
+
+// Start listening; resolves with the http.Server once bound.
+function listen(app, { port, host }) {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (err) => (err ? reject(err) : resolve(server)));
+    // Keep load-generator connections open for a whole run (Node's default
+    // is 5 s); headersTimeout must exceed keepAliveTimeout.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    server.on('error', reject);
+  });
+}
+
+// Stop accepting, close idle keep-alive sockets, drain the pool, exit.
+function shutdownOn(signals, server, pool) {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => process.exit(0), 5_000).unref();
+    server.close(() => pool.end().finally(() => process.exit(0)));
+    server.closeIdleConnections();
+  };
+  for (const signal of signals) process.on(signal, stop);
+}
+
+module.exports = { createApp, createPool, listen, shutdownOn, cpuDigest };
