@@ -6,6 +6,7 @@
 //! [`Outcome`] of [`run`] to an exit code; everything else lives here so
 //! tests can drive it in-process.
 
+pub mod check;
 pub mod claims;
 pub mod cli;
 pub mod commands;
@@ -14,11 +15,13 @@ pub mod engine;
 pub mod gates;
 pub mod measure;
 pub mod plot;
+pub mod progress;
 pub mod report;
 pub mod results;
 pub mod stats;
 pub mod suite;
 pub mod targets;
+pub mod units;
 
 pub use cli::Cli;
 

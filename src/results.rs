@@ -198,6 +198,15 @@ pub struct GeneratorStats {
     /// Open model: sends more than 1 ms after their intended time.
     #[serde(default)]
     pub late_sends: u64,
+    /// Open model: scheduled requests never sent because the run's hard
+    /// deadline (end + timeout) passed first. Offered load the generator or
+    /// server could not take.
+    #[serde(default)]
+    pub unsent: u64,
+}
+
+fn one_second() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -223,8 +232,11 @@ pub struct HistogramSet {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct TimelinePoint {
-    /// Seconds since the start of the measured window.
+    /// Seconds since the start of the measured window (start of the bucket).
     pub t_s: u32,
+    /// Width of the bucket in seconds (1 unless the step was very long).
+    #[serde(default = "one_second")]
+    pub width_s: u32,
     pub requests: u64,
     pub errors: u64,
     pub p50_us: u64,

@@ -1,8 +1,243 @@
-//! `bakeoff load`.
+//! `bakeoff load URL`: ad-hoc load against one URL, like wrk or oha, with
+//! the same engine and results schema as `run`.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Method};
 
 use crate::Outcome;
-use crate::cli::LoadArgs;
+use crate::cli::{LoadArgs, OutputFormat};
+use crate::engine::{self, Mix, MixEntry, Schedule, StepSpec};
+use crate::measure::{StepMeta, hgrm};
+use crate::progress::StepProgress;
+use crate::results::{
+    CpuLayout, Model, RunResults, Summary, local_provenance, now_rfc3339, write_atomic,
+};
+use crate::units;
 
-pub async fn run(_args: LoadArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`bakeoff load` is not implemented yet")
+pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
+    // Refuse remote hosts before anything touches the network.
+    let url = engine::parse_url(&args.url, args.allow_remote)?;
+    let entry = mix_entry(&args, &url.path_and_query)?;
+    for path in [&args.output, &args.hgrm].into_iter().flatten() {
+        check_writable(path)?;
+    }
+    if args.connections == 0 {
+        bail!("--connections must be at least 1");
+    }
+    let schedule = match args.rate {
+        Some(rate) if !(rate.is_finite() && rate > 0.0) => {
+            bail!("--rate must be a positive number, got {rate}")
+        }
+        Some(rate) => Schedule::Open {
+            rate,
+            connections: args.connections,
+        },
+        None => Schedule::Closed {
+            connections: args.connections,
+        },
+    };
+    let spec = StepSpec {
+        endpoint: url.endpoint.clone(),
+        mix: Mix::single(entry),
+        schedule,
+        warmup: args.warmup,
+        duration: args.duration,
+        timeout: args.timeout,
+        max_requests: None,
+        seed: 0x0BAD_C0FFEE,
+        cpus: args.cpus.clone(),
+    };
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| url.endpoint.authority.clone());
+    let started_at = now_rfc3339();
+    let progress = StepProgress::start(&name, args.warmup + args.duration, args.quiet);
+    let measurement = tokio::task::spawn_blocking(move || {
+        let m = engine::run_step(&spec, |elapsed, p| progress.tick(elapsed, p));
+        (m, progress)
+    })
+    .await
+    .context("the load step's thread failed")?;
+    let (measurement, progress) = measurement;
+    let measurement = measurement?;
+    progress.finish(&format!(
+        "{} requests, {} req/s",
+        measurement.summary.requests,
+        units::rate(measurement.summary.rps)
+    ));
+
+    if let Some(path) = &args.hgrm {
+        write_atomic(path, hgrm::render(&measurement.latency).as_bytes())?;
+    }
+    match args.format {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&measurement.summary)?),
+        OutputFormat::Text => print!("{}", text_report(&name, &args, &measurement.summary)),
+    }
+    if let Some(path) = &args.output {
+        let (model, level) = match schedule {
+            Schedule::Closed { connections } => (Model::Closed, u64::from(connections)),
+            Schedule::Open { rate, .. } => (Model::Open, rate.round() as u64),
+        };
+        let mut provenance = local_provenance("load", "adhoc");
+        provenance.started_at = started_at.clone();
+        if !args.cpus.is_empty() {
+            provenance.cpu_layout = Some(CpuLayout {
+                generator: args.cpus.clone(),
+                targets: Vec::new(),
+            });
+        }
+        let mut results = RunResults::new(provenance);
+        let meta = StepMeta {
+            target: name,
+            scenario: "load".into(),
+            model,
+            level,
+            repeat: 0,
+            started_at,
+        };
+        results.steps.push(measurement.into_step(meta, None));
+        results.complete = true;
+        results.save_atomic(path)?;
+    }
+    Ok(Outcome::Ok)
+}
+
+fn mix_entry(args: &LoadArgs, path: &str) -> anyhow::Result<MixEntry> {
+    let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
+        .with_context(|| format!("invalid --method {:?}", args.method))?;
+    let mut entry = MixEntry::get(path);
+    entry.label = format!("{method} {path}");
+    entry.method = method;
+    for h in &args.headers {
+        let (name, value) = h
+            .split_once(':')
+            .with_context(|| format!("invalid --header {h:?}: expected \"Name: value\""))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes())
+            .with_context(|| format!("invalid header name in --header {h:?}"))?;
+        let value = HeaderValue::from_str(value.trim())
+            .with_context(|| format!("invalid header value in {h:?}"))?;
+        entry.headers.append(name, value);
+    }
+    if let Some(body) = &args.body {
+        entry.body = Bytes::from(body.clone());
+    }
+    Ok(entry)
+}
+
+/// Fails early when an output file could not be written later.
+fn check_writable(path: &Path) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        bail!(
+            "cannot write {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
+    let probe = dir.join(format!(".bakeoff-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"").with_context(|| format!("cannot write {}", path.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+fn text_report(name: &str, args: &LoadArgs, s: &Summary) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let model = match args.rate {
+        Some(rate) => format!(
+            "open model, {rate} req/s over {} connections",
+            args.connections
+        ),
+        None => format!("closed model, {} connections", args.connections),
+    };
+    let _ = writeln!(
+        out,
+        "Target      {name}  {} {}",
+        args.method.to_ascii_uppercase(),
+        args.url
+    );
+    let _ = writeln!(
+        out,
+        "Load        {model}, {:.1}s measured after {:.1}s warm-up",
+        args.duration.as_secs_f64(),
+        args.warmup.as_secs_f64()
+    );
+    let _ = writeln!(
+        out,
+        "Requests    {} in {:.2}s, {} errors, {} req/s",
+        s.requests,
+        s.duration_s,
+        s.errors,
+        units::rate(s.rps)
+    );
+    let lat = |l: &crate::results::LatencySummary| {
+        format!(
+            "min {}  mean {}  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
+            units::latency_us(l.min),
+            units::latency_us(l.mean as u64),
+            units::latency_us(l.p50),
+            units::latency_us(l.p90),
+            units::latency_us(l.p99),
+            units::latency_us(l.p999),
+            units::latency_us(l.max)
+        )
+    };
+    let corrected = if args.rate.is_some() {
+        " (from intended send time)"
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "Latency     {}{corrected}", lat(&s.latency_us));
+    if let Some(u) = &s.uncorrected_latency_us {
+        let _ = writeln!(out, "Uncorrected {}", lat(u));
+    }
+    let status: Vec<String> = s.status.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let _ = writeln!(
+        out,
+        "Status      {}",
+        if status.is_empty() {
+            "none".into()
+        } else {
+            status.join(", ")
+        }
+    );
+    if !s.errors_by_kind.is_empty() {
+        let errs: Vec<String> = s
+            .errors_by_kind
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        let _ = writeln!(out, "Errors      {}", errs.join(", "));
+    }
+    let per_req = if s.requests > 0 {
+        s.generator.cpu_s * 1e6 / s.requests as f64
+    } else {
+        0.0
+    };
+    let _ = write!(
+        out,
+        "Generator   {:.2} CPU s ({per_req:.1} µs/request)",
+        s.generator.cpu_s
+    );
+    if let Some(lag) = &s.generator.send_lag_us {
+        let _ = write!(
+            out,
+            ", send lag p50 {} p99 {}, {} late sends",
+            units::latency_us(lag.p50),
+            units::latency_us(lag.p99),
+            s.generator.late_sends
+        );
+        if s.generator.unsent > 0 {
+            let _ = write!(out, ", {} never sent", s.generator.unsent);
+        }
+    }
+    out.push('\n');
+    out
 }

@@ -1,1 +1,16 @@
-//! Per-worker recorders (HDR histograms, timeline, error tallies) and their merge.
+//! Measurement: per-worker-thread recorders (HDR histograms, per-second
+//! timeline, status and error tallies) that are merged once at the end of a
+//! step, and the conversion of the merged recorder into the figures stored
+//! in `results.json`. Memory is bounded by histogram sizes, never by the
+//! number of requests. This module does not send requests (`engine` does).
+
+mod cpu;
+mod errors;
+pub mod hgrm;
+pub mod recorder;
+mod timeline;
+
+pub use cpu::process_cpu_time;
+pub use errors::ErrorKind;
+pub use recorder::{Measurement, Recorder, Sample, StepMeta};
+pub use timeline::Timeline;

@@ -1,0 +1,185 @@
+//! THE worker loop. Every request bakeoff measures goes through
+//! [`worker`]; the closed and open models differ only in the [`Pacer`]
+//! that hands out send times, and the stop condition is data, not code.
+
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use super::client::{Connection, PreparedRequest};
+use super::mix::{Mix, SplitMix64};
+use crate::measure::ErrorKind;
+use crate::measure::{Recorder, Sample};
+
+/// After a failed connect in the closed model, wait this long before the
+/// next attempt so a dead server does not turn the loop into a spin.
+const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
+
+/// When to stop, as offsets from the step's time origin.
+#[derive(Debug, Clone, Copy)]
+pub struct Stop {
+    /// End of warm-up = start of the measured window.
+    pub window_start: Duration,
+    /// End of the measured window: no new request is started after it.
+    pub window_end: Duration,
+    /// Past this, even overdue open-model requests are not sent any more.
+    pub hard_deadline: Duration,
+    /// Optional bound on requests started in the measured window.
+    pub max_requests: Option<u64>,
+}
+
+/// Hands out send times.
+#[derive(Debug)]
+pub enum Pacer {
+    /// Send as soon as the previous response arrived.
+    Closed,
+    /// Send at `offset + i * interval` for ticket i; any idle connection
+    /// takes the next ticket, so a stalled connection does not delay the
+    /// schedule of the others.
+    Open {
+        offset: Duration,
+        interval: Duration,
+        next_ticket: Cell<u64>,
+        tickets: u64,
+    },
+}
+
+impl Pacer {
+    pub fn open(offset: Duration, interval: Duration, window_end: Duration) -> Pacer {
+        let span = window_end.saturating_sub(offset).as_secs_f64();
+        let tickets = (span / interval.as_secs_f64()).ceil() as u64;
+        Pacer::Open {
+            offset,
+            interval,
+            next_ticket: Cell::new(0),
+            tickets,
+        }
+    }
+}
+
+/// What the workers of one thread share. Single-threaded: `Rc`/`RefCell`.
+pub struct ThreadCtx {
+    pub origin: Instant,
+    pub addr: SocketAddr,
+    pub mix: Mix,
+    pub requests: Vec<PreparedRequest>,
+    pub timeout: Duration,
+    pub seed: u64,
+    pub stop: Stop,
+    pub pacer: Pacer,
+    pub recorder: RefCell<Recorder>,
+    /// Requests finished by this thread (for progress display).
+    pub finished: Arc<AtomicU64>,
+    /// Requests started in the measured window, across all threads.
+    pub measured_started: Arc<AtomicU64>,
+}
+
+impl ThreadCtx {
+    fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    /// The next intended send time, or None when this worker should stop.
+    fn next_send(&self) -> Option<Duration> {
+        match &self.pacer {
+            Pacer::Closed => {
+                let now = self.now();
+                (now < self.stop.window_end).then_some(now)
+            }
+            Pacer::Open {
+                offset,
+                interval,
+                next_ticket,
+                tickets,
+            } => {
+                let i = next_ticket.get();
+                if i >= *tickets {
+                    return None;
+                }
+                if self.now() >= self.stop.hard_deadline {
+                    self.recorder.borrow_mut().record_unsent(tickets - i);
+                    next_ticket.set(*tickets);
+                    return None;
+                }
+                next_ticket.set(i + 1);
+                Some(*offset + interval.mul_f64(i as f64))
+            }
+        }
+    }
+
+    /// Counts a measured request against `max_requests`; false when the
+    /// bound is reached.
+    fn admit(&self, intended: Duration) -> bool {
+        match self.stop.max_requests {
+            Some(max) if intended >= self.stop.window_start => {
+                self.measured_started.fetch_add(1, Ordering::Relaxed) < max
+            }
+            _ => true,
+        }
+    }
+}
+
+/// One connection's loop: take a send time, pick a request, send it on a
+/// keep-alive connection (reconnecting when needed), record the outcome.
+pub async fn worker(ctx: Rc<ThreadCtx>, id: u64) {
+    let mut rng = SplitMix64::new(ctx.seed ^ id.wrapping_mul(0xD6E8_FEB8_6659_FD93));
+    let mut conn: Option<Connection> = None;
+    let open_model = matches!(ctx.pacer, Pacer::Open { .. });
+    while let Some(intended) = ctx.next_send() {
+        if open_model {
+            tokio::time::sleep_until((ctx.origin + intended).into()).await;
+        }
+        if !ctx.admit(intended) {
+            break;
+        }
+        let entry = ctx.mix.pick(&mut rng);
+        let request = &ctx.requests[entry];
+        let sent = ctx.now();
+        let outcome =
+            tokio::time::timeout(ctx.timeout, exchange(&mut conn, ctx.addr, request)).await;
+        let done = ctx.now();
+        let (status, error) = match outcome {
+            Ok(Ok(code)) => (
+                Some(code),
+                (code != request.expect_status).then_some(ErrorKind::HttpStatus),
+            ),
+            Ok(Err(kind)) => (None, Some(kind)),
+            Err(_elapsed) => (None, Some(ErrorKind::Timeout)),
+        };
+        if matches!(error, Some(k) if k != ErrorKind::HttpStatus) {
+            // The connection's state is unknown after a transport failure.
+            conn = None;
+        }
+        let w = ctx.stop.window_start;
+        if intended >= w {
+            ctx.recorder.borrow_mut().record(Sample {
+                entry,
+                intended: intended - w,
+                sent: sent.saturating_sub(w),
+                done: done.saturating_sub(w),
+                status,
+                error,
+            });
+        }
+        ctx.finished.fetch_add(1, Ordering::Relaxed);
+        if error == Some(ErrorKind::Connect) && !open_model {
+            tokio::time::sleep(CONNECT_BACKOFF).await;
+        }
+    }
+}
+
+async fn exchange(
+    conn: &mut Option<Connection>,
+    addr: SocketAddr,
+    req: &PreparedRequest,
+) -> Result<u16, ErrorKind> {
+    let live = match conn.take() {
+        Some(c) if c.is_open() => c,
+        _ => Connection::open(addr).await?,
+    };
+    let c = conn.insert(live);
+    c.send(req).await
+}

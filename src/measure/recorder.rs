@@ -1,0 +1,342 @@
+//! The per-worker-thread recorder and the merged [`Measurement`].
+
+use std::collections::BTreeMap;
+use std::ops::AddAssign;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use super::errors::ErrorKind;
+use super::timeline::Timeline;
+use crate::results::{
+    EndpointSummary, GeneratorStats, HistogramSet, LatencySummary, Summary, TimelinePoint,
+    encode_histogram, new_histogram,
+};
+
+/// A send later than this after its intended time counts as late.
+pub const LATE_SEND: Duration = Duration::from_millis(1);
+
+/// Everything one worker thread records during a step's measured window.
+/// Workers record into their own recorder; recorders are merged with `+=`.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    open_model: bool,
+    /// Latency of successful requests (from intended send time when open).
+    latency: Histogram<u64>,
+    /// Open model: latency of successful requests from the actual send.
+    uncorrected: Option<Histogram<u64>>,
+    /// Open model: actual minus intended send time.
+    send_lag: Option<Histogram<u64>>,
+    late_sends: u64,
+    unsent: u64,
+    endpoints: Vec<EndpointRecorder>,
+    /// Count per status code 0..=999.
+    status: Vec<u64>,
+    errors_by_kind: [u64; ErrorKind::ALL.len()],
+    requests: u64,
+    errors: u64,
+    timeline: Timeline,
+    /// Offset from the window start of the last completion seen.
+    last_completion: Duration,
+}
+
+#[derive(Debug, Clone)]
+struct EndpointRecorder {
+    label: String,
+    requests: u64,
+    errors: u64,
+    latency: Histogram<u64>,
+}
+
+/// One finished request, as the worker loop reports it.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// Index into the request mix.
+    pub entry: usize,
+    /// When the request was meant to go (open model) or went (closed).
+    pub intended: Duration,
+    /// When it actually went, relative to the window start.
+    pub sent: Duration,
+    /// When the response (or error) arrived, relative to the window start.
+    pub done: Duration,
+    /// HTTP status, when a response arrived.
+    pub status: Option<u16>,
+    /// Why it failed, if it did.
+    pub error: Option<ErrorKind>,
+}
+
+impl Recorder {
+    /// A recorder for a mix with these entry labels.
+    pub fn new(labels: &[String], open_model: bool, window: Duration) -> Self {
+        Recorder {
+            open_model,
+            latency: new_histogram(),
+            uncorrected: open_model.then(new_histogram),
+            send_lag: open_model.then(new_histogram),
+            late_sends: 0,
+            unsent: 0,
+            endpoints: labels
+                .iter()
+                .map(|l| EndpointRecorder {
+                    label: l.clone(),
+                    requests: 0,
+                    errors: 0,
+                    latency: new_histogram(),
+                })
+                .collect(),
+            status: vec![0; 1000],
+            errors_by_kind: [0; ErrorKind::ALL.len()],
+            requests: 0,
+            errors: 0,
+            timeline: Timeline::new(window),
+            last_completion: Duration::ZERO,
+        }
+    }
+
+    /// Records one finished request of the measured window.
+    pub fn record(&mut self, s: Sample) {
+        self.requests += 1;
+        if let Some(code) = s.status {
+            self.status[usize::from(code).min(999)] += 1;
+        }
+        let endpoint = &mut self.endpoints[s.entry];
+        endpoint.requests += 1;
+        if self.open_model {
+            let lag = s.sent.saturating_sub(s.intended);
+            if let Some(h) = &mut self.send_lag {
+                h.saturating_record(micros(lag));
+            }
+            if lag > LATE_SEND {
+                self.late_sends += 1;
+            }
+        }
+        self.last_completion = self.last_completion.max(s.done);
+        match s.error {
+            None => {
+                let corrected = micros(s.done.saturating_sub(s.intended));
+                self.latency.saturating_record(corrected);
+                endpoint.latency.saturating_record(corrected);
+                if let Some(h) = &mut self.uncorrected {
+                    h.saturating_record(micros(s.done.saturating_sub(s.sent)));
+                }
+                self.timeline.record(s.done, Some(corrected));
+            }
+            Some(kind) => {
+                self.errors += 1;
+                endpoint.errors += 1;
+                self.errors_by_kind[kind.index()] += 1;
+                self.timeline.record(s.done, None);
+            }
+        }
+    }
+
+    /// Counts scheduled requests that were never sent (open model).
+    pub fn record_unsent(&mut self, n: u64) {
+        self.unsent += n;
+    }
+
+    /// Requests recorded so far.
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    /// Turns the merged recorder into the figures of a step.
+    /// `window` is the nominal measured duration; the effective duration
+    /// extends to the last completion when in-flight requests finished late.
+    pub fn finish(self, window: Duration, generator_cpu: Duration) -> Measurement {
+        let duration = window.max(self.last_completion);
+        let duration_s = duration.as_secs_f64();
+        let ok = self.requests - self.errors;
+        let status = self
+            .status
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(code, n)| (code.to_string(), *n))
+            .collect();
+        let errors_by_kind = ErrorKind::ALL
+            .iter()
+            .filter(|k| self.errors_by_kind[k.index()] > 0)
+            .map(|k| (k.as_str().to_string(), self.errors_by_kind[k.index()]))
+            .collect();
+        let summary = Summary {
+            requests: self.requests,
+            errors: self.errors,
+            duration_s,
+            rps: if duration_s > 0.0 {
+                ok as f64 / duration_s
+            } else {
+                0.0
+            },
+            latency_us: LatencySummary::from_histogram(&self.latency),
+            uncorrected_latency_us: self
+                .uncorrected
+                .as_ref()
+                .map(LatencySummary::from_histogram),
+            status,
+            errors_by_kind,
+            generator: GeneratorStats {
+                cpu_s: generator_cpu.as_secs_f64(),
+                send_lag_us: self.send_lag.as_ref().map(LatencySummary::from_histogram),
+                late_sends: self.late_sends,
+                unsent: self.unsent,
+            },
+        };
+        let endpoints = self
+            .endpoints
+            .iter()
+            .map(|e| {
+                let s = EndpointSummary {
+                    requests: e.requests,
+                    errors: e.errors,
+                    latency_us: LatencySummary::from_histogram(&e.latency),
+                };
+                (e.label.clone(), s)
+            })
+            .collect();
+        let histograms = HistogramSet {
+            total: encode_histogram(&self.latency),
+            total_uncorrected: self.uncorrected.as_ref().map(encode_histogram),
+            endpoints: self
+                .endpoints
+                .iter()
+                .map(|e| (e.label.clone(), encode_histogram(&e.latency)))
+                .collect(),
+        };
+        Measurement {
+            summary,
+            endpoints,
+            histograms,
+            timeline: self.timeline.points(),
+            latency: self.latency,
+        }
+    }
+}
+
+impl AddAssign<&Recorder> for Recorder {
+    fn add_assign(&mut self, other: &Recorder) {
+        // All recorders of a step share histogram bounds, so `add` cannot fail.
+        let add =
+            |a: &mut Histogram<u64>, b: &Histogram<u64>| a.add(b).expect("histograms share bounds");
+        add(&mut self.latency, &other.latency);
+        if let (Some(a), Some(b)) = (&mut self.uncorrected, &other.uncorrected) {
+            add(a, b);
+        }
+        if let (Some(a), Some(b)) = (&mut self.send_lag, &other.send_lag) {
+            add(a, b);
+        }
+        self.late_sends += other.late_sends;
+        self.unsent += other.unsent;
+        for (a, b) in self.endpoints.iter_mut().zip(&other.endpoints) {
+            a.requests += b.requests;
+            a.errors += b.errors;
+            add(&mut a.latency, &b.latency);
+        }
+        for (a, b) in self.status.iter_mut().zip(&other.status) {
+            *a += b;
+        }
+        for (a, b) in self.errors_by_kind.iter_mut().zip(other.errors_by_kind) {
+            *a += b;
+        }
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.timeline.merge(&other.timeline);
+        self.last_completion = self.last_completion.max(other.last_completion);
+    }
+}
+
+/// The merged figures of one step, ready to be stored as a `StepRecord`.
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    pub summary: Summary,
+    pub endpoints: BTreeMap<String, EndpointSummary>,
+    pub histograms: HistogramSet,
+    pub timeline: Vec<TimelinePoint>,
+    /// The total latency histogram, for `.hgrm` export.
+    pub latency: Histogram<u64>,
+}
+
+fn micros(d: Duration) -> u64 {
+    (d.as_micros() as u64).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(entry: usize, ms: u64, error: Option<ErrorKind>) -> Sample {
+        Sample {
+            entry,
+            intended: Duration::ZERO,
+            sent: Duration::from_millis(ms / 2),
+            done: Duration::from_millis(ms),
+            status: Some(if error.is_some() { 500 } else { 200 }),
+            error,
+        }
+    }
+
+    #[test]
+    fn merge_adds_counts_histograms_and_tallies() {
+        let labels = vec!["GET /a".to_string(), "GET /b".to_string()];
+        let mut a = Recorder::new(&labels, true, Duration::from_secs(2));
+        let mut b = Recorder::new(&labels, true, Duration::from_secs(2));
+        a.record(sample(0, 10, None));
+        a.record(sample(1, 20, Some(ErrorKind::HttpStatus)));
+        b.record(sample(1, 1000, None));
+        b.record(sample(0, 30, None));
+        b.record_unsent(3);
+        a += &b;
+        let m = a.finish(Duration::from_secs(2), Duration::from_millis(5));
+        let s = &m.summary;
+        assert_eq!((s.requests, s.errors), (4, 1));
+        assert_eq!(s.status["200"], 3);
+        assert_eq!(s.status["500"], 1);
+        assert_eq!(s.errors_by_kind["http_status"], 1);
+        assert_eq!(s.generator.unsent, 3);
+        assert_eq!(m.endpoints["GET /a"].requests, 2);
+        assert_eq!(m.endpoints["GET /b"].errors, 1);
+        // Corrected latency is from intended (0) to done; uncorrected from sent.
+        assert!(s.latency_us.max >= 999_000, "{:?}", s.latency_us);
+        assert!(s.uncorrected_latency_us.unwrap().max <= 501_000);
+        assert_eq!(
+            s.generator.late_sends, 4,
+            "every send 5..500 ms after its intended time is late, failed or not"
+        );
+        assert_eq!(m.latency.len(), 3);
+        assert!((s.rps - 1.5).abs() < 1e-9, "3 ok requests over 2 s");
+    }
+}
+
+/// Which step a measurement belongs to.
+#[derive(Debug, Clone)]
+pub struct StepMeta {
+    pub target: String,
+    pub scenario: String,
+    pub model: crate::results::Model,
+    pub level: u64,
+    pub repeat: u32,
+    pub started_at: String,
+}
+
+impl Measurement {
+    /// The step record stored in results.json.
+    pub fn into_step(
+        self,
+        meta: StepMeta,
+        server: Option<crate::results::ServerUsage>,
+    ) -> crate::results::StepRecord {
+        crate::results::StepRecord {
+            target: meta.target,
+            scenario: meta.scenario,
+            model: meta.model,
+            level: meta.level,
+            repeat: meta.repeat,
+            started_at: meta.started_at,
+            summary: self.summary,
+            endpoints: self.endpoints,
+            histograms: self.histograms,
+            timeline: self.timeline,
+            server,
+        }
+    }
+}

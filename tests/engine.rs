@@ -1,0 +1,353 @@
+//! The request engine against an in-process server: exact counts, mix
+//! ratios, error classes, coordinated-omission correction, and the
+//! `bakeoff load` command's output contracts.
+
+mod engine_support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use bakeoff::engine::{self, Mix, MixEntry, Schedule, StepSpec};
+use bakeoff::measure::Measurement;
+use engine_support::{TestServer, dead_port};
+
+fn spec(url: &str, schedule: Schedule, duration: Duration) -> StepSpec {
+    let parsed = engine::parse_url(url, false).unwrap();
+    StepSpec {
+        endpoint: parsed.endpoint,
+        mix: Mix::single(MixEntry::get(&parsed.path_and_query)),
+        schedule,
+        warmup: Duration::ZERO,
+        duration,
+        timeout: Duration::from_secs(5),
+        max_requests: None,
+        seed: 1,
+        cpus: Vec::new(),
+    }
+}
+
+fn run(spec: &StepSpec) -> Measurement {
+    engine::run_step(spec, |_, _| {}).unwrap()
+}
+
+#[test]
+fn closed_model_count_matches_the_server_exactly() {
+    let server = TestServer::start();
+    let connections = 8;
+    let m = run(&spec(
+        &server.url("/ok"),
+        Schedule::Closed { connections },
+        Duration::from_millis(800),
+    ));
+    let s = &m.summary;
+    assert!(s.requests > 100, "only {} requests", s.requests);
+    assert_eq!(s.errors, 0);
+    // Requests in flight at the end are completed and counted, not lost.
+    assert_eq!(s.requests, server.total(), "reported vs server-side count");
+    assert_eq!(s.status["200"], s.requests);
+    assert!(s.latency_us.p50 > 0 && s.latency_us.p50 <= s.latency_us.p99);
+    assert!(s.generator.cpu_s > 0.0);
+    assert!(!m.timeline.is_empty());
+    assert_eq!(
+        m.timeline.iter().map(|p| p.requests).sum::<u64>(),
+        s.requests
+    );
+}
+
+#[test]
+fn warmup_requests_are_sent_but_not_reported() {
+    let server = TestServer::start();
+    let mut sp = spec(
+        &server.url("/ok"),
+        Schedule::Closed { connections: 4 },
+        Duration::from_millis(500),
+    );
+    sp.warmup = Duration::from_millis(300);
+    let m = run(&sp);
+    let warmup_requests = server.total() - m.summary.requests;
+    assert!(
+        warmup_requests > 10,
+        "warm-up sent {warmup_requests} requests"
+    );
+    assert!(
+        m.summary.duration_s >= 0.5 && m.summary.duration_s < 1.0,
+        "{}",
+        m.summary.duration_s
+    );
+}
+
+#[test]
+fn max_requests_bounds_the_step() {
+    let server = TestServer::start();
+    let mut sp = spec(
+        &server.url("/ok"),
+        Schedule::Closed { connections: 4 },
+        Duration::from_secs(30),
+    );
+    sp.max_requests = Some(500);
+    let m = run(&sp);
+    assert_eq!(m.summary.requests, 500);
+    assert_eq!(server.total(), 500);
+}
+
+#[test]
+fn mix_follows_weights_and_endpoints_are_counted() {
+    let server = TestServer::start();
+    let mut a = MixEntry::get("/a");
+    a.weight = 3;
+    let b = MixEntry::get("/b");
+    let mut sp = spec(
+        &server.url("/"),
+        Schedule::Closed { connections: 4 },
+        Duration::from_millis(800),
+    );
+    sp.mix = Mix::new(vec![a, b]).unwrap();
+    let m = run(&sp);
+    let (na, nb) = (server.count("/a"), server.count("/b"));
+    assert_eq!(m.endpoints["GET /a"].requests, na);
+    assert_eq!(m.endpoints["GET /b"].requests, nb);
+    let share = na as f64 / (na + nb) as f64;
+    assert!(
+        (share - 0.75).abs() < 0.03,
+        "share of /a = {share} over {} requests",
+        na + nb
+    );
+}
+
+#[test]
+fn errors_are_classified() {
+    // Connection refused.
+    let url = format!("http://{}/x", dead_port());
+    let m = run(&spec(
+        &url,
+        Schedule::Closed { connections: 2 },
+        Duration::from_millis(200),
+    ));
+    assert!(m.summary.errors > 0);
+    assert_eq!(m.summary.errors, m.summary.requests);
+    assert_eq!(
+        m.summary.errors_by_kind.get("connect"),
+        Some(&m.summary.errors)
+    );
+
+    let server = TestServer::start();
+    // Server answers 500.
+    let m = run(&spec(
+        &server.url("/fail"),
+        Schedule::Closed { connections: 2 },
+        Duration::from_millis(200),
+    ));
+    assert_eq!(
+        m.summary.errors_by_kind.get("http_status"),
+        Some(&m.summary.requests)
+    );
+    assert_eq!(m.summary.status.get("500"), Some(&m.summary.requests));
+    assert_eq!(m.summary.rps, 0.0);
+
+    // Server drops the connection without answering.
+    let m = run(&spec(
+        &server.url("/reset"),
+        Schedule::Closed { connections: 2 },
+        Duration::from_millis(200),
+    ));
+    assert!(m.summary.requests > 0);
+    assert_eq!(
+        m.summary.errors_by_kind.get("reset"),
+        Some(&m.summary.requests),
+        "{:?}",
+        m.summary.errors_by_kind
+    );
+
+    // Server never answers.
+    let mut sp = spec(
+        &server.url("/stall"),
+        Schedule::Closed { connections: 2 },
+        Duration::from_millis(300),
+    );
+    sp.timeout = Duration::from_millis(200);
+    let m = run(&sp);
+    assert!(m.summary.requests >= 2);
+    assert_eq!(
+        m.summary.errors_by_kind.get("timeout"),
+        Some(&m.summary.requests)
+    );
+}
+
+/// wrk2's coordinated-omission check: a server frozen for 1 s in an 8 s
+/// run at 2000/s. Corrected latency (from intended send time) sees the
+/// backlog: p99 ≈ 0.92 s, p90 ≈ 0.2 s. Uncorrected latency does not.
+#[test]
+fn open_model_corrects_for_coordinated_omission() {
+    let server = TestServer::start();
+    let sp = spec(
+        &server.url("/ok"),
+        Schedule::Open {
+            rate: 2000.0,
+            connections: 64,
+        },
+        Duration::from_secs(8),
+    );
+    // Freeze 3 s into the measured window (origin + 20 ms start delay).
+    let handle = std::thread::spawn({
+        let sp = sp.clone();
+        move || run(&sp)
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    server.freeze_for(Duration::from_secs(1));
+    let m = handle.join().unwrap();
+    let s = &m.summary;
+    let p99 = s.latency_us.p99 as f64 / 1e6;
+    let p90 = s.latency_us.p90 as f64 / 1e6;
+    assert!((0.85..=1.0).contains(&p99), "corrected p99 {p99} s");
+    assert!((0.12..=0.28).contains(&p90), "corrected p90 {p90} s");
+    let raw = s
+        .uncorrected_latency_us
+        .expect("open model records uncorrected latency");
+    assert!(
+        raw.p99 < 100_000,
+        "uncorrected p99 {} µs should stay in milliseconds",
+        raw.p99
+    );
+    assert!(
+        raw.max >= 900_000,
+        "requests in flight during the freeze waited ~1 s"
+    );
+    let offered = 2000 * 8;
+    assert!(
+        s.requests.abs_diff(offered) <= 2,
+        "{} requests of {offered} scheduled",
+        s.requests
+    );
+    assert_eq!(s.requests, server.total());
+    let lag = s
+        .generator
+        .send_lag_us
+        .expect("open model records send lag");
+    assert!(
+        lag.max >= 900_000,
+        "sends during the freeze were late: {lag:?}"
+    );
+    assert!(
+        s.generator.late_sends >= 1000,
+        "{} late sends",
+        s.generator.late_sends
+    );
+}
+
+fn bakeoff(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn load_refuses_remote_hosts_before_connecting() {
+    let out = bakeoff(&["load", "http://example.invalid/", "-d", "1s"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--allow-remote"), "{err}");
+}
+
+/// Test-local view of the JSON contract of `load --format json`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct LoadJson {
+    requests: u64,
+    errors: u64,
+    duration_s: f64,
+    rps: f64,
+    latency_us: Lat,
+    uncorrected_latency_us: Option<Lat>,
+    status: std::collections::BTreeMap<String, u64>,
+    errors_by_kind: std::collections::BTreeMap<String, u64>,
+    generator: Gen,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Lat {
+    min: u64,
+    mean: f64,
+    p50: u64,
+    p90: u64,
+    p99: u64,
+    p999: u64,
+    max: u64,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Gen {
+    cpu_s: f64,
+    send_lag_us: Option<Lat>,
+    late_sends: u64,
+    unsent: u64,
+}
+
+#[test]
+fn load_json_output_results_file_and_hgrm() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("r.json");
+    let hgrm = dir.path().join("lat.hgrm");
+    let out = bakeoff(&[
+        "load",
+        &server.url("/ok"),
+        "-c",
+        "4",
+        "-d",
+        "500ms",
+        "--warmup",
+        "0s",
+        "--rate",
+        "400",
+        "--format",
+        "json",
+        "--name",
+        "fake",
+        "--output",
+        results.to_str().unwrap(),
+        "--hgrm",
+        hgrm.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: LoadJson = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j.requests, server.total());
+    assert!(
+        j.requests.abs_diff(200) <= 2,
+        "{} requests at 400/s for 0.5 s",
+        j.requests
+    );
+    assert!(j.uncorrected_latency_us.is_some() && j.generator.send_lag_us.is_some());
+    assert_eq!(j.status["200"], j.requests);
+
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&results).unwrap()).unwrap();
+    assert_eq!(file["schema_version"], 1);
+    assert_eq!(file["complete"], true);
+    assert_eq!(file["provenance"]["suite"], "load");
+    let step = &file["steps"][0];
+    assert_eq!(step["target"], "fake");
+    assert_eq!(step["scenario"], "load");
+    assert_eq!(step["model"], "open");
+    assert_eq!(step["level"], 400);
+    assert_eq!(step["summary"]["requests"], j.requests);
+    let h =
+        bakeoff::results::decode_histogram(step["histograms"]["total"].as_str().unwrap()).unwrap();
+    assert_eq!(h.len(), j.requests);
+
+    let text = std::fs::read_to_string(&hgrm).unwrap();
+    assert!(
+        text.contains("Percentile")
+            && text.contains(&format!("Total count    = {:>12}", j.requests))
+    );
+}
