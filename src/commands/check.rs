@@ -1,8 +1,165 @@
-//! `bakeoff check`.
+//! `bakeoff check`: verify the API contract on every target. With `--url`
+//! it checks already-running targets (loopback only) and starts nothing;
+//! otherwise it starts the private PostgreSQL and the suite's targets
+//! through the lifecycle (`crate::targets::Lab`), checks them, and stops
+//! everything, also on Ctrl-C. The checks themselves are `crate::check`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
 
 use crate::Outcome;
-use crate::cli::CheckArgs;
+use crate::check::{self, CheckResult, table};
+use crate::cli::{CheckArgs, OutputFormat, TargetsMode};
+use crate::targets::{Lab, LabConfig};
 
-pub async fn run(_args: CheckArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`bakeoff check` is not implemented yet")
+/// With `--url`, a database URL to verify `/updates` persistence against
+/// (otherwise that check is reported as not verifiable).
+const DATABASE_URL_ENV: &str = "BAKEOFF_DATABASE_URL";
+
+/// How long each started target may take to answer its readiness path.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub async fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
+    let (names, results) = if args.urls.is_empty() {
+        check_started(&args).await?
+    } else {
+        let targets = parse_urls(&args.urls, &args.only)?;
+        let database_url = std::env::var(DATABASE_URL_ENV).ok();
+        let names = targets.iter().map(|(n, _)| n.clone()).collect();
+        let results = check::check_targets_with_db(&targets, database_url.as_deref()).await;
+        (names, results)
+    };
+    match args.format {
+        OutputFormat::Text => print!("{}", table::render_text(&names, &results)),
+        OutputFormat::Json => println!(
+            "{}",
+            table::render_json(&results).context("serializing the check results")?
+        ),
+    }
+    Ok(if check::any_failed(&results) {
+        Outcome::GateFailed
+    } else {
+        Outcome::Ok
+    })
+}
+
+/// `NAME=URL` pairs, validated (http, loopback host), filtered by `--only`,
+/// in the order given.
+fn parse_urls(urls: &[String], only: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for pair in urls {
+        let (name, url) = pair
+            .split_once('=')
+            .filter(|(n, u)| !n.trim().is_empty() && !u.trim().is_empty())
+            .with_context(|| format!("--url {pair:?}: expected NAME=URL"))?;
+        let name = name.trim().to_string();
+        if targets.iter().any(|(n, _)| *n == name) {
+            anyhow::bail!("--url: target {name:?} given twice");
+        }
+        let url = crate::targets::external::validate(&name, url.trim(), false)?;
+        targets.push((name, url));
+    }
+    if let Some(unknown) = only.iter().find(|o| !targets.iter().any(|(n, _)| n == *o)) {
+        anyhow::bail!("--only {unknown}: no --url names that target");
+    }
+    if !only.is_empty() {
+        targets.retain(|(n, _)| only.contains(n));
+    }
+    Ok(targets)
+}
+
+/// Starts PostgreSQL and the suite's targets, checks them, stops
+/// everything. Logs and the database cluster live in a scratch directory
+/// that is removed unless something failed (then its path is printed).
+async fn check_started(args: &CheckArgs) -> anyhow::Result<(Vec<String>, Vec<CheckResult>)> {
+    let plan = crate::suite::load(args.suite.as_deref())?.filter(&args.only, &[])?;
+    let names = plan.targets.clone();
+    let scratch = scratch_dir();
+    let cfg = LabConfig {
+        mode: TargetsMode::Local,
+        targets_root: crate::targets::targets_root()?,
+        log_dir: scratch.join("logs"),
+        state_dir: scratch.join("state"),
+        server_cpus: plan.cpu.targets.clone(),
+        db_connections: plan.db_connections,
+        urls: BTreeMap::new(),
+        allow_remote: false,
+        ready_timeout: READY_TIMEOUT,
+    };
+    eprintln!("preparing PostgreSQL and {} ...", names.join(", "));
+    let work = async {
+        let mut lab = Lab::prepare(cfg, &names).await?;
+        let checked = start_and_check(&mut lab, &names).await;
+        let stopped = lab.shutdown().await;
+        let results = checked?;
+        stopped?;
+        anyhow::Ok(results)
+    };
+    // The Lab is dropped (killing what it started) when Ctrl-C wins the race.
+    let outcome = tokio::select! {
+        r = work => r,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
+    let keep = match &outcome {
+        Ok(results) => check::any_failed(results),
+        Err(_) => true,
+    };
+    if keep {
+        eprintln!("logs of the targets: {}", scratch.join("logs").display());
+    } else if let Err(e) = std::fs::remove_dir_all(&scratch) {
+        eprintln!("warning: cannot remove {}: {e}", scratch.display());
+    }
+    Ok((names, outcome?))
+}
+
+async fn start_and_check(lab: &mut Lab, names: &[String]) -> anyhow::Result<Vec<CheckResult>> {
+    let mut targets = Vec::with_capacity(names.len());
+    for name in names {
+        eprintln!("starting {name} ...");
+        let t = lab.start(name).await?;
+        targets.push((t.name, t.base_url));
+    }
+    eprintln!("checking {} ...", names.join(", "));
+    let database_url = lab.database_url();
+    Ok(check::check_targets_with_db(&targets, database_url.as_deref()).await)
+}
+
+/// A fresh directory for one check's logs and database cluster.
+fn scratch_dir() -> PathBuf {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    std::env::temp_dir().join(format!("bakeoff-check-{}-{stamp}", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_validated_and_filtered() {
+        let urls = vec![
+            "node=http://127.0.0.1:3000/".to_string(),
+            "django-sync=http://[::1]:8000".to_string(),
+        ];
+        let all = parse_urls(&urls, &[]).unwrap();
+        assert_eq!(
+            all,
+            vec![
+                ("node".to_string(), "http://127.0.0.1:3000".to_string()),
+                ("django-sync".to_string(), "http://[::1]:8000".to_string()),
+            ]
+        );
+        let only = parse_urls(&urls, &["django-sync".to_string()]).unwrap();
+        assert_eq!(only.len(), 1);
+        assert!(parse_urls(&urls, &["node-cluster".to_string()]).is_err());
+        assert!(parse_urls(&["node".to_string()], &[]).is_err());
+        assert!(parse_urls(&["node=http://10.1.2.3:80".to_string()], &[]).is_err());
+        let twice = vec![urls[0].clone(), urls[0].clone()];
+        assert!(parse_urls(&twice, &[]).is_err());
+    }
 }
