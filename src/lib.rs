@@ -18,6 +18,7 @@ pub mod plot;
 pub mod progress;
 pub mod report;
 pub mod results;
+pub mod runner;
 pub mod stats;
 pub mod suite;
 pub mod targets;

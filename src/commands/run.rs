@@ -1,8 +1,206 @@
-//! `bakeoff run`.
+//! `bakeoff run [SUITE]`: validate the suite, start the lab, run every
+//! step, write results after each, draw reports, evaluate gates, stop
+//! everything started, on success, error and Ctrl-C alike.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
 
 use crate::Outcome;
-use crate::cli::RunArgs;
+use crate::cli::{RunArgs, TargetsMode};
+use crate::results::{CpuLayout, RunResults, local_provenance};
+use crate::runner::{Runner, default_out_dir, summary_table};
+use crate::suite::{self, SuitePlan};
+use crate::targets::{self, Lab, LabConfig};
 
-pub async fn run(_args: RunArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`bakeoff run` is not implemented yet")
+pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
+    // Everything that can be wrong with the input fails here, before any
+    // process starts.
+    let plan = load_plan(&args)?;
+    let urls = external_urls(&plan, &args.urls)?;
+    let out_dir = match &args.out {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            dir.clone()
+        }
+        None => default_out_dir(Path::new("results"))?,
+    };
+    let results_path = out_dir.join(crate::results::RESULTS_FILE);
+    let targets_root = match args.targets {
+        TargetsMode::Local | TargetsMode::Compose => targets::targets_root()?,
+        TargetsMode::External => PathBuf::from("."),
+    };
+    let state_dir = std::env::temp_dir().join(format!(
+        "bakeoff-{}-{}",
+        std::process::id(),
+        crate::results::now_compact()
+    ));
+
+    let mode = match args.targets {
+        TargetsMode::Local => "local",
+        TargetsMode::Compose => "compose",
+        TargetsMode::External => "external",
+    };
+    let mut provenance = local_provenance(&plan.name, mode);
+    provenance.cpu_layout = Some(CpuLayout {
+        generator: plan.cpu.generator.clone(),
+        targets: plan.cpu.targets.clone(),
+    });
+    provenance.notes.push(format!(
+        "The load generator (CPUs {:?}) and the servers (CPUs {:?}) share this {}-core machine: compare figures with each other, not with other machines.",
+        plan.cpu.generator, plan.cpu.targets, provenance.cores
+    ));
+    provenance.notes.push(format!(
+        "Suite: {}; {} steps planned.",
+        plan.source.display(),
+        plan.step_count()
+    ));
+    let mut runner = Runner {
+        plan: &plan,
+        results_path: results_path.clone(),
+        results: RunResults::new(provenance),
+        generator_cpus: plan.cpu.generator.clone(),
+        allow_remote: args.allow_remote,
+        quiet: false,
+    };
+    // Written now so a bad output path fails before anything starts.
+    runner.save()?;
+    targets::process::install_panic_hook();
+
+    eprintln!(
+        "bakeoff: suite {} — {} targets, {} scenarios, {} steps, ≈{}s of load; results in {}",
+        plan.name,
+        plan.targets.len(),
+        plan.scenarios.len(),
+        plan.step_count(),
+        plan.measurement_time().as_secs(),
+        out_dir.display()
+    );
+    let cfg = LabConfig {
+        mode: args.targets,
+        targets_root,
+        log_dir: out_dir.join("logs"),
+        state_dir: state_dir.clone(),
+        server_cpus: plan.cpu.targets.clone(),
+        db_connections: plan.db_connections,
+        urls,
+        allow_remote: args.allow_remote,
+        ready_timeout: Duration::from_secs(90),
+    };
+    let outcome = tokio::select! {
+        r = execute(cfg, &mut runner) => r,
+        signal = shutdown_signal() => Err(anyhow::anyhow!("interrupted by {signal}")),
+    };
+    // The lab lives inside `execute`: when interrupted, dropping that
+    // future stopped every process it had started.
+    let _ = std::fs::remove_dir_all(&state_dir);
+    runner.results.complete = outcome.is_ok();
+    runner.save()?;
+    let results = runner.results;
+    write_reports(&out_dir, &results);
+
+    if let Err(err) = outcome {
+        eprintln!(
+            "bakeoff: run stopped: {err:#}\n{} steps measured are kept in {} (marked incomplete)",
+            results.steps.len(),
+            results_path.display()
+        );
+        return Err(err);
+    }
+    println!("{}", summary_table(&results));
+    let gates = crate::gates::evaluate(&plan.thresholds, &results);
+    let failed: Vec<_> = gates.iter().filter(|g| !g.passed).collect();
+    for g in &failed {
+        println!("gate {g}");
+    }
+    println!("results: {}", out_dir.display());
+    println!("report:  {}", out_dir.join("report.md").display());
+    if failed.is_empty() {
+        Ok(Outcome::Ok)
+    } else {
+        Ok(Outcome::GateFailed)
+    }
+}
+
+async fn execute(cfg: LabConfig, runner: &mut Runner<'_>) -> anyhow::Result<()> {
+    let mut lab = Lab::prepare(cfg, &runner.plan.targets).await?;
+    runner.results.provenance.versions = lab.versions();
+    runner
+        .results
+        .provenance
+        .versions
+        .insert("bakeoff".into(), env!("CARGO_PKG_VERSION").into());
+    runner.save()?;
+    let outcome = runner.run_all(&mut lab).await;
+    let stopped = lab.shutdown().await;
+    outcome?;
+    stopped?;
+    Ok(())
+}
+
+fn load_plan(args: &RunArgs) -> anyhow::Result<SuitePlan> {
+    let plan = match (&args.suite, args.quick) {
+        (None, true) => suite::quick()?,
+        (None, false) => suite::load(None)?,
+        (Some(path), quick) => {
+            let plan = suite::load(Some(path))?;
+            if quick { plan.shortened() } else { plan }
+        }
+    };
+    let mut plan = plan.filter(&args.only, &args.scenario)?;
+    if let Some(n) = args.repeat {
+        plan = plan.with_repeats(n);
+    }
+    if plan.targets.is_empty() || plan.scenarios.is_empty() {
+        bail!("nothing to run: the suite selects no targets or no scenarios");
+    }
+    Ok(plan)
+}
+
+/// The suite's `[urls]` overridden by `--url NAME=URL`.
+fn external_urls(plan: &SuitePlan, flags: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut urls = plan.urls.clone();
+    for flag in flags {
+        let (name, url) = flag
+            .split_once('=')
+            .with_context(|| format!("invalid --url {flag:?}: expected NAME=URL"))?;
+        urls.insert(
+            name.trim().to_string(),
+            url.trim().trim_end_matches('/').to_string(),
+        );
+    }
+    Ok(urls)
+}
+
+fn write_reports(out_dir: &Path, results: &RunResults) {
+    let sections = match crate::claims::report_sections(results, None) {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("bakeoff: verdicts not evaluated: {err:#}");
+            Vec::new()
+        }
+    };
+    // A report that cannot be drawn must not lose the measured results.
+    if let Err(err) = crate::report::write_reports(out_dir, results, &sections) {
+        eprintln!("bakeoff: reports not written: {err}");
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM with the signal's name.
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        // Without signal handlers, never resolve: the default disposition
+        // (terminate) applies and the panic/drop backstops clean up.
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => "Ctrl-C (SIGINT)",
+        _ = term.recv() => "SIGTERM",
+    }
 }

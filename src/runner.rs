@@ -1,0 +1,262 @@
+//! Executes a validated suite plan against a [`Lab`]: the order of steps
+//! (repeats outermost, targets interleaved A B A B so machine drift hits all
+//! alike, one target up at a time), the SLO search of open-model
+//! scenarios, and writing results.json after every step. It does not parse
+//! suites, start processes itself or draw reports.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::engine::{self, Schedule, StepSpec};
+use crate::measure::StepMeta;
+use crate::progress::StepProgress;
+use crate::results::{RunResults, StepRecord, now_rfc3339};
+use crate::stats;
+use crate::suite::{LoadModel, ScenarioPlan, SuitePlan};
+use crate::targets::{Lab, RunningTarget};
+use crate::units;
+
+/// At most this many extra rates are probed per open-model scenario when
+/// searching for the highest rate within `slo_p99`.
+const MAX_SLO_PROBES: usize = 4;
+/// Stop the SLO search once passing and failing rates are this close.
+const SLO_RESOLUTION: f64 = 0.10;
+
+/// A run in progress: the plan, where results go, what has been measured.
+pub struct Runner<'a> {
+    pub plan: &'a SuitePlan,
+    pub results_path: PathBuf,
+    pub results: RunResults,
+    pub generator_cpus: Vec<usize>,
+    pub allow_remote: bool,
+    pub quiet: bool,
+}
+
+impl Runner<'_> {
+    /// Runs every step of the plan. Results are saved after each step, so
+    /// an error or interruption keeps everything measured so far.
+    pub async fn run_all(&mut self, lab: &mut Lab) -> anyhow::Result<()> {
+        let max_repeats = self
+            .plan
+            .scenarios
+            .iter()
+            .map(|s| s.repeats)
+            .max()
+            .unwrap_or(1);
+        for repeat in 0..max_repeats {
+            for target in &self.plan.targets {
+                let scenarios: Vec<&ScenarioPlan> = self
+                    .plan
+                    .scenarios
+                    .iter()
+                    .filter(|s| repeat < s.repeats)
+                    .collect();
+                if scenarios.is_empty() {
+                    continue;
+                }
+                let running = lab.start(target).await?;
+                let outcome = self.run_target(lab, &running, &scenarios, repeat).await;
+                lab.stop(target).await?;
+                outcome?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn run_target(
+        &mut self,
+        lab: &Lab,
+        running: &RunningTarget,
+        scenarios: &[&ScenarioPlan],
+        repeat: u32,
+    ) -> anyhow::Result<()> {
+        for scenario in scenarios {
+            let mut measured: Vec<(u64, f64)> = Vec::new();
+            for level in scenario.load.levels() {
+                let step = self.run_step(lab, running, scenario, level, repeat).await?;
+                measured.push((level, step.summary.latency_us.p99 as f64));
+            }
+            if let (Some(slo), LoadModel::Open { .. }) = (scenario.slo_p99, &scenario.load) {
+                let slo_us = slo.as_micros() as f64;
+                let max_rate = measured.iter().map(|(r, _)| *r).max().unwrap_or(1);
+                for _ in 0..MAX_SLO_PROBES {
+                    let (passing, failing) = stats::slo_bracket(&measured, slo_us);
+                    // Search only between measured rates: never above the
+                    // highest rate the suite offers.
+                    let Some(rate) =
+                        stats::next_probe_rate(passing, failing, SLO_RESOLUTION, max_rate)
+                    else {
+                        break;
+                    };
+                    if measured.iter().any(|(r, _)| *r == rate) {
+                        break;
+                    }
+                    let step = self.run_step(lab, running, scenario, rate, repeat).await?;
+                    measured.push((rate, step.summary.latency_us.p99 as f64));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Measures one step and appends it to the saved results.
+    async fn run_step(
+        &mut self,
+        lab: &Lab,
+        running: &RunningTarget,
+        scenario: &ScenarioPlan,
+        level: u64,
+        repeat: u32,
+    ) -> anyhow::Result<StepRecord> {
+        let url = engine::parse_url(&running.base_url, self.allow_remote)?;
+        let schedule = match scenario.load {
+            LoadModel::Closed { .. } => Schedule::Closed {
+                connections: level as u32,
+            },
+            LoadModel::Open { connections, .. } => Schedule::Open {
+                rate: level as f64,
+                connections,
+            },
+        };
+        let spec = StepSpec {
+            endpoint: url.endpoint,
+            mix: scenario.mix.clone(),
+            schedule,
+            warmup: scenario.warmup,
+            duration: scenario.duration,
+            timeout: scenario.timeout,
+            max_requests: None,
+            seed: step_seed(&scenario.name, level),
+            cpus: self.generator_cpus.clone(),
+        };
+        let label = format!(
+            "{} · {} · {} {}{}",
+            running.name,
+            scenario.name,
+            level,
+            scenario.load.model().level_label(),
+            if scenario.repeats > 1 {
+                format!(" · repeat {}/{}", repeat + 1, scenario.repeats)
+            } else {
+                String::new()
+            }
+        );
+        let started_at = now_rfc3339();
+        let progress = StepProgress::start(&label, scenario.warmup + scenario.duration, self.quiet);
+        let handle = tokio::task::spawn_blocking(move || {
+            let m = engine::run_step(&spec, |elapsed, p| progress.tick(elapsed, p));
+            (m, progress)
+        });
+        // Sample the server over the measured window only, not the warm-up.
+        tokio::time::sleep(scenario.warmup + Duration::from_millis(20)).await;
+        let sampler = lab.sample(&running.name);
+        let (measurement, progress) = handle.await.context("the generator thread failed")?;
+        let measurement = measurement?;
+        let s = &measurement.summary;
+        progress.finish(&format!(
+            "{} req/s, p99 {}, {} errors",
+            units::rate(s.rps),
+            units::latency_us(s.latency_us.p99),
+            s.errors
+        ));
+        let ok = s.requests - s.errors;
+        let duration = Duration::from_secs_f64(s.duration_s);
+        let server = match sampler {
+            Some(sampler) => Some(sampler.finish(ok, duration).await),
+            None => None,
+        };
+        let meta = StepMeta {
+            target: running.name.clone(),
+            scenario: scenario.name.clone(),
+            model: scenario.load.model(),
+            level,
+            repeat,
+            started_at,
+        };
+        let step = measurement.into_step(meta, server);
+        self.results.steps.push(step.clone());
+        self.save()?;
+        Ok(step)
+    }
+
+    /// Writes results.json atomically.
+    pub fn save(&self) -> anyhow::Result<()> {
+        self.results.save_atomic(&self.results_path)?;
+        Ok(())
+    }
+}
+
+/// Deterministic seed of a step's mix selection.
+fn step_seed(scenario: &str, level: u64) -> u64 {
+    // FNV-1a over the scenario name, mixed with the level.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in scenario.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    h ^ level.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The table printed at the end of a run: per scenario and target, the
+/// best throughput over levels and the p99 at the highest level.
+pub fn summary_table(results: &RunResults) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<14} {:<14} {:>10} {:>8} {:>14} {:>8}",
+        "scenario", "target", "best rps", "at", "p99 @ highest", "errors"
+    );
+    let scenarios = stats::StepGroups::scenarios_in_order(results);
+    for scenario in &scenarios {
+        let mut targets: Vec<&str> = Vec::new();
+        for s in results.steps.iter().filter(|s| &s.scenario == scenario) {
+            if !targets.contains(&s.target.as_str()) {
+                targets.push(&s.target);
+            }
+        }
+        for target in targets {
+            let steps: Vec<&StepRecord> = results
+                .steps
+                .iter()
+                .filter(|s| &s.scenario == scenario && s.target == target)
+                .collect();
+            let Some(best) = steps
+                .iter()
+                .max_by(|a, b| a.summary.rps.total_cmp(&b.summary.rps))
+            else {
+                continue;
+            };
+            let Some(top) = steps.iter().max_by_key(|s| s.level) else {
+                continue;
+            };
+            let errors: u64 = steps.iter().map(|s| s.summary.errors).sum();
+            let _ = writeln!(
+                out,
+                "{:<14} {:<14} {:>10} {:>8} {:>14} {:>8}",
+                scenario,
+                target,
+                units::rate(best.summary.rps),
+                best.level,
+                units::latency_us(top.summary.latency_us.p99),
+                errors
+            );
+        }
+    }
+    out
+}
+
+/// `results/<timestamp>/`, and `results/latest` pointing at it.
+pub fn default_out_dir(base: &Path) -> anyhow::Result<PathBuf> {
+    let dir = base.join(crate::results::now_compact());
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let latest = base.join("latest");
+    let _ = std::fs::remove_file(&latest);
+    if let Some(name) = dir.file_name() {
+        // A missing `latest` link is a convenience lost, not an error.
+        let _ = std::os::unix::fs::symlink(name, &latest);
+    }
+    Ok(dir)
+}
