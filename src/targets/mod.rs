@@ -1,2 +1,426 @@
 //! Target lifecycle: dependency bootstrap, private PostgreSQL, local target
-//! processes, compose and external targets, teardown.
+//! processes (pinned, each in its own process group), compose and external
+//! targets, resource sampling and teardown. [`Lab`] is the one entry point
+//! the commands use; the submodules each own one piece. What to start comes
+//! from `targets/targets.toml` ([`spec`]); what to measure is not this
+//! module's business.
+//!
+//! Ports are picked by binding 127.0.0.1:0 and closing the socket before the
+//! target binds it: another process could take the port in between. That
+//! race is rare and reported clearly (the target exits, its log says
+//! EADDRINUSE, the error names the port).
+
+pub mod bootstrap;
+pub mod compose;
+mod error;
+pub mod external;
+pub mod local;
+pub mod postgres;
+pub mod process;
+pub mod sampler;
+pub mod spec;
+pub mod versions;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use error::TargetError;
+pub(crate) use error::log_tail;
+pub use sampler::ResourceSampler;
+pub use spec::TargetsSpec;
+
+use crate::cli::TargetsMode;
+use local::{CommonEnv, LocalTarget};
+use postgres::PgServer;
+
+/// Everything the lifecycle needs to know about a run.
+#[derive(Debug, Clone)]
+pub struct LabConfig {
+    pub mode: TargetsMode,
+    /// The targets/ dir (see [`targets_root`]).
+    pub targets_root: PathBuf,
+    /// logs/<target>.log, logs/postgres.log and bootstrap logs go here.
+    pub log_dir: PathBuf,
+    /// Scratch for the private PostgreSQL (its cluster is removed at shutdown).
+    pub state_dir: PathBuf,
+    /// Targets and PostgreSQL are pinned to these CPUs (empty = no pinning).
+    pub server_cpus: Vec<usize>,
+    /// DB_POOL of every target.
+    pub db_connections: u32,
+    /// External mode: name → base URL.
+    pub urls: BTreeMap<String, String>,
+    pub allow_remote: bool,
+    pub ready_timeout: Duration,
+}
+
+/// A target that answers requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningTarget {
+    pub name: String,
+    /// "http://127.0.0.1:PORT", no trailing slash.
+    pub base_url: String,
+    /// Process group of a local target (None for compose and external).
+    pub pgid: Option<i32>,
+}
+
+/// Mode-specific state.
+#[derive(Debug)]
+enum Backend {
+    Local {
+        spec: TargetsSpec,
+        pg: Option<PgServer>,
+        pg_bindir: Option<PathBuf>,
+        running: BTreeMap<String, LocalTarget>,
+    },
+    Compose {
+        file: PathBuf,
+        urls: BTreeMap<String, String>,
+        database_url: Option<String>,
+        up: bool,
+    },
+    External {
+        urls: BTreeMap<String, String>,
+    },
+}
+
+/// The targets of one run and everything started for them.
+#[derive(Debug)]
+pub struct Lab {
+    cfg: LabConfig,
+    backend: Backend,
+}
+
+/// Binds 127.0.0.1:0 and returns the port the kernel picked (see the module
+/// doc for the race this leaves).
+pub fn free_port() -> Result<u16, TargetError> {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| TargetError::io("cannot pick a free port on 127.0.0.1", e))
+}
+
+/// The repository's targets/ dir: $BAKEOFF_TARGETS if set, else ./targets
+/// if it exists, else CARGO_MANIFEST_DIR/targets (compile-time) if it exists.
+pub fn targets_root() -> Result<PathBuf, TargetError> {
+    if let Some(dir) = std::env::var_os("BAKEOFF_TARGETS") {
+        return Ok(PathBuf::from(dir));
+    }
+    let local = PathBuf::from("targets");
+    if local.join(spec::SPEC_FILE).is_file() {
+        return local.canonicalize().or(Ok(local));
+    }
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("targets");
+    if built.is_dir() {
+        return Ok(built);
+    }
+    if local.is_dir() {
+        return Ok(local);
+    }
+    Err(TargetError::NoTargetsRoot)
+}
+
+fn create_dir(dir: &Path) -> Result<(), TargetError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| TargetError::io(format!("cannot create {}", dir.display()), e))
+}
+
+impl Lab {
+    /// Validates that the tools exist, bootstraps the dependencies of
+    /// `targets` and starts and seeds PostgreSQL (Local); `docker compose up
+    /// -d --wait` (Compose); checks the URLs (External).
+    pub async fn prepare(cfg: LabConfig, targets: &[String]) -> Result<Lab, TargetError> {
+        let backend = match cfg.mode {
+            TargetsMode::Local => prepare_local(&cfg, targets).await?,
+            TargetsMode::Compose => prepare_compose(&cfg, targets).await?,
+            TargetsMode::External => {
+                let mut urls = BTreeMap::new();
+                for name in targets {
+                    let url = cfg
+                        .urls
+                        .get(name)
+                        .ok_or_else(|| TargetError::MissingUrl { name: name.clone() })?;
+                    let url = external::validate(name, url, cfg.allow_remote)?;
+                    external::check_reachable(name, &url).await?;
+                    urls.insert(name.clone(), url);
+                }
+                Backend::External { urls }
+            }
+        };
+        Ok(Lab { cfg, backend })
+    }
+
+    /// Starts one target (Local) and waits until its readiness path answers
+    /// 200; returns its URL. Starting a running target returns it as is.
+    pub async fn start(&mut self, name: &str) -> Result<RunningTarget, TargetError> {
+        match &mut self.backend {
+            Backend::Local {
+                spec, pg, running, ..
+            } => {
+                if let Some(t) = running.get(name) {
+                    return Ok(running_target(name, t));
+                }
+                let v = spec.variant(name)?.clone();
+                if let Some(b) = &v.bootstrap {
+                    let log = bootstrap::log_path(&self.cfg.log_dir, b);
+                    bootstrap::ensure(b, &spec.bootstraps[b], &log).await?;
+                }
+                let common = CommonEnv {
+                    database_url: pg.as_ref().map(|p| p.url.clone()),
+                    db_pool: self.cfg.db_connections,
+                };
+                let log = self.cfg.log_dir.join(format!("{name}.log"));
+                let t = local::start(
+                    &v,
+                    &common,
+                    &self.cfg.server_cpus,
+                    &log,
+                    self.cfg.ready_timeout,
+                )
+                .await?;
+                let r = running_target(name, &t);
+                running.insert(name.to_string(), t);
+                Ok(r)
+            }
+            Backend::Compose { urls, .. } | Backend::External { urls } => {
+                let base_url = urls
+                    .get(name)
+                    .ok_or_else(|| TargetError::MissingUrl {
+                        name: name.to_string(),
+                    })?
+                    .clone();
+                Ok(RunningTarget {
+                    name: name.to_string(),
+                    base_url,
+                    pgid: None,
+                })
+            }
+        }
+    }
+
+    /// Stops one target (Local); a no-op elsewhere or when it is not running.
+    pub async fn stop(&mut self, name: &str) -> Result<(), TargetError> {
+        if let Backend::Local { running, .. } = &mut self.backend {
+            if let Some(t) = running.remove(name) {
+                t.group.stop(process::GRACE).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Begins sampling the CPU time and RSS of a running local target (all
+    /// processes of its group) every ~250 ms. None for other modes.
+    pub fn sample(&self, name: &str) -> Option<ResourceSampler> {
+        match &self.backend {
+            Backend::Local { running, .. } => running
+                .get(name)
+                .map(|t| ResourceSampler::start(t.group.pgid)),
+            _ => None,
+        }
+    }
+
+    pub fn database_url(&self) -> Option<String> {
+        match &self.backend {
+            Backend::Local { pg, .. } => pg.as_ref().map(|p| p.url.clone()),
+            Backend::Compose { database_url, .. } => database_url.clone(),
+            Backend::External { .. } => None,
+        }
+    }
+
+    /// Process groups of the running local targets and PostgreSQL.
+    pub fn process_groups(&self) -> Vec<i32> {
+        match &self.backend {
+            Backend::Local { pg, running, .. } => running
+                .values()
+                .map(|t| t.group.pgid)
+                .chain(pg.as_ref().map(|p| p.pgid()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// node, npm, express, python, django, gunicorn, uvicorn, postgresql
+    /// versions, as found (best effort, never fails).
+    pub fn versions(&self) -> BTreeMap<String, String> {
+        match &self.backend {
+            Backend::Local {
+                spec, pg_bindir, ..
+            } => versions::collect(
+                spec.variants.iter().map(|v| v.dir.as_path()),
+                pg_bindir.as_deref(),
+            ),
+            Backend::Compose { .. } | Backend::External { .. } => BTreeMap::new(),
+        }
+    }
+
+    /// Stops everything this Lab started (targets, then PostgreSQL; or
+    /// `docker compose down`).
+    pub async fn shutdown(mut self) -> Result<(), TargetError> {
+        match &mut self.backend {
+            Backend::Local { pg, running, .. } => {
+                for (_, t) in std::mem::take(running) {
+                    t.group.stop(process::GRACE).await;
+                }
+                if let Some(pg) = pg.take() {
+                    pg.stop().await;
+                }
+                Ok(())
+            }
+            Backend::Compose { file, up, .. } => {
+                if *up {
+                    *up = false;
+                    compose::down(file).await?;
+                }
+                Ok(())
+            }
+            Backend::External { .. } => Ok(()),
+        }
+    }
+
+    pub fn config(&self) -> &LabConfig {
+        &self.cfg
+    }
+}
+
+impl Drop for Lab {
+    /// Backstop when [`Lab::shutdown`] was not reached (error, panic):
+    /// kills this Lab's process groups synchronously.
+    fn drop(&mut self) {
+        match &mut self.backend {
+            Backend::Local { pg, running, .. } => {
+                let targets: Vec<i32> = running.values().map(|t| t.group.pgid).collect();
+                process::kill_groups(&targets);
+                running.clear();
+                if let Some(pg) = pg.take() {
+                    pg.stop_blocking();
+                }
+            }
+            Backend::Compose { file, up, .. } => {
+                if *up {
+                    let cmd = compose::down_command(file);
+                    let _ = std::process::Command::new(&cmd[0]).args(&cmd[1..]).status();
+                }
+            }
+            Backend::External { .. } => {}
+        }
+    }
+}
+
+fn running_target(name: &str, t: &LocalTarget) -> RunningTarget {
+    RunningTarget {
+        name: name.to_string(),
+        base_url: t.base_url.clone(),
+        pgid: Some(t.group.pgid),
+    }
+}
+
+async fn prepare_local(cfg: &LabConfig, targets: &[String]) -> Result<Backend, TargetError> {
+    let spec = TargetsSpec::load(&cfg.targets_root)?;
+    let variants = targets
+        .iter()
+        .map(|t| spec.variant(t).cloned())
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut needed: Vec<&str> = variants
+        .iter()
+        .filter_map(|v| v.bootstrap.as_deref())
+        .collect();
+    needed.sort();
+    needed.dedup();
+    // Every missing tool is reported before anything is installed or started.
+    for b in &needed {
+        bootstrap::require_tools(spec.bootstraps[*b].requires.iter().map(String::as_str))?;
+    }
+    for v in &variants {
+        let program = &v.command[0];
+        if !program.contains('/') {
+            bootstrap::require_tools([program.as_str()])?;
+        }
+    }
+    let pg_bindir = match &spec.database {
+        Some(_) => Some(postgres::find_bindir()?),
+        None => postgres::find_bindir().ok(),
+    };
+    create_dir(&cfg.log_dir)?;
+    create_dir(&cfg.state_dir)?;
+    for b in needed {
+        let log = bootstrap::log_path(&cfg.log_dir, b);
+        bootstrap::ensure(b, &spec.bootstraps[b], &log).await?;
+    }
+    let pg = match &spec.database {
+        Some(db) => {
+            let pools = cfg
+                .db_connections
+                .saturating_mul(targets.len().max(1) as u32);
+            let max_connections = pools.saturating_add(20).max(100);
+            Some(
+                postgres::start(
+                    db,
+                    &cfg.state_dir,
+                    &cfg.log_dir.join("postgres.log"),
+                    &cfg.server_cpus,
+                    max_connections,
+                    cfg.ready_timeout,
+                )
+                .await?,
+            )
+        }
+        None => None,
+    };
+    Ok(Backend::Local {
+        spec,
+        pg,
+        pg_bindir,
+        running: BTreeMap::new(),
+    })
+}
+
+async fn prepare_compose(cfg: &LabConfig, targets: &[String]) -> Result<Backend, TargetError> {
+    compose::check_docker().await?;
+    let spec = TargetsSpec::load(&cfg.targets_root).ok();
+    let file = compose::compose_file(&cfg.targets_root);
+    let yaml = std::fs::read_to_string(&file).ok();
+    let mut services = Vec::new();
+    let mut urls = BTreeMap::new();
+    for name in targets {
+        let service = spec
+            .as_ref()
+            .and_then(|s| s.variant(name).ok())
+            .map(|v| v.service().to_string())
+            .unwrap_or_else(|| name.clone());
+        let url = compose::service_url(yaml.as_deref(), &service).ok_or_else(|| {
+            TargetError::Compose(format!(
+                "service {service} publishes no port in {}",
+                file.display()
+            ))
+        })?;
+        services.push(service);
+        urls.insert(name.clone(), url);
+    }
+    let database_url = match (&spec, &yaml) {
+        (
+            Some(TargetsSpec {
+                database: Some(db), ..
+            }),
+            Some(y),
+        ) => compose::published_port(y, "postgres").map(|p| {
+            format!(
+                "postgres://{}:{}@127.0.0.1:{p}/{}",
+                db.user, db.password, db.name
+            )
+        }),
+        _ => None,
+    };
+    compose::up(
+        &file,
+        &services,
+        cfg.db_connections,
+        Duration::from_secs(600),
+    )
+    .await?;
+    Ok(Backend::Compose {
+        file,
+        urls,
+        database_url,
+        up: true,
+    })
+}

@@ -1,0 +1,254 @@
+//! `--targets compose`: builds the `docker compose` command lines (pure
+//! functions, unit-tested: no engine runs on the development machine),
+//! checks that Docker is usable before anything starts, runs them, and
+//! reads each service's published loopback port from docker-compose.yml.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::TargetError;
+use super::bootstrap::install_hint;
+use super::process;
+
+/// Host ports the reference docker-compose.yml publishes on 127.0.0.1, used
+/// when the file cannot be read for them.
+pub const DEFAULT_PORTS: [(&str, u16); 4] = [
+    ("node", 3001),
+    ("node-cluster", 3002),
+    ("django-sync", 3003),
+    ("django-async", 3004),
+];
+
+/// `<repo>/docker-compose.yml` for a targets root `<repo>/targets`.
+pub fn compose_file(targets_root: &Path) -> PathBuf {
+    targets_root
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("docker-compose.yml")
+}
+
+/// `docker compose -f FILE up -d --wait SERVICES...`
+pub fn up_command(file: &Path, services: &[String]) -> Vec<String> {
+    let mut cmd = base(file);
+    cmd.extend(["up", "-d", "--wait"].map(String::from));
+    cmd.extend(services.iter().cloned());
+    cmd
+}
+
+/// `docker compose -f FILE down`
+pub fn down_command(file: &Path) -> Vec<String> {
+    let mut cmd = base(file);
+    cmd.push("down".into());
+    cmd
+}
+
+fn base(file: &Path) -> Vec<String> {
+    vec![
+        "docker".into(),
+        "compose".into(),
+        "-f".into(),
+        file.to_string_lossy().into_owned(),
+    ]
+}
+
+/// The host port that `service` publishes, read from the `ports:` list of
+/// its block in a compose file ("127.0.0.1:3001:3000", "3001:3000" or the
+/// long form's `published: 3001`). A deliberately small reader of the
+/// layout docker-compose.yml uses, not a YAML parser; None when not found.
+pub fn published_port(yaml: &str, service: &str) -> Option<u16> {
+    let mut in_services = false;
+    let mut service_indent = None::<usize>;
+    let mut in_block = false;
+    let mut block_indent = 0;
+    let mut in_ports = false;
+    for line in yaml.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        if indent == 0 {
+            in_services = trimmed.starts_with("services:");
+            in_block = false;
+            continue;
+        }
+        if !in_services {
+            continue;
+        }
+        let service_level = *service_indent.get_or_insert(indent);
+        if indent == service_level {
+            let key = trimmed.trim_end_matches(':').trim_matches(['"', '\'']);
+            in_block = trimmed.ends_with(':') && key == service;
+            block_indent = indent;
+            in_ports = false;
+            continue;
+        }
+        if !in_block || indent <= block_indent {
+            continue;
+        }
+        if trimmed.starts_with("ports:") {
+            in_ports = true;
+            continue;
+        }
+        if in_ports {
+            if let Some(item) = trimmed.strip_prefix('-') {
+                let item = item.trim().trim_matches(['"', '\'']);
+                let parts: Vec<&str> = item.split(':').collect();
+                let host = match parts.len() {
+                    3 => parts[1],
+                    2 => parts[0],
+                    _ => continue,
+                };
+                if let Ok(p) = host.parse() {
+                    return Some(p);
+                }
+            } else if let Some(p) = trimmed.strip_prefix("published:") {
+                if let Ok(p) = p.trim().trim_matches(['"', '\'']).parse() {
+                    return Some(p);
+                }
+            } else if !trimmed.starts_with("target:")
+                && !trimmed.starts_with("host_ip:")
+                && !trimmed.starts_with("protocol:")
+                && !trimmed.starts_with("mode:")
+            {
+                in_ports = false;
+            }
+        }
+    }
+    None
+}
+
+/// Base URL of a compose service: its published port, else the default table.
+pub fn service_url(yaml: Option<&str>, service: &str) -> Option<String> {
+    yaml.and_then(|y| published_port(y, service))
+        .or_else(|| {
+            DEFAULT_PORTS
+                .iter()
+                .find(|(s, _)| *s == service)
+                .map(|&(_, p)| p)
+        })
+        .map(|p| format!("http://127.0.0.1:{p}"))
+}
+
+async fn run(cmd: &[String], db_pool: u32, timeout: Duration) -> Result<(), TargetError> {
+    let line = cmd.join(" ");
+    let child = tokio::process::Command::new(&cmd[0])
+        .args(&cmd[1..])
+        .env("DB_POOL", db_pool.to_string())
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(timeout, child)
+        .await
+        .map_err(|_| {
+            TargetError::Compose(format!(
+                "`{line}` did not finish within {} s",
+                timeout.as_secs()
+            ))
+        })?
+        .map_err(|e| TargetError::Compose(format!("cannot run `{line}`: {e}")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(TargetError::Compose(format!(
+            "`{line}` failed ({}): {}",
+            process::describe(out.status),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
+/// Fails early, with what to do, if docker or its engine is unavailable.
+pub async fn check_docker() -> Result<(), TargetError> {
+    if process::which("docker").is_none() {
+        return Err(TargetError::ToolMissing {
+            tool: "docker".into(),
+            hint: install_hint("docker"),
+        });
+    }
+    let info = ["docker".to_string(), "info".to_string()];
+    run(&info, 0, Duration::from_secs(20)).await.map_err(|e| {
+        TargetError::Compose(format!(
+            "no usable Docker engine ({e}); start the engine, or use --targets local (the default)"
+        ))
+    })
+}
+
+/// `docker compose up -d --wait` for the services.
+pub async fn up(
+    file: &Path,
+    services: &[String],
+    db_pool: u32,
+    timeout: Duration,
+) -> Result<(), TargetError> {
+    if !file.is_file() {
+        return Err(TargetError::Compose(format!(
+            "{} does not exist",
+            file.display()
+        )));
+    }
+    run(&up_command(file, services), db_pool, timeout).await
+}
+
+/// `docker compose down`.
+pub async fn down(file: &Path) -> Result<(), TargetError> {
+    run(&down_command(file), 0, Duration::from_secs(120)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_lines() {
+        let f = compose_file(Path::new("/repo/targets"));
+        assert_eq!(f, Path::new("/repo/docker-compose.yml"));
+        assert_eq!(
+            up_command(&f, &["node".into(), "django-sync".into()]).join(" "),
+            "docker compose -f /repo/docker-compose.yml up -d --wait node django-sync"
+        );
+        assert_eq!(
+            down_command(&f).join(" "),
+            "docker compose -f /repo/docker-compose.yml down"
+        );
+    }
+
+    #[test]
+    fn reads_published_ports() {
+        let yaml = r#"
+name: bakeoff
+services:
+  postgres:
+    image: postgres:15
+    ports:
+      - "127.0.0.1:5433:5432"
+  node:
+    build: ./targets/node
+    environment:
+      PORT: "3000"
+    ports:
+      - "127.0.0.1:3101:3000"
+    healthcheck:
+      test: ["CMD", "true"]
+  node-cluster:
+    ports: ['3102:3000']
+  django-sync:
+    ports:
+      - target: 8000
+        host_ip: 127.0.0.1
+        published: "3103"
+  django-async:
+    image: x
+"#;
+        assert_eq!(published_port(yaml, "node"), Some(3101));
+        assert_eq!(published_port(yaml, "postgres"), Some(5433));
+        assert_eq!(published_port(yaml, "django-sync"), Some(3103));
+        assert_eq!(published_port(yaml, "django-async"), None);
+        assert_eq!(published_port(yaml, "PORT"), None);
+        assert_eq!(
+            service_url(Some(yaml), "django-async").as_deref(),
+            Some("http://127.0.0.1:3004")
+        );
+        assert_eq!(service_url(None, "other"), None);
+    }
+}

@@ -1,0 +1,503 @@
+//! The private PostgreSQL of a local run: finds the binaries, initdb's a
+//! fresh cluster in the state directory, starts it on 127.0.0.1 on a free
+//! port (unix socket in the state directory, pinned to the server CPUs),
+//! creates the role and database of targets.toml and loads schema + seed.
+//!
+//! PostgreSQL refuses to run as root; when bakeoff is root, initdb and the
+//! server run as the `postgres` user. They are started by setting the uid
+//! and gid directly in the child (std's `Command::uid`/`gid`, which also
+//! drops supplementary groups) rather than through `runuser`, because
+//! runuser would put the server in a session of its own, out of reach of
+//! the process-group teardown. psql connects over TCP with trust auth, so
+//! it needs no user switch.
+//!
+//! The cluster is a benchmark scratch database: `fsync=off`,
+//! `synchronous_commit=off` and `full_page_writes=off` trade crash safety
+//! (irrelevant for a throw-away cluster) for less I/O noise in the
+//! measurements. It is stopped with SIGINT (fast shutdown), then SIGKILL.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::process::{self, Group, SpawnSpec};
+use super::spec::DatabaseSpec;
+use super::{TargetError, free_port, log_tail};
+
+/// Superuser created by initdb.
+const SUPERUSER: &str = "postgres";
+
+/// A running private PostgreSQL.
+#[derive(Debug)]
+pub struct PgServer {
+    pub(crate) group: Group,
+    pub port: u16,
+    pub bindir: PathBuf,
+    /// state_dir/postgres: removed after the server stops.
+    pub dir: PathBuf,
+    pub log: PathBuf,
+    /// postgres://user:password@127.0.0.1:port/name
+    pub url: String,
+}
+
+/// Finds the directory holding `initdb` and `postgres`: `pg_config
+/// --bindir`, then the highest `/usr/lib/postgresql/*/bin`, then PATH.
+pub fn find_bindir() -> Result<PathBuf, TargetError> {
+    let ok = |d: &Path| d.join("initdb").is_file() && d.join("postgres").is_file();
+    let mut looked = Vec::new();
+    if let Ok(out) = std::process::Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+    {
+        if out.status.success() {
+            let d = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+            if ok(&d) {
+                return Ok(d);
+            }
+            looked.push(d.display().to_string());
+        }
+    }
+    looked.push("/usr/lib/postgresql/*/bin".into());
+    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
+        let mut versions: Vec<(Vec<u32>, PathBuf)> = entries
+            .filter_map(|e| {
+                let e = e.ok()?;
+                let v = e
+                    .file_name()
+                    .to_str()?
+                    .split('.')
+                    .map(|p| p.parse::<u32>().ok())
+                    .collect::<Option<Vec<u32>>>()?;
+                Some((v, e.path().join("bin")))
+            })
+            .filter(|(_, d)| ok(d))
+            .collect();
+        versions.sort();
+        if let Some((_, d)) = versions.pop() {
+            return Ok(d);
+        }
+    }
+    looked.push("PATH".into());
+    if let Some(initdb) = process::which("initdb") {
+        if let Some(d) = initdb.parent().filter(|d| ok(d)) {
+            return Ok(d.to_path_buf());
+        }
+    }
+    Err(TargetError::PostgresMissing {
+        looked: looked.join(", "),
+    })
+}
+
+fn psql_program(bindir: &Path) -> PathBuf {
+    let p = bindir.join("psql");
+    if p.is_file() {
+        p
+    } else {
+        PathBuf::from("psql")
+    }
+}
+
+/// uid and gid of the `postgres` user when we are root, else None.
+fn server_user() -> Result<Option<(u32, u32)>, TargetError> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(None);
+    }
+    let name = c"postgres";
+    // SAFETY: getpwnam with a valid C string; the result is read at once,
+    // before any other call could overwrite the static buffer.
+    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
+    if pw.is_null() {
+        return Err(TargetError::Postgres {
+            message: "bakeoff runs as root, PostgreSQL refuses root, and there is no `postgres` user to run it as: create one (adduser --system postgres) or run bakeoff as a normal user".into(),
+            log: PathBuf::new(),
+            tail: String::new(),
+        });
+    }
+    // SAFETY: pw is non-null and points to a valid passwd struct.
+    let (uid, gid) = unsafe { ((*pw).pw_uid, (*pw).pw_gid) };
+    Ok(Some((uid, gid)))
+}
+
+fn chown(path: &Path, (uid, gid): (u32, u32)) -> Result<(), TargetError> {
+    std::os::unix::fs::chown(path, Some(uid), Some(gid))
+        .map_err(|e| TargetError::io(format!("cannot chown {} to postgres", path.display()), e))
+}
+
+/// Makes sure the `postgres` user can reach `dir`: every ancestor needs
+/// search (x) permission for others. Missing bits are added only below the
+/// system temp dir (where our own 0700 temp dirs live); elsewhere it is an
+/// error telling the user what to do, rather than a silent chmod of, say,
+/// /root.
+fn ensure_traversable(dir: &Path) -> Result<(), TargetError> {
+    let tmp = std::env::temp_dir()
+        .canonicalize()
+        .unwrap_or_else(|_| std::env::temp_dir());
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| TargetError::io(format!("cannot resolve {}", dir.display()), e))?;
+    for a in dir.ancestors() {
+        let meta = a
+            .metadata()
+            .map_err(|e| TargetError::io(format!("cannot stat {}", a.display()), e))?;
+        let mode = meta.permissions().mode();
+        if mode & 0o001 != 0 {
+            continue;
+        }
+        if a.starts_with(&tmp) && a != tmp {
+            std::fs::set_permissions(a, std::fs::Permissions::from_mode(mode | 0o001))
+                .map_err(|e| TargetError::io(format!("cannot chmod o+x {}", a.display()), e))?;
+        } else {
+            return Err(TargetError::Postgres {
+                message: format!(
+                    "PostgreSQL runs as user postgres and cannot enter {} (state dir {}): make it traversable (chmod o+x) or use a state dir under {}",
+                    a.display(),
+                    dir.display(),
+                    tmp.display()
+                ),
+                log: PathBuf::new(),
+                tail: String::new(),
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn run_to_end(spec: &SpawnSpec) -> Result<std::process::ExitStatus, TargetError> {
+    let mut group = process::spawn(spec)?;
+    let status = loop {
+        if let Some(s) = group.try_status() {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    group.stop(process::GRACE).await;
+    Ok(status)
+}
+
+/// Runs psql against the server; returns stdout, or an error with stderr.
+pub async fn psql(
+    bindir: &Path,
+    port: u16,
+    user: &str,
+    db: &str,
+    args: &[&str],
+) -> Result<String, String> {
+    let out = tokio::process::Command::new(psql_program(bindir))
+        .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            user,
+            "-d",
+            db,
+        ])
+        .args(args)
+        .env("PGCONNECT_TIMEOUT", "5")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| format!("cannot run psql: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
+/// Starts a fresh, seeded cluster. `max_connections` should cover every
+/// target's pool plus slack.
+pub async fn start(
+    db: &DatabaseSpec,
+    state_dir: &Path,
+    log: &Path,
+    cpus: &[usize],
+    max_connections: u32,
+    timeout: Duration,
+) -> Result<PgServer, TargetError> {
+    let bindir = find_bindir()?;
+    let user = server_user()?;
+    let dir = state_dir.join("postgres");
+    let data = dir.join("data");
+    let run = dir.join("run");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| TargetError::io(format!("cannot clear {}", dir.display()), e))?;
+    }
+    for d in [&data, &run] {
+        std::fs::create_dir_all(d)
+            .map_err(|e| TargetError::io(format!("cannot create {}", d.display()), e))?;
+    }
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| TargetError::io(format!("cannot chmod {}", data.display()), e))?;
+    if let Some(u) = user {
+        ensure_traversable(&dir)?;
+        for d in [&dir, &data, &run] {
+            chown(d, u)?;
+        }
+    }
+    let pg_err = |message: String| TargetError::Postgres {
+        message,
+        log: log.to_path_buf(),
+        tail: log_tail(log, 20),
+    };
+
+    let mut initdb = SpawnSpec::new("initdb", bindir.join("initdb"), log);
+    initdb.args = [
+        "-D",
+        &data.to_string_lossy(),
+        "-U",
+        SUPERUSER,
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--locale=C",
+        "--no-sync",
+    ]
+    .map(String::from)
+    .to_vec();
+    initdb.user = user;
+    initdb.cwd = Some(dir.clone());
+    let status = run_to_end(&initdb).await?;
+    if !status.success() {
+        return Err(pg_err(format!(
+            "initdb of {} failed ({})",
+            data.display(),
+            process::describe(status)
+        )));
+    }
+
+    // A free port can be taken between our probe and postgres' bind; retry
+    // a few times with a new port when that is what happened.
+    let mut last_err = None;
+    for _attempt in 0..3 {
+        let port = free_port()?;
+        let mut spec = SpawnSpec::new("postgres", bindir.join("postgres"), log);
+        spec.args = vec![
+            "-D".into(),
+            data.to_string_lossy().into_owned(),
+            "-p".into(),
+            port.to_string(),
+            "-k".into(),
+            run.to_string_lossy().into_owned(),
+            "-c".into(),
+            "listen_addresses=127.0.0.1".into(),
+            "-c".into(),
+            format!("max_connections={max_connections}"),
+            "-c".into(),
+            "fsync=off".into(),
+            "-c".into(),
+            "synchronous_commit=off".into(),
+            "-c".into(),
+            "full_page_writes=off".into(),
+        ];
+        spec.cpus = cpus.to_vec();
+        spec.user = user;
+        spec.cwd = Some(dir.clone());
+        spec.stop_signal = libc::SIGINT;
+        let mut group = process::spawn(&spec)?;
+        let deadline = Instant::now() + timeout;
+        let ready = loop {
+            if let Some(status) = group.try_status() {
+                break Err(status);
+            }
+            if psql(&bindir, port, SUPERUSER, "postgres", &["-c", "select 1"])
+                .await
+                .is_ok()
+            {
+                break Ok(());
+            }
+            if Instant::now() >= deadline {
+                group.stop(process::GRACE).await;
+                return Err(pg_err(format!(
+                    "server on 127.0.0.1:{port} did not accept connections within {} s",
+                    timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        match ready {
+            Ok(()) => {
+                let url = format!(
+                    "postgres://{}:{}@127.0.0.1:{port}/{}",
+                    db.user, db.password, db.name
+                );
+                let server = PgServer {
+                    group,
+                    port,
+                    bindir: bindir.clone(),
+                    dir: dir.clone(),
+                    log: log.to_path_buf(),
+                    url,
+                };
+                if let Err(e) = seed(&server, db).await {
+                    server.stop().await;
+                    return Err(e);
+                }
+                return Ok(server);
+            }
+            Err(status) => {
+                group.stop(process::GRACE).await;
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                let in_use = text.contains("Address already in use");
+                let e = pg_err(format!(
+                    "server exited during start-up ({}){}",
+                    process::describe(status),
+                    if in_use {
+                        format!(": port {port} on 127.0.0.1 was already in use")
+                    } else {
+                        String::new()
+                    }
+                ));
+                if !in_use {
+                    return Err(e);
+                }
+                last_err = Some(e);
+            }
+        }
+    }
+    Err(last_err.unwrap_or_else(|| pg_err("could not start".into())))
+}
+
+/// Creates the role and database and loads schema and seed.
+async fn seed(server: &PgServer, db: &DatabaseSpec) -> Result<(), TargetError> {
+    let err = |message: String| TargetError::Postgres {
+        message,
+        log: server.log.clone(),
+        tail: log_tail(&server.log, 10),
+    };
+    for f in [&db.schema, &db.seed] {
+        if !f.is_file() {
+            return Err(err(format!("SQL file {} does not exist", f.display())));
+        }
+    }
+    // Names are validated as [A-Za-z0-9_]+ and the password as quote-free
+    // in spec.rs, so interpolation is safe here.
+    let setup = format!(
+        "CREATE ROLE {} LOGIN PASSWORD '{}'; CREATE DATABASE {} OWNER {};",
+        db.user, db.password, db.name, db.user
+    );
+    for stmt in setup
+        .split_inclusive(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        psql(
+            &server.bindir,
+            server.port,
+            SUPERUSER,
+            "postgres",
+            &["-c", stmt],
+        )
+        .await
+        .map_err(|e| err(format!("`{stmt}` failed: {e}")))?;
+    }
+    let schema = db.schema.to_string_lossy();
+    let seed = db.seed.to_string_lossy();
+    psql(
+        &server.bindir,
+        server.port,
+        &db.user,
+        &db.name,
+        &["-f", &schema, "-f", &seed],
+    )
+    .await
+    .map_err(|e| err(format!("loading {schema} and {seed} failed: {e}")))?;
+    Ok(())
+}
+
+impl PgServer {
+    pub fn pgid(&self) -> i32 {
+        self.group.pgid
+    }
+
+    /// Fast shutdown, then removes the cluster's files.
+    pub async fn stop(self) {
+        let children = children_of(self.group.pgid);
+        self.group.stop(process::GRACE).await;
+        let deadline = Instant::now() + process::GRACE;
+        while !all_gone(&children) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        kill_stragglers(&children);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+
+    /// Same, blocking (Drop backstop).
+    pub fn stop_blocking(self) {
+        let children = children_of(self.group.pgid);
+        self.group.stop_blocking(process::GRACE);
+        let deadline = Instant::now() + process::GRACE;
+        while !all_gone(&children) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        kill_stragglers(&children);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+
+    /// "15.4" from `postgres --version`, if it runs.
+    pub fn version(bindir: &Path) -> Option<String> {
+        let out = std::process::Command::new(bindir.join("postgres"))
+            .arg("--version")
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.split_whitespace().last().map(str::to_string)
+    }
+}
+
+/// Children of the postmaster. PostgreSQL's child processes call setsid()
+/// and so leave the postmaster's process group; they exit by themselves
+/// after a fast shutdown or once they notice the postmaster died, and are
+/// tracked by pid so that a stop can make sure of it.
+fn children_of(postmaster: i32) -> Vec<(i32, u64)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| {
+            let s = process::proc_stat(pid)?;
+            (s.ppid == postmaster).then(|| (pid, start_time(pid).unwrap_or(0)))
+        })
+        .collect()
+}
+
+/// Start time of a process (field 22 of /proc/<pid>/stat), to tell a pid
+/// from a later process that reused it.
+fn start_time(pid: i32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &text[text.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+fn still_there(&(pid, started): &(i32, u64)) -> bool {
+    process::proc_stat(pid).is_some_and(|s| s.state != 'Z' && s.state != 'X')
+        && start_time(pid) == Some(started)
+}
+
+fn all_gone(children: &[(i32, u64)]) -> bool {
+    !children.iter().any(still_there)
+}
+
+fn kill_stragglers(children: &[(i32, u64)]) {
+    for c in children.iter().filter(|c| still_there(c)) {
+        // SAFETY: plain syscall to a pid just checked to be the same process.
+        unsafe { libc::kill(c.0, libc::SIGKILL) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_binaries_or_says_what_to_install() {
+        match find_bindir() {
+            Ok(d) => assert!(d.join("initdb").is_file() && d.join("postgres").is_file()),
+            Err(e) => assert!(e.to_string().contains("apt install postgresql"), "{e}"),
+        }
+    }
+}
