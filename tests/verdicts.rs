@@ -1,0 +1,592 @@
+//! Verdict logic on synthetic results whose answer is known: clear win,
+//! clear loss, within noise, single repeat, missing data, out of scope;
+//! the report sections; and `bakeoff verify`'s output contract and exit
+//! codes.
+
+#[path = "fixtures/verdicts/mod.rs"]
+mod fixtures;
+
+use std::process::Command;
+
+use bakeoff::claims::{self, Verdict, spec};
+use bakeoff::results::Model::{Closed, Open};
+use fixtures::{curve, run, step};
+
+fn claims_of(toml: &str) -> claims::ClaimsFile {
+    spec::parse(toml, "test-claims.toml").expect("test claims parse")
+}
+
+const SCALING: &str = r#"
+[[claim]]
+id = "scales"
+text = "Node scales."
+kind = "scaling"
+scenarios = ["io"]
+subject = "node"
+versus = ["django-sync"]
+"#;
+
+/// node keeps growing on io, django-sync flattens at 320 req/s.
+fn io_run(repeats: u32, jitter: f64) -> bakeoff::results::RunResults {
+    let mut steps = curve(
+        "node",
+        "io",
+        Closed,
+        &[
+            (8, 155.0, 51_000, 53_000),
+            (64, 1_240.0, 51_000, 56_000),
+            (256, 4_800.0, 52_000, 70_000),
+        ],
+        repeats,
+        jitter,
+    );
+    steps.extend(curve(
+        "django-sync",
+        "io",
+        Closed,
+        &[
+            (8, 155.0, 51_000, 53_000),
+            (64, 318.0, 200_000, 210_000),
+            (256, 320.0, 800_000, 820_000),
+        ],
+        repeats,
+        jitter,
+    ));
+    run(steps)
+}
+
+fn verdict_of(results: &bakeoff::results::RunResults, toml: &str) -> claims::ClaimVerdict {
+    let mut v = claims::evaluate(results, &claims_of(toml));
+    assert_eq!(v.len(), 1);
+    v.remove(0)
+}
+
+#[test]
+fn clear_win_is_supported() {
+    let v = verdict_of(&io_run(3, 0.02), SCALING);
+    assert_eq!(v.verdict, Verdict::Supported, "{}", v.evidence);
+    assert!(
+        v.evidence.contains("io") && v.evidence.contains("256"),
+        "{}",
+        v.evidence
+    );
+    assert!(v.evidence.contains("median of 3 repeats"), "{}", v.evidence);
+    assert!(v.predicate.contains("scaling on io"), "{}", v.predicate);
+    assert_eq!(v.text, "Node scales.");
+}
+
+#[test]
+fn clear_loss_is_refuted() {
+    // Same curves with the names swapped: django-sync is the one that scales.
+    let mut r = io_run(3, 0.02);
+    for s in &mut r.steps {
+        s.target = if s.target == "node" {
+            "django-sync".into()
+        } else {
+            "node".into()
+        };
+    }
+    let v = verdict_of(&r, SCALING);
+    assert_eq!(v.verdict, Verdict::Refuted, "{}", v.evidence);
+}
+
+#[test]
+fn difference_within_noise_is_inconclusive() {
+    // Medians 1.3x apart (clears the 1.2 ratio), but the repeats spread
+    // ±40 %, so the bootstrap intervals overlap.
+    let toml = r#"
+[[claim]]
+id = "faster"
+text = "Node is faster."
+kind = "ratio_at_highest"
+scenarios = ["json"]
+subject = "node"
+versus = "django-sync"
+"#;
+    let mut steps = curve(
+        "node",
+        "json",
+        Closed,
+        &[(64, 1_300.0, 5_000, 9_000)],
+        3,
+        0.4,
+    );
+    steps.extend(curve(
+        "django-sync",
+        "json",
+        Closed,
+        &[(64, 1_000.0, 6_000, 10_000)],
+        3,
+        0.4,
+    ));
+    let v = verdict_of(&run(steps), toml);
+    assert_eq!(v.verdict, Verdict::Inconclusive, "{}", v.evidence);
+    assert!(v.evidence.contains("in 0 of 1"), "{}", v.evidence);
+
+    // The same medians with tight repeats clear the noise.
+    let mut steps = curve(
+        "node",
+        "json",
+        Closed,
+        &[(64, 1_300.0, 5_000, 9_000)],
+        3,
+        0.01,
+    );
+    steps.extend(curve(
+        "django-sync",
+        "json",
+        Closed,
+        &[(64, 1_000.0, 6_000, 10_000)],
+        3,
+        0.01,
+    ));
+    let v = verdict_of(&run(steps), toml);
+    assert_eq!(v.verdict, Verdict::Supported, "{}", v.evidence);
+}
+
+#[test]
+fn single_repeat_is_conservative_and_says_so() {
+    let toml = r#"
+[[claim]]
+id = "faster"
+text = "Node is faster."
+kind = "ratio_at_highest"
+scenarios = ["json"]
+subject = "node"
+versus = "django-sync"
+"#;
+    // 1.3x with one repeat: not enough (needs 1.5x).
+    let steps = vec![
+        step("node", "json", Closed, 64, 0, 1_300.0, 5_000, 9_000, 0),
+        step(
+            "django-sync",
+            "json",
+            Closed,
+            64,
+            0,
+            1_000.0,
+            5_000,
+            9_000,
+            0,
+        ),
+    ];
+    let v = verdict_of(&run(steps), toml);
+    assert_eq!(v.verdict, Verdict::Inconclusive, "{}", v.evidence);
+    assert!(v.evidence.contains("single repeat"), "{}", v.evidence);
+    // 1.6x with one repeat: enough.
+    let steps = vec![
+        step("node", "json", Closed, 64, 0, 1_600.0, 5_000, 9_000, 0),
+        step(
+            "django-sync",
+            "json",
+            Closed,
+            64,
+            0,
+            1_000.0,
+            5_000,
+            9_000,
+            0,
+        ),
+    ];
+    let v = verdict_of(&run(steps), toml);
+    assert_eq!(v.verdict, Verdict::Supported, "{}", v.evidence);
+    assert!(v.evidence.contains("single repeat"), "{}", v.evidence);
+}
+
+#[test]
+fn missing_data_is_inconclusive_and_named() {
+    let only_node = run(curve(
+        "node",
+        "io",
+        Closed,
+        &[(8, 150.0, 1, 2), (256, 4_000.0, 1, 2)],
+        1,
+        0.0,
+    ));
+    let v = verdict_of(&only_node, SCALING);
+    assert_eq!(v.verdict, Verdict::Inconclusive);
+    assert_eq!(v.evidence, "not measured: django-sync on io.");
+    let empty = run(Vec::new());
+    let v = verdict_of(&empty, SCALING);
+    assert!(
+        v.evidence
+            .contains("not measured: node on io, django-sync on io"),
+        "{}",
+        v.evidence
+    );
+}
+
+#[test]
+fn out_of_scope_gives_its_reason() {
+    let toml = r#"
+[[claim]]
+id = "share"
+text = "Everyone uses it."
+quoted = false
+kind = "out_of_scope"
+reason = "Adoption is not measurable under load."
+"#;
+    let v = verdict_of(&run(Vec::new()), toml);
+    assert_eq!(v.verdict, Verdict::OutOfScope);
+    assert_eq!(v.evidence, "Adoption is not measurable under load.");
+    assert!(!v.quoted);
+}
+
+#[test]
+fn orm_latency_is_refuted_when_clearly_slower() {
+    let toml = r#"
+[[claim]]
+id = "orm"
+text = "The ORM is quick."
+kind = "latency_uncontended_and_loaded"
+scenarios = ["db", "queries", "fortunes"]
+subject = "django-sync"
+versus = "node"
+"#;
+    let mut steps = Vec::new();
+    for s in ["db", "queries", "fortunes"] {
+        steps.extend(curve(
+            "node",
+            s,
+            Closed,
+            &[(8, 5_000.0, 1_000, 3_000), (128, 6_000.0, 15_000, 30_000)],
+            3,
+            0.02,
+        ));
+        steps.extend(curve(
+            "django-sync",
+            s,
+            Closed,
+            &[(8, 2_000.0, 3_000, 9_000), (128, 2_100.0, 50_000, 120_000)],
+            3,
+            0.02,
+        ));
+    }
+    let v = verdict_of(&run(steps.clone()), toml);
+    assert_eq!(v.verdict, Verdict::Refuted, "{}", v.evidence);
+    assert!(
+        v.evidence.contains("slower beyond noise in 6 of 6"),
+        "{}",
+        v.evidence
+    );
+
+    // Within 1.2x everywhere: supported.
+    let mut close = Vec::new();
+    for s in ["db", "queries", "fortunes"] {
+        close.extend(curve(
+            "node",
+            s,
+            Closed,
+            &[(8, 5_000.0, 1_000, 3_000), (128, 6_000.0, 15_000, 30_000)],
+            3,
+            0.02,
+        ));
+        close.extend(curve(
+            "django-sync",
+            s,
+            Closed,
+            &[(8, 4_800.0, 1_100, 3_200), (128, 5_800.0, 16_000, 32_000)],
+            3,
+            0.02,
+        ));
+    }
+    let v = verdict_of(&run(close), toml);
+    assert_eq!(v.verdict, Verdict::Supported, "{}", v.evidence);
+}
+
+#[test]
+fn tail_under_load_checks_p99_and_errors() {
+    let toml = r#"
+[[claim]]
+id = "tail"
+text = "Seamless under high traffic."
+kind = "tail_under_load"
+scenarios = ["shop"]
+subject = "node"
+versus = ["django-sync"]
+max_error_rate = 0.001
+"#;
+    let mut steps = curve(
+        "node",
+        "shop",
+        Closed,
+        &[(8, 3_000.0, 2_000, 5_000), (128, 4_000.0, 20_000, 40_000)],
+        3,
+        0.02,
+    );
+    steps.extend(curve(
+        "django-sync",
+        "shop",
+        Closed,
+        &[
+            (8, 1_000.0, 6_000, 15_000),
+            (128, 1_100.0, 100_000, 250_000),
+        ],
+        3,
+        0.02,
+    ));
+    let v = verdict_of(&run(steps.clone()), toml);
+    assert_eq!(v.verdict, Verdict::Supported, "{}", v.evidence);
+    assert!(v.evidence.contains("128 connections"), "{}", v.evidence);
+
+    // The same tail but 2 % errors at the top level: refuted.
+    for s in steps
+        .iter_mut()
+        .filter(|s| s.target == "node" && s.level == 128)
+    {
+        s.summary.errors = s.summary.requests / 50;
+    }
+    let v = verdict_of(&run(steps), toml);
+    assert_eq!(v.verdict, Verdict::Refuted, "{}", v.evidence);
+    assert!(v.evidence.contains("2.00% errors"), "{}", v.evidence);
+}
+
+#[test]
+fn cpu_bound_flat_throughput_is_supported() {
+    let toml = r#"
+[[claim]]
+id = "cpu"
+text = "CPU work does not scale on the event loop."
+kind = "cpu_bound"
+scenarios = ["cpu"]
+subject = "node"
+versus = ["node-cluster"]
+"#;
+    let mut steps = curve(
+        "node",
+        "cpu",
+        Closed,
+        &[
+            (4, 900.0, 4_400, 5_000),
+            (16, 950.0, 17_000, 20_000),
+            (64, 940.0, 68_000, 80_000),
+        ],
+        3,
+        0.02,
+    );
+    steps.extend(curve(
+        "node-cluster",
+        "cpu",
+        Closed,
+        &[(4, 900.0, 4_400, 5_000), (64, 1_800.0, 35_000, 40_000)],
+        3,
+        0.02,
+    ));
+    let v = verdict_of(&run(steps), toml);
+    assert_eq!(v.verdict, Verdict::Supported, "{}", v.evidence);
+    assert!(v.evidence.contains("knee at 4"), "{}", v.evidence);
+
+    // Throughput that quadruples refutes it.
+    let steps = curve(
+        "node",
+        "cpu",
+        Closed,
+        &[(4, 900.0, 4_400, 5_000), (64, 3_600.0, 17_000, 20_000)],
+        3,
+        0.02,
+    );
+    let v = verdict_of(&run(steps), toml);
+    assert_eq!(v.verdict, Verdict::Refuted, "{}", v.evidence);
+}
+
+/// A run of every scenario of the default suite on all four variants.
+fn full_run() -> bakeoff::results::RunResults {
+    let mut steps = Vec::new();
+    let scenarios = [
+        "plaintext",
+        "json",
+        "db",
+        "queries",
+        "fortunes",
+        "updates",
+        "io",
+        "cpu",
+        "shop",
+    ];
+    for (t, speed) in [
+        ("node", 3.0),
+        ("node-cluster", 3.5),
+        ("django-sync", 1.0),
+        ("django-async", 0.9),
+    ] {
+        for s in scenarios {
+            steps.extend(curve(
+                t,
+                s,
+                Closed,
+                &[
+                    (8, 500.0 * speed, 2_000, 4_000),
+                    (32, 1_500.0 * speed, 4_000, 9_000),
+                    (128, 1_550.0 * speed, 16_000, 40_000),
+                ],
+                1,
+                0.0,
+            ));
+        }
+        // Open model: p99 crosses 50 ms between 400 and 800 req/s for
+        // django, between 800 and 1600 for node.
+        let knee_rate = if t.starts_with("node") { 800 } else { 400 };
+        for rate in [200u64, 400, 800, 1600] {
+            let p99 = if rate <= knee_rate { 20_000 } else { 400_000 };
+            steps.push(step(
+                t,
+                "shop-open",
+                Open,
+                rate,
+                0,
+                rate as f64,
+                5_000,
+                p99,
+                0,
+            ));
+        }
+    }
+    run(steps)
+}
+
+#[test]
+fn embedded_claims_cover_a_full_run() {
+    let r = full_run();
+    let verdicts = claims::evaluate(&r, &claims::load(None).unwrap());
+    let ids: Vec<&str> = verdicts.iter().map(|v| v.id.as_str()).collect();
+    for id in [
+        "event-loop-scalability",
+        "django-under-heavy-load",
+        "async-high-sync-lower",
+        "orm-quick-database",
+        "realtime-high-traffic",
+        "cpu-bound-counterpoint",
+        "market-share",
+    ] {
+        assert!(ids.contains(&id), "missing claim {id}");
+    }
+    for v in &verdicts {
+        assert!(
+            !v.evidence.is_empty() && v.evidence.ends_with('.'),
+            "{}: {}",
+            v.id,
+            v.evidence
+        );
+        assert!(
+            !v.evidence.contains("not measured"),
+            "{}: {}",
+            v.id,
+            v.evidence
+        );
+    }
+    let by_id = |id: &str| verdicts.iter().find(|v| v.id == id).unwrap();
+    // node is 3x django-sync everywhere: clear with a single repeat too.
+    assert_eq!(by_id("django-under-heavy-load").verdict, Verdict::Supported);
+    assert_eq!(by_id("async-high-sync-lower").verdict, Verdict::Supported);
+    assert!(
+        by_id("async-high-sync-lower")
+            .evidence
+            .contains("django-async vs django-sync: rps ×0.90")
+    );
+    assert_eq!(by_id("market-share").verdict, Verdict::OutOfScope);
+}
+
+#[test]
+fn report_sections_include_verdicts_ratios_and_capacity() {
+    let r = full_run();
+    let sections = claims::report_sections(&r, None).unwrap();
+    let titles: Vec<&str> = sections.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Claims and verdicts",
+            "Throughput ratios across scenarios",
+            "Capacity and knee"
+        ]
+    );
+    let verdicts = &sections[0].markdown;
+    assert!(
+        verdicts.contains("| event-loop-scalability | “Node.js provides high scalability"),
+        "{verdicts}"
+    );
+    assert!(verdicts.contains("fewer than 3 repeats"), "{verdicts}");
+    let ratios = &sections[1].markdown;
+    assert!(
+        ratios.contains("| json | 128 | 4650 | 5425 | 1395 | 1550 | ×3.00 | ×3.50 | ×0.90 |"),
+        "{ratios}"
+    );
+    let cap = &sections[2].markdown;
+    // Knee at 32 connections (1500 -> 1550 is under 10 % growth).
+    assert!(
+        cap.contains("| node | json | closed | 32 connections | 4500 | 4650 at 128 | — |"),
+        "{cap}"
+    );
+    assert!(cap.contains("| node | shop-open | open |"), "{cap}");
+    assert!(
+        cap.contains("800 req/s (p99 > 50.0 ms from 1600 req/s)"),
+        "{cap}"
+    );
+    assert!(
+        cap.contains("400 req/s (p99 > 50.0 ms from 800 req/s)"),
+        "{cap}"
+    );
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+}
+
+#[test]
+fn verify_prints_json_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    full_run()
+        .save_atomic(&dir.path().join("results.json"))
+        .unwrap();
+    let out = bin()
+        .args(["verify", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Decoded with test-local expectations, so a wire change is caught.
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let claims = v["claims"].as_array().unwrap();
+    assert!(claims.len() >= 7);
+    for c in claims {
+        let obj = c.as_object().unwrap();
+        let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(keys, ["evidence", "id", "predicate", "text", "verdict"]);
+        let verdict = c["verdict"].as_str().unwrap();
+        assert!(["supported", "refuted", "inconclusive", "out_of_scope"].contains(&verdict));
+    }
+
+    let md = bin().arg("verify").arg(dir.path()).output().unwrap();
+    assert_eq!(md.status.code(), Some(0));
+    let text = String::from_utf8(md.stdout).unwrap();
+    assert!(text.starts_with("## Claims and verdicts"), "{text}");
+    assert!(text.contains("## Capacity and knee"), "{text}");
+}
+
+#[test]
+fn verify_exits_2_on_unreadable_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.json");
+    let out = bin().arg("verify").arg(&missing).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.json"));
+
+    let results = dir.path().join("r.json");
+    full_run().save_atomic(&results).unwrap();
+    let bad_claims = dir.path().join("claims.toml");
+    std::fs::write(&bad_claims, "[[claim]]\nid = 1\n").unwrap();
+    let out = bin()
+        .arg("verify")
+        .arg(&results)
+        .arg("--claims")
+        .arg(&bad_claims)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("claims.toml"));
+}
