@@ -1,1 +1,415 @@
-//! Baseline vs current → per-step deltas and regressions.
+//! Baseline vs current → per-step deltas and a [`Verdict`] per step
+//! (Improved, Regressed, NoChange), rendered as Markdown for a PR comment or
+//! as JSON for machines.
+//!
+//! Steps are matched by (target, scenario, model, level); repeats on each
+//! side are reduced to their median. A step regressed when its rps dropped
+//! or its p99 rose by more than the threshold (percent) and, when both
+//! sides have at least [`MIN_REPEATS_FOR_INTERVAL`] repeats, the bootstrap
+//! intervals of that figure's median do not overlap (the change is beyond
+//! run-to-run noise). Improvements are judged the same way in the other
+//! direction; a step that both regressed and improved (say rps up, p99 up)
+//! counts as regressed. p50 is reported, not gated. Steps present on one
+//! side only are listed, never errors. Loading files and exit codes are
+//! the `compare` command's business.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::gates::format_us;
+use crate::results::RunResults;
+use crate::stats::{
+    BOOTSTRAP_CONFIDENCE, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, MIN_REPEATS_FOR_INTERVAL, Repeats,
+    StepGroups, StepKey, bootstrap_median_interval, intervals_overlap, median,
+};
+
+/// What happened to one step between baseline and current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Improved,
+    Regressed,
+    NoChange,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Improved => "improved",
+            Verdict::Regressed => "regressed",
+            Verdict::NoChange => "no change",
+        }
+    }
+}
+
+/// Medians over repeats of one side of a step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Figures {
+    pub repeats: usize,
+    pub rps: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub error_rate: f64,
+}
+
+/// Relative changes, current vs baseline, in percent (None when the
+/// baseline figure is zero and the current is not).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Deltas {
+    pub rps: Option<f64>,
+    pub p50: Option<f64>,
+    pub p99: Option<f64>,
+}
+
+/// One matched step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepComparison {
+    pub target: String,
+    pub scenario: String,
+    pub model: String,
+    pub level: u64,
+    pub baseline: Figures,
+    pub current: Figures,
+    pub delta_pct: Deltas,
+    pub verdict: Verdict,
+    /// Whether run-to-run noise was checked (≥ 3 repeats on both sides).
+    pub noise_checked: bool,
+    /// Why the verdict, e.g. "rps -12.3%" (empty for no change).
+    pub reasons: Vec<String>,
+}
+
+/// A step present on one side only.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnmatchedStep {
+    pub target: String,
+    pub scenario: String,
+    pub model: String,
+    pub level: u64,
+}
+
+/// The whole comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompareReport {
+    pub threshold_pct: f64,
+    pub regressed: usize,
+    pub improved: usize,
+    pub unchanged: usize,
+    pub steps: Vec<StepComparison>,
+    pub only_in_baseline: Vec<UnmatchedStep>,
+    pub only_in_current: Vec<UnmatchedStep>,
+    /// Remarks such as a target matched under another name.
+    pub notes: Vec<String>,
+}
+
+impl CompareReport {
+    pub fn has_regression(&self) -> bool {
+        self.regressed > 0
+    }
+
+    /// The one-line summary that opens the Markdown.
+    pub fn summary_line(&self) -> String {
+        let head = match self.regressed {
+            0 => "**No regression**".to_string(),
+            1 => "**1 regression**".to_string(),
+            n => format!("**{n} regressions**"),
+        };
+        let mut s = format!(
+            "{head}: {} steps compared at a {}% threshold: {} regressed, {} improved, {} unchanged",
+            self.steps.len(),
+            trim_float(self.threshold_pct),
+            self.regressed,
+            self.improved,
+            self.unchanged
+        );
+        let (b, c) = (self.only_in_baseline.len(), self.only_in_current.len());
+        if b + c > 0 {
+            s.push_str(&format!(
+                "; {b} step(s) only in the baseline, {c} only in the current run"
+            ));
+        }
+        s.push('.');
+        s
+    }
+
+    /// Markdown for a PR comment: summary line, table, unmatched steps, notes.
+    pub fn to_markdown(&self) -> String {
+        let mut md = self.summary_line();
+        md.push_str("\n\n");
+        if !self.steps.is_empty() {
+            md.push_str(
+                "| target | scenario | level | rps (base → current) | Δ rps | Δ p50 | p99 (base → current) | Δ p99 | verdict |\n",
+            );
+            md.push_str("|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+            for s in &self.steps {
+                let verdict = match s.verdict {
+                    Verdict::Regressed => format!("**regressed** ({})", s.reasons.join(", ")),
+                    Verdict::Improved => format!("improved ({})", s.reasons.join(", ")),
+                    Verdict::NoChange => "no change".to_string(),
+                };
+                md.push_str(&format!(
+                    "| {} | {} | {} {} | {:.1} → {:.1} | {} | {} | {} → {} | {} | {} |\n",
+                    s.target,
+                    s.scenario,
+                    s.level,
+                    level_unit(&s.model),
+                    s.baseline.rps,
+                    s.current.rps,
+                    pct(s.delta_pct.rps),
+                    pct(s.delta_pct.p50),
+                    format_us(s.baseline.p99_us),
+                    format_us(s.current.p99_us),
+                    pct(s.delta_pct.p99),
+                    verdict
+                ));
+            }
+            md.push('\n');
+            let unchecked = self.steps.iter().filter(|s| !s.noise_checked).count();
+            if unchecked > 0 {
+                md.push_str(&format!(
+                    "Medians over repeats. {unchecked} step(s) had fewer than {MIN_REPEATS_FOR_INTERVAL} repeats on a side, so their changes were judged by the threshold alone, without a noise check.\n\n"
+                ));
+            } else {
+                md.push_str("Medians over repeats; a change counts only beyond the threshold and outside run-to-run noise (95% bootstrap intervals of the medians do not overlap).\n\n");
+            }
+        }
+        for (title, list) in [
+            ("Only in the baseline", &self.only_in_baseline),
+            ("Only in the current run", &self.only_in_current),
+        ] {
+            if !list.is_empty() {
+                let items: Vec<String> = list
+                    .iter()
+                    .map(|u| {
+                        format!(
+                            "{}/{} at {} {}",
+                            u.target,
+                            u.scenario,
+                            u.level,
+                            level_unit(&u.model)
+                        )
+                    })
+                    .collect();
+                md.push_str(&format!("{title}: {}.\n\n", items.join(", ")));
+            }
+        }
+        for n in &self.notes {
+            md.push_str(&format!("Note: {n}\n\n"));
+        }
+        md.truncate(md.trim_end().len());
+        md.push('\n');
+        md
+    }
+
+    /// The report as JSON (what `--format json` prints).
+    pub fn to_json(&self) -> serde_json::Value {
+        // Serializing plain structs of strings and numbers cannot fail;
+        // non-finite floats become null.
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Compares `current` against `baseline` at `threshold_pct` percent.
+pub fn compare(baseline: &RunResults, current: &RunResults, threshold_pct: f64) -> CompareReport {
+    let base = StepGroups::from_results(baseline);
+    let mut cur = StepGroups::from_results(current);
+    let mut notes = Vec::new();
+
+    // `load --output` files name the target host:port by default; when each
+    // side has exactly one target under different names and nothing would
+    // match otherwise, compare them anyway and say so.
+    let (bt, ct) = (base.targets(), cur.targets());
+    let any_match = cur.groups.keys().any(|k| base.groups.contains_key(k));
+    if !any_match && bt.len() == 1 && ct.len() == 1 && bt[0] != ct[0] {
+        notes.push(format!(
+            "target \"{}\" (current) was compared with \"{}\" (baseline), the only target on each side; use `--name` with `bakeoff load` to keep names stable.",
+            ct[0], bt[0]
+        ));
+        let renamed: BTreeMap<StepKey, Repeats> = std::mem::take(&mut cur.groups)
+            .into_iter()
+            .map(|(mut k, v)| {
+                k.target = bt[0].clone();
+                (k, v)
+            })
+            .collect();
+        cur.groups = renamed;
+    }
+
+    let mut steps = Vec::new();
+    let mut only_in_current = Vec::new();
+    for (key, c) in &cur.groups {
+        match base.groups.get(key) {
+            Some(b) => steps.push(compare_step(key, b, c, threshold_pct)),
+            None => only_in_current.push(unmatched(key)),
+        }
+    }
+    let only_in_baseline = base
+        .groups
+        .keys()
+        .filter(|k| !cur.groups.contains_key(k))
+        .map(unmatched)
+        .collect();
+    let count = |v: Verdict| steps.iter().filter(|s| s.verdict == v).count();
+    CompareReport {
+        threshold_pct,
+        regressed: count(Verdict::Regressed),
+        improved: count(Verdict::Improved),
+        unchanged: count(Verdict::NoChange),
+        steps,
+        only_in_baseline,
+        only_in_current,
+        notes,
+    }
+}
+
+fn unmatched(k: &StepKey) -> UnmatchedStep {
+    UnmatchedStep {
+        target: k.target.clone(),
+        scenario: k.scenario.clone(),
+        model: k.model.as_str().to_string(),
+        level: k.level,
+    }
+}
+
+fn figures(r: &Repeats) -> Figures {
+    Figures {
+        repeats: r.n(),
+        rps: median(&r.rps).unwrap_or(0.0),
+        p50_us: median(&r.p50_us).unwrap_or(0.0),
+        p99_us: median(&r.p99_us).unwrap_or(0.0),
+        error_rate: median(&r.error_rate).unwrap_or(0.0),
+    }
+}
+
+fn compare_step(key: &StepKey, b: &Repeats, c: &Repeats, threshold_pct: f64) -> StepComparison {
+    let (fb, fc) = (figures(b), figures(c));
+    let delta_pct = Deltas {
+        rps: delta(fb.rps, fc.rps),
+        p50: delta(fb.p50_us, fc.p50_us),
+        p99: delta(fb.p99_us, fc.p99_us),
+    };
+    let noise_checked = b.n() >= MIN_REPEATS_FOR_INTERVAL && c.n() >= MIN_REPEATS_FOR_INTERVAL;
+    let beyond_noise = |xb: &[f64], xc: &[f64]| -> bool {
+        if !noise_checked {
+            return true;
+        }
+        let ib = bootstrap_median_interval(
+            xb,
+            BOOTSTRAP_CONFIDENCE,
+            BOOTSTRAP_RESAMPLES,
+            BOOTSTRAP_SEED,
+        );
+        let ic = bootstrap_median_interval(
+            xc,
+            BOOTSTRAP_CONFIDENCE,
+            BOOTSTRAP_RESAMPLES,
+            BOOTSTRAP_SEED,
+        );
+        match (ib, ic) {
+            (Some(ib), Some(ic)) => !intervals_overlap(ib, ic),
+            _ => true,
+        }
+    };
+    let rps_change = change(fb.rps, fc.rps, threshold_pct);
+    let p99_change = change(fb.p99_us, fc.p99_us, threshold_pct);
+    let rps_real = rps_change != 0 && beyond_noise(&b.rps, &c.rps);
+    let p99_real = p99_change != 0 && beyond_noise(&b.p99_us, &c.p99_us);
+
+    let mut worse = Vec::new();
+    let mut better = Vec::new();
+    if rps_real {
+        let text = format!("rps {}", pct(delta_pct.rps));
+        if rps_change < 0 {
+            worse.push(text)
+        } else {
+            better.push(text)
+        }
+    }
+    if p99_real {
+        let text = format!("p99 {}", pct(delta_pct.p99));
+        if p99_change > 0 {
+            worse.push(text)
+        } else {
+            better.push(text)
+        }
+    }
+    let (verdict, reasons) = if !worse.is_empty() {
+        (Verdict::Regressed, worse)
+    } else if !better.is_empty() {
+        (Verdict::Improved, better)
+    } else {
+        (Verdict::NoChange, Vec::new())
+    };
+    StepComparison {
+        target: key.target.clone(),
+        scenario: key.scenario.clone(),
+        model: key.model.as_str().to_string(),
+        level: key.level,
+        baseline: fb,
+        current: fc,
+        delta_pct,
+        verdict,
+        noise_checked,
+        reasons,
+    }
+}
+
+/// -1, 0 or 1: whether `cur` moved below or above `base` by more than
+/// `threshold_pct` percent of `base`.
+fn change(base: f64, cur: f64, threshold_pct: f64) -> i8 {
+    let limit = base.abs() * threshold_pct / 100.0;
+    if cur > base + limit {
+        1
+    } else if cur < base - limit {
+        -1
+    } else {
+        0
+    }
+}
+
+fn delta(base: f64, cur: f64) -> Option<f64> {
+    if base == 0.0 {
+        (cur == 0.0).then_some(0.0)
+    } else {
+        Some((cur - base) / base * 100.0)
+    }
+}
+
+fn pct(d: Option<f64>) -> String {
+    match d {
+        Some(v) if v.abs() < 0.05 => "0.0%".to_string(),
+        Some(v) => format!("{v:+.1}%"),
+        None => "n/a".to_string(),
+    }
+}
+
+fn level_unit(model: &str) -> &'static str {
+    if model == "open" { "req/s" } else { "conn" }
+}
+
+fn trim_float(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn change_and_delta() {
+        assert_eq!(change(100.0, 106.0, 5.0), 1);
+        assert_eq!(change(100.0, 105.0, 5.0), 0);
+        assert_eq!(change(100.0, 94.0, 5.0), -1);
+        assert_eq!(change(0.0, 1.0, 5.0), 1);
+        assert_eq!(delta(200.0, 150.0), Some(-25.0));
+        assert_eq!(delta(0.0, 0.0), Some(0.0));
+        assert_eq!(delta(0.0, 3.0), None);
+        assert_eq!(pct(Some(-25.0)), "-25.0%");
+        assert_eq!(pct(Some(0.01)), "0.0%");
+        assert_eq!(pct(None), "n/a");
+    }
+}
