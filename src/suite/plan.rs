@@ -6,13 +6,26 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::error::SuiteError;
 use crate::engine::Mix;
+
+/// The reference variants a suite may name without a `[urls]` entry, in
+/// the default run order.
+pub const VARIANTS: [&str; 4] = ["node", "node-cluster", "django-sync", "django-async"];
+
+/// Database connections per variant when the suite does not say.
+pub const DEFAULT_DB_CONNECTIONS: u32 = 16;
+
+/// Connection pool of an open-model scenario when the suite does not say.
+pub const DEFAULT_OPEN_CONNECTIONS: u32 = 128;
 
 /// A whole validated suite.
 #[derive(Debug, Clone)]
 pub struct SuitePlan {
     pub name: String,
-    /// The file it came from, or "<embedded suites/default.toml>".
+    /// Free text from the file ("" when absent).
+    pub description: String,
+    /// The file it came from, or "<embedded>/suites/default.toml".
     pub source: PathBuf,
     /// Variant names, in run order.
     pub targets: Vec<String>,
@@ -23,6 +36,120 @@ pub struct SuitePlan {
     pub urls: BTreeMap<String, String>,
     pub scenarios: Vec<ScenarioPlan>,
     pub thresholds: Vec<Threshold>,
+}
+
+impl SuitePlan {
+    /// Keeps only the named targets and scenarios (an empty list keeps
+    /// all), in suite order, and drops thresholds about removed ones.
+    /// Unknown names are an error listing the valid ones.
+    pub fn filter(
+        mut self,
+        only_targets: &[String],
+        scenarios: &[String],
+    ) -> Result<SuitePlan, SuiteError> {
+        let source = self.source.display().to_string();
+        check_names(only_targets, &self.targets, "target", "--only", &source)?;
+        let scenario_names: Vec<String> = self.scenarios.iter().map(|s| s.name.clone()).collect();
+        check_names(
+            scenarios,
+            &scenario_names,
+            "scenario",
+            "--scenario",
+            &source,
+        )?;
+        if !only_targets.is_empty() {
+            self.targets.retain(|t| only_targets.contains(t));
+        }
+        if !scenarios.is_empty() {
+            self.scenarios.retain(|s| scenarios.contains(&s.name));
+        }
+        let (targets, scenario_names) = (&self.targets, &self.scenarios);
+        self.thresholds.retain(|t| {
+            t.target.as_ref().is_none_or(|name| targets.contains(name))
+                && t.scenario
+                    .as_ref()
+                    .is_none_or(|name| scenario_names.iter().any(|s| &s.name == name))
+        });
+        Ok(self)
+    }
+
+    /// Quick settings for any suite (`run --quick SUITE`): warm-up at most
+    /// 1 s, duration at most 3 s, one repeat, and at most two levels per
+    /// scenario (the lowest and the highest).
+    pub fn shortened(mut self) -> SuitePlan {
+        for s in &mut self.scenarios {
+            s.warmup = s.warmup.min(Duration::from_secs(1));
+            s.duration = s.duration.min(Duration::from_secs(3));
+            s.repeats = 1;
+            match &mut s.load {
+                LoadModel::Closed {
+                    concurrency: levels,
+                }
+                | LoadModel::Open { rates: levels, .. } => {
+                    if levels.len() > 2 {
+                        let (first, last) = (levels[0], levels[levels.len() - 1]);
+                        *levels = vec![first, last];
+                    }
+                }
+            }
+        }
+        self
+    }
+
+    /// Every scenario runs each step `n` times (`--repeat N`; 0 counts as 1).
+    pub fn with_repeats(mut self, n: u32) -> SuitePlan {
+        for s in &mut self.scenarios {
+            s.repeats = n.max(1);
+        }
+        self
+    }
+
+    /// Number of steps the plan runs: targets × levels × repeats.
+    pub fn step_count(&self) -> u64 {
+        let per_target: u64 = self
+            .scenarios
+            .iter()
+            .map(|s| s.load.levels().len() as u64 * u64::from(s.repeats))
+            .sum();
+        per_target * self.targets.len() as u64
+    }
+
+    /// Time spent warming up and measuring over the whole plan (targets ×
+    /// levels × repeats × (warmup + duration)); excludes start-up of
+    /// targets and the database.
+    pub fn measurement_time(&self) -> Duration {
+        let per_target: Duration = self
+            .scenarios
+            .iter()
+            .map(|s| {
+                let steps = s.load.levels().len() as u32 * s.repeats;
+                (s.warmup + s.duration) * steps
+            })
+            .sum();
+        per_target * self.targets.len() as u32
+    }
+}
+
+fn check_names(
+    wanted: &[String],
+    valid: &[String],
+    what: &str,
+    flag: &str,
+    source: &str,
+) -> Result<(), SuiteError> {
+    let unknown: Vec<&String> = wanted.iter().filter(|w| !valid.contains(w)).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let unknown: Vec<String> = unknown.iter().map(|u| format!("{u:?}")).collect();
+    Err(SuiteError::Selection {
+        message: format!(
+            "{flag} names unknown {what}{} {}; suite {source} has: {}",
+            if unknown.len() == 1 { "" } else { "s" },
+            unknown.join(", "),
+            valid.join(", ")
+        ),
+    })
 }
 
 /// Which CPUs the load generator and the servers (targets + database) use.

@@ -1,0 +1,681 @@
+//! Second stage of suite loading: checks a [`RawSuite`] and resolves every
+//! default, producing a [`SuitePlan`]. Every problem found is collected as a
+//! diagnostic at the span of the offending value, so one run of the loader
+//! reports all of them at once. Parsing TOML and formatting locations live
+//! elsewhere (`raw.rs`, `error.rs`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::str::FromStr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Method;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::uri::PathAndQuery;
+use serde_spanned::Spanned;
+
+use super::error::{Diagnostic, SourceFile, SuiteError};
+use super::plan::{
+    CpuPlan, DEFAULT_DB_CONNECTIONS, DEFAULT_OPEN_CONNECTIONS, LoadModel, ScenarioPlan, SuitePlan,
+    Threshold, VARIANTS,
+};
+use super::raw::{RawCpu, RawDefaults, RawDuration, RawModel, RawRequest, RawScenario, RawSuite};
+use super::values::{parse_check, parse_duration};
+use crate::engine::{Mix, MixEntry};
+
+/// Upper bounds that catch typos (an extra zero) rather than limit use.
+const MAX_CONCURRENCY: i64 = 100_000;
+const MAX_RATE: i64 = 10_000_000;
+const MAX_REPEATS: i64 = 1_000;
+const MAX_DB_CONNECTIONS: i64 = 10_000;
+
+/// Step timing before per-scenario overrides.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    warmup: Duration,
+    duration: Duration,
+    repeats: u32,
+    timeout: Duration,
+}
+
+const BUILTIN_TIMING: Timing = Timing {
+    warmup: Duration::from_secs(1),
+    duration: Duration::from_secs(10),
+    repeats: 1,
+    timeout: Duration::from_secs(10),
+};
+
+/// Validates `raw` (read from `source`) for a machine with `cores` online
+/// CPUs.
+pub fn validate(
+    raw: RawSuite,
+    source: SourceFile<'_>,
+    cores: usize,
+) -> Result<SuitePlan, SuiteError> {
+    let mut v = Validator {
+        source,
+        diagnostics: Vec::new(),
+    };
+    let plan = v.suite(raw, cores);
+    if v.diagnostics.is_empty() {
+        Ok(plan)
+    } else {
+        v.diagnostics.sort_by_key(|d| (d.line, d.column));
+        Err(SuiteError::Invalid {
+            diagnostics: v.diagnostics,
+        })
+    }
+}
+
+struct Validator<'a> {
+    source: SourceFile<'a>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Validator<'_> {
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        let d = self.source.at(span, message);
+        self.diagnostics.push(d);
+    }
+
+    /// Builds the plan; fields that failed validation hold placeholders,
+    /// which never escape because `validate` then returns the diagnostics.
+    fn suite(&mut self, raw: RawSuite, cores: usize) -> SuitePlan {
+        let name = raw.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            self.error(raw.name.span(), "the suite name must not be empty");
+        }
+        let urls = self.urls(&raw.urls);
+        // Names from [urls] count as targets even when their URL is bad, so
+        // one mistake is not reported twice.
+        let url_names: Vec<String> = raw.urls.keys().map(|k| k.get_ref().clone()).collect();
+        let targets = self.targets(raw.targets.as_ref(), &url_names);
+        let db_connections = match &raw.db_connections {
+            Some(n) => self.count(n, "db_connections", 1, MAX_DB_CONNECTIONS),
+            None => DEFAULT_DB_CONNECTIONS,
+        };
+        let cpu = match &raw.cpu {
+            Some(cpu) => self.cpu(cpu, cores),
+            None => CpuPlan::auto(cores),
+        };
+        let timing = self.defaults(raw.defaults.as_ref().unwrap_or(&RawDefaults::default()));
+
+        if raw.scenario.is_empty() {
+            self.error(
+                0..0,
+                "the suite has no scenarios; add at least one [[scenario]] table",
+            );
+        }
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut scenarios = Vec::new();
+        for s in raw.scenario {
+            let span = s.span();
+            let s = s.into_inner();
+            let line = self.source.line_col(s.name.span().start).0;
+            if let Some(first) = seen.get(s.name.get_ref()) {
+                let message = format!(
+                    "duplicate scenario name {:?} (first defined on line {first})",
+                    s.name.get_ref()
+                );
+                self.error(s.name.span(), message);
+            } else {
+                seen.insert(s.name.get_ref().clone(), line);
+            }
+            scenarios.push(self.scenario(s, span, timing));
+        }
+
+        let mut thresholds = Vec::new();
+        for t in raw.thresholds {
+            let t = t.into_inner();
+            let target = t.target.map(|name| {
+                if !targets.contains(name.get_ref()) {
+                    let message = format!(
+                        "threshold names target {:?}, which is not in this suite's targets ({})",
+                        name.get_ref(),
+                        targets.join(", ")
+                    );
+                    self.error(name.span(), message);
+                }
+                name.into_inner()
+            });
+            let scenario = t.scenario.map(|name| {
+                if !seen.contains_key(name.get_ref()) {
+                    let mut names: Vec<&str> = scenarios.iter().map(|s: &ScenarioPlan| s.name.as_str()).collect();
+                    names.sort_unstable();
+                    let message = format!(
+                        "threshold names scenario {:?}, which this suite does not define (scenarios: {})",
+                        name.get_ref(),
+                        names.join(", ")
+                    );
+                    self.error(name.span(), message);
+                }
+                name.into_inner()
+            });
+            match parse_check(t.check.get_ref()) {
+                Ok(check) => thresholds.push(Threshold {
+                    target,
+                    scenario,
+                    metric: check.metric,
+                    op: check.op,
+                    value: check.value,
+                    text: t.check.get_ref().trim().to_string(),
+                }),
+                Err(message) => self.error(t.check.span(), message),
+            }
+        }
+
+        SuitePlan {
+            name,
+            description: raw.description.unwrap_or_default(),
+            source: self.source.name.into(),
+            targets,
+            cpu,
+            db_connections,
+            urls,
+            scenarios,
+            thresholds,
+        }
+    }
+
+    fn urls(
+        &mut self,
+        raw: &BTreeMap<Spanned<String>, Spanned<String>>,
+    ) -> BTreeMap<String, String> {
+        let mut urls = BTreeMap::new();
+        for (name, value) in raw {
+            if !is_identifier(name.get_ref()) {
+                let message = format!(
+                    "invalid target name {:?} in [urls]: use letters, digits, '-', '_' and '.'",
+                    name.get_ref()
+                );
+                self.error(name.span(), message);
+                continue;
+            }
+            match base_url(value.get_ref()) {
+                Ok(url) => {
+                    urls.insert(name.get_ref().clone(), url);
+                }
+                Err(message) => self.error(value.span(), message),
+            }
+        }
+        urls
+    }
+
+    fn targets(
+        &mut self,
+        raw: Option<&Spanned<Vec<Spanned<String>>>>,
+        url_names: &[String],
+    ) -> Vec<String> {
+        let Some(list) = raw else {
+            return VARIANTS.iter().map(|s| s.to_string()).collect();
+        };
+        if list.get_ref().is_empty() {
+            self.error(list.span(), "targets must name at least one target");
+        }
+        let mut valid: Vec<&str> = VARIANTS.to_vec();
+        valid.extend(
+            url_names
+                .iter()
+                .map(String::as_str)
+                .filter(|k| !VARIANTS.contains(k)),
+        );
+        let mut targets: Vec<String> = Vec::new();
+        for name in list.get_ref() {
+            let n = name.get_ref();
+            if !valid.contains(&n.as_str()) {
+                let message = format!(
+                    "unknown target {n:?} (valid: {}; other names need an entry in [urls])",
+                    valid.join(", ")
+                );
+                self.error(name.span(), message);
+            } else if targets.contains(n) {
+                self.error(name.span(), format!("target {n:?} is listed twice"));
+            } else {
+                targets.push(n.clone());
+            }
+        }
+        targets
+    }
+
+    fn cpu(&mut self, raw: &Spanned<RawCpu>, cores: usize) -> CpuPlan {
+        let auto = CpuPlan::auto(cores);
+        let generator = raw
+            .get_ref()
+            .generator
+            .as_ref()
+            .map(|list| self.cpu_list(list, "generator", cores));
+        let targets = raw
+            .get_ref()
+            .targets
+            .as_ref()
+            .map(|list| self.cpu_list(list, "targets", cores));
+        let rest = |used: &[usize]| -> Vec<usize> {
+            let rest: Vec<usize> = (0..cores).filter(|c| !used.contains(c)).collect();
+            if rest.is_empty() { used.to_vec() } else { rest }
+        };
+        match (generator, targets) {
+            (Some(g), Some(t)) => CpuPlan {
+                generator: g,
+                targets: t,
+            },
+            (Some(g), None) => CpuPlan {
+                targets: rest(&g),
+                generator: g,
+            },
+            (None, Some(t)) => CpuPlan {
+                generator: rest(&t),
+                targets: t,
+            },
+            (None, None) => auto,
+        }
+    }
+
+    fn cpu_list(
+        &mut self,
+        list: &Spanned<Vec<Spanned<i64>>>,
+        key: &str,
+        cores: usize,
+    ) -> Vec<usize> {
+        if list.get_ref().is_empty() {
+            self.error(
+                list.span(),
+                format!("cpu.{key} must list at least one CPU index"),
+            );
+        }
+        let mut cpus = Vec::new();
+        for c in list.get_ref() {
+            let value = *c.get_ref();
+            match usize::try_from(value) {
+                Ok(i) if i < cores => {
+                    if cpus.contains(&i) {
+                        self.error(c.span(), format!("CPU {i} is listed twice in cpu.{key}"));
+                    } else {
+                        cpus.push(i);
+                    }
+                }
+                _ => {
+                    let message = format!(
+                        "CPU index {value} in cpu.{key} does not exist: this machine has {cores} online CPU{} (0..={})",
+                        if cores == 1 { "" } else { "s" },
+                        cores.saturating_sub(1)
+                    );
+                    self.error(c.span(), message);
+                }
+            }
+        }
+        cpus
+    }
+
+    fn defaults(&mut self, raw: &RawDefaults) -> Timing {
+        self.timing(
+            BUILTIN_TIMING,
+            &raw.warmup,
+            &raw.duration,
+            &raw.repeats,
+            &raw.timeout,
+        )
+    }
+
+    fn timing(
+        &mut self,
+        base: Timing,
+        warmup: &Option<Spanned<RawDuration>>,
+        duration: &Option<Spanned<RawDuration>>,
+        repeats: &Option<Spanned<i64>>,
+        timeout: &Option<Spanned<RawDuration>>,
+    ) -> Timing {
+        Timing {
+            warmup: self.duration(warmup, "warmup", true).unwrap_or(base.warmup),
+            duration: self
+                .duration(duration, "duration", false)
+                .unwrap_or(base.duration),
+            repeats: repeats
+                .as_ref()
+                .map_or(base.repeats, |r| self.count(r, "repeats", 1, MAX_REPEATS)),
+            timeout: self
+                .duration(timeout, "timeout", false)
+                .unwrap_or(base.timeout),
+        }
+    }
+
+    /// `None` when absent or invalid (the error is recorded).
+    fn duration(
+        &mut self,
+        raw: &Option<Spanned<RawDuration>>,
+        key: &str,
+        zero_ok: bool,
+    ) -> Option<Duration> {
+        let raw = raw.as_ref()?;
+        match parse_duration(&raw.get_ref().0) {
+            Ok(d) if d.is_zero() && !zero_ok => {
+                self.error(raw.span(), format!("{key} must be greater than zero"));
+                None
+            }
+            Ok(d) => Some(d),
+            Err(message) => {
+                self.error(raw.span(), format!("{key}: {message}"));
+                None
+            }
+        }
+    }
+
+    /// An integer in `min..=max`, as u32 (0 when invalid; the error is
+    /// recorded).
+    fn count(&mut self, raw: &Spanned<i64>, key: &str, min: i64, max: i64) -> u32 {
+        let value = *raw.get_ref();
+        if (min..=max).contains(&value) {
+            u32::try_from(value).unwrap_or(0)
+        } else {
+            self.error(
+                raw.span(),
+                format!("{key} must be between {min} and {max}, got {value}"),
+            );
+            0
+        }
+    }
+
+    fn scenario(&mut self, s: RawScenario, span: Range<usize>, defaults: Timing) -> ScenarioPlan {
+        let name = s.name.get_ref().clone();
+        if !is_identifier(&name) {
+            self.error(
+                s.name.span(),
+                format!("invalid scenario name {name:?}: use letters, digits, '-', '_' and '.'"),
+            );
+        }
+        let timing = self.timing(defaults, &s.warmup, &s.duration, &s.repeats, &s.timeout);
+        let model = *s.model.get_ref();
+        let forbid = |v: &mut Self, present: Option<Range<usize>>, key: &str, needs: &str| {
+            if let Some(span) = present {
+                v.error(span, format!("{key} is not allowed with model = \"{}\"; it belongs to model = \"{needs}\"", model_name(model)));
+            }
+        };
+        let load = match model {
+            RawModel::Closed => {
+                forbid(self, s.rates.as_ref().map(Spanned::span), "rates", "open");
+                forbid(
+                    self,
+                    s.connections.as_ref().map(Spanned::span),
+                    "connections",
+                    "open",
+                );
+                forbid(
+                    self,
+                    s.slo_p99.as_ref().map(Spanned::span),
+                    "slo_p99",
+                    "open",
+                );
+                let concurrency = self.levels(
+                    s.concurrency.as_ref(),
+                    "concurrency",
+                    MAX_CONCURRENCY,
+                    &s.model,
+                );
+                LoadModel::Closed { concurrency }
+            }
+            RawModel::Open => {
+                forbid(
+                    self,
+                    s.concurrency.as_ref().map(Spanned::span),
+                    "concurrency",
+                    "closed",
+                );
+                let rates = self.levels(s.rates.as_ref(), "rates", MAX_RATE, &s.model);
+                let connections = match &s.connections {
+                    Some(c) => self.count(c, "connections", 1, MAX_CONCURRENCY),
+                    None => DEFAULT_OPEN_CONNECTIONS,
+                };
+                LoadModel::Open { rates, connections }
+            }
+        };
+        let slo_p99 = match model {
+            RawModel::Open => self.duration(&s.slo_p99, "slo_p99", false),
+            RawModel::Closed => None,
+        };
+        let mix = self.mix(s.path.as_ref(), s.request, span);
+        ScenarioPlan {
+            name,
+            description: s.description.unwrap_or_default(),
+            load,
+            mix,
+            warmup: timing.warmup,
+            duration: timing.duration,
+            repeats: timing.repeats,
+            timeout: timing.timeout,
+            slo_p99,
+        }
+    }
+
+    fn levels(
+        &mut self,
+        raw: Option<&Spanned<Vec<Spanned<i64>>>>,
+        key: &str,
+        max: i64,
+        model: &Spanned<RawModel>,
+    ) -> Vec<u32> {
+        let Some(list) = raw else {
+            let message = format!(
+                "model = \"{}\" needs {key} = [...], e.g. {key} = {}",
+                model_name(*model.get_ref()),
+                if key == "rates" {
+                    "[500, 1000, 2000]"
+                } else {
+                    "[8, 32, 128]"
+                }
+            );
+            self.error(model.span(), message);
+            return Vec::new();
+        };
+        if list.get_ref().is_empty() {
+            self.error(list.span(), format!("{key} must list at least one level"));
+        }
+        let mut levels: Vec<u32> = Vec::new();
+        for level in list.get_ref() {
+            let value = *level.get_ref();
+            if !(1..=max).contains(&value) {
+                let message = format!("every {key} level must be between 1 and {max}, got {value}");
+                self.error(level.span(), message);
+                continue;
+            }
+            let value = u32::try_from(value).unwrap_or(u32::MAX);
+            if let Some(&last) = levels.last() {
+                if value <= last {
+                    let message =
+                        format!("{key} levels must be strictly increasing; {value} follows {last}");
+                    self.error(level.span(), message);
+                    continue;
+                }
+            }
+            levels.push(value);
+        }
+        levels
+    }
+
+    fn mix(
+        &mut self,
+        path: Option<&Spanned<String>>,
+        requests: Vec<Spanned<RawRequest>>,
+        scenario_span: Range<usize>,
+    ) -> Mix {
+        let placeholder = || Mix::single(MixEntry::get("/"));
+        match (path, requests.is_empty()) {
+            (Some(p), false) => {
+                self.error(
+                    p.span(),
+                    "a scenario has either path = \"...\" (one GET) or [[scenario.request]] entries, not both",
+                );
+                placeholder()
+            }
+            (None, true) => {
+                self.error(
+                    scenario_span,
+                    "the scenario has no requests: add path = \"/...\" or [[scenario.request]] entries",
+                );
+                placeholder()
+            }
+            (Some(p), true) => match self.path(p) {
+                Some(path) => Mix::single(MixEntry::get(&path)),
+                None => placeholder(),
+            },
+            (None, false) => {
+                let mut entries = Vec::new();
+                let mut labels: HashMap<String, usize> = HashMap::new();
+                for r in requests {
+                    let span = r.span();
+                    if let Some(entry) = self.request(r.into_inner()) {
+                        let line = self.source.line_col(span.start).0;
+                        if let Some(first) = labels.get(&entry.label) {
+                            let message = format!(
+                                "two requests of this scenario share the label {:?} (first on line {first}); give them distinct labels",
+                                entry.label
+                            );
+                            self.error(span, message);
+                        } else {
+                            labels.insert(entry.label.clone(), line);
+                        }
+                        entries.push(entry);
+                    }
+                }
+                match Mix::new(entries) {
+                    Ok(mix) => mix,
+                    // Only reachable when an entry was rejected above.
+                    Err(_) => placeholder(),
+                }
+            }
+        }
+    }
+
+    fn path(&mut self, raw: &Spanned<String>) -> Option<String> {
+        let p = raw.get_ref();
+        let problem = if !p.starts_with('/') {
+            Some("must start with '/'")
+        } else if p.contains('#') {
+            Some("must not contain a fragment ('#')")
+        } else if PathAndQuery::from_str(p).is_err() || p.chars().any(char::is_whitespace) {
+            Some("is not a valid URL path (encode spaces and special characters)")
+        } else {
+            None
+        };
+        match problem {
+            Some(problem) => {
+                self.error(raw.span(), format!("path {p:?} {problem}, e.g. \"/json\""));
+                None
+            }
+            None => Some(p.clone()),
+        }
+    }
+
+    fn request(&mut self, r: RawRequest) -> Option<MixEntry> {
+        let errors_before = self.diagnostics.len();
+        let method = match &r.method {
+            None => Method::GET,
+            Some(m) => {
+                let upper = m.get_ref().trim().to_ascii_uppercase();
+                match Method::from_bytes(upper.as_bytes()) {
+                    Ok(method) if !upper.is_empty() => method,
+                    _ => {
+                        self.error(m.span(), format!("invalid HTTP method {:?}", m.get_ref()));
+                        Method::GET
+                    }
+                }
+            }
+        };
+        let path = self.path(&r.path);
+        let mut headers = HeaderMap::new();
+        for (name, value) in &r.headers {
+            let header_name = match HeaderName::from_bytes(name.get_ref().as_bytes()) {
+                Ok(n) => n,
+                Err(_) => {
+                    self.error(
+                        name.span(),
+                        format!("invalid header name {:?}", name.get_ref()),
+                    );
+                    continue;
+                }
+            };
+            if ["content-length", "transfer-encoding", "host"].contains(&header_name.as_str()) {
+                let message = format!(
+                    "header {:?} is set by bakeoff and cannot be overridden",
+                    name.get_ref()
+                );
+                self.error(name.span(), message);
+                continue;
+            }
+            match HeaderValue::from_str(value.get_ref()) {
+                Ok(v) => {
+                    headers.append(header_name, v);
+                }
+                Err(_) => {
+                    let message = format!(
+                        "invalid value for header {:?}: {:?} (visible ASCII only, no newlines)",
+                        name.get_ref(),
+                        value.get_ref()
+                    );
+                    self.error(value.span(), message);
+                }
+            }
+        }
+        let expect_status = match &r.expect_status {
+            None => 200,
+            Some(s) => u16::try_from(self.count(s, "expect_status", 100, 599)).unwrap_or(200),
+        };
+        let weight = match &r.weight {
+            None => 1,
+            Some(w) => self.count(w, "weight", 1, i64::from(u32::MAX)),
+        };
+        let label = match &r.label {
+            Some(l) if l.get_ref().trim().is_empty() => {
+                self.error(l.span(), "label must not be empty");
+                String::new()
+            }
+            Some(l) => l.get_ref().trim().to_string(),
+            None => format!("{method} {}", r.path.get_ref()),
+        };
+        if self.diagnostics.len() > errors_before {
+            return None;
+        }
+        Some(MixEntry {
+            label,
+            method,
+            path: path?,
+            headers,
+            body: Bytes::from(r.body.unwrap_or_default()),
+            expect_status,
+            weight,
+        })
+    }
+}
+
+fn model_name(model: RawModel) -> &'static str {
+    match model {
+        RawModel::Closed => "closed",
+        RawModel::Open => "open",
+    }
+}
+
+/// Names used in results, file names and CLI flags.
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Normalises an external target's base URL to `http://host:port`.
+fn base_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text)
+        .map_err(|e| format!("invalid URL {text:?}: {e} (e.g. \"http://127.0.0.1:3001\")"))?;
+    if url.scheme() != "http" {
+        return Err(format!(
+            "URL {text:?} must use http:// (bakeoff speaks plain HTTP/1.1)"
+        ));
+    }
+    if url.host().is_none() {
+        return Err(format!("URL {text:?} has no host"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "URL {text:?} must be a bare base URL such as \"http://127.0.0.1:3001\"; scenario paths are appended to it"
+        ));
+    }
+    Ok(url.origin().ascii_serialization())
+}

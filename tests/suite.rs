@@ -1,0 +1,547 @@
+//! Suite loading from the outside: the embedded suites parse, fit their
+//! time budgets and cover every claim; each class of bad suite is reported
+//! at the right `file:line:column`; filtering, shortening and repeats
+//! behave as `bakeoff run` needs.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bakeoff::suite::{self, LoadModel, Metric, SuiteError, SuitePlan};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/suites")
+        .join(name)
+}
+
+fn load_err(name: &str) -> (PathBuf, SuiteError) {
+    let path = fixture(name);
+    let err = suite::load(Some(&path)).expect_err(name);
+    (path, err)
+}
+
+/// Asserts that the first line of the error is `path:line:col: ...` and
+/// mentions `needle`.
+fn assert_located(name: &str, line: usize, col: usize, needle: &str) {
+    let (path, err) = load_err(name);
+    let text = err.to_string();
+    let prefix = format!("{}:{line}:{col}: ", path.display());
+    assert!(
+        text.starts_with(&prefix),
+        "{name}: expected prefix {prefix:?}, got {text:?}"
+    );
+    assert!(text.contains(needle), "{name}: {text:?} lacks {needle:?}");
+    let d = &err.diagnostics()[0];
+    assert_eq!((d.line, d.column), (line, col), "{name}");
+}
+
+#[test]
+fn malformed_toml() {
+    assert_located("malformed.toml", 2, 15, "TOML syntax error");
+}
+
+#[test]
+fn unknown_key_at_top_level() {
+    assert_located(
+        "unknown-top-key.toml",
+        3,
+        1,
+        "unknown key \"target\" in the top level (expected one of: name, description, targets,",
+    );
+}
+
+#[test]
+fn unknown_key_in_scenario() {
+    assert_located(
+        "unknown-scenario-key.toml",
+        8,
+        1,
+        "unknown key \"concurency\" in [[scenario]] (expected one of: name, description, model, concurrency,",
+    );
+}
+
+#[test]
+fn unknown_key_in_request() {
+    assert_located(
+        "unknown-request-key.toml",
+        12,
+        1,
+        "unknown key \"wieght\" in [[scenario.request]]",
+    );
+}
+
+#[test]
+fn bad_duration() {
+    assert_located(
+        "bad-duration.toml",
+        7,
+        12,
+        "duration: invalid duration \"fast\"",
+    );
+}
+
+#[test]
+fn unknown_target() {
+    assert_located(
+        "unknown-target.toml",
+        3,
+        20,
+        "unknown target \"nodejs\" (valid: node, node-cluster, django-sync, django-async",
+    );
+}
+
+#[test]
+fn empty_levels() {
+    assert_located(
+        "empty-levels.toml",
+        8,
+        15,
+        "concurrency must list at least one level",
+    );
+}
+
+#[test]
+fn bad_threshold() {
+    assert_located(
+        "bad-threshold.toml",
+        13,
+        9,
+        "invalid threshold \"p99 < fast\"",
+    );
+}
+
+#[test]
+fn bad_path() {
+    assert_located("bad-path.toml", 9, 8, "path \"json\" must start with '/'");
+}
+
+#[test]
+fn zero_weight() {
+    assert_located("zero-weight.toml", 16, 10, "weight must be between 1 and");
+}
+
+#[test]
+fn duplicate_scenario() {
+    assert_located(
+        "duplicate-scenario.toml",
+        12,
+        8,
+        "duplicate scenario name \"json\" (first defined on line 6)",
+    );
+}
+
+#[test]
+fn bad_cpu() {
+    assert_located(
+        "bad-cpu.toml",
+        6,
+        14,
+        "CPU index 4096 in cpu.generator does not exist",
+    );
+}
+
+#[test]
+fn negative_rate() {
+    assert_located(
+        "negative-rate.toml",
+        8,
+        15,
+        "every rates level must be between 1 and",
+    );
+}
+
+#[test]
+fn missing_file_names_the_path() {
+    let path = fixture("no-such-suite.toml");
+    let err = suite::load(Some(&path)).unwrap_err();
+    assert!(matches!(err, SuiteError::Read { .. }));
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+}
+
+/// Several problems in one file are all reported, in file order.
+#[test]
+fn all_problems_are_reported_in_order() {
+    let text = r#"name = "many"
+targets = ["node", "node"]
+
+[[scenario]]
+name = "a b"
+model = "open"
+rates = [100, 100]
+slo_p99 = "0ms"
+path = "/x"
+
+[[scenario.request]]
+path = "/y"
+
+[[thresholds]]
+target = "django-sync"
+scenario = "nope"
+check = "p99 < 5ms"
+"#;
+    let err = suite::parse_for_cores(text, "many.toml", 2).unwrap_err();
+    let lines: Vec<String> = err
+        .diagnostics()
+        .iter()
+        .map(|d| format!("{}:{}", d.line, d.column))
+        .collect();
+    assert_eq!(
+        lines,
+        ["2:20", "5:8", "7:15", "8:11", "9:8", "15:10", "16:12"],
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("target \"node\" is listed twice"), "{text}");
+    assert!(text.contains("invalid scenario name \"a b\""), "{text}");
+    assert!(text.contains("strictly increasing"), "{text}");
+    assert!(text.contains("slo_p99 must be greater than zero"), "{text}");
+    assert!(text.contains("not both"), "{text}");
+    assert!(
+        text.contains("target \"django-sync\", which is not in this suite's targets"),
+        "{text}"
+    );
+    assert!(
+        text.contains("scenario \"nope\", which this suite does not define"),
+        "{text}"
+    );
+}
+
+#[test]
+fn model_specific_keys_are_checked() {
+    let closed_with_rates =
+        "name = \"x\"\n[[scenario]]\nname = \"a\"\nmodel = \"closed\"\nrates = [1]\npath = \"/\"\n";
+    let err = suite::parse_for_cores(closed_with_rates, "x.toml", 2).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("x.toml:4:9: model = \"closed\" needs concurrency"),
+        "{text}"
+    );
+    assert!(
+        text.contains("x.toml:5:9: rates is not allowed with model = \"closed\""),
+        "{text}"
+    );
+
+    let bad_model = "name = \"x\"\n[[scenario]]\nname = \"a\"\nmodel = \"shut\"\npath = \"/\"\n";
+    let err = suite::parse_for_cores(bad_model, "x.toml", 2).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("x.toml:4:9: invalid value \"shut\" (expected one of: closed, open)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_headers_and_methods_are_located() {
+    let text = r#"name = "x"
+targets = ["node"]
+[[scenario]]
+name = "post"
+model = "closed"
+concurrency = [1]
+[[scenario.request]]
+method = "GE T"
+path = "/json"
+headers = { "Bad Name" = "v", "X-Ok" = "line\nbreak", "Content-Length" = "3" }
+"#;
+    let err = suite::parse_for_cores(text, "h.toml", 2).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("h.toml:8:10: invalid HTTP method \"GE T\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("h.toml:10:13: invalid header name \"Bad Name\""),
+        "{text}"
+    );
+    assert!(text.contains("invalid value for header \"X-Ok\""), "{text}");
+    assert!(
+        text.contains("\"Content-Length\" is set by bakeoff"),
+        "{text}"
+    );
+}
+
+#[test]
+fn requests_resolve_their_defaults() {
+    let text = r#"name = "x"
+targets = ["node"]
+[[scenario]]
+name = "mix"
+model = "closed"
+concurrency = [1]
+[[scenario.request]]
+path = "/db"
+[[scenario.request]]
+method = "post"
+path = "/echo"
+headers = { "Content-Type" = "application/json" }
+body = '{"a":1}'
+expect_status = 201
+weight = 3
+label = "create"
+"#;
+    let plan = suite::parse_for_cores(text, "x.toml", 2).unwrap();
+    let entries = plan.scenarios[0].mix.entries();
+    assert_eq!(entries[0].label, "GET /db");
+    assert_eq!(entries[0].method, http::Method::GET);
+    assert_eq!((entries[0].expect_status, entries[0].weight), (200, 1));
+    assert_eq!(entries[1].label, "create");
+    assert_eq!(entries[1].method, http::Method::POST);
+    assert_eq!(&entries[1].body[..], b"{\"a\":1}");
+    assert_eq!(entries[1].headers["content-type"], "application/json");
+    assert_eq!((entries[1].expect_status, entries[1].weight), (201, 3));
+    // Built-in defaults when the suite has no [defaults].
+    let s = &plan.scenarios[0];
+    assert_eq!(
+        (s.warmup, s.duration, s.repeats, s.timeout),
+        (
+            Duration::from_secs(1),
+            Duration::from_secs(10),
+            1,
+            Duration::from_secs(10)
+        )
+    );
+    assert_eq!(plan.db_connections, suite::DEFAULT_DB_CONNECTIONS);
+    assert_eq!(plan.cpu, suite::CpuPlan::auto(2));
+}
+
+#[test]
+fn external_urls_and_cpu_layout() {
+    let text = r#"name = "ext"
+targets = ["node", "mine"]
+[urls]
+node = "http://127.0.0.1:3001/"
+mine = "http://localhost:8080"
+[cpu]
+targets = [0, 1]
+[[scenario]]
+name = "json"
+model = "open"
+rates = [10]
+path = "/json"
+"#;
+    let plan = suite::parse_for_cores(text, "ext.toml", 4).unwrap();
+    assert_eq!(plan.targets, ["node", "mine"]);
+    assert_eq!(plan.urls["node"], "http://127.0.0.1:3001");
+    assert_eq!(plan.urls["mine"], "http://localhost:8080");
+    assert_eq!(plan.cpu.targets, [0, 1]);
+    assert_eq!(plan.cpu.generator, [2, 3]);
+    assert_eq!(
+        plan.scenarios[0].load,
+        LoadModel::Open {
+            rates: vec![10],
+            connections: suite::DEFAULT_OPEN_CONNECTIONS
+        }
+    );
+
+    let https = text.replace("http://localhost:8080", "https://localhost:8080/api");
+    let err = suite::parse_for_cores(&https, "ext.toml", 4).unwrap_err();
+    assert!(err.to_string().starts_with("ext.toml:5:8: URL"), "{err}");
+}
+
+fn default_plan() -> SuitePlan {
+    suite::parse_for_cores(suite::DEFAULT_SUITE, suite::DEFAULT_SUITE_NAME, 2)
+        .expect("embedded default suite is valid")
+}
+
+fn quick_plan() -> SuitePlan {
+    suite::parse_for_cores(suite::QUICK_SUITE, suite::QUICK_SUITE_NAME, 2)
+        .expect("embedded quick suite is valid")
+}
+
+#[test]
+fn embedded_suites_load_through_the_public_entry_points() {
+    let default = suite::load(None).expect("default suite");
+    assert_eq!(default.source, Path::new("<embedded>/suites/default.toml"));
+    assert_eq!(default.targets, suite::VARIANTS);
+    let quick = suite::quick().expect("quick suite");
+    assert_eq!(quick.source, Path::new("<embedded>/suites/quick.toml"));
+    assert_eq!(quick.targets, suite::VARIANTS);
+    // The files in suites/ are the embedded ones.
+    let on_disk =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/default.toml"))
+            .unwrap();
+    assert_eq!(on_disk, suite::DEFAULT_SUITE);
+}
+
+/// The figure the budget comment states, e.g. "= 496 s" on the line that
+/// multiplies by the targets.
+fn stated_budget_s(text: &str) -> u64 {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with('#') && l.contains("per target") && l.contains("targets"))
+        .expect("budget comment line");
+    let after = line.rsplit('=').next().unwrap().trim();
+    after
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no figure in {line:?}"))
+}
+
+#[test]
+fn default_suite_fits_its_budget_and_the_comment_is_true() {
+    let plan = default_plan();
+    let measured = plan.measurement_time();
+    assert!(measured <= Duration::from_secs(540), "{measured:?}");
+    assert_eq!(measured.as_secs(), stated_budget_s(suite::DEFAULT_SUITE));
+    assert_eq!(measured.subsec_nanos(), 0);
+}
+
+#[test]
+fn quick_suite_fits_its_budget_and_the_comment_is_true() {
+    let plan = quick_plan();
+    let measured = plan.measurement_time();
+    assert!(measured <= Duration::from_secs(90), "{measured:?}");
+    assert_eq!(measured.as_secs(), stated_budget_s(suite::QUICK_SUITE));
+}
+
+fn paths(plan: &SuitePlan) -> Vec<String> {
+    plan.scenarios
+        .iter()
+        .flat_map(|s| s.mix.entries().iter().map(|e| e.path.clone()))
+        .collect()
+}
+
+#[test]
+fn default_suite_exercises_every_claim() {
+    let plan = default_plan();
+    let paths = paths(&plan);
+    for p in [
+        "/plaintext",
+        "/json",
+        "/db",
+        "/queries?queries=20",
+        "/fortunes",
+        "/updates?queries=5",
+        "/io?ms=50",
+        "/cpu?n=1000",
+        "/queries?queries=5",
+        "/updates?queries=2",
+    ] {
+        assert!(paths.iter().any(|x| x == p), "default suite lacks {p}");
+    }
+    let shop = plan.scenarios.iter().find(|s| s.name == "shop").unwrap();
+    assert_eq!(shop.mix.entries().len(), 4);
+    let io = plan.scenarios.iter().find(|s| s.name == "io").unwrap();
+    assert!(io.load.levels().iter().max().copied().unwrap_or(0) >= 256);
+    let open: Vec<_> = plan
+        .scenarios
+        .iter()
+        .filter(|s| matches!(s.load, LoadModel::Open { .. }))
+        .collect();
+    assert!(!open.is_empty() && open.iter().all(|s| s.slo_p99.is_some()));
+    assert!(plan.thresholds.len() >= 2);
+    assert!(
+        plan.thresholds
+            .iter()
+            .any(|t| t.metric == Metric::ErrorRate)
+    );
+}
+
+#[test]
+fn quick_suite_covers_the_main_claims() {
+    let plan = quick_plan();
+    let paths = paths(&plan);
+    for p in ["/plaintext", "/json", "/db", "/io?ms=50"] {
+        assert!(paths.iter().any(|x| x == p), "quick suite lacks {p}");
+    }
+    assert!(
+        plan.scenarios
+            .iter()
+            .any(|s| matches!(s.load, LoadModel::Open { .. }) && s.slo_p99.is_some())
+    );
+}
+
+#[test]
+fn filter_keeps_suite_order_and_drops_orphan_thresholds() {
+    let plan = default_plan()
+        .filter(
+            &["django-sync".into(), "node".into()],
+            &["io".into(), "json".into()],
+        )
+        .unwrap();
+    assert_eq!(plan.targets, ["node", "django-sync"]);
+    let names: Vec<&str> = plan.scenarios.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["json", "io"]);
+    // The json p99 gate and the global error-rate gate both survive.
+    assert_eq!(plan.thresholds.len(), 2);
+    let plan = default_plan().filter(&[], &["io".into()]).unwrap();
+    assert_eq!(plan.targets.len(), 4);
+    assert!(plan.thresholds.iter().all(|t| t.scenario.is_none()));
+}
+
+#[test]
+fn filter_rejects_unknown_names_and_lists_valid_ones() {
+    let err = default_plan().filter(&["nodejs".into()], &[]).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("--only names unknown target \"nodejs\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("node, node-cluster, django-sync, django-async"),
+        "{text}"
+    );
+    let err = default_plan()
+        .filter(&[], &["jsn".into(), "ioo".into()])
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("unknown scenarios \"jsn\", \"ioo\""),
+        "{text}"
+    );
+    assert!(text.contains("plaintext, json, db"), "{text}");
+    assert!(text.contains("<embedded>/suites/default.toml"), "{text}");
+}
+
+#[test]
+fn shortened_caps_timing_and_keeps_extreme_levels() {
+    let plan = default_plan().with_repeats(3).shortened();
+    for s in &plan.scenarios {
+        assert!(s.warmup <= Duration::from_secs(1));
+        assert!(s.duration <= Duration::from_secs(3));
+        assert_eq!(s.repeats, 1);
+        assert!(s.load.levels().len() <= 2);
+    }
+    let io = plan.scenarios.iter().find(|s| s.name == "io").unwrap();
+    assert_eq!(io.load.levels(), [8, 256]);
+    let open = plan
+        .scenarios
+        .iter()
+        .find(|s| s.name == "shop-open")
+        .unwrap();
+    assert_eq!(open.load.levels(), [200, 1600]);
+    // Already-short settings are kept, not lengthened.
+    let quick = quick_plan().shortened();
+    assert_eq!(quick.scenarios[0].warmup, Duration::from_millis(500));
+    assert_eq!(quick.scenarios[0].duration, Duration::from_secs(2));
+}
+
+#[test]
+fn with_repeats_multiplies_the_steps() {
+    let once = default_plan();
+    let thrice = default_plan().with_repeats(3);
+    assert_eq!(thrice.step_count(), once.step_count() * 3);
+    assert_eq!(thrice.measurement_time(), once.measurement_time() * 3);
+    assert_eq!(once.step_count(), 31 * 4);
+    assert!(thrice.scenarios.iter().all(|s| s.repeats == 3));
+}
+
+/// The commented example in suites/README.md is a valid suite.
+#[test]
+fn readme_example_is_valid() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/README.md"))
+            .unwrap();
+    let start = readme.find("```toml\n").expect("toml block") + "```toml\n".len();
+    let len = readme[start..].find("```").expect("end of toml block");
+    let plan = suite::parse_for_cores(&readme[start..start + len], "README.md", 2)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.scenarios.len(), 2);
+    assert_eq!(plan.scenarios[1].mix.entries().len(), 3);
+    assert_eq!(plan.scenarios[1].repeats, 2);
+    assert_eq!(plan.thresholds.len(), 2);
+}
