@@ -533,9 +533,15 @@ async fn compose_mode_fails_early_with_a_clear_message() {
 
 /// Starts `bakeoff up --json` on a fake targets root and returns the child
 /// and the JSON line it printed.
-fn start_up(root: &Path, cwd: &Path) -> (Child, serde_json::Value) {
+fn start_up(
+    root: &Path,
+    cwd: &Path,
+    extra: &[&str],
+    limit: Duration,
+) -> (Child, serde_json::Value) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_bakeoff"))
         .args(["up", "--json"])
+        .args(extra)
         .env("BAKEOFF_TARGETS", root)
         .current_dir(cwd)
         .stdout(Stdio::piped())
@@ -549,7 +555,7 @@ fn start_up(root: &Path, cwd: &Path) -> (Child, serde_json::Value) {
         let _ = BufReader::new(stdout).read_line(&mut line);
         let _ = tx.send(line);
     });
-    match rx.recv_timeout(Duration::from_secs(50)) {
+    match rx.recv_timeout(limit) {
         Ok(line) if !line.is_empty() => (child, serde_json::from_str(&line).unwrap()),
         other => {
             let _ = child.kill();
@@ -591,7 +597,7 @@ fn up_then_signal(signal: i32) {
     let dir = tempfile::tempdir().unwrap();
     let two = format!("{WEB}{}", WEB.replace("name = \"web\"", "name = \"web2\""));
     let root = fake_root(dir.path(), &two);
-    let (mut child, json) = start_up(&root, dir.path());
+    let (mut child, json) = start_up(&root, dir.path(), &[], Duration::from_secs(50));
     let targets = json["targets"].as_object().unwrap();
     assert_eq!(targets.len(), 2, "{json}");
     assert!(json["database_url"].is_null(), "{json}");
@@ -620,6 +626,106 @@ fn up_stops_everything_on_sigint() {
 #[test]
 fn up_stops_everything_on_sigterm() {
     up_then_signal(libc::SIGTERM);
+}
+
+#[test]
+fn up_interrupted_during_start_up_stops_what_it_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = fake_root(
+        dir.path(),
+        r#"
+[[variant]]
+name = "slow"
+dir = "."
+command = ["sh", "-c", "(sleep 300 &); exec sleep 3019"]
+readiness = "/"
+"#,
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+        .args(["up", "--json"])
+        .env("BAKEOFF_TARGETS", &root)
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let me = child.id() as i32;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let groups = loop {
+        let g = child_groups(me);
+        if !g.is_empty() || Instant::now() > deadline {
+            break g;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(groups.len(), 1, "the target never started");
+    // SAFETY: plain syscall to our own child.
+    unsafe { libc::kill(me, libc::SIGINT) };
+    let status = wait_exit(&mut child, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(2));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        stderr.contains("interrupted before all targets were up"),
+        "{stderr}"
+    );
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    assert_eq!(stdout, "", "no JSON line when not everything came up");
+    assert_group_gone(groups[0], Duration::from_secs(2));
+}
+
+/// The real reference targets (targets/targets.toml, with their
+/// dependencies bootstrapped if needed) and the private PostgreSQL, brought
+/// up by `bakeoff up` and stopped by Ctrl-C.
+#[test]
+fn up_runs_the_real_targets_and_leaves_nothing() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("targets");
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, json) = start_up(
+        &root,
+        dir.path(),
+        &["--only", "node,django-sync"],
+        Duration::from_secs(170),
+    );
+    let targets = json["targets"].as_object().unwrap();
+    assert_eq!(
+        targets.keys().collect::<Vec<_>>(),
+        ["django-sync", "node"],
+        "{json}"
+    );
+    for url in targets.values() {
+        assert_eq!(http_get(&format!("{}/db", url.as_str().unwrap())), 200);
+    }
+    let db = json["database_url"].as_str().unwrap();
+    let out = Command::new("psql")
+        .args([db, "-Atc", "select count(*) from world"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "10000");
+    let me = child.id() as i32;
+    let groups = child_groups(me);
+    assert_eq!(groups.len(), 3, "postgres + 2 targets: {groups:?}");
+    // Everything below bakeoff, including PostgreSQL's own children.
+    let mut family: Vec<i32> = processes()
+        .into_iter()
+        .filter(|&(_, ppid, pgrp, _)| groups.contains(&pgrp) || groups.contains(&ppid))
+        .map(|(p, ..)| p)
+        .collect();
+    family.sort();
+    // SAFETY: plain syscall to our own child.
+    unsafe { libc::kill(me, libc::SIGINT) };
+    let status = wait_exit(&mut child, Duration::from_secs(40));
+    assert!(status.success(), "{status:?}");
+    for g in groups {
+        assert_group_gone(g, Duration::from_secs(2));
+    }
+    let left: Vec<i32> = processes()
+        .into_iter()
+        .filter(|&(p, _, _, s)| family.binary_search(&p).is_ok() && s != 'Z')
+        .map(|(p, ..)| p)
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 /// Runs in a child process of `panic_hook_kills_every_group`: starts a
