@@ -137,32 +137,22 @@ impl CompareReport {
         let mut md = self.summary_line();
         md.push_str("\n\n");
         if !self.steps.is_empty() {
-            md.push_str(
-                "| target | scenario | level | rps (base → current) | Δ rps | Δ p50 | p99 (base → current) | Δ p99 | verdict |\n",
-            );
-            md.push_str("|---|---|---:|---:|---:|---:|---:|---:|---|\n");
-            for s in &self.steps {
-                let verdict = match s.verdict {
-                    Verdict::Regressed => format!("**regressed** ({})", s.reasons.join(", ")),
-                    Verdict::Improved => format!("improved ({})", s.reasons.join(", ")),
-                    Verdict::NoChange => "no change".to_string(),
-                };
-                md.push_str(&format!(
-                    "| {} | {} | {} {} | {:.1} → {:.1} | {} | {} | {} → {} | {} | {} |\n",
-                    s.target,
-                    s.scenario,
-                    s.level,
-                    level_unit(&s.model),
-                    s.baseline.rps,
-                    s.current.rps,
-                    pct(s.delta_pct.rps),
-                    pct(s.delta_pct.p50),
-                    format_us(s.baseline.p99_us),
-                    format_us(s.current.p99_us),
-                    pct(s.delta_pct.p99),
-                    verdict
-                ));
+            let changed: Vec<&StepComparison> = self
+                .steps
+                .iter()
+                .filter(|s| s.verdict != Verdict::NoChange)
+                .collect();
+            if !changed.is_empty() {
+                md.push_str(&step_table(changed.iter().copied()));
+                md.push('\n');
             }
+            // Every step, folded away on GitHub so the comment stays short.
+            md.push_str(&format!(
+                "<details><summary>All {} steps</summary>\n\n",
+                self.steps.len()
+            ));
+            md.push_str(&step_table(self.steps.iter()));
+            md.push_str("\n</details>\n");
             md.push('\n');
             let unchecked = self.steps.iter().filter(|s| !s.noise_checked).count();
             if unchecked > 0 {
@@ -260,6 +250,44 @@ pub fn compare(baseline: &RunResults, current: &RunResults, threshold_pct: f64) 
         only_in_current,
         notes,
     }
+}
+
+/// A Markdown table of steps, regressions first, then improvements.
+fn step_table<'a>(steps: impl Iterator<Item = &'a StepComparison>) -> String {
+    let mut rows: Vec<&StepComparison> = steps.collect();
+    let rank = |v: Verdict| match v {
+        Verdict::Regressed => 0,
+        Verdict::Improved => 1,
+        Verdict::NoChange => 2,
+    };
+    rows.sort_by_key(|s| rank(s.verdict));
+    let mut md = String::from(
+        "| target | scenario | level | rps (base → current) | Δ rps | Δ p50 | p99 (base → current) | Δ p99 | verdict |\n",
+    );
+    md.push_str("|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+    for s in rows {
+        let verdict = match s.verdict {
+            Verdict::Regressed => format!("**regressed** ({})", s.reasons.join(", ")),
+            Verdict::Improved => format!("improved ({})", s.reasons.join(", ")),
+            Verdict::NoChange => "no change".to_string(),
+        };
+        md.push_str(&format!(
+            "| {} | {} | {} {} | {:.1} → {:.1} | {} | {} | {} → {} | {} | {} |\n",
+            s.target,
+            s.scenario,
+            s.level,
+            level_unit(&s.model),
+            s.baseline.rps,
+            s.current.rps,
+            pct(s.delta_pct.rps),
+            pct(s.delta_pct.p50),
+            format_us(s.baseline.p99_us),
+            format_us(s.current.p99_us),
+            pct(s.delta_pct.p99),
+            verdict
+        ));
+    }
+    md
 }
 
 fn unmatched(k: &StepKey) -> UnmatchedStep {
