@@ -1,0 +1,80 @@
+//! Latency vs level: p99 (solid, filled markers) and p50 (dashed, hollow
+//! markers) per target on a log millisecond axis. Percentiles come from the
+//! repeats' merged histogram.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{
+    Axis, Chart, DrawError, LINE_WIDTH, LegendEntry, PlotContext, REFERENCE, Swatch, build_chart,
+    draw_dashed, draw_legend, draw_line, layout,
+};
+
+pub(crate) struct Latency<'a> {
+    ctx: &'a PlotContext<'a>,
+}
+
+pub(crate) fn prepare<'a>(ctx: &'a PlotContext<'a>) -> Option<Latency<'a>> {
+    let any = ctx
+        .scenario
+        .targets
+        .iter()
+        .any(|t| t.levels.iter().any(|l| l.latency_us.p99 > 0));
+    any.then_some(Latency { ctx })
+}
+
+fn ms(us: u64) -> f64 {
+    us as f64 / 1000.0
+}
+
+impl Chart for Latency<'_> {
+    fn title(&self) -> String {
+        format!(
+            "{}: latency vs {}",
+            self.ctx.heading(),
+            self.ctx.scenario.model.level_label()
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+        let sc = self.ctx.scenario;
+        let (plot, legend_area) = layout(root, &self.title())?;
+        let x = Axis::levels(&sc.levels);
+        let values = || {
+            sc.targets.iter().flat_map(|t| {
+                t.levels
+                    .iter()
+                    .flat_map(|l| [l.latency_us.p50, l.latency_us.p99])
+                    .filter(|&v| v > 0)
+                    .map(ms)
+            })
+        };
+        let lo = values().fold(f64::INFINITY, f64::min);
+        let hi = values().fold(0.0, f64::max);
+        let y = Axis::log(lo, hi);
+        let mut chart = build_chart(
+            &plot,
+            &x,
+            &y,
+            self.ctx.level_axis_desc(),
+            "latency (ms, log scale)",
+        )?;
+        let mut legend = Vec::new();
+        for t in &sc.targets {
+            let color = self.ctx.palette.color(&t.target);
+            let series = |pick: fn(&crate::results::LatencySummary) -> u64| -> Vec<(f64, f64)> {
+                t.levels
+                    .iter()
+                    .filter(|l| pick(&l.latency_us) > 0)
+                    .map(|l| (x.pos(l.level as f64), y.pos(ms(pick(&l.latency_us)))))
+                    .collect()
+            };
+            draw_line(&mut chart, &series(|l| l.p99), color, true)?;
+            draw_dashed(&mut chart, &series(|l| l.p50), color, LINE_WIDTH - 1, true)?;
+            legend.push(LegendEntry::new(&t.target, color, Swatch::Line));
+        }
+        legend.push(LegendEntry::new("p99 (solid)", REFERENCE, Swatch::Line));
+        legend.push(LegendEntry::new("p50 (dashed)", REFERENCE, Swatch::Dashed));
+        draw_legend(&legend_area, &legend)
+    }
+}

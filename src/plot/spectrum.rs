@@ -1,0 +1,138 @@
+//! The HDR percentile spectrum: latency (log ms) against the quantile drawn
+//! in "nines" (50%, 90%, 99%, 99.9%, ...), one line per target at one level:
+//! the highest level every target measured, or, when the targets share no
+//! level, each target's highest. Tails beyond what the sample count supports
+//! are not drawn.
+
+use hdrhistogram::Histogram;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{
+    Axis, Chart, DrawError, LegendEntry, PlotContext, Swatch, build_chart, draw_legend, draw_line,
+    layout,
+};
+use crate::report::summary::LevelFigures;
+
+/// Position step along the nines axis (0.02 nines ≈ 250 points to 99.999%).
+const STEP: f64 = 0.02;
+
+pub(crate) struct Spectrum<'a> {
+    ctx: &'a PlotContext<'a>,
+    common: Option<u64>,
+    /// (target, figures at the chosen level)
+    lines: Vec<(&'a str, &'a LevelFigures)>,
+}
+
+pub(crate) fn prepare<'a>(ctx: &'a PlotContext<'a>) -> Option<Spectrum<'a>> {
+    let common = ctx.scenario.common_level();
+    let lines: Vec<(&str, &LevelFigures)> = ctx
+        .scenario
+        .targets
+        .iter()
+        .filter_map(|t| {
+            let l = match common {
+                Some(level) => t.at(level),
+                None => t.levels.last(),
+            }?;
+            (l.latency_us.max > 0).then_some((t.target.as_str(), l))
+        })
+        .collect();
+    (!lines.is_empty()).then_some(Spectrum { ctx, common, lines })
+}
+
+/// How far along the nines axis a histogram of `count` samples is worth
+/// drawing: about log10(count), between 99% and 99.999%.
+fn max_nines(count: u64) -> f64 {
+    (count.max(1) as f64).log10().clamp(2.0, 5.0)
+}
+
+/// (nines position, ms) along the histogram's quantiles.
+fn curve(h: &Histogram<u64>, axis: &Axis, limit: f64) -> Vec<(f64, f64)> {
+    let steps = (limit / STEP).round() as usize;
+    (0..=steps)
+        .map(|i| {
+            let p = (i as f64 * STEP).min(limit);
+            let q = 1.0 - 10f64.powf(-p);
+            let v = h.value_at_quantile(q).max(1) as f64 / 1000.0;
+            (p, v)
+        })
+        .map(|(p, v)| (p, axis.pos(v)))
+        .collect()
+}
+
+/// The stored percentiles when the histogram could not be decoded.
+fn stored_points(l: &LevelFigures) -> Vec<(f64, f64)> {
+    let s = &l.latency_us;
+    [(0.5, s.p50), (0.9, s.p90), (0.99, s.p99), (0.999, s.p999)]
+        .into_iter()
+        .map(|(q, us)| (-(1.0f64 - q).log10(), us.max(1) as f64 / 1000.0))
+        .collect()
+}
+
+impl Chart for Spectrum<'_> {
+    fn title(&self) -> String {
+        let sc = self.ctx.scenario;
+        match self.common {
+            Some(level) => format!(
+                "{}: latency percentiles at {level} {}",
+                self.ctx.heading(),
+                sc.model.level_label()
+            ),
+            None => format!(
+                "{}: latency percentiles at each target's highest level",
+                self.ctx.heading()
+            ),
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+        let (plot, legend_area) = layout(root, &self.title())?;
+        let limit = self
+            .lines
+            .iter()
+            .map(|(_, l)| max_nines(l.histogram.as_ref().map_or(0, |h| h.len())))
+            .fold(2.0, f64::max);
+        let x = Axis::nines(limit);
+        let (mut lo, mut hi) = (f64::INFINITY, 0.0f64);
+        for (_, l) in &self.lines {
+            let (min_us, max_us) = match &l.histogram {
+                Some(h) if !h.is_empty() => (h.min(), h.max()),
+                _ => (l.latency_us.p50, l.latency_us.p999),
+            };
+            lo = lo.min(min_us.max(1) as f64 / 1000.0);
+            hi = hi.max(max_us.max(1) as f64 / 1000.0);
+        }
+        let y = Axis::log(lo, hi);
+        let mut chart = build_chart(
+            &plot,
+            &x,
+            &y,
+            "percentile (log scale of 1 − q)",
+            "latency (ms, log scale)",
+        )?;
+        let mut legend = Vec::new();
+        for (target, l) in &self.lines {
+            let color = self.ctx.palette.color(target);
+            match &l.histogram {
+                Some(h) if !h.is_empty() => {
+                    let own = max_nines(h.len());
+                    draw_line(&mut chart, &curve(h, &y, own), color, false)?;
+                }
+                _ => {
+                    let pts: Vec<(f64, f64)> = stored_points(l)
+                        .into_iter()
+                        .map(|(p, v)| (p, y.pos(v)))
+                        .collect();
+                    draw_line(&mut chart, &pts, color, true)?;
+                }
+            }
+            let label = match self.common {
+                Some(_) => target.to_string(),
+                None => format!("{target} @ {}", l.level),
+            };
+            legend.push(LegendEntry::new(label, color, Swatch::Line));
+        }
+        draw_legend(&legend_area, &legend)
+    }
+}

@@ -1,0 +1,130 @@
+//! Throughput vs level: one line per target through the median of the
+//! repeats, a marker at each measured level, and the repeats' min–max as
+//! error bars. In the open model a dashed line marks "achieved = offered".
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{
+    Axis, Chart, Coords, DrawError, LegendEntry, PlotContext, REFERENCE, Swatch, build_chart,
+    draw_dashed, draw_err, draw_legend, draw_line, layout,
+};
+use crate::results::Model;
+
+/// Half-width of an error bar's cap.
+const CAP_PX: i32 = 8;
+
+pub(crate) struct Throughput<'a> {
+    ctx: &'a PlotContext<'a>,
+}
+
+pub(crate) fn prepare<'a>(ctx: &'a PlotContext<'a>) -> Option<Throughput<'a>> {
+    (!ctx.scenario.targets.is_empty()).then_some(Throughput { ctx })
+}
+
+impl Chart for Throughput<'_> {
+    fn title(&self) -> String {
+        format!(
+            "{}: throughput vs {}",
+            self.ctx.heading(),
+            self.ctx.scenario.model.level_label()
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+        let sc = self.ctx.scenario;
+        let (plot, legend_area) = layout(root, &self.title())?;
+        let x = Axis::levels(&sc.levels);
+        let mut y_max = sc
+            .targets
+            .iter()
+            .flat_map(|t| t.levels.iter().map(|l| l.rps_max))
+            .fold(0.0, f64::max);
+        let open = sc.model == Model::Open;
+        if open {
+            y_max = y_max.max(sc.levels.iter().copied().max().unwrap_or(0) as f64);
+        }
+        let y = Axis::from_zero(y_max);
+        let mut chart = build_chart(
+            &plot,
+            &x,
+            &y,
+            self.ctx.level_axis_desc(),
+            "throughput (successful req/s)",
+        )?;
+
+        let mut legend = Vec::new();
+        if open {
+            let ideal: Vec<(f64, f64)> = sc
+                .levels
+                .iter()
+                .map(|&l| (x.pos(l as f64), l as f64))
+                .collect();
+            draw_dashed(&mut chart, &ideal, REFERENCE, 2, false)?;
+        }
+        let mut spread = false;
+        for t in &sc.targets {
+            let color = self.ctx.palette.color(&t.target);
+            let points: Vec<(f64, f64)> = t
+                .levels
+                .iter()
+                .map(|l| (x.pos(l.level as f64), l.rps_median))
+                .collect();
+            draw_line(&mut chart, &points, color, true)?;
+            for l in t
+                .levels
+                .iter()
+                .filter(|l| l.repeats > 1 && l.rps_max > l.rps_min)
+            {
+                draw_error_bar(
+                    &mut chart,
+                    x.pos(l.level as f64),
+                    l.rps_min,
+                    l.rps_max,
+                    color,
+                )?;
+                spread = true;
+            }
+            legend.push(LegendEntry::new(&t.target, color, Swatch::Line));
+        }
+        if open {
+            legend.push(LegendEntry::new(
+                "offered = achieved",
+                REFERENCE,
+                Swatch::Dashed,
+            ));
+        }
+        if spread {
+            legend.push(LegendEntry::new(
+                "min–max of repeats",
+                REFERENCE,
+                Swatch::Bar,
+            ));
+        }
+        draw_legend(&legend_area, &legend)
+    }
+}
+
+/// Vertical bar from `lo` to `hi` with caps (plotters' ErrorBar needs a
+/// feature this crate does not enable; two paths do the same).
+fn draw_error_bar<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Coords>,
+    x: f64,
+    lo: f64,
+    hi: f64,
+    color: RGBColor,
+) -> Result<(), DrawError> {
+    let style = color.stroke_width(2);
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(x, lo), (x, hi)],
+            style,
+        )))
+        .map_err(draw_err)?;
+    // Caps are a fixed number of pixels wide, whatever the x scale.
+    let cap = |y: f64| {
+        EmptyElement::at((x, y)) + PathElement::new(vec![(-CAP_PX, 0), (CAP_PX, 0)], style)
+    };
+    chart.draw_series([cap(lo), cap(hi)]).map_err(draw_err)?;
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! Timeline of one step per target: successful requests per second (top
+//! panel) and p99 latency per second (bottom panel), to show warm-up,
+//! stalls and drift. The step shown is the highest level every target
+//! measured (each target's highest when they share none), lowest repeat.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{
+    Axis, Chart, DrawError, LegendEntry, PlotContext, Swatch, TIMELINE_SIZE, build_chart,
+    draw_legend, draw_line, layout,
+};
+use crate::report::summary::LevelFigures;
+use crate::results::TimelinePoint;
+
+/// Above this many points per line, markers would only add clutter.
+const MAX_MARKED_POINTS: usize = 40;
+
+pub(crate) struct Timeline<'a> {
+    ctx: &'a PlotContext<'a>,
+    common: Option<u64>,
+    lines: Vec<(&'a str, &'a LevelFigures)>,
+}
+
+pub(crate) fn prepare<'a>(ctx: &'a PlotContext<'a>) -> Option<Timeline<'a>> {
+    let common = ctx.scenario.common_level();
+    let lines: Vec<(&str, &LevelFigures)> = ctx
+        .scenario
+        .targets
+        .iter()
+        .filter_map(|t| {
+            let l = match common {
+                Some(level) => t.at(level),
+                None => t.levels.last(),
+            }?;
+            (!l.timeline.is_empty()).then_some((t.target.as_str(), l))
+        })
+        .collect();
+    (!lines.is_empty()).then_some(Timeline { ctx, common, lines })
+}
+
+impl Chart for Timeline<'_> {
+    fn title(&self) -> String {
+        let sc = self.ctx.scenario;
+        let repeats: Vec<u32> = self.lines.iter().map(|(_, l)| l.timeline_repeat).collect();
+        let repeat = if repeats.iter().all(|r| *r == repeats[0]) {
+            format!("repeat {}", repeats[0])
+        } else {
+            "first repeat".to_string()
+        };
+        match self.common {
+            Some(level) => format!(
+                "{}: per-second timeline at {level} {} ({repeat})",
+                self.ctx.heading(),
+                sc.model.level_label()
+            ),
+            None => format!(
+                "{}: per-second timeline at each target's highest level ({repeat})",
+                self.ctx.heading()
+            ),
+        }
+    }
+
+    fn size(&self) -> (u32, u32) {
+        TIMELINE_SIZE
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+        let (plot, legend_area) = layout(root, &self.title())?;
+        let (_, h) = plot.dim_in_pixel();
+        let (top, bottom) = plot.split_vertically(h / 2);
+
+        let t_max = self
+            .lines
+            .iter()
+            .flat_map(|(_, l)| l.timeline.iter().map(|p| p.t_s + p.width_s.max(1)))
+            .max()
+            .unwrap_or(0);
+        let x = Axis::from_zero(f64::from(t_max));
+        let rps_max = self
+            .lines
+            .iter()
+            .flat_map(|(_, l)| l.timeline.iter().map(successful_per_s))
+            .fold(0.0, f64::max);
+        let p99_max = self
+            .lines
+            .iter()
+            .flat_map(|(_, l)| l.timeline.iter().map(|p| p.p99_us))
+            .max()
+            .unwrap_or(0);
+        let y_rps = Axis::from_zero(rps_max);
+        let y_p99 = Axis::from_zero(p99_max as f64 / 1000.0);
+        let time_desc = "time since start of measurement (s)";
+        let mut rps_chart = build_chart(&top, &x, &y_rps, time_desc, "successful req/s")?;
+        let mut p99_chart = build_chart(&bottom, &x, &y_p99, time_desc, "p99 latency (ms)")?;
+
+        let mut legend = Vec::new();
+        for (target, l) in &self.lines {
+            let color = self.ctx.palette.color(target);
+            let marked = l.timeline.len() <= MAX_MARKED_POINTS;
+            let rps: Vec<(f64, f64)> = l
+                .timeline
+                .iter()
+                .map(|p| (middle(p), successful_per_s(p)))
+                .collect();
+            let p99: Vec<(f64, f64)> = l
+                .timeline
+                .iter()
+                .filter(|p| p.requests > p.errors)
+                .map(|p| (middle(p), p.p99_us as f64 / 1000.0))
+                .collect();
+            draw_line(&mut rps_chart, &rps, color, marked)?;
+            draw_line(&mut p99_chart, &p99, color, marked)?;
+            let label = match self.common {
+                Some(_) => target.to_string(),
+                None => format!("{target} @ {}", l.level),
+            };
+            legend.push(LegendEntry::new(label, color, Swatch::Line));
+        }
+        draw_legend(&legend_area, &legend)
+    }
+}
+
+/// Each point covers [t, t + width); it is drawn at the middle.
+fn middle(p: &TimelinePoint) -> f64 {
+    f64::from(p.t_s) + f64::from(p.width_s.max(1)) / 2.0
+}
+
+/// Successful requests per second within the point's bucket.
+fn successful_per_s(p: &TimelinePoint) -> f64 {
+    p.requests.saturating_sub(p.errors) as f64 / f64::from(p.width_s.max(1))
+}

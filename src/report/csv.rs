@@ -1,0 +1,108 @@
+//! `summary.csv`: one row per measured step with the figures of the
+//! summary tables, for spreadsheets and scripts. Rows are ordered by
+//! scenario (as run), target (report order), level and repeat.
+
+use std::fmt::Write as _;
+
+use super::{Exporter, Report, ReportError};
+use crate::results::StepRecord;
+
+pub struct CsvExporter;
+
+/// Column names, in order.
+pub const COLUMNS: [&str; 15] = [
+    "target",
+    "scenario",
+    "model",
+    "level",
+    "repeat",
+    "requests",
+    "errors",
+    "rps",
+    "p50_us",
+    "p90_us",
+    "p99_us",
+    "p999_us",
+    "max_us",
+    "server_cpu_s",
+    "rps_per_core",
+];
+
+impl Exporter for CsvExporter {
+    fn file_name(&self) -> &'static str {
+        "summary.csv"
+    }
+
+    fn export(&self, report: &Report) -> Result<Vec<u8>, ReportError> {
+        let scenario_rank = |s: &StepRecord| {
+            report
+                .summary
+                .scenarios
+                .iter()
+                .position(|sc| sc.scenario == s.scenario && sc.model == s.model)
+                .unwrap_or(usize::MAX)
+        };
+        let target_rank = |s: &StepRecord| {
+            report
+                .summary
+                .targets
+                .iter()
+                .position(|t| *t == s.target)
+                .unwrap_or(usize::MAX)
+        };
+        let mut steps: Vec<&StepRecord> = report.results.steps.iter().collect();
+        steps.sort_by_key(|s| (scenario_rank(s), target_rank(s), s.level, s.repeat));
+
+        let mut out = COLUMNS.join(",");
+        out.push('\n');
+        for s in steps {
+            let l = &s.summary.latency_us;
+            let (cpu, per_core) = match &s.server {
+                Some(u) => (format!("{:.3}", u.cpu_s), format!("{:.2}", u.rps_per_core)),
+                None => (String::new(), String::new()),
+            };
+            // Writing into a String cannot fail.
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{},{:.2},{},{},{},{},{},{},{}",
+                field(&s.target),
+                field(&s.scenario),
+                s.model.as_str(),
+                s.level,
+                s.repeat,
+                s.summary.requests,
+                s.summary.errors,
+                s.summary.rps,
+                l.p50,
+                l.p90,
+                l.p99,
+                l.p999,
+                l.max,
+                cpu,
+                per_core
+            );
+        }
+        Ok(out.into_bytes())
+    }
+}
+
+/// RFC 4180 quoting when needed.
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_only_when_needed() {
+        assert_eq!(field("node"), "node");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

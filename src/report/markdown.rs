@@ -1,0 +1,272 @@
+//! `report.md`: provenance, a note on what the numbers mean, per scenario
+//! the summary tables and chart links, then the contributed sections. Ready
+//! to paste into a design doc. Deterministic: every date comes from the
+//! results' provenance, never from the clock.
+
+use std::fmt::Write as _;
+
+use super::summary::{ScenarioSummary, format_errors, format_ms, format_rps, group_thousands};
+use super::{Exporter, Report, ReportError, png_link};
+use crate::results::Provenance;
+
+pub struct MarkdownExporter;
+
+impl Exporter for MarkdownExporter {
+    fn file_name(&self) -> &'static str {
+        "report.md"
+    }
+
+    fn export(&self, report: &Report) -> Result<Vec<u8>, ReportError> {
+        Ok(render(report).into_bytes())
+    }
+}
+
+/// The whole Markdown document (also the source of the HTML report).
+pub fn render(report: &Report) -> String {
+    let results = report.results;
+    let p = &results.provenance;
+    let mut md = String::new();
+    let suite = if p.suite.is_empty() { "run" } else { &p.suite };
+    // Writing into a String cannot fail; the results of `writeln!` are ignored below.
+    let _ = writeln!(md, "# bakeoff report: {suite}\n");
+    if !results.complete {
+        let _ = writeln!(
+            md,
+            "> **Incomplete run.** The run stopped before every planned step was measured; \
+             the tables and charts below show only the {} step(s) that were.\n",
+            results.steps.len()
+        );
+    }
+    provenance(&mut md, p);
+    let _ = writeln!(md, "{}\n", shared_machine_note(p));
+
+    if report.summary.scenarios.is_empty() {
+        let _ = writeln!(
+            md,
+            "No steps were measured, so there is nothing to chart.\n"
+        );
+    }
+    for sc in &report.summary.scenarios {
+        scenario(&mut md, report, sc);
+    }
+    for s in report.sections {
+        let _ = writeln!(md, "## {}\n", s.title.trim());
+        let _ = writeln!(md, "{}\n", s.markdown.trim_end());
+    }
+    if !report.warnings.is_empty() {
+        let _ = writeln!(md, "## Warnings\n");
+        for w in report.warnings {
+            let _ = writeln!(md, "- {}", w.replace('\n', " "));
+        }
+        md.push('\n');
+    }
+    while md.ends_with("\n\n") {
+        md.pop();
+    }
+    md
+}
+
+fn provenance(md: &mut String, p: &Provenance) {
+    let _ = writeln!(md, "## Provenance\n");
+    let _ = writeln!(md, "| | |\n|---|---|");
+    let mut row = |k: &str, v: String| {
+        if !v.trim().is_empty() {
+            let _ = writeln!(md, "| {k} | {} |", cell(&v));
+        }
+    };
+    row("Date", p.started_at.clone());
+    row("Host", p.host.clone());
+    row("Cores", p.cores.to_string());
+    row("OS", p.os.clone());
+    row(
+        "CPU layout",
+        match &p.cpu_layout {
+            Some(l) => format!(
+                "load generator on {}; targets and database on {}",
+                cpus(&l.generator),
+                cpus(&l.targets)
+            ),
+            None => "not pinned (generator, targets and database share all cores)".into(),
+        },
+    );
+    row("Suite", p.suite.clone());
+    row("Targets from", p.targets_mode.clone());
+    row(
+        "Command",
+        if p.command_line.is_empty() {
+            String::new()
+        } else {
+            format!("`{}`", shell_join(&p.command_line))
+        },
+    );
+    let bakeoff = match &p.git_commit {
+        Some(c) => format!("{} (git {c})", p.bakeoff_version),
+        None => p.bakeoff_version.clone(),
+    };
+    row("bakeoff", bakeoff);
+    for (name, version) in &p.versions {
+        if name != "bakeoff" {
+            row(name, version.clone());
+        }
+    }
+    md.push('\n');
+    if !p.notes.is_empty() {
+        let _ = writeln!(md, "Notes:\n");
+        for n in &p.notes {
+            let _ = writeln!(md, "- {}", n.replace('\n', " "));
+        }
+        md.push('\n');
+    }
+}
+
+fn shared_machine_note(p: &Provenance) -> String {
+    let cores = match p.cores {
+        0 => "its".to_string(),
+        1 => "its single core's".to_string(),
+        n => format!("its {n} cores'"),
+    };
+    format!(
+        "> **Read the numbers as relative.** The load generator and the targets ran on the same \
+         machine and competed for {cores} time, so absolute figures depend on this machine and \
+         this generator. Compare the targets with each other, not with figures measured elsewhere."
+    )
+}
+
+fn scenario(md: &mut String, report: &Report, sc: &ScenarioSummary) {
+    let unit = sc.model.level_label();
+    let _ = writeln!(md, "## {}\n", sc.heading());
+    let repeats = sc
+        .targets
+        .iter()
+        .flat_map(|t| t.levels.iter().map(|l| l.repeats))
+        .max()
+        .unwrap_or(1);
+    let basis = if repeats > 1 {
+        format!("median of up to {repeats} repeats")
+    } else {
+        "one repeat per level".to_string()
+    };
+    let _ = writeln!(
+        md,
+        "Throughput is successful requests per second ({basis}); \"best\" is the level with the highest throughput.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| target | best req/s | at {unit} | highest {unit} measured | requests | errors |"
+    );
+    let _ = writeln!(md, "|---|--:|--:|--:|--:|--:|");
+    for t in &sc.targets {
+        let (best_rps, best_level) = t
+            .best()
+            .map(|b| (format_rps(b.rps_median), b.level.to_string()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "| {} | {best_rps} | {best_level} | {} | {} | {} |",
+            cell(&t.target),
+            t.max_level().map(|l| l.to_string()).unwrap_or_default(),
+            group_thousands(t.requests()),
+            format_errors(t.errors(), t.requests()),
+        );
+    }
+    md.push('\n');
+
+    let _ = writeln!(
+        md,
+        "Per level, each cell reads *req/s · p50 / p99 latency in ms* (percentiles of all repeats together):\n"
+    );
+    let mut header = format!("| {unit} |");
+    let mut rule = String::from("|--:|");
+    for t in &sc.targets {
+        let _ = write!(header, " {} |", cell(&t.target));
+        rule.push_str("--:|");
+    }
+    let _ = writeln!(md, "{header}\n{rule}");
+    for &level in &sc.levels {
+        let mut line = format!("| {level} |");
+        for t in &sc.targets {
+            match t.at(level) {
+                Some(l) => {
+                    let _ = write!(
+                        line,
+                        " {} · {} / {}",
+                        format_rps(l.rps_median),
+                        format_ms(l.latency_us.p50),
+                        format_ms(l.latency_us.p99)
+                    );
+                    if l.errors > 0 {
+                        let _ = write!(line, " ({} errors)", group_thousands(l.errors));
+                    }
+                    line.push_str(" |");
+                }
+                None => line.push_str(" – |"),
+            }
+        }
+        let _ = writeln!(md, "{line}");
+    }
+    md.push('\n');
+
+    for chart in report.charts_of(&sc.slug) {
+        let _ = writeln!(md, "![{}]({})\n", chart.title, png_link(chart));
+    }
+}
+
+/// "CPU 0" or "CPUs 1, 2"
+fn cpus(list: &[usize]) -> String {
+    match list {
+        [] => "no CPU list".into(),
+        [one] => format!("CPU {one}"),
+        many => format!(
+            "CPUs {}",
+            many.iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Joins a command line, quoting arguments a shell would split.
+fn shell_join(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            let plain = !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c));
+            if plain {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A table cell: pipes escaped, no line breaks.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_lines_are_quoted_for_a_shell() {
+        let args = [
+            "bakeoff",
+            "load",
+            "http://127.0.0.1:3000/x?a=1",
+            "-H",
+            "X: y",
+        ]
+        .map(String::from);
+        assert_eq!(
+            shell_join(&args),
+            "bakeoff load 'http://127.0.0.1:3000/x?a=1' -H 'X: y'"
+        );
+        assert_eq!(cell("a|b\nc"), "a\\|b c");
+        assert_eq!(cpus(&[1, 2]), "CPUs 1, 2");
+    }
+}

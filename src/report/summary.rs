@@ -1,0 +1,479 @@
+//! The figures the reports and charts share, computed once from
+//! [`RunResults`]: per scenario × target × level, the median throughput
+//! across repeats and its spread, latency percentiles of the repeats'
+//! merged histogram, errors, server usage and a timeline. Also the number
+//! formats used in tables, so Markdown, HTML and charts agree.
+//!
+//! This module only reads results; it does not write files or draw.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use hdrhistogram::Histogram;
+
+use crate::results::{LatencySummary, Model, RunResults, StepRecord, TimelinePoint};
+
+/// Targets with a fixed place (and colour) in every report, in this order.
+pub const KNOWN_TARGETS: [&str; 4] = ["node", "node-cluster", "django-sync", "django-async"];
+
+/// Everything a report shows, grouped by scenario.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    /// Every target of the run, known targets first, then in order of appearance.
+    pub targets: Vec<String>,
+    /// In order of first appearance in the results.
+    pub scenarios: Vec<ScenarioSummary>,
+    /// Problems met while summarizing (e.g. a corrupt histogram), for the report.
+    pub warnings: Vec<String>,
+}
+
+/// One scenario (and model) across all targets.
+#[derive(Debug, Clone)]
+pub struct ScenarioSummary {
+    pub scenario: String,
+    pub model: Model,
+    /// File-name-safe stem for charts, unique within the run.
+    pub slug: String,
+    /// Union of the levels measured by any target, ascending.
+    pub levels: Vec<u64>,
+    /// In the run's target order; only targets with steps in this scenario.
+    pub targets: Vec<TargetSummary>,
+}
+
+/// One target within a scenario.
+#[derive(Debug, Clone)]
+pub struct TargetSummary {
+    pub target: String,
+    /// Ascending by level.
+    pub levels: Vec<LevelFigures>,
+}
+
+/// The repeats of one (scenario, target, level), combined.
+#[derive(Debug, Clone)]
+pub struct LevelFigures {
+    pub level: u64,
+    pub repeats: usize,
+    /// Successful requests/s: median, minimum and maximum across repeats.
+    pub rps_median: f64,
+    pub rps_min: f64,
+    pub rps_max: f64,
+    /// Summed over repeats.
+    pub requests: u64,
+    pub errors: u64,
+    /// From the merged histogram of the repeats; if a histogram could not be
+    /// decoded, the median of the repeats' stored summaries instead.
+    pub latency_us: LatencySummary,
+    /// Merged latency histogram of the repeats, when every one decoded.
+    pub histogram: Option<Histogram<u64>>,
+    /// Median across the repeats that sampled the server.
+    pub rps_per_core: Option<f64>,
+    pub server_cpu_s: Option<f64>,
+    /// Timeline of the lowest repeat present.
+    pub timeline: Vec<TimelinePoint>,
+    /// Which repeat `timeline` comes from.
+    pub timeline_repeat: u32,
+}
+
+impl TargetSummary {
+    /// The level with the highest median throughput.
+    pub fn best(&self) -> Option<&LevelFigures> {
+        self.levels
+            .iter()
+            .max_by(|a, b| a.rps_median.total_cmp(&b.rps_median))
+    }
+
+    /// Highest level measured.
+    pub fn max_level(&self) -> Option<u64> {
+        self.levels.last().map(|l| l.level)
+    }
+
+    pub fn at(&self, level: u64) -> Option<&LevelFigures> {
+        self.levels.iter().find(|l| l.level == level)
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.levels.iter().map(|l| l.requests).sum()
+    }
+
+    pub fn errors(&self) -> u64 {
+        self.levels.iter().map(|l| l.errors).sum()
+    }
+}
+
+impl ScenarioSummary {
+    /// The highest level that every target of the scenario measured.
+    pub fn common_level(&self) -> Option<u64> {
+        self.levels
+            .iter()
+            .rev()
+            .copied()
+            .find(|&level| self.targets.iter().all(|t| t.at(level).is_some()))
+    }
+
+    /// "json — closed model"
+    pub fn heading(&self) -> String {
+        format!("{} — {} model", self.scenario, self.model.as_str())
+    }
+}
+
+/// Groups the steps of a run and computes the shared figures.
+pub fn summarize(results: &RunResults) -> RunSummary {
+    let targets = target_order(results.steps.iter().map(|s| s.target.as_str()));
+    let rank = |t: &str| targets.iter().position(|x| x == t).unwrap_or(usize::MAX);
+
+    // (scenario, model) in order of first appearance.
+    let mut keys: Vec<(String, Model)> = Vec::new();
+    for s in &results.steps {
+        if !keys
+            .iter()
+            .any(|(sc, m)| *sc == s.scenario && *m == s.model)
+        {
+            keys.push((s.scenario.clone(), s.model));
+        }
+    }
+
+    let mut warnings = Vec::new();
+    let mut scenarios = Vec::new();
+    let mut used_slugs = BTreeSet::new();
+    for (scenario, model) in &keys {
+        let in_scenario: Vec<&StepRecord> = results
+            .steps
+            .iter()
+            .filter(|s| s.scenario == *scenario && s.model == *model)
+            .collect();
+        let two_models = keys.iter().filter(|(sc, _)| sc == scenario).count() > 1;
+        let mut slug = slugify(scenario);
+        if two_models {
+            slug = format!("{slug}-{}", model.as_str());
+        }
+        while !used_slugs.insert(slug.clone()) {
+            slug.push('_');
+        }
+
+        let mut by_target: BTreeMap<usize, (String, BTreeMap<u64, Vec<&StepRecord>>)> =
+            BTreeMap::new();
+        for s in &in_scenario {
+            by_target
+                .entry(rank(&s.target))
+                .or_insert_with(|| (s.target.clone(), BTreeMap::new()))
+                .1
+                .entry(s.level)
+                .or_default()
+                .push(s);
+        }
+        let levels: BTreeSet<u64> = in_scenario.iter().map(|s| s.level).collect();
+        let targets = by_target
+            .into_values()
+            .map(|(target, per_level)| TargetSummary {
+                levels: per_level
+                    .into_iter()
+                    .map(|(level, steps)| combine(level, &steps, &mut warnings))
+                    .collect(),
+                target,
+            })
+            .collect();
+        scenarios.push(ScenarioSummary {
+            scenario: scenario.clone(),
+            model: *model,
+            slug,
+            levels: levels.into_iter().collect(),
+            targets,
+        });
+    }
+    RunSummary {
+        targets,
+        scenarios,
+        warnings,
+    }
+}
+
+/// Known targets first (in [`KNOWN_TARGETS`] order), then the others in
+/// order of first appearance.
+pub fn target_order<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for n in names {
+        if !seen.iter().any(|s| s == n) {
+            seen.push(n.to_string());
+        }
+    }
+    let mut ordered: Vec<String> = KNOWN_TARGETS
+        .iter()
+        .filter(|k| seen.iter().any(|s| s == *k))
+        .map(|k| k.to_string())
+        .collect();
+    ordered.extend(
+        seen.into_iter()
+            .filter(|s| !KNOWN_TARGETS.contains(&s.as_str())),
+    );
+    ordered
+}
+
+fn combine(level: u64, steps: &[&StepRecord], warnings: &mut Vec<String>) -> LevelFigures {
+    let mut rps: Vec<f64> = steps.iter().map(|s| s.summary.rps).collect();
+    rps.sort_by(f64::total_cmp);
+
+    let mut merged: Option<Histogram<u64>> = Some(crate::results::new_histogram());
+    for s in steps {
+        let decoded = crate::results::decode_histogram(&s.histograms.total);
+        match (decoded, merged.as_mut()) {
+            (Ok(h), Some(m)) => {
+                if let Err(e) = m.add(&h) {
+                    warnings.push(format!(
+                        "{} / {} / level {} repeat {}: histogram out of range ({e:?}); using stored percentiles",
+                        s.scenario, s.target, s.level, s.repeat
+                    ));
+                    merged = None;
+                }
+            }
+            (Err(e), _) => {
+                warnings.push(format!(
+                    "{} / {} / level {} repeat {}: {e}; using stored percentiles",
+                    s.scenario, s.target, s.level, s.repeat
+                ));
+                merged = None;
+            }
+            (Ok(_), None) => {}
+        }
+    }
+    let latency_us = match &merged {
+        Some(h) if !h.is_empty() => LatencySummary::from_histogram(h),
+        Some(_) => LatencySummary::default(),
+        None => median_latency(steps),
+    };
+
+    let per_core: Vec<f64> = steps
+        .iter()
+        .filter_map(|s| s.server.as_ref().map(|u| u.rps_per_core))
+        .collect();
+    let cpu: Vec<f64> = steps
+        .iter()
+        .filter_map(|s| s.server.as_ref().map(|u| u.cpu_s))
+        .collect();
+    let first = steps.iter().min_by_key(|s| s.repeat);
+
+    LevelFigures {
+        level,
+        repeats: steps.len(),
+        rps_median: median(&rps).unwrap_or(0.0),
+        rps_min: rps.first().copied().unwrap_or(0.0),
+        rps_max: rps.last().copied().unwrap_or(0.0),
+        requests: steps.iter().map(|s| s.summary.requests).sum(),
+        errors: steps.iter().map(|s| s.summary.errors).sum(),
+        latency_us,
+        histogram: merged,
+        rps_per_core: median(&per_core),
+        server_cpu_s: median(&cpu),
+        timeline: first.map(|s| s.timeline.clone()).unwrap_or_default(),
+        timeline_repeat: first.map(|s| s.repeat).unwrap_or(0),
+    }
+}
+
+fn median_latency(steps: &[&StepRecord]) -> LatencySummary {
+    let pick = |f: fn(&LatencySummary) -> u64| -> u64 {
+        let v: Vec<f64> = steps
+            .iter()
+            .map(|s| f(&s.summary.latency_us) as f64)
+            .collect();
+        median(&v).unwrap_or(0.0).round() as u64
+    };
+    let means: Vec<f64> = steps.iter().map(|s| s.summary.latency_us.mean).collect();
+    LatencySummary {
+        min: pick(|l| l.min),
+        mean: median(&means).unwrap_or(0.0),
+        p50: pick(|l| l.p50),
+        p90: pick(|l| l.p90),
+        p99: pick(|l| l.p99),
+        p999: pick(|l| l.p999),
+        max: pick(|l| l.max),
+    }
+}
+
+/// Median of the values (mean of the middle two for an even count).
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    })
+}
+
+/// Lower-case ASCII letters, digits, '-' and '_'; anything else becomes '-'.
+pub fn slugify(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let s = s.trim_matches('-').to_string();
+    if s.is_empty() { "scenario".into() } else { s }
+}
+
+/// Requests per second for tables: grouped thousands, one decimal below 100.
+pub fn format_rps(rps: f64) -> String {
+    if !rps.is_finite() {
+        return "–".into();
+    }
+    if rps < 100.0 {
+        format!("{rps:.1}")
+    } else {
+        group_thousands(rps.round() as u64)
+    }
+}
+
+/// Microseconds as milliseconds, about three significant digits: 0.042,
+/// 0.420, 4.20, 42.0, 420, 4 200.
+pub fn format_ms(us: u64) -> String {
+    let ms = us as f64 / 1000.0;
+    if us == 0 {
+        "0".into()
+    } else if ms < 1.0 {
+        format!("{ms:.3}")
+    } else if ms < 10.0 {
+        format!("{ms:.2}")
+    } else if ms < 100.0 {
+        format!("{ms:.1}")
+    } else {
+        group_thousands(ms.round() as u64)
+    }
+}
+
+/// "12 (0.40%)" or "0".
+pub fn format_errors(errors: u64, requests: u64) -> String {
+    if errors == 0 {
+        return "0".into();
+    }
+    let pct = if requests > 0 {
+        100.0 * errors as f64 / requests as f64
+    } else {
+        100.0
+    };
+    format!("{} ({pct:.2}%)", group_thousands(errors))
+}
+
+/// 1234567 → "1 234 567" (a plain space, so every font has it).
+pub fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{HistogramSet, Provenance, StepRecord, Summary, encode_histogram};
+
+    fn step(target: &str, level: u64, repeat: u32, rps: f64, latencies: &[u64]) -> StepRecord {
+        let mut h = crate::results::new_histogram();
+        for &v in latencies {
+            h.record(v).unwrap();
+        }
+        StepRecord {
+            target: target.into(),
+            scenario: "json".into(),
+            model: Model::Closed,
+            level,
+            repeat,
+            started_at: String::new(),
+            summary: Summary {
+                requests: latencies.len() as u64 + 1,
+                errors: 1,
+                rps,
+                latency_us: LatencySummary::from_histogram(&h),
+                ..Summary::default()
+            },
+            endpoints: BTreeMap::new(),
+            histograms: HistogramSet {
+                total: encode_histogram(&h),
+                ..HistogramSet::default()
+            },
+            timeline: Vec::new(),
+            server: None,
+        }
+    }
+
+    #[test]
+    fn medians_and_merged_percentiles() {
+        let mut run = RunResults::new(Provenance::default());
+        run.steps = vec![
+            step("django-sync", 8, 0, 100.0, &[1000; 10]),
+            step("node", 8, 0, 300.0, &[100; 10]),
+            step("node", 8, 1, 100.0, &[100; 10]),
+            step("node", 8, 2, 200.0, &[5000; 5]),
+            step("node", 1, 0, 50.0, &[10; 3]),
+        ];
+        let s = summarize(&run);
+        assert_eq!(s.targets, ["node", "django-sync"]);
+        let sc = &s.scenarios[0];
+        assert_eq!(sc.levels, [1, 8]);
+        assert_eq!(sc.common_level(), Some(8));
+        let node = &sc.targets[0];
+        assert_eq!(node.target, "node");
+        let l8 = node.at(8).unwrap();
+        assert_eq!(
+            (l8.rps_median, l8.rps_min, l8.rps_max),
+            (200.0, 100.0, 300.0)
+        );
+        assert_eq!(l8.repeats, 3);
+        assert_eq!(l8.errors, 3);
+        // 20 samples at 100 µs and 5 at 5000 µs: p50 is 100, p99 is ~5000.
+        assert_eq!(l8.latency_us.p50, 100);
+        assert!(l8.latency_us.p99 >= 4995, "{:?}", l8.latency_us);
+        assert_eq!(node.best().unwrap().level, 8);
+        assert_eq!(node.max_level(), Some(8));
+        assert!(s.warnings.is_empty());
+    }
+
+    #[test]
+    fn corrupt_histogram_falls_back_to_stored_summary() {
+        let mut run = RunResults::new(Provenance::default());
+        let mut bad = step("node", 4, 0, 10.0, &[700; 4]);
+        bad.histograms.total = "not base64!".into();
+        run.steps = vec![bad];
+        let s = summarize(&run);
+        assert_eq!(s.warnings.len(), 1);
+        let l = &s.scenarios[0].targets[0].levels[0];
+        assert!(l.histogram.is_none());
+        assert_eq!(l.latency_us.p50, 700);
+    }
+
+    #[test]
+    fn no_common_level_when_targets_disjoint() {
+        let mut run = RunResults::new(Provenance::default());
+        run.steps = vec![step("a", 1, 0, 1.0, &[1]), step("b", 2, 0, 1.0, &[1])];
+        assert_eq!(summarize(&run).scenarios[0].common_level(), None);
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(group_thousands(1_234_567), "1 234 567");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(format_rps(12_345.4), "12 345");
+        assert_eq!(format_rps(42.25), "42.2");
+        assert_eq!(format_ms(42), "0.042");
+        assert_eq!(format_ms(420), "0.420");
+        assert_eq!(format_ms(4_200), "4.20");
+        assert_eq!(format_ms(42_000), "42.0");
+        assert_eq!(format_ms(4_200_000), "4 200");
+        assert_eq!(format_errors(0, 10), "0");
+        assert_eq!(format_errors(1, 200), "1 (0.50%)");
+        assert_eq!(slugify("GET /db?x=1"), "get--db-x-1");
+        assert_eq!(median(&[3.0, 1.0]), Some(2.0));
+        assert_eq!(median(&[]), None);
+    }
+}

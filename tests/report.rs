@@ -1,0 +1,613 @@
+//! Reports and charts from fixed results fixtures: Markdown and CSV
+//! snapshots, every chart kind as valid SVG and PNG, a self-contained HTML
+//! file, incomplete runs, and `bakeoff report` on a `load --output` file.
+//!
+//! The fixture (tests/fixtures/report/results.json) is synthetic but real: its
+//! histograms are encoded with the crate's own functions by
+//! [`generate_fixture`]. Regenerate it with
+//! `BAKEOFF_WRITE_FIXTURE=1 cargo test --release --test report -- --ignored regenerate_fixture`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use bakeoff::report::{Section, write_reports};
+use bakeoff::results::{
+    CpuLayout, EndpointSummary, GeneratorStats, HistogramSet, LatencySummary, Model, Provenance,
+    RunResults, ServerUsage, StepRecord, Summary, TimelinePoint, decode_histogram,
+    encode_histogram, new_histogram,
+};
+
+const TARGETS: [&str; 4] = ["node", "node-cluster", "django-sync", "django-async"];
+const CHART_KINDS: [&str; 5] = ["throughput", "latency", "spectrum", "timeline", "per-core"];
+
+fn fixture_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report/results.json")
+}
+
+fn fixture() -> RunResults {
+    RunResults::load(&fixture_path()).expect("tests/fixtures/report/results.json loads")
+}
+
+fn sections() -> Vec<Section> {
+    vec![Section {
+        title: "Verdicts".into(),
+        markdown: "| claim | verdict |\n|---|---|\n| node-scales | **Supported** |\n\n\
+                   See [the tables](#json-closed-model) and `summary.csv`."
+            .into(),
+    }]
+}
+
+// ---------------------------------------------------------------- fixture
+
+/// xorshift64*: deterministic, dependency-free noise for the fixture.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// Roughly standard normal (Irwin–Hall with 12 uniforms).
+    fn normal(&mut self) -> f64 {
+        (0..12).map(|_| self.next()).sum::<f64>() - 6.0
+    }
+}
+
+/// Capacity (req/s) and unloaded latency (ms) of each target per scenario.
+fn profile(target: &str, scenario: &str) -> (f64, f64) {
+    match (target, scenario) {
+        ("node", "json") => (9_000.0, 0.35),
+        ("node-cluster", "json") => (14_000.0, 0.30),
+        ("django-sync", "json") => (1_800.0, 1.2),
+        ("django-async", "json") => (2_400.0, 1.6),
+        ("node", _) => (3_000.0, 1.1),
+        ("node-cluster", _) => (4_500.0, 1.0),
+        ("django-sync", _) => (700.0, 2.8),
+        _ => (900.0, 3.4),
+    }
+}
+
+fn latency_histogram(rng: &mut Rng, mean_ms: f64, successes: u64) -> hdrhistogram::Histogram<u64> {
+    const SAMPLES: u64 = 3_000;
+    let mut h = new_histogram();
+    let per = (successes / SAMPLES).max(1);
+    let mut left = successes;
+    for i in 0..SAMPLES {
+        if left == 0 {
+            break;
+        }
+        let sigma = 0.45;
+        let mut ms = mean_ms * (sigma * rng.normal() - sigma * sigma / 2.0).exp();
+        if rng.next() < 0.01 {
+            ms *= 4.0 + 6.0 * rng.next(); // a tail, as real servers have
+        }
+        let n = if i == SAMPLES - 1 {
+            left
+        } else {
+            per.min(left)
+        };
+        h.record_n(((ms * 1000.0) as u64).max(1), n).unwrap();
+        left -= n;
+    }
+    h
+}
+
+fn make_step(
+    rng: &mut Rng,
+    target: &str,
+    scenario: &str,
+    model: Model,
+    level: u64,
+    repeat: u32,
+) -> StepRecord {
+    const DURATION_S: f64 = 10.0;
+    let (cap, base_ms) = profile(target, scenario);
+    let jitter = 1.0 + 0.04 * rng.normal();
+    let (rps, mean_ms, errors) = match model {
+        Model::Closed => {
+            let mean_ms = base_ms.max(level as f64 / cap * 1000.0) * jitter;
+            (level as f64 / (mean_ms / 1000.0), mean_ms, 0)
+        }
+        Model::Open => {
+            let offered = level as f64;
+            if offered < cap * 0.95 {
+                (offered, base_ms / (1.0 - offered / cap) * jitter, 0)
+            } else {
+                (cap * 0.97 * jitter, base_ms * 80.0 * jitter, 25)
+            }
+        }
+    };
+    let successes = (rps * DURATION_S).round() as u64;
+    let h = latency_histogram(rng, mean_ms, successes);
+    let requests = successes + errors;
+    let mut endpoints = BTreeMap::new();
+    let mut endpoint_histograms = BTreeMap::new();
+    if scenario == "db" {
+        for (label, share, factor) in [("GET /db", 0.7, 0.8), ("GET /queries?queries=5", 0.3, 1.5)]
+        {
+            let n = (successes as f64 * share) as u64;
+            let eh = latency_histogram(rng, mean_ms * factor, n);
+            endpoints.insert(
+                label.to_string(),
+                EndpointSummary {
+                    requests: n,
+                    errors: 0,
+                    latency_us: LatencySummary::from_histogram(&eh),
+                },
+            );
+            endpoint_histograms.insert(label.to_string(), encode_histogram(&eh));
+        }
+    }
+    let latency = LatencySummary::from_histogram(&h);
+    let timeline = (0..10u32)
+        .map(|t| {
+            let warm = if t == 0 { 0.8 } else { 1.0 };
+            let per_s = (rps * warm * (1.0 + 0.03 * rng.normal())).max(0.0) as u64;
+            TimelinePoint {
+                t_s: t,
+                width_s: 1,
+                requests: per_s + if t == 4 { errors } else { 0 },
+                errors: if t == 4 { errors } else { 0 },
+                p50_us: (latency.p50 as f64 * (1.0 + 0.05 * rng.normal())) as u64,
+                p99_us: (latency.p99 as f64 * (1.0 + 0.1 * rng.normal()) / warm) as u64,
+            }
+        })
+        .collect();
+    let server = (scenario == "json").then(|| {
+        let per_core = match target {
+            "node" => 11_000.0,
+            "node-cluster" => 9_500.0,
+            "django-sync" => 2_300.0,
+            _ => 1_900.0,
+        } * (1.0 + 0.02 * rng.normal());
+        ServerUsage {
+            cpu_s: successes as f64 / per_core,
+            rss_peak_bytes: 80_000_000,
+            rps_per_core: per_core,
+            samples: 10,
+        }
+    });
+    let mut status = BTreeMap::new();
+    status.insert("200".to_string(), successes);
+    let mut errors_by_kind = BTreeMap::new();
+    if errors > 0 {
+        errors_by_kind.insert("timeout".to_string(), errors);
+    }
+    StepRecord {
+        target: target.into(),
+        scenario: scenario.into(),
+        model,
+        level,
+        repeat,
+        started_at: "2026-11-24T06:00:00Z".into(),
+        summary: Summary {
+            requests,
+            errors,
+            duration_s: DURATION_S,
+            rps,
+            latency_us: latency,
+            uncorrected_latency_us: None,
+            status,
+            errors_by_kind,
+            generator: GeneratorStats {
+                cpu_s: requests as f64 / 40_000.0,
+                send_lag_us: None,
+                late_sends: 0,
+                unsent: 0,
+            },
+        },
+        endpoints,
+        histograms: HistogramSet {
+            total: encode_histogram(&h),
+            total_uncorrected: None,
+            endpoints: endpoint_histograms,
+        },
+        timeline,
+        server,
+    }
+}
+
+fn provenance() -> Provenance {
+    let versions = [
+        ("node", "v20.18.0"),
+        ("express", "4.21.1"),
+        ("python", "3.11.10"),
+        ("django", "5.1.3"),
+        ("postgresql", "15.9"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    Provenance {
+        bakeoff_version: "0.1.0".into(),
+        git_commit: Some("0123456789ab".into()),
+        host: "bench-1".into(),
+        cores: 2,
+        os: "Debian GNU/Linux 12 (bookworm) (Linux 6.1.0-26-amd64)".into(),
+        started_at: "2026-11-24T06:00:00Z".into(),
+        command_line: ["bakeoff", "run", "--repeat", "2", "suites/fixture.toml"]
+            .map(String::from)
+            .to_vec(),
+        suite: "fixture".into(),
+        targets_mode: "local".into(),
+        cpu_layout: Some(CpuLayout {
+            generator: vec![0],
+            targets: vec![1],
+        }),
+        versions,
+        notes: vec!["synthetic figures for the report tests".into()],
+    }
+}
+
+/// The fixture: four targets, a closed-model scenario with two repeats and
+/// server samples, an open-model scenario with per-endpoint histograms.
+fn generate_fixture() -> RunResults {
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut run = RunResults::new(provenance());
+    for repeat in 0..2 {
+        for level in [1, 8, 64] {
+            for t in TARGETS {
+                run.steps
+                    .push(make_step(&mut rng, t, "json", Model::Closed, level, repeat));
+            }
+        }
+    }
+    for level in [250, 500, 1000] {
+        for t in TARGETS {
+            run.steps
+                .push(make_step(&mut rng, t, "db", Model::Open, level, 0));
+        }
+    }
+    run.complete = true;
+    run
+}
+
+#[test]
+#[ignore = "writes tests/fixtures/report/results.json; run explicitly to regenerate it"]
+fn regenerate_fixture() {
+    if std::env::var_os("BAKEOFF_WRITE_FIXTURE").is_none() {
+        eprintln!(
+            "set BAKEOFF_WRITE_FIXTURE=1 to overwrite {}",
+            fixture_path().display()
+        );
+        return;
+    }
+    generate_fixture().save_atomic(&fixture_path()).unwrap();
+}
+
+#[test]
+fn fixture_holds_real_histograms_matching_its_summaries() {
+    let run = fixture();
+    assert!(run.complete);
+    assert_eq!(run.steps.len(), 36);
+    for s in &run.steps {
+        let h = decode_histogram(&s.histograms.total).unwrap();
+        assert_eq!(
+            h.len(),
+            s.summary.requests - s.summary.errors,
+            "{}",
+            s.target
+        );
+        let (a, b) = (LatencySummary::from_histogram(&h), s.summary.latency_us);
+        assert_eq!((a.min, a.p50, a.p99, a.max), (b.min, b.p50, b.p99, b.max));
+        for (label, enc) in &s.histograms.endpoints {
+            let eh = decode_histogram(enc).unwrap();
+            assert_eq!(eh.len(), s.endpoints[label].requests);
+        }
+    }
+    // The checked-in file is what the generator makes (histograms compared
+    // decoded, since the deflate bytes may differ between library versions).
+    let generated = generate_fixture();
+    assert_eq!(generated.steps.len(), run.steps.len());
+    for (g, f) in generated.steps.iter().zip(&run.steps) {
+        assert_eq!(
+            (&g.target, &g.scenario, g.level, g.repeat),
+            (&f.target, &f.scenario, f.level, f.repeat)
+        );
+        assert_eq!(
+            (g.summary.requests, g.summary.errors),
+            (f.summary.requests, f.summary.errors)
+        );
+        assert_eq!(g.summary.latency_us.p99, f.summary.latency_us.p99);
+        assert!((g.summary.rps - f.summary.rps).abs() <= 1e-6 * f.summary.rps);
+    }
+}
+
+// ---------------------------------------------------------------- helpers
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The trimmed contents of every `<text>` element of an SVG.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let body = &t[t.find('>')? + 1..];
+            Some(body[..body.find("</text>")?].trim().to_string())
+        })
+        .collect()
+}
+
+/// Width and height from a PNG's IHDR chunk, after checking the signature.
+fn png_size(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(
+        &bytes[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        path.display()
+    );
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    (be(&bytes[16..20]), be(&bytes[20..24]))
+}
+
+fn assert_valid_chart(svg_path: &Path, png_path: &Path, targets: &[&str]) {
+    let svg = read(svg_path);
+    assert!(
+        svg.trim_start().starts_with("<svg"),
+        "{}",
+        svg_path.display()
+    );
+    assert!(svg.trim_end().ends_with("</svg>"), "{}", svg_path.display());
+    let texts = svg_texts(&svg);
+    for t in targets {
+        assert!(
+            texts
+                .iter()
+                .any(|x| x == t || x.starts_with(&format!("{t} @ "))),
+            "{} does not name {t}: {texts:?}",
+            svg_path.display()
+        );
+    }
+    let (w, h) = png_size(png_path);
+    assert!(w >= 1200 && h >= 700, "{}: {w}x{h}", png_path.display());
+}
+
+/// Every `src=` and `href=` value in an HTML document.
+fn references(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["src=", "href="] {
+        let mut rest = html;
+        while let Some(i) = rest.find(attr) {
+            let after = &rest[i + attr.len()..];
+            let value: String = match after.chars().next() {
+                Some(q @ ('"' | '\'')) => after[1..].chars().take_while(|&c| c != q).collect(),
+                _ => after
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && *c != '>')
+                    .collect(),
+            };
+            out.push(value);
+            rest = after;
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- tests
+
+#[test]
+fn markdown_and_csv_match_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    write_reports(dir.path(), &fixture(), &sections()).unwrap();
+    insta::assert_snapshot!("report_md", read(&dir.path().join("report.md")));
+    insta::assert_snapshot!("summary_csv", read(&dir.path().join("summary.csv")));
+}
+
+#[test]
+fn every_chart_kind_renders_svg_and_png_naming_every_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_reports(dir.path(), &fixture(), &[]).unwrap();
+    for scenario in ["json", "db"] {
+        for kind in CHART_KINDS {
+            let svg = dir.path().join(format!("charts/{scenario}-{kind}.svg"));
+            let png = dir.path().join(format!("charts/{scenario}-{kind}.png"));
+            if scenario == "db" && kind == "per-core" {
+                // The db scenario has no server samples: no per-core chart.
+                assert!(!svg.exists() && !png.exists());
+                continue;
+            }
+            assert!(written.contains(&svg) && written.contains(&png), "{kind}");
+            assert_valid_chart(&svg, &png, &TARGETS);
+        }
+    }
+    for name in ["report.md", "report.html", "summary.csv"] {
+        assert!(written.contains(&dir.path().join(name)), "{name}");
+    }
+    // Nothing else (no temporary files) is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("charts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn html_is_self_contained() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_reports(dir.path(), &fixture(), &sections()).unwrap();
+    let html = read(&dir.path().join("report.html"));
+    for r in references(&html) {
+        assert!(
+            r.starts_with('#') || r.starts_with("data:"),
+            "external reference {r:?}"
+        );
+    }
+    assert!(!html.contains("<img") && !html.contains("<link") && !html.contains("<script"));
+    let charts = written
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+        .count();
+    assert_eq!(
+        html.matches("<svg").count(),
+        charts,
+        "every chart inlined once"
+    );
+    assert!(html.contains("<style>"));
+    // The contributed section is converted, its in-page link kept.
+    assert!(
+        html.contains("<h2 id=\"verdicts\">Verdicts</h2>"),
+        "verdicts heading"
+    );
+    assert!(html.contains("<strong>Supported</strong>"));
+    assert!(html.contains("<a href=\"#json-closed-model\">"));
+    assert!(html.contains("id=\"json-closed-model\""));
+}
+
+#[test]
+fn incomplete_run_reports_what_exists() {
+    let mut run = fixture();
+    run.complete = false;
+    // django-async never reached 64 connections; node-cluster never ran db.
+    run.steps.retain(|s| {
+        !(s.target == "django-async" && s.scenario == "json" && s.level == 64)
+            && !(s.target == "node-cluster" && s.scenario == "db")
+    });
+    let kept = run.steps.len();
+    let dir = tempfile::tempdir().unwrap();
+    write_reports(dir.path(), &run, &[]).unwrap();
+
+    let md = read(&dir.path().join("report.md"));
+    assert!(md.contains("Incomplete run"), "{md}");
+    let csv = read(&dir.path().join("summary.csv"));
+    assert_eq!(csv.lines().count(), kept + 1);
+    assert!(!csv.lines().any(|l| l.starts_with("node-cluster,db,")));
+    // The spectrum falls back to the highest level every target reached.
+    let spectrum = read(&dir.path().join("charts/json-spectrum.svg"));
+    assert!(spectrum.contains("at 8 connections"), "spectrum title");
+    let db_targets = ["node", "django-sync", "django-async"];
+    for kind in ["throughput", "latency", "spectrum", "timeline"] {
+        let base = dir.path().join(format!("charts/db-{kind}"));
+        assert_valid_chart(
+            &base.with_extension("svg"),
+            &base.with_extension("png"),
+            &db_targets,
+        );
+        let svg = read(&base.with_extension("svg"));
+        assert!(
+            !svg.contains(">node-cluster<"),
+            "db-{kind} shows a target without steps"
+        );
+    }
+    let json = dir.path().join("charts/json-per-core");
+    assert_valid_chart(
+        &json.with_extension("svg"),
+        &json.with_extension("png"),
+        &TARGETS,
+    );
+    // The summary row of django-async shows the level it did reach.
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| django-async |"))
+        .expect("django-async row");
+    assert!(row.contains("| 8 |"), "{row}");
+}
+
+/// What `bakeoff load --output` writes: one step, scenario "load".
+fn load_style_results() -> RunResults {
+    let mut run = generate_fixture();
+    let mut step = run
+        .steps
+        .iter()
+        .find(|s| s.target == "node" && s.scenario == "json" && s.level == 64)
+        .cloned()
+        .unwrap();
+    step.target = "127.0.0.1:3000".into();
+    step.scenario = "load".into();
+    step.server = None;
+    run.steps = vec![step];
+    run.provenance.suite = "load".into();
+    run.provenance.targets_mode = "adhoc".into();
+    run.provenance.cpu_layout = None;
+    run.provenance.versions.clear();
+    run.provenance.command_line = ["bakeoff", "load", "-c", "64", "http://127.0.0.1:3000/json"]
+        .map(String::from)
+        .to_vec();
+    run
+}
+
+#[test]
+fn report_command_handles_a_load_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("load.json");
+    load_style_results().save_atomic(&file).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+        .arg("report")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let listed: Vec<&str> = stdout.lines().collect();
+    for name in [
+        "report.md",
+        "report.html",
+        "summary.csv",
+        "charts/load-throughput.png",
+    ] {
+        let path = dir.path().join(name);
+        assert!(path.exists(), "{name} not written");
+        assert!(
+            listed.contains(&path.to_str().unwrap()),
+            "{name} not listed in {stdout}"
+        );
+    }
+    for kind in ["throughput", "latency", "spectrum", "timeline"] {
+        let base = dir.path().join(format!("charts/load-{kind}"));
+        assert_valid_chart(
+            &base.with_extension("svg"),
+            &base.with_extension("png"),
+            &["127.0.0.1:3000"],
+        );
+    }
+    assert!(!dir.path().join("charts/load-per-core.svg").exists());
+    let md = read(&dir.path().join("report.md"));
+    assert!(md.contains("## load — closed model"));
+    assert!(md.contains("| 127.0.0.1:3000 |"));
+    assert!(!md.contains("Incomplete run"));
+    let csv = read(&dir.path().join("summary.csv"));
+    assert_eq!(csv.lines().count(), 2);
+}
+
+#[test]
+fn report_command_writes_into_out_and_fails_clearly_on_a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_dir = dir.path().join("run");
+    generate_fixture()
+        .save_atomic(&run_dir.join("results.json"))
+        .unwrap();
+    let out_dir = dir.path().join("elsewhere");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+        .arg("report")
+        .arg(&run_dir)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(out_dir.join("report.html").exists());
+    assert!(!run_dir.join("report.md").exists());
+
+    let missing = dir.path().join("nope.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+        .arg("report")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.json"));
+}
