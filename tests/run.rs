@@ -1,0 +1,243 @@
+//! End-to-end `bakeoff run` against the real reference targets: a quick run
+//! of two targets, and Ctrl-C in the middle of a run. Both check that the
+//! results are valid and that no process bakeoff started is left behind.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+/// Test-local view of results.json: what a consumer relies on.
+#[derive(Deserialize)]
+struct Results {
+    schema_version: u32,
+    complete: bool,
+    provenance: Provenance,
+    steps: Vec<Step>,
+}
+
+#[derive(Deserialize)]
+struct Provenance {
+    cpu_layout: Option<CpuLayout>,
+    versions: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct CpuLayout {
+    generator: Vec<usize>,
+    targets: Vec<usize>,
+}
+
+#[derive(Deserialize)]
+struct Step {
+    target: String,
+    scenario: String,
+    level: u64,
+    summary: Summary,
+    server: Option<Server>,
+}
+
+#[derive(Deserialize)]
+struct Summary {
+    requests: u64,
+    errors: u64,
+}
+
+#[derive(Deserialize)]
+struct Server {
+    cpu_s: f64,
+    rss_peak_bytes: u64,
+}
+
+fn read_results(path: &Path) -> Results {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Processes that still hold a file under `dir` open (every child of
+/// bakeoff logs into its run directory) or run from a state directory of
+/// the bakeoff process `pid`.
+fn leftovers(dir: &Path, pid: u32) -> Vec<String> {
+    let me = std::process::id().to_string();
+    let state_marker = format!("bakeoff-{pid}-");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.chars().all(|c| c.is_ascii_digit()) || name == me {
+            continue;
+        }
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let holds_log = std::fs::read_dir(entry.path().join("fd"))
+            .map(|fds| {
+                fds.flatten()
+                    .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t.starts_with(dir)))
+            })
+            .unwrap_or(false);
+        if holds_log || cmdline.contains(&state_marker) {
+            found.push(format!("{name}: {cmdline}"));
+        }
+    }
+    found
+}
+
+#[test]
+fn quick_run_of_two_targets_measures_everything_and_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let child = Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+        .args(["run", "--quick", "--only", "node,django-sync", "--out"])
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.code() == Some(0) || output.status.code() == Some(1),
+        "run failed: {}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        leftovers(&out, pid),
+        Vec::<String>::new(),
+        "processes left behind"
+    );
+
+    let results = read_results(&out.join("results.json"));
+    assert_eq!(results.schema_version, 1);
+    assert!(results.complete);
+    let layout = results.provenance.cpu_layout.expect("CPU layout recorded");
+    assert!(!layout.generator.is_empty() && !layout.targets.is_empty());
+    assert!(
+        results.provenance.versions.contains_key("node"),
+        "{:?}",
+        results.provenance.versions
+    );
+    let quick = bakeoff::suite::quick().unwrap();
+    for target in ["node", "django-sync"] {
+        for scenario in &quick.scenarios {
+            let levels: BTreeSet<u64> = results
+                .steps
+                .iter()
+                .filter(|s| s.target == target && s.scenario == scenario.name)
+                .map(|s| s.level)
+                .collect();
+            for level in scenario.load.levels() {
+                assert!(
+                    levels.contains(&level),
+                    "{target} / {} missing level {level}",
+                    scenario.name
+                );
+            }
+        }
+    }
+    for step in &results.steps {
+        assert!(
+            step.summary.requests > 0,
+            "{} / {} sent nothing",
+            step.target,
+            step.scenario
+        );
+        assert!(
+            step.summary.errors * 100 <= step.summary.requests,
+            "{} / {}: errors",
+            step.target,
+            step.scenario
+        );
+        let server = step.server.as_ref().expect("local targets are sampled");
+        assert!(server.cpu_s > 0.0 && server.rss_peak_bytes > 0);
+    }
+    assert!(
+        stdout.contains("best rps"),
+        "summary table printed: {stdout}"
+    );
+    for file in [
+        "report.md",
+        "report.html",
+        "summary.csv",
+        "logs/node.log",
+        "logs/django-sync.log",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+}
+
+#[test]
+fn ctrl_c_keeps_partial_results_and_stops_everything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = tmp.path().join("long.toml");
+    std::fs::write(
+        &suite,
+        r#"
+name = "interrupt-me"
+targets = ["node"]
+[defaults]
+warmup = "0s"
+duration = "2s"
+[[scenario]]
+name = "json"
+model = "closed"
+concurrency = [2, 4, 8, 16, 32, 64]
+path = "/json"
+"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("run");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+        .arg("run")
+        .arg(&suite)
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let results_path = out.join("results.json");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        assert!(Instant::now() < deadline, "no step finished in time");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "run ended before it was interrupted"
+        );
+        if results_path.exists() && !read_results(&results_path).steps.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The detector sees the live target and database (so its empty answer
+    // after the interrupt means something).
+    let live = leftovers(&out, pid);
+    assert!(
+        live.len() >= 2,
+        "expected the target and PostgreSQL to be running: {live:?}"
+    );
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(
+        leftovers(&out, pid),
+        Vec::<String>::new(),
+        "processes left behind"
+    );
+    let results = read_results(&results_path);
+    assert!(!results.complete, "an interrupted run is marked incomplete");
+    assert!(
+        !results.steps.is_empty() && results.steps.len() < 6,
+        "{} steps",
+        results.steps.len()
+    );
+    assert!(
+        out.join("report.md").is_file(),
+        "reports cover the partial run"
+    );
+}
