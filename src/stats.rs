@@ -419,15 +419,23 @@ pub fn knee(levels_rps_p99: &[(u64, f64, f64)], growth_fraction: f64) -> Option<
 pub fn slo_bracket(rates_p99_us: &[(u64, f64)], slo_us: f64) -> (Option<u64>, Option<u64>) {
     let failing = rates_p99_us
         .iter()
-        .filter(|(_, p99)| !(*p99 <= slo_us))
+        .filter(|(_, p99)| !meets_slo(*p99, slo_us))
         .map(|(r, _)| *r)
         .min();
     let passing = rates_p99_us
         .iter()
-        .filter(|(r, p99)| *p99 <= slo_us && failing.is_none_or(|f| *r < f))
+        .filter(|(r, p99)| meets_slo(*p99, slo_us) && failing.is_none_or(|f| *r < f))
         .map(|(r, _)| *r)
         .max();
     (passing, failing)
+}
+
+/// p99 within the SLO; a NaN p99 (nothing measured) does not meet it.
+fn meets_slo(p99: f64, slo_us: f64) -> bool {
+    matches!(
+        p99.partial_cmp(&slo_us),
+        Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+    )
 }
 
 /// The highest offered rate whose p99 stayed within the SLO (see
