@@ -93,11 +93,10 @@ fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response<
 /// The last occurrence of an integer parameter, per API.md.
 fn int_param(query: &str, name: &str) -> Option<i64> {
     let value = query
-        .split('&')
+        .rsplit('&')
         .filter_map(|kv| kv.split_once('='))
-        .filter(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-        .last()?;
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)?;
     let digits = value.strip_prefix('-').unwrap_or(value);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
