@@ -36,11 +36,12 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
     /// The suite file could not be read.
-    #[error("cannot read suite file {}: {source}", path.display())]
+    /// (The I/O error is part of the message rather than a `source`, so
+    /// `{:#}` does not print it twice.)
+    #[error("cannot read suite file {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Malformed TOML, unknown keys, wrong types or invalid values; one
     /// diagnostic per problem, in file order, at least one.
@@ -101,7 +102,7 @@ impl SourceFile<'_> {
     }
 
     /// Converts a TOML/serde error into a diagnostic.
-    pub fn from_toml(&self, err: &toml::de::Error) -> Diagnostic {
+    pub fn toml_error(&self, err: &toml::de::Error) -> Diagnostic {
         let span = err.span().unwrap_or(0..0);
         self.at(span, reword(err.message()))
     }

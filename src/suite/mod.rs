@@ -39,9 +39,9 @@ pub fn load(path: Option<&Path>) -> Result<SuitePlan, SuiteError> {
     let Some(path) = path else {
         return parse(DEFAULT_SUITE, DEFAULT_SUITE_NAME);
     };
-    let text = std::fs::read_to_string(path).map_err(|source| SuiteError::Read {
+    let text = std::fs::read_to_string(path).map_err(|error| SuiteError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     parse(&text, &path.display().to_string())
 }
@@ -63,7 +63,7 @@ pub fn parse(text: &str, source: &str) -> Result<SuitePlan, SuiteError> {
 pub fn parse_for_cores(text: &str, source: &str, cores: usize) -> Result<SuitePlan, SuiteError> {
     let file = SourceFile { name: source, text };
     let raw: raw::RawSuite = toml::from_str(text).map_err(|e| SuiteError::Invalid {
-        diagnostics: vec![file.from_toml(&e)],
+        diagnostics: vec![file.toml_error(&e)],
     })?;
     validate::validate(raw, file, cores.max(1))
 }
