@@ -115,8 +115,8 @@ impl CompareReport {
             n => format!("**{n} regressions**"),
         };
         let mut s = format!(
-            "{head}: {} steps compared at a {}% threshold: {} regressed, {} improved, {} unchanged",
-            self.steps.len(),
+            "{head}: {} compared at a {}% threshold: {} regressed, {} improved, {} unchanged",
+            plural(self.steps.len(), "step"),
             trim_float(self.threshold_pct),
             self.regressed,
             self.improved,
@@ -147,13 +147,14 @@ impl CompareReport {
                 md.push('\n');
             }
             // Every step, folded away on GitHub so the comment stays short.
-            md.push_str(&format!(
-                "<details><summary>All {} steps</summary>\n\n",
-                self.steps.len()
-            ));
-            md.push_str(&step_table(self.steps.iter()));
-            md.push_str("\n</details>\n");
-            md.push('\n');
+            if changed.len() < self.steps.len() {
+                md.push_str(&format!(
+                    "<details><summary>All {}</summary>\n\n",
+                    plural(self.steps.len(), "step")
+                ));
+                md.push_str(&step_table(self.steps.iter()));
+                md.push_str("\n</details>\n\n");
+            }
             let unchecked = self.steps.iter().filter(|s| !s.noise_checked).count();
             if unchecked > 0 {
                 md.push_str(&format!(
@@ -413,6 +414,15 @@ fn pct(d: Option<f64>) -> String {
 
 fn level_unit(model: &str) -> &'static str {
     if model == "open" { "req/s" } else { "conn" }
+}
+
+/// "1 step", "3 steps".
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn trim_float(x: f64) -> String {
