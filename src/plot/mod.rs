@@ -19,6 +19,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::report::summary::{KNOWN_TARGETS, ScenarioSummary, group_thousands};
 use crate::results::{Model, ResultsError, write_atomic};
 
+mod glyphs;
 mod latency;
 mod per_core;
 mod spectrum;
@@ -33,13 +34,15 @@ pub const TIMELINE_SIZE: (u32, u32) = (1280, 900);
 pub const FONT: &str = "sans-serif";
 const FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const TITLE_PX: u32 = 28;
+/// Height of the band above the plot that holds the title.
+const TITLE_HEIGHT: u32 = 56;
 const AXIS_DESC_PX: u32 = 22;
 const TICK_PX: u32 = 19;
 const LEGEND_PX: u32 = 19;
 /// Width of the legend column right of the plot, so it never covers data.
 const LEGEND_WIDTH: u32 = 270;
 const MARGIN: u32 = 24;
-const X_LABEL_AREA: u32 = 75;
+const X_LABEL_AREA: u32 = 66;
 const Y_LABEL_AREA: u32 = 110;
 const LINE_WIDTH: u32 = 3;
 const MARKER_RADIUS: u32 = 6;
@@ -257,7 +260,9 @@ fn render<C: Chart>(
     let png_path = dir.join(format!("{stem}.png"));
     let tmp = dir.join(format!(".{stem}.tmp{}.png", std::process::id()));
     {
-        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        let backend = glyphs::TextRaster::new(BitMapBackend::new(&tmp, size), FONT_BYTES)
+            .ok_or(PlotError::Font)?;
+        let root = backend.into_drawing_area();
         chart.draw(&root).map_err(failed)?;
         root.present().map_err(|e| failed(draw_err(e)))?;
     }
@@ -312,7 +317,7 @@ impl Axis {
         } else {
             1.0
         };
-        let step = nice_step(hi / 6.0);
+        let step = nice_step(hi / 8.0);
         let ticks = (0..)
             .map(|i| i as f64 * step)
             .take_while(|t| *t <= hi + step * 1e-9)
@@ -320,6 +325,23 @@ impl Axis {
         Axis {
             scale: Scale::Linear,
             lo: 0.0,
+            hi,
+            ticks,
+        }
+    }
+
+    /// Linear from `lo` to `hi` exactly, with 1-2-5 ticks.
+    pub fn linear(lo: f64, hi: f64) -> Axis {
+        let hi = if hi > lo { hi } else { lo + 1.0 };
+        let step = nice_step((hi - lo) / 6.0);
+        let first = (lo / step).ceil() as i64;
+        let ticks = (first..)
+            .map(|i| i as f64 * step)
+            .take_while(|t| *t <= hi + step * 1e-9)
+            .collect();
+        Axis {
+            scale: Scale::Linear,
+            lo,
             hi,
             ticks,
         }
@@ -546,8 +568,18 @@ pub(crate) fn layout<DB: DrawingBackend>(
     title: &str,
 ) -> Result<(DrawingArea<DB, Shift>, DrawingArea<DB, Shift>), DrawError> {
     root.fill(&WHITE).map_err(draw_err)?;
-    let body = root
-        .titled(title, (FONT, TITLE_PX).into_font().color(&BLACK))
+    let (title_area, body) = root.split_vertically(TITLE_HEIGHT);
+    let (w, h) = title_area.dim_in_pixel();
+    let style = (FONT, TITLE_PX)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    title_area
+        .draw(&Text::new(
+            title.to_string(),
+            (w as i32 / 2, h as i32 / 2 + 4),
+            style,
+        ))
         .map_err(draw_err)?;
     let (w, _) = body.dim_in_pixel();
     Ok(body.split_horizontally(w.saturating_sub(LEGEND_WIDTH)))

@@ -54,14 +54,6 @@ impl Chart for Throughput<'_> {
         )?;
 
         let mut legend = Vec::new();
-        if open {
-            let ideal: Vec<(f64, f64)> = sc
-                .levels
-                .iter()
-                .map(|&l| (x.pos(l as f64), l as f64))
-                .collect();
-            draw_dashed(&mut chart, &ideal, REFERENCE, 2, false)?;
-        }
         let mut spread = false;
         for t in &sc.targets {
             let color = self.ctx.palette.color(&t.target);
@@ -88,6 +80,13 @@ impl Chart for Throughput<'_> {
             legend.push(LegendEntry::new(&t.target, color, Swatch::Line));
         }
         if open {
+            // Drawn last so it stays visible where a target keeps up exactly.
+            let ideal: Vec<(f64, f64)> = sc
+                .levels
+                .iter()
+                .map(|&l| (x.pos(l as f64), l as f64))
+                .collect();
+            draw_dashed(&mut chart, &ideal, REFERENCE, 2, false)?;
             legend.push(LegendEntry::new(
                 "offered = achieved",
                 REFERENCE,

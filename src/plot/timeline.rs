@@ -13,6 +13,8 @@ use super::{
 use crate::report::summary::LevelFigures;
 use crate::results::TimelinePoint;
 
+/// Latency ratio (max / min) above which the p99 panel uses a log axis.
+const WIDE_RANGE: f64 = 20.0;
 /// Above this many points per line, markers would only add clutter.
 const MAX_MARKED_POINTS: usize = 40;
 
@@ -76,23 +78,32 @@ impl Chart for Timeline<'_> {
             .flat_map(|(_, l)| l.timeline.iter().map(|p| p.t_s + p.width_s.max(1)))
             .max()
             .unwrap_or(0);
-        let x = Axis::from_zero(f64::from(t_max));
+        let x = Axis::linear(0.0, f64::from(t_max));
         let rps_max = self
             .lines
             .iter()
             .flat_map(|(_, l)| l.timeline.iter().map(successful_per_s))
             .fold(0.0, f64::max);
-        let p99_max = self
-            .lines
-            .iter()
-            .flat_map(|(_, l)| l.timeline.iter().map(|p| p.p99_us))
-            .max()
-            .unwrap_or(0);
+        let p99s = || {
+            self.lines
+                .iter()
+                .flat_map(|(_, l)| l.timeline.iter().map(|p| p.p99_us))
+                .filter(|&v| v > 0)
+                .map(|v| v as f64 / 1000.0)
+        };
+        let p99_max = p99s().fold(0.0, f64::max);
+        let p99_min = p99s().fold(f64::INFINITY, f64::min);
         let y_rps = Axis::from_zero(rps_max);
-        let y_p99 = Axis::from_zero(p99_max as f64 / 1000.0);
+        // Targets an order of magnitude apart would flatten the faster ones
+        // on a linear axis.
+        let (y_p99, p99_desc) = if p99_max > WIDE_RANGE * p99_min {
+            (Axis::log(p99_min, p99_max), "p99 latency (ms, log scale)")
+        } else {
+            (Axis::from_zero(p99_max), "p99 latency (ms)")
+        };
         let time_desc = "time since start of measurement (s)";
-        let mut rps_chart = build_chart(&top, &x, &y_rps, time_desc, "successful req/s")?;
-        let mut p99_chart = build_chart(&bottom, &x, &y_p99, time_desc, "p99 latency (ms)")?;
+        let mut rps_chart = build_chart(&top, &x, &y_rps, "", "successful req/s")?;
+        let mut p99_chart = build_chart(&bottom, &x, &y_p99, time_desc, p99_desc)?;
 
         let mut legend = Vec::new();
         for (target, l) in &self.lines {
@@ -107,7 +118,8 @@ impl Chart for Timeline<'_> {
                 .timeline
                 .iter()
                 .filter(|p| p.requests > p.errors)
-                .map(|p| (middle(p), p.p99_us as f64 / 1000.0))
+                .filter(|p| p.p99_us > 0)
+                .map(|p| (middle(p), y_p99.pos(p.p99_us as f64 / 1000.0)))
                 .collect();
             draw_line(&mut rps_chart, &rps, color, marked)?;
             draw_line(&mut p99_chart, &p99, color, marked)?;
