@@ -209,6 +209,45 @@ async fn dropping_a_lab_stops_its_targets() {
 }
 
 #[tokio::test]
+async fn a_target_that_died_is_started_afresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = fake_root(dir.path(), WEB);
+    let mut lab = Lab::prepare(config(dir.path(), &root), &["web".into()])
+        .await
+        .unwrap();
+    let first = lab.start("web").await.unwrap();
+    let pgid = first.pgid.unwrap();
+    // SAFETY: plain syscall to a group this test started.
+    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    assert_group_gone(pgid, Duration::from_secs(2));
+    // A zombie leader can be reaped only once all its threads are gone
+    // (python's http.server keeps a thread per open connection).
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while std::fs::read_dir(format!("/proc/{pgid}/task")).is_ok_and(|d| d.count() > 1)
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = lab.start("web").await.unwrap();
+    assert_ne!(second.pgid, first.pgid);
+    assert_eq!(http_get_async(&format!("{}/", second.base_url)).await, 200);
+    lab.shutdown().await.unwrap();
+    assert_group_gone(second.pgid.unwrap(), Duration::from_secs(2));
+}
+
+async fn http_get_async(url: &str) -> u16 {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(url)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
 async fn readiness_timeout_reports_the_log_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(
@@ -543,6 +582,8 @@ fn start_up(
         .args(["up", "--json"])
         .args(extra)
         .env("BAKEOFF_TARGETS", root)
+        // Its run directory (logs, PostgreSQL state) lands in our temp dir.
+        .env("TMPDIR", cwd)
         .current_dir(cwd)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -644,6 +685,7 @@ readiness = "/"
     let mut child = Command::new(env!("CARGO_BIN_EXE_bakeoff"))
         .args(["up", "--json"])
         .env("BAKEOFF_TARGETS", &root)
+        .env("TMPDIR", dir.path())
         .current_dir(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -65,6 +65,8 @@ pub struct RunningTarget {
 }
 
 /// Mode-specific state.
+// One per Lab: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Backend {
     Local {
@@ -157,8 +159,14 @@ impl Lab {
             Backend::Local {
                 spec, pg, running, ..
             } => {
-                if let Some(t) = running.get(name) {
-                    return Ok(running_target(name, t));
+                if let Some(t) = running.get_mut(name) {
+                    if t.group.try_status().is_none() {
+                        return Ok(running_target(name, t));
+                    }
+                    // It died since it was started: reap it and start afresh.
+                    if let Some(dead) = running.remove(name) {
+                        dead.group.stop(process::GRACE).await;
+                    }
                 }
                 let v = spec.variant(name)?.clone();
                 if let Some(b) = &v.bootstrap {

@@ -16,7 +16,7 @@
 //! (irrelevant for a throw-away cluster) for less I/O noise in the
 //! measurements. It is stopped with SIGINT (fast shutdown), then SIGKILL.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -125,8 +125,8 @@ fn chown(path: &Path, (uid, gid): (u32, u32)) -> Result<(), TargetError> {
 }
 
 /// Makes sure the `postgres` user can reach `dir`: every ancestor needs
-/// search (x) permission for others. Missing bits are added only below the
-/// system temp dir (where our own 0700 temp dirs live); elsewhere it is an
+/// search (x) permission for others. Missing bits are added only to our own
+/// directories in the temp dir (where 0700 temp dirs live); elsewhere it is an
 /// error telling the user what to do, rather than a silent chmod of, say,
 /// /root.
 fn ensure_traversable(dir: &Path) -> Result<(), TargetError> {
@@ -144,7 +144,10 @@ fn ensure_traversable(dir: &Path) -> Result<(), TargetError> {
         if mode & 0o001 != 0 {
             continue;
         }
-        if a.starts_with(&tmp) && a != tmp {
+        // Our own temp dirs (also when TMPDIR itself is a private 0700 dir).
+        // SAFETY: geteuid has no preconditions.
+        let ours = meta.uid() == unsafe { libc::geteuid() };
+        if ours && (a.starts_with(&tmp) || (a.starts_with("/tmp") && a != Path::new("/tmp"))) {
             std::fs::set_permissions(a, std::fs::Permissions::from_mode(mode | 0o001))
                 .map_err(|e| TargetError::io(format!("cannot chmod o+x {}", a.display()), e))?;
         } else {
