@@ -419,6 +419,19 @@ fn every_chart_kind_renders_svg_and_png_naming_every_target() {
     for name in ["report.md", "report.html", "summary.csv"] {
         assert!(written.contains(&dir.path().join(name)), "{name}");
     }
+    // The reference targets keep their colours in every chart.
+    for kind in CHART_KINDS {
+        let svg = read(&dir.path().join(format!("charts/json-{kind}.svg")));
+        for (target, color) in TARGETS
+            .iter()
+            .zip(["#009E73", "#56B4E9", "#D55E00", "#E69F00"])
+        {
+            assert!(
+                svg.contains(color),
+                "json-{kind}: {target} is not drawn in {color}"
+            );
+        }
+    }
     // Nothing else (no temporary files) is left behind.
     let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("charts"))
         .unwrap()
@@ -610,4 +623,43 @@ fn report_command_writes_into_out_and_fails_clearly_on_a_missing_file() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope.json"));
+}
+
+#[test]
+fn empty_and_all_failing_runs_still_produce_reports() {
+    // Interrupted before the first step.
+    let mut empty = fixture();
+    empty.steps.clear();
+    empty.complete = false;
+    let dir = tempfile::tempdir().unwrap();
+    write_reports(dir.path(), &empty, &[]).unwrap();
+    let md = read(&dir.path().join("report.md"));
+    assert!(md.contains("Incomplete run") && md.contains("No steps were measured"));
+    assert_eq!(read(&dir.path().join("summary.csv")).lines().count(), 1);
+    assert!(dir.path().join("report.html").exists());
+
+    // A target that answered nothing: no latency to draw, throughput zero.
+    let mut failing = load_style_results();
+    let step = &mut failing.steps[0];
+    step.summary.errors = step.summary.requests;
+    step.summary.rps = 0.0;
+    step.summary.latency_us = LatencySummary::default();
+    step.histograms.total = encode_histogram(&new_histogram());
+    for p in &mut step.timeline {
+        p.errors = p.requests;
+        p.p50_us = 0;
+        p.p99_us = 0;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_reports(dir.path(), &failing, &[]).unwrap();
+    let throughput = dir.path().join("charts/load-throughput");
+    assert_valid_chart(
+        &throughput.with_extension("svg"),
+        &throughput.with_extension("png"),
+        &["127.0.0.1:3000"],
+    );
+    assert!(!dir.path().join("charts/load-spectrum.svg").exists());
+    let md = read(&dir.path().join("report.md"));
+    assert!(md.contains("(100.00%)"), "{md}");
+    assert!(!md.contains("## Warnings"), "{md}");
 }

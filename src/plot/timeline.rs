@@ -7,8 +7,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
-    Axis, Chart, DrawError, LegendEntry, PlotContext, Swatch, TIMELINE_SIZE, build_chart,
-    draw_legend, draw_line, layout,
+    Axis, Chart, DrawError, LINE_WIDTH, LegendEntry, PlotContext, REFERENCE, Swatch, TIMELINE_SIZE,
+    build_chart, draw_dashed, draw_legend, draw_line, layout,
 };
 use crate::report::summary::LevelFigures;
 use crate::results::TimelinePoint;
@@ -82,7 +82,12 @@ impl Chart for Timeline<'_> {
         let rps_max = self
             .lines
             .iter()
-            .flat_map(|(_, l)| l.timeline.iter().map(successful_per_s))
+            .flat_map(|(_, l)| {
+                l.timeline.iter().flat_map(|p| {
+                    let width = f64::from(p.width_s.max(1));
+                    [successful_per_s(p), p.errors as f64 / width]
+                })
+            })
             .fold(0.0, f64::max);
         let p99s = || {
             self.lines
@@ -102,7 +107,16 @@ impl Chart for Timeline<'_> {
             (Axis::from_zero(p99_max), "p99 latency (ms)")
         };
         let time_desc = "time since start of measurement (s)";
-        let mut rps_chart = build_chart(&top, &x, &y_rps, "", "successful req/s")?;
+        let has_errors = self
+            .lines
+            .iter()
+            .any(|(_, l)| l.timeline.iter().any(|p| p.errors > 0));
+        let rps_desc = if has_errors {
+            "successful req/s (errors/s dashed)"
+        } else {
+            "successful req/s"
+        };
+        let mut rps_chart = build_chart(&top, &x, &y_rps, "", rps_desc)?;
         let mut p99_chart = build_chart(&bottom, &x, &y_p99, time_desc, p99_desc)?;
 
         let mut legend = Vec::new();
@@ -122,12 +136,27 @@ impl Chart for Timeline<'_> {
                 .map(|p| (middle(p), y_p99.pos(p.p99_us as f64 / 1000.0)))
                 .collect();
             draw_line(&mut rps_chart, &rps, color, marked)?;
+            if l.timeline.iter().any(|p| p.errors > 0) {
+                let errors: Vec<(f64, f64)> = l
+                    .timeline
+                    .iter()
+                    .map(|p| (middle(p), p.errors as f64 / f64::from(p.width_s.max(1))))
+                    .collect();
+                draw_dashed(&mut rps_chart, &errors, color, LINE_WIDTH - 1, false)?;
+            }
             draw_line(&mut p99_chart, &p99, color, marked)?;
             let label = match self.common {
                 Some(_) => target.to_string(),
                 None => format!("{target} @ {}", l.level),
             };
             legend.push(LegendEntry::new(label, color, Swatch::Line));
+        }
+        if has_errors {
+            legend.push(LegendEntry::new(
+                "errors/s (dashed)",
+                REFERENCE,
+                Swatch::Dashed,
+            ));
         }
         draw_legend(&legend_area, &legend)
     }
