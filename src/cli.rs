@@ -107,6 +107,9 @@ pub struct LoadArgs {
     /// Warm-up before measuring (requests sent but discarded).
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub warmup: Duration,
+    /// Stop after this many measured requests (the duration still bounds the run).
+    #[arg(short = 'n', long = "requests")]
+    pub requests: Option<u64>,
     /// Open model: total requests per second on a fixed schedule.
     #[arg(long)]
     pub rate: Option<f64>,

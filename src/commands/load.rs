@@ -46,7 +46,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
         warmup: args.warmup,
         duration: args.duration,
         timeout: args.timeout,
-        max_requests: None,
+        max_requests: args.requests,
         seed: 0x0BAD_C0FFEE,
         cpus: args.cpus.clone(),
     };
