@@ -2,7 +2,8 @@
 //! in "nines" (50%, 90%, 99%, 99.9%, ...), one line per target at one level:
 //! the highest level every target measured, or, when the targets share no
 //! level, each target's highest. Tails beyond what the sample count supports
-//! are not drawn.
+//! are not drawn, and neither is the lowest percent: a single freak minimum
+//! would otherwise stretch the log axis over decades nobody reads.
 
 use hdrhistogram::Histogram;
 use plotters::coord::Shift;
@@ -13,6 +14,9 @@ use super::{
     layout,
 };
 use crate::report::summary::LevelFigures;
+
+/// The curve starts at this quantile (see the module doc).
+const FIRST_QUANTILE: f64 = 0.01;
 
 /// Position step along the nines axis (0.02 nines ≈ 250 points to 99.999%).
 const STEP: f64 = 0.02;
@@ -49,15 +53,15 @@ fn max_nines(count: u64) -> f64 {
 
 /// (nines position, ms) along the histogram's quantiles.
 fn curve(h: &Histogram<u64>, axis: &Axis, limit: f64) -> Vec<(f64, f64)> {
-    let steps = (limit / STEP).round() as usize;
+    let first = -(1.0 - FIRST_QUANTILE).log10();
+    let steps = ((limit - first) / STEP).ceil().max(1.0) as usize;
     (0..=steps)
         .map(|i| {
-            let p = (i as f64 * STEP).min(limit);
+            let p = (first + i as f64 * STEP).min(limit);
             let q = 1.0 - 10f64.powf(-p);
             let v = h.value_at_quantile(q).max(1) as f64 / 1000.0;
-            (p, v)
+            (p, axis.pos(v))
         })
-        .map(|(p, v)| (p, axis.pos(v)))
         .collect()
 }
 
@@ -97,7 +101,7 @@ impl Chart for Spectrum<'_> {
         let (mut lo, mut hi) = (f64::INFINITY, 0.0f64);
         for (_, l) in &self.lines {
             let (min_us, max_us) = match &l.histogram {
-                Some(h) if !h.is_empty() => (h.min(), h.max()),
+                Some(h) if !h.is_empty() => (h.value_at_quantile(FIRST_QUANTILE), h.max()),
                 _ => (l.latency_us.p50, l.latency_us.p999),
             };
             lo = lo.min(min_us.max(1) as f64 / 1000.0);
