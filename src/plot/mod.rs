@@ -293,12 +293,15 @@ fn register_font() -> Result<(), PlotError> {
     if ok { Ok(()) } else { Err(PlotError::Font) }
 }
 
-/// White background, the title on top, the plot on the left and a legend
-/// column on the right.
+/// A region of a chart in pixel coordinates.
+pub(crate) type Area<DB> = DrawingArea<DB, Shift>;
+
+/// White background, the title on top, then (plot, legend): the plot on the
+/// left and a legend column on the right.
 pub(crate) fn layout<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
+    root: &Area<DB>,
     title: &str,
-) -> Result<(DrawingArea<DB, Shift>, DrawingArea<DB, Shift>), DrawError> {
+) -> Result<(Area<DB>, Area<DB>), DrawError> {
     root.fill(&WHITE).map_err(draw_err)?;
     let (title_area, body) = root.split_vertically(TITLE_HEIGHT);
     let (w, h) = title_area.dim_in_pixel();
