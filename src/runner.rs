@@ -20,7 +20,7 @@ use crate::units;
 
 /// At most this many extra rates are probed per open-model scenario when
 /// searching for the highest rate within `slo_p99`.
-const MAX_SLO_PROBES: usize = 4;
+pub const MAX_SLO_PROBES: u32 = 4;
 /// Stop the SLO search once passing and failing rates are this close.
 const SLO_RESOLUTION: f64 = 0.10;
 

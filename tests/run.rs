@@ -241,3 +241,75 @@ path = "/json"
         "reports cover the partial run"
     );
 }
+
+#[test]
+fn a_target_failing_mid_run_keeps_results_and_stops_everything() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A targets root whose first variant serves files and whose second
+    // dies at start-up: the run fails after measuring the first.
+    let root = tmp.path().join("targets");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(
+        root.join("targets.toml"),
+        r#"
+[[variant]]
+name = "node"
+dir = "."
+command = ["sh", "-c", "(sleep 300 &) ; exec python3 -m http.server \"$PORT\" --bind \"$HOST\""]
+readiness = "/"
+
+[[variant]]
+name = "django-sync"
+dir = "."
+command = ["sh", "-c", "echo 'cannot start on purpose'; exit 3"]
+readiness = "/"
+"#,
+    )
+    .unwrap();
+    let suite = tmp.path().join("two.toml");
+    std::fs::write(
+        &suite,
+        r#"
+name = "one-fails"
+targets = ["node", "django-sync"]
+[defaults]
+warmup = "0s"
+duration = "1s"
+[[scenario]]
+name = "files"
+model = "closed"
+concurrency = [2]
+path = "/"
+"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("run");
+    let child = Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+        .arg("run")
+        .arg(&suite)
+        .arg("--out")
+        .arg(&out)
+        .env("BAKEOFF_TARGETS", &root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("django-sync") && stderr.contains("cannot start on purpose"),
+        "{stderr}"
+    );
+    assert_eq!(
+        leftovers(&out, pid),
+        Vec::<String>::new(),
+        "processes left behind"
+    );
+    let results = read_results(&out.join("results.json"));
+    assert!(!results.complete);
+    assert_eq!(results.steps.len(), 1);
+    assert_eq!(results.steps[0].target, "node");
+    assert!(results.steps[0].summary.requests > 0);
+}

@@ -383,9 +383,8 @@ fn stated_seconds(text: &str, needles: &[&str]) -> f64 {
 }
 
 /// The runner probes at most this many extra rates per open-model scenario
-/// with an `slo_p99` when it searches for capacity (`MAX_SLO_PROBES` in
-/// src/runner.rs), each a full step.
-const MAX_SLO_PROBES: u32 = 4;
+/// with an `slo_p99` when it searches for capacity, each a full step.
+const MAX_SLO_PROBES: u32 = bakeoff::runner::MAX_SLO_PROBES;
 
 /// Measurement time including the worst case of the SLO search.
 fn worst_case(plan: &SuitePlan) -> Duration {

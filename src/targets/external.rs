@@ -3,36 +3,26 @@
 //! reachability (any HTTP answer will do) with a message naming the URL.
 //! There is no lifecycle to manage.
 
-use std::net::IpAddr;
-
 use super::TargetError;
 use super::local::control_client;
+use crate::engine::EndpointError;
 
-/// Checks a base URL and returns it without a trailing slash.
+/// Checks a base URL and returns it without a trailing slash. The
+/// loopback rule is the load engine's own ([`crate::engine::parse_url`]),
+/// so what `run` accepts here is exactly what it will load.
 pub fn validate(name: &str, url: &str, allow_remote: bool) -> Result<String, TargetError> {
-    let bad = |reason: &str| TargetError::BadUrl {
-        name: name.to_string(),
-        url: url.to_string(),
-        reason: reason.to_string(),
-    };
-    let parsed = url::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
-    if parsed.scheme() != "http" {
-        return Err(bad("only http:// URLs are supported"));
-    }
-    let host = parsed.host_str().ok_or_else(|| bad("no host"))?;
-    if !allow_remote && !is_loopback(host) {
-        return Err(TargetError::RemoteUrl {
+    match crate::engine::parse_url(url, allow_remote) {
+        Ok(_) => Ok(url.trim_end_matches('/').to_string()),
+        Err(EndpointError::Remote { .. }) => Err(TargetError::RemoteUrl {
             name: name.to_string(),
             url: url.to_string(),
-        });
+        }),
+        Err(e) => Err(TargetError::BadUrl {
+            name: name.to_string(),
+            url: url.to_string(),
+            reason: e.to_string(),
+        }),
     }
-    Ok(url.trim_end_matches('/').to_string())
-}
-
-/// 127.0.0.0/8, ::1 or localhost.
-pub fn is_loopback(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Any HTTP response from `url` proves it is reachable.
