@@ -313,3 +313,94 @@ path = "/"
     assert_eq!(results.steps[0].target, "node");
     assert!(results.steps[0].summary.requests > 0);
 }
+
+#[test]
+fn external_targets_are_loaded_and_remote_ones_refused_up_front() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ])
+        .current_dir(tmp.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "python http.server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let suite = tmp.path().join("ext.toml");
+    std::fs::write(
+        &suite,
+        r#"
+name = "external"
+targets = ["node"]
+[defaults]
+warmup = "0s"
+duration = "1s"
+[[scenario]]
+name = "files"
+model = "closed"
+concurrency = [2]
+path = "/"
+"#,
+    )
+    .unwrap();
+    let run = |url: &str, out: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+            .arg("run")
+            .arg(&suite)
+            .args([
+                "--targets",
+                "external",
+                "--url",
+                &format!("node={url}"),
+                "--out",
+            ])
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let out = tmp.path().join("ok");
+    let ok = run(&url, &out);
+    let remote_out = tmp.path().join("remote");
+    let remote = run("http://192.0.2.1:80", &remote_out);
+    let _ = server.kill();
+    let _ = server.wait();
+
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let results = read_results(&out.join("results.json"));
+    assert!(results.complete);
+    assert_eq!(results.steps.len(), 1);
+    assert!(results.steps[0].summary.requests > 0);
+    assert!(
+        results.steps[0].server.is_none(),
+        "external targets are not sampled"
+    );
+
+    assert_eq!(remote.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&remote.stderr).contains("--allow-remote"));
+    assert!(
+        !remote_out.exists(),
+        "nothing is created before the input is validated"
+    );
+}

@@ -20,6 +20,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     // process starts.
     let plan = load_plan(&args)?;
     let urls = external_urls(&plan, &args.urls)?;
+    if args.targets == TargetsMode::External {
+        for target in &plan.targets {
+            let url = urls.get(target).with_context(|| {
+                format!("--targets external needs a URL for {target}: add it under [urls] in the suite or pass --url {target}=http://127.0.0.1:PORT")
+            })?;
+            targets::external::validate(target, url, args.allow_remote)?;
+        }
+    }
     let out_dir = match &args.out {
         Some(dir) => {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

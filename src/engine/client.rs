@@ -2,10 +2,7 @@
 //! the measured hot path. Requests are built from pre-rendered parts so a
 //! send costs a header-map clone, not a parse.
 
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::task::Poll;
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HOST, HeaderValue};
@@ -61,93 +58,52 @@ impl PreparedRequest {
     }
 }
 
-type Driver = http1::Connection<TokioIo<TcpStream>, Full<Bytes>>;
-
-/// An open HTTP/1.1 connection. Its driver (hyper's `Connection` future,
-/// which does the socket I/O) is polled by the same task that sends, so a
-/// request costs no cross-task wake-ups.
+/// An open HTTP/1.1 connection. Its driver runs as a local task.
 pub struct Connection {
     sender: http1::SendRequest<Full<Bytes>>,
-    driver: Pin<Box<Driver>>,
-    /// The driver finished (peer closed or failed); never poll it again.
-    driver_done: bool,
 }
 
 impl Connection {
-    /// Connects and performs the HTTP/1.1 handshake.
+    /// Connects and performs the HTTP/1.1 handshake. Must run inside a
+    /// `LocalSet` (the connection driver is spawned locally).
     pub async fn open(addr: SocketAddr) -> Result<Connection, ErrorKind> {
         let stream = TcpStream::connect(addr)
             .await
             .map_err(|_| ErrorKind::Connect)?;
         // Latency of small requests must not wait for Nagle.
         let _ = stream.set_nodelay(true);
-        let (sender, driver) = http1::handshake(TokioIo::new(stream))
+        let (sender, conn) = http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|_| ErrorKind::Connect)?;
-        Ok(Connection {
-            sender,
-            driver: Box::pin(driver),
-            driver_done: false,
-        })
+        tokio::task::spawn_local(async move {
+            // The driver ends when the peer closes or the sender is dropped;
+            // its error, if any, surfaces through the next send.
+            let _ = conn.await;
+        });
+        Ok(Connection { sender })
     }
 
     /// Whether the connection can take another request (the server may
     /// have closed it, e.g. after `Connection: close`).
     pub fn is_open(&self) -> bool {
-        !self.driver_done && !self.sender.is_closed()
+        !self.sender.is_closed()
     }
 
     /// Sends one request and reads the whole response body. Returns the
     /// status code, or the class of failure.
     pub async fn send(&mut self, req: &PreparedRequest) -> Result<u16, ErrorKind> {
-        let Connection {
-            sender,
-            driver,
-            driver_done,
-        } = self;
-        let exchange = async {
-            sender.ready().await?;
-            let resp = sender.send_request(req.build()).await?;
-            let status = resp.status().as_u16();
-            let mut body = resp.into_body();
-            while let Some(frame) = body.frame().await {
-                frame?;
-            }
-            Ok::<u16, hyper::Error>(status)
-        };
-        let mut exchange = std::pin::pin!(exchange);
-        std::future::poll_fn(|cx| {
-            loop {
-                if let Poll::Ready(r) = exchange.as_mut().poll(cx) {
-                    return Poll::Ready(r.map_err(|e| classify(&e)));
-                }
-                if *driver_done {
-                    // The exchange cannot complete without its driver.
-                    return Poll::Ready(Err(ErrorKind::Reset));
-                }
-                match driver.as_mut().poll(cx) {
-                    Poll::Ready(result) => {
-                        *driver_done = true;
-                        // Let the exchange report the error it saw, if any.
-                        if let Poll::Ready(r) = exchange.as_mut().poll(cx) {
-                            return Poll::Ready(r.map_err(|e| classify(&e)));
-                        }
-                        return Poll::Ready(Err(match result {
-                            Err(e) => classify(&e),
-                            Ok(()) => ErrorKind::Reset,
-                        }));
-                    }
-                    Poll::Pending => {
-                        // The driver may have delivered the response.
-                        return match exchange.as_mut().poll(cx) {
-                            Poll::Ready(r) => Poll::Ready(r.map_err(|e| classify(&e))),
-                            Poll::Pending => Poll::Pending,
-                        };
-                    }
-                }
-            }
-        })
-        .await
+        self.sender.ready().await.map_err(|e| classify(&e))?;
+        let resp = self
+            .sender
+            .send_request(req.build())
+            .await
+            .map_err(|e| classify(&e))?;
+        let status = resp.status().as_u16();
+        let mut body = resp.into_body();
+        while let Some(frame) = body.frame().await {
+            frame.map_err(|e| classify(&e))?;
+        }
+        Ok(status)
     }
 }
 
