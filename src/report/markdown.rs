@@ -173,7 +173,7 @@ fn scenario(md: &mut String, report: &Report, sc: &ScenarioSummary) {
 
     let _ = writeln!(
         md,
-        "Per level, each cell reads *req/s · p50 / p99 latency in ms* (percentiles of all repeats together):\n"
+        "Per level, each cell reads *req/s · p50 / p99 latency in ms* (req/s is the median of the repeats, with their min–max in brackets when there are several; percentiles are of all repeats together):\n"
     );
     let mut header = format!("| {unit} |");
     let mut rule = String::from("|--:|");
@@ -187,10 +187,18 @@ fn scenario(md: &mut String, report: &Report, sc: &ScenarioSummary) {
         for t in &sc.targets {
             match t.at(level) {
                 Some(l) => {
+                    let _ = write!(line, " {}", format_rps(l.rps_median));
+                    if l.repeats > 1 {
+                        let _ = write!(
+                            line,
+                            " ({}–{})",
+                            format_rps(l.rps_min),
+                            format_rps(l.rps_max)
+                        );
+                    }
                     let _ = write!(
                         line,
-                        " {} · {} / {}",
-                        format_rps(l.rps_median),
+                        " · {} / {}",
                         format_ms(l.latency_us.p50),
                         format_ms(l.latency_us.p99)
                     );
