@@ -16,7 +16,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::report::summary::{KNOWN_TARGETS, ScenarioSummary};
+use crate::report::summary::{KNOWN_TARGETS, LevelFigures, ScenarioSummary};
 use crate::results::{Model, ResultsError, write_atomic};
 
 mod axis;
@@ -498,4 +498,27 @@ mod tests {
         assert_eq!(a.color("x"), EXTRA_COLORS[0]);
         assert_ne!(a.color("django-sync"), a.color("node"));
     }
+}
+
+/// Each target's figures at the highest level every target measured (each
+/// target's own highest when they share none), for the charts that show
+/// one level; targets whose figures `usable` rejects are left out.
+pub(crate) fn figures_at_common_level<'a>(
+    ctx: &'a PlotContext<'a>,
+    usable: impl Fn(&LevelFigures) -> bool,
+) -> (Option<u64>, Vec<(&'a str, &'a LevelFigures)>) {
+    let common = ctx.scenario.common_level();
+    let lines = ctx
+        .scenario
+        .targets
+        .iter()
+        .filter_map(|t| {
+            let l = match common {
+                Some(level) => t.at(level),
+                None => t.levels.last(),
+            }?;
+            usable(l).then_some((t.target.as_str(), l))
+        })
+        .collect();
+    (common, lines)
 }

@@ -29,19 +29,7 @@ pub(crate) struct Spectrum<'a> {
 }
 
 pub(crate) fn prepare<'a>(ctx: &'a PlotContext<'a>) -> Option<Spectrum<'a>> {
-    let common = ctx.scenario.common_level();
-    let lines: Vec<(&str, &LevelFigures)> = ctx
-        .scenario
-        .targets
-        .iter()
-        .filter_map(|t| {
-            let l = match common {
-                Some(level) => t.at(level),
-                None => t.levels.last(),
-            }?;
-            (l.latency_us.max > 0).then_some((t.target.as_str(), l))
-        })
-        .collect();
+    let (common, lines) = super::figures_at_common_level(ctx, |l| l.latency_us.max > 0);
     (!lines.is_empty()).then_some(Spectrum { ctx, common, lines })
 }
 

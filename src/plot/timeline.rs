@@ -25,19 +25,7 @@ pub(crate) struct Timeline<'a> {
 }
 
 pub(crate) fn prepare<'a>(ctx: &'a PlotContext<'a>) -> Option<Timeline<'a>> {
-    let common = ctx.scenario.common_level();
-    let lines: Vec<(&str, &LevelFigures)> = ctx
-        .scenario
-        .targets
-        .iter()
-        .filter_map(|t| {
-            let l = match common {
-                Some(level) => t.at(level),
-                None => t.levels.last(),
-            }?;
-            (!l.timeline.is_empty()).then_some((t.target.as_str(), l))
-        })
-        .collect();
+    let (common, lines) = super::figures_at_common_level(ctx, |l| !l.timeline.is_empty());
     (!lines.is_empty()).then_some(Timeline { ctx, common, lines })
 }
 
