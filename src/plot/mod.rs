@@ -485,21 +485,6 @@ pub(crate) fn draw_dashed<DB: DrawingBackend>(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn palette_is_stable_per_target() {
-        let a = Palette::new(&["django-sync".into(), "x".into(), "node".into()]);
-        let b = Palette::new(&["node".into(), "x".into()]);
-        assert_eq!(a.color("node"), b.color("node"));
-        assert_eq!(a.color("node"), KNOWN_COLORS[0]);
-        assert_eq!(a.color("x"), EXTRA_COLORS[0]);
-        assert_ne!(a.color("django-sync"), a.color("node"));
-    }
-}
-
 /// Each target's figures at the highest level every target measured (each
 /// target's own highest when they share none), for the charts that show
 /// one level; targets whose figures `usable` rejects are left out.
@@ -521,4 +506,19 @@ pub(crate) fn figures_at_common_level<'a>(
         })
         .collect();
     (common, lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn palette_is_stable_per_target() {
+        let a = Palette::new(&["django-sync".into(), "x".into(), "node".into()]);
+        let b = Palette::new(&["node".into(), "x".into()]);
+        assert_eq!(a.color("node"), b.color("node"));
+        assert_eq!(a.color("node"), KNOWN_COLORS[0]);
+        assert_eq!(a.color("x"), EXTRA_COLORS[0]);
+        assert_ne!(a.color("django-sync"), a.color("node"));
+    }
 }
