@@ -82,6 +82,19 @@ fn leftovers(dir: &Path, pid: u32) -> Vec<String> {
     found
 }
 
+/// A suite of one 1-second step per target: GET / on 2 connections.
+fn one_step_suite(dir: &Path, targets: &[&str]) -> std::path::PathBuf {
+    let path = dir.join("one-step.toml");
+    let targets: Vec<String> = targets.iter().map(|t| format!("{t:?}")).collect();
+    let text = format!(
+        "name = \"one-step\"\ntargets = [{}]\n[defaults]\nwarmup = \"0s\"\nduration = \"1s\"\n\
+         [[scenario]]\nname = \"files\"\nmodel = \"closed\"\nconcurrency = [2]\npath = \"/\"\n",
+        targets.join(", ")
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 #[test]
 fn quick_run_of_two_targets_measures_everything_and_leaves_nothing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -266,23 +279,7 @@ readiness = "/"
 "#,
     )
     .unwrap();
-    let suite = tmp.path().join("two.toml");
-    std::fs::write(
-        &suite,
-        r#"
-name = "one-fails"
-targets = ["node", "django-sync"]
-[defaults]
-warmup = "0s"
-duration = "1s"
-[[scenario]]
-name = "files"
-model = "closed"
-concurrency = [2]
-path = "/"
-"#,
-    )
-    .unwrap();
+    let suite = one_step_suite(tmp.path(), &["node", "django-sync"]);
     let out = tmp.path().join("run");
     let child = Command::new(env!("CARGO_BIN_EXE_bakeoff"))
         .arg("run")
@@ -343,23 +340,7 @@ fn external_targets_are_loaded_and_remote_ones_refused_up_front() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let suite = tmp.path().join("ext.toml");
-    std::fs::write(
-        &suite,
-        r#"
-name = "external"
-targets = ["node"]
-[defaults]
-warmup = "0s"
-duration = "1s"
-[[scenario]]
-name = "files"
-model = "closed"
-concurrency = [2]
-path = "/"
-"#,
-    )
-    .unwrap();
+    let suite = one_step_suite(tmp.path(), &["node"]);
     let run = |url: &str, out: &Path| {
         Command::new(env!("CARGO_BIN_EXE_bakeoff"))
             .arg("run")
