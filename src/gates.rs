@@ -180,6 +180,7 @@ mod tests {
             histograms: HistogramSet::default(),
             timeline: Vec::new(),
             server: None,
+            flags: Vec::new(),
         }
     }
 

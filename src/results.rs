@@ -135,6 +135,49 @@ pub struct StepRecord {
     /// Server-side CPU and memory, when the server's processes were sampled.
     #[serde(default)]
     pub server: Option<ServerUsage>,
+    /// Why the figures of this step need care (sorted, no duplicates).
+    /// Reports mark flagged steps; `verify` draws no verdict from a step
+    /// flagged `interrupted` or `generator_saturated`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<StepFlag>,
+}
+
+/// A caveat on one step's figures.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum StepFlag {
+    /// Stopped by Ctrl-C or SIGTERM before its window ended: the figures
+    /// cover only the part that ran (`summary.duration_s`).
+    Interrupted,
+    /// The generator, not the target, limited the step (see
+    /// `summary.generator.saturated` for why).
+    GeneratorSaturated,
+    /// Some requests failed (see `summary.errors_by_kind`).
+    Errors,
+}
+
+impl StepFlag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepFlag::Interrupted => "interrupted",
+            StepFlag::GeneratorSaturated => "generator_saturated",
+            StepFlag::Errors => "errors",
+        }
+    }
+    /// True when no verdict may rest on a step with this flag.
+    pub fn disqualifies(self) -> bool {
+        matches!(self, StepFlag::Interrupted | StepFlag::GeneratorSaturated)
+    }
+}
+
+impl StepRecord {
+    pub fn has(&self, flag: StepFlag) -> bool {
+        self.flags.contains(&flag)
+    }
+    /// False when the step is flagged interrupted or generator_saturated.
+    pub fn usable_for_verdicts(&self) -> bool {
+        !self.flags.iter().any(|f| f.disqualifies())
+    }
 }
 
 /// The figures of a step; also exactly what `bakeoff load --format json` prints.
@@ -203,6 +246,22 @@ pub struct GeneratorStats {
     /// server could not take.
     #[serde(default)]
     pub unsent: u64,
+    /// Generator threads (one per generator CPU).
+    #[serde(default)]
+    pub threads: u32,
+    /// CPU time of the busiest generator thread over the step's wall time
+    /// (1.0 = that thread's core was fully used).
+    #[serde(default)]
+    pub busiest_thread_utilization: f64,
+    /// Open model: actual send time minus the later of the intended time and
+    /// the moment a connection was free for it. Unlike `send_lag_us`, it
+    /// excludes waiting for a busy connection pool (the server's doing) and
+    /// measures only the generator's own timer and CPU delay.
+    #[serde(default)]
+    pub wake_lag_us: Option<LatencySummary>,
+    /// Why the generator was the bottleneck of this step, if it was.
+    #[serde(default)]
+    pub saturated: Option<String>,
 }
 
 fn one_second() -> u32 {

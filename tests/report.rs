@@ -196,6 +196,7 @@ fn make_step(
                 send_lag_us: None,
                 late_sends: 0,
                 unsent: 0,
+                ..GeneratorStats::default()
             },
         },
         endpoints,
@@ -206,6 +207,7 @@ fn make_step(
         },
         timeline,
         server,
+        flags: Vec::new(),
     }
 }
 

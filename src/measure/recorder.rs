@@ -180,6 +180,7 @@ impl Recorder {
                 send_lag_us: self.send_lag.as_ref().map(LatencySummary::from_histogram),
                 late_sends: self.late_sends,
                 unsent: self.unsent,
+                ..GeneratorStats::default()
             },
         };
         let endpoints = self
@@ -209,6 +210,7 @@ impl Recorder {
             histograms,
             timeline: self.timeline.points(),
             latency: self.latency,
+            interrupted: false,
         }
     }
 }
@@ -254,6 +256,8 @@ pub struct Measurement {
     pub timeline: Vec<TimelinePoint>,
     /// The total latency histogram, for `.hgrm` export.
     pub latency: Histogram<u64>,
+    /// The step was stopped by a signal before its window ended.
+    pub interrupted: bool,
 }
 
 fn micros(d: Duration) -> u64 {
@@ -332,11 +336,28 @@ impl Measurement {
             level: meta.level,
             repeat: meta.repeat,
             started_at: meta.started_at,
-            summary: self.summary,
             endpoints: self.endpoints,
             histograms: self.histograms,
             timeline: self.timeline,
+            flags: flags(&self.summary, self.interrupted),
+            summary: self.summary,
             server,
         }
     }
+}
+
+/// The caveats a step's own figures call for.
+fn flags(summary: &Summary, interrupted: bool) -> Vec<crate::results::StepFlag> {
+    use crate::results::StepFlag;
+    let mut flags = Vec::new();
+    if interrupted {
+        flags.push(StepFlag::Interrupted);
+    }
+    if summary.generator.saturated.is_some() {
+        flags.push(StepFlag::GeneratorSaturated);
+    }
+    if summary.errors > 0 {
+        flags.push(StepFlag::Errors);
+    }
+    flags
 }

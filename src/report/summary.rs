@@ -404,6 +404,7 @@ mod tests {
             },
             timeline: Vec::new(),
             server: None,
+            flags: Vec::new(),
         }
     }
 
