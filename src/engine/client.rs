@@ -101,13 +101,27 @@ impl Connection {
         let status = resp.status().as_u16();
         let mut body = resp.into_body();
         while let Some(frame) = body.frame().await {
-            frame.map_err(|e| classify(&e))?;
+            frame.map_err(|e| classify_body(&e))?;
         }
         Ok(status)
     }
 }
 
-/// Maps a hyper error to the error classes of the results.
+/// Maps an error while reading a response body (the head has arrived): a
+/// clean close before the body is complete is a truncated response; resets
+/// and timeouts keep their own class.
+fn classify_body(err: &hyper::Error) -> ErrorKind {
+    let eof = err.is_incomplete_message()
+        || io_source(err).is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof);
+    if eof {
+        ErrorKind::Truncated
+    } else {
+        classify(err)
+    }
+}
+
+/// Maps a hyper error before or while the response head is read (or while
+/// waiting for the connection) to the error classes of the results.
 fn classify(err: &hyper::Error) -> ErrorKind {
     if err.is_timeout() {
         return ErrorKind::Timeout;
@@ -115,19 +129,24 @@ fn classify(err: &hyper::Error) -> ErrorKind {
     if err.is_incomplete_message() || err.is_closed() || err.is_canceled() {
         return ErrorKind::Reset;
     }
+    use std::io::ErrorKind as K;
+    match io_source(err).map(|io| io.kind()) {
+        Some(K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof) => {
+            ErrorKind::Reset
+        }
+        Some(K::TimedOut) => ErrorKind::Timeout,
+        _ => ErrorKind::Other,
+    }
+}
+
+/// The first I/O error in `err`'s source chain.
+fn io_source(err: &hyper::Error) -> Option<&std::io::Error> {
     let mut source = std::error::Error::source(err);
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind as K;
-            return match io.kind() {
-                K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
-                    ErrorKind::Reset
-                }
-                K::TimedOut => ErrorKind::Timeout,
-                _ => ErrorKind::Other,
-            };
+            return Some(io);
         }
         source = s.source();
     }
-    ErrorKind::Other
+    None
 }

@@ -1,0 +1,403 @@
+//! Faults during a run are measured and reported, never fatal: against a
+//! server that misbehaves on cue (refuses, resets mid-response, stalls,
+//! truncates bodies, answers 5xx, answers slowly, or whose process dies
+//! mid-step), `bakeoff load` completes with each fault counted in
+//! `errors_by_kind`, and `bakeoff run` completes every planned step, flags
+//! the faulty target's steps `errors` and goes on to measure the healthy
+//! target cleanly.
+
+mod fault_support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use fault_support::{
+    ChildServer, Fault, FaultServer, child_mode, get_status, refused_addr, run_child,
+};
+use serde::Deserialize;
+
+/// Test-local view of a summary (`bakeoff load --format json`, and each
+/// step's `summary` in results.json).
+#[derive(Debug, Deserialize)]
+struct Summary {
+    requests: u64,
+    errors: u64,
+    latency_us: Latency,
+    status: BTreeMap<String, u64>,
+    errors_by_kind: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Latency {
+    p50: u64,
+    max: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Results {
+    complete: bool,
+    steps: Vec<Step>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Step {
+    target: String,
+    level: u64,
+    summary: Summary,
+    #[serde(default)]
+    flags: Vec<String>,
+}
+
+/// No step here should take long; a hung run fails the test instead of
+/// hanging it.
+const HANG_LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs the bakeoff binary, killing it if it has not ended by HANG_LIMIT.
+fn bakeoff(args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bakeoff"));
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + HANG_LIMIT;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() >= deadline {
+            // Our own child, by its pid.
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "bakeoff {args:?} hung; stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// `bakeoff load URL --format json` for 1 s on 4 connections, no warm-up;
+/// asserts exit 0 and returns the summary.
+fn load(url: &str, timeout: &str) -> Summary {
+    load_for(url, timeout, "1s")
+}
+
+fn load_for(url: &str, timeout: &str, duration: &str) -> Summary {
+    let out = bakeoff(
+        &[
+            "load",
+            url,
+            "-c",
+            "4",
+            "-d",
+            duration,
+            "--warmup",
+            "0s",
+            "--timeout",
+            timeout,
+            "--format",
+            "json",
+            "--quiet",
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "bakeoff load {url}: {stderr}");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "load output is not a summary ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// Asserts every request failed, all of one kind.
+fn all_failed_as(s: &Summary, kind: &str) {
+    assert!(s.requests > 0, "{s:?}");
+    assert_eq!(s.errors, s.requests, "{s:?}");
+    assert_eq!(
+        s.errors_by_kind,
+        BTreeMap::from([(kind.to_string(), s.requests)]),
+        "{s:?}"
+    );
+}
+
+#[test]
+fn load_against_refused_connections_counts_connect_errors() {
+    let url = format!("http://{}/", refused_addr());
+    let s = load(&url, "300ms");
+    all_failed_as(&s, "connect");
+    assert!(s.status.is_empty(), "{s:?}");
+}
+
+#[test]
+fn load_against_resets_mid_response_counts_reset_errors() {
+    let server = FaultServer::start(Fault::ResetMidResponse);
+    let s = load(&server.url(), "300ms");
+    all_failed_as(&s, "reset");
+    // Every request the server read was reset, and every one is counted.
+    assert_eq!(s.requests, server.requests());
+}
+
+#[test]
+fn load_against_a_stalled_server_counts_timeouts() {
+    let server = FaultServer::start(Fault::Stall);
+    let s = load(&server.url(), "300ms");
+    all_failed_as(&s, "timeout");
+    assert_eq!(s.requests, server.requests());
+}
+
+#[test]
+fn load_against_truncated_bodies_counts_truncated_responses() {
+    let server = FaultServer::start(Fault::TruncatedBody);
+    let s = load(&server.url(), "300ms");
+    all_failed_as(&s, "truncated");
+    assert_eq!(s.requests, server.requests());
+}
+
+#[test]
+fn load_against_5xx_answers_counts_http_status_errors() {
+    for code in [500u16, 503] {
+        let server = FaultServer::start(Fault::Status(code));
+        let s = load_for(&server.url(), "300ms", "500ms");
+        all_failed_as(&s, "http_status");
+        assert_eq!(
+            s.status,
+            BTreeMap::from([(code.to_string(), s.requests)]),
+            "{s:?}"
+        );
+        assert_eq!(s.requests, server.requests());
+    }
+}
+
+#[test]
+fn load_against_slow_answers_measures_the_delay_without_errors() {
+    let delay = Duration::from_millis(100);
+    let server = FaultServer::start(Fault::Slow(delay));
+    // A timeout far above the delay: slowness is latency, not failure.
+    let s = load(&server.url(), "5s");
+    assert!(s.requests > 0, "{s:?}");
+    assert_eq!(s.errors, 0, "{s:?}");
+    assert!(s.errors_by_kind.is_empty(), "{s:?}");
+    assert_eq!(s.requests, server.requests());
+    assert_eq!(s.status.get("200"), Some(&s.requests));
+    // Latency cannot be shorter than the server's delay.
+    let delay_us = delay.as_micros() as u64;
+    assert!(
+        s.latency_us.p50 >= delay_us && s.latency_us.max >= delay_us,
+        "{:?}",
+        s.latency_us
+    );
+}
+
+/// Requests the dying child server answers before it exits.
+const ANSWERED_BEFORE_DYING: u64 = 300;
+
+#[test]
+fn load_against_a_server_dying_mid_step_counts_its_failures() {
+    let mut child = ChildServer::spawn(CHILD_TEST, ANSWERED_BEFORE_DYING);
+    let s = load(&child.url(), "300ms");
+    assert!(
+        child.wait_exit(Duration::from_secs(5)).is_some(),
+        "the child server did not die"
+    );
+    // Without warm-up every answer it gave is in the measured window.
+    assert_eq!(s.status.get("200"), Some(&ANSWERED_BEFORE_DYING), "{s:?}");
+    assert_eq!(s.errors, s.requests - ANSWERED_BEFORE_DYING, "{s:?}");
+    // The request it died on lost its connection; the ones after it found
+    // nothing listening.
+    assert!(s.errors_by_kind.get("reset") >= Some(&1), "{s:?}");
+    assert!(s.errors_by_kind.get("connect") > Some(&0), "{s:?}");
+    let counted: u64 = s.errors_by_kind.values().sum();
+    assert_eq!(counted, s.errors, "{s:?}");
+}
+
+/// This test's name: [`ChildServer`] re-invokes the test binary on it.
+const CHILD_TEST: &str = "child_server_answers_n_requests_then_exits";
+
+/// The child-process server of the dying-server tests, and its own test.
+/// Started with `BAKEOFF_FAULT_CHILD_EXIT_AFTER` set (by [`ChildServer`],
+/// or by bakeoff from a targets.toml), this test *is* the server and never
+/// returns; otherwise it checks that such a child answers N requests, dies
+/// on the next and then refuses connections.
+#[test]
+fn child_server_answers_n_requests_then_exits() {
+    if let Some(fault) = child_mode() {
+        run_child(fault);
+    }
+    let mut child = ChildServer::spawn(CHILD_TEST, 3);
+    for i in 0..3 {
+        assert_eq!(get_status(child.addr), Some(200), "request {i}");
+    }
+    assert_eq!(
+        get_status(child.addr),
+        None,
+        "the 4th request is not answered"
+    );
+    assert!(child.wait_exit(Duration::from_secs(5)).is_some());
+    assert!(std::net::TcpStream::connect(child.addr).is_err());
+}
+
+/// A suite of two 1-second steps (1 and 2 connections, GET /) per target,
+/// no warm-up, 300 ms timeout. External names are declared in [urls] with
+/// a placeholder (nothing listens on port 9): `--url` gives the real URLs.
+fn two_step_suite(dir: &Path, targets: &[&str], external: bool) -> PathBuf {
+    let path = dir.join("two-steps.toml");
+    let quoted: Vec<String> = targets.iter().map(|t| format!("{t:?}")).collect();
+    let mut text = format!(
+        "name = \"faults\"\ntargets = [{}]\n[defaults]\nwarmup = \"0s\"\nduration = \"1s\"\ntimeout = \"300ms\"\n",
+        quoted.join(", ")
+    );
+    if external {
+        text.push_str("[urls]\n");
+        for t in targets {
+            text.push_str(&format!("{t} = \"http://127.0.0.1:9\"\n"));
+        }
+    }
+    text.push_str(
+        "[[scenario]]\nname = \"root\"\nmodel = \"closed\"\nconcurrency = [1, 2]\npath = \"/\"\n",
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn run_external(suite: &Path, out: &Path, urls: &[(&str, String)]) -> Output {
+    let mut args: Vec<String> = vec![
+        "run".into(),
+        suite.display().to_string(),
+        "--targets".into(),
+        "external".into(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    for (name, url) in urls {
+        args.push("--url".into());
+        args.push(format!("{name}={url}"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    bakeoff(&args, &[])
+}
+
+/// Asserts a completed run of `faulty` then `healthy`, two levels each,
+/// and returns the faulty target's steps by level.
+fn check_run(out: &Path, output: &Output, faulty: &str, healthy: &str) -> BTreeMap<u64, Step> {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let results: Results =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    assert!(results.complete, "{stderr}");
+    let planned: Vec<(&str, u64)> = vec![(faulty, 1), (faulty, 2), (healthy, 1), (healthy, 2)];
+    let measured: Vec<(&str, u64)> = results
+        .steps
+        .iter()
+        .map(|s| (s.target.as_str(), s.level))
+        .collect();
+    assert_eq!(measured, planned, "every planned step, in order");
+    let mut faulty_steps = BTreeMap::new();
+    for step in results.steps {
+        if step.target == healthy {
+            assert!(step.summary.requests > 0, "{step:?}");
+            assert_eq!(step.summary.errors, 0, "{step:?}");
+            assert!(!step.flags.iter().any(|f| f == "errors"), "{step:?}");
+        } else {
+            assert!(step.summary.errors > 0, "{step:?}");
+            assert!(step.flags.iter().any(|f| f == "errors"), "{step:?}");
+            faulty_steps.insert(step.level, step);
+        }
+    }
+    faulty_steps
+}
+
+#[test]
+fn run_goes_on_after_an_external_target_dies_mid_step() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dying = ChildServer::spawn(CHILD_TEST, ANSWERED_BEFORE_DYING);
+    let healthy = FaultServer::start(Fault::Healthy);
+    let suite = two_step_suite(tmp.path(), &["dying", "healthy"], true);
+    let out = tmp.path().join("run");
+    let output = run_external(
+        &suite,
+        &out,
+        &[("dying", dying.url()), ("healthy", healthy.url())],
+    );
+    let steps = check_run(&out, &output, "dying", "healthy");
+    // Step 1: answers until it died (run's reachability check took one),
+    // then the request it died on and refused connects.
+    let first = &steps[&1].summary;
+    assert_eq!(
+        first.status.get("200"),
+        Some(&(ANSWERED_BEFORE_DYING - 1)),
+        "{first:?}"
+    );
+    assert!(first.errors_by_kind.get("connect") > Some(&0), "{first:?}");
+    // Step 2 still ran, against nothing.
+    all_failed_as(&steps[&2].summary, "connect");
+}
+
+#[test]
+fn run_goes_on_after_an_external_target_stalls() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Healthy for run's reachability check, stalled from the first step on.
+    let stalled = FaultServer::start_after(1, Fault::Stall);
+    let healthy = FaultServer::start(Fault::Healthy);
+    let suite = two_step_suite(tmp.path(), &["stalled", "healthy"], true);
+    let out = tmp.path().join("run");
+    let output = run_external(
+        &suite,
+        &out,
+        &[("stalled", stalled.url()), ("healthy", healthy.url())],
+    );
+    let steps = check_run(&out, &output, "stalled", "healthy");
+    for step in steps.values() {
+        all_failed_as(&step.summary, "timeout");
+    }
+}
+
+/// Local mode: bakeoff starts the targets itself (this test binary as the
+/// child server). The first dies mid-step; stopping the dead process must
+/// not fail the run, which goes on to start and measure the second.
+#[test]
+fn run_goes_on_after_a_local_target_dies_mid_step() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("targets");
+    std::fs::create_dir_all(&root).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let variant = |name: &str, exit_after: &str| {
+        format!(
+            "[[variant]]\nname = {name:?}\ndir = \".\"\ncommand = [{:?}, {CHILD_TEST:?}, \"--exact\", \"--nocapture\", \"--test-threads=1\"]\nreadiness = \"/\"\nenv = {{ {} = {exit_after:?} }}\n",
+            exe.display().to_string(),
+            fault_support::CHILD_EXIT_AFTER_ENV,
+        )
+    };
+    std::fs::write(
+        root.join("targets.toml"),
+        variant("node", &ANSWERED_BEFORE_DYING.to_string()) + &variant("django-sync", "never"),
+    )
+    .unwrap();
+    let suite = two_step_suite(tmp.path(), &["node", "django-sync"], false);
+    let out = tmp.path().join("run");
+    let output = bakeoff(
+        &[
+            "run",
+            &suite.display().to_string(),
+            "--out",
+            &out.display().to_string(),
+        ],
+        &[("BAKEOFF_TARGETS", &root)],
+    );
+    let steps = check_run(&out, &output, "node", "django-sync");
+    let first = &steps[&1].summary;
+    // The readiness probe took at least one of its answers.
+    let answered = first.status.get("200").copied().unwrap_or(0);
+    assert!(
+        answered > 0 && answered < ANSWERED_BEFORE_DYING,
+        "{first:?}"
+    );
+    assert!(first.errors_by_kind.get("connect") > Some(&0), "{first:?}");
+    all_failed_as(&steps[&2].summary, "connect");
+}
