@@ -3,6 +3,17 @@
 //! alike, one target up at a time), the SLO search of open-model
 //! scenarios, and writing results.json after every step. It does not parse
 //! suites, start processes itself or draw reports.
+//!
+//! A target that misbehaves or dies mid-run does not stop the run: every
+//! step runs its full time with its failures counted in `errors_by_kind`
+//! (and the step flagged `errors`), the target's later steps in the same
+//! repeat are still measured against whatever is left (a dead process
+//! gives connect errors; it is not restarted within a repeat, so a crash
+//! shows on every step after it instead of being hidden by a fresh
+//! process), stopping it reaps what is left, and the run moves on to the
+//! next target. The next repeat starts it afresh ([`Lab::start`] restarts
+//! a target that died). Only a target that cannot be started at all ends
+//! the run.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -58,8 +69,11 @@ impl Runner<'_> {
                 }
                 let running = lab.start(target).await?;
                 let outcome = self.run_target(lab, &running, &scenarios, repeat).await;
-                lab.stop(target).await?;
+                // Also after a failed step, and for a process that already
+                // died (stopping only reaps it); the step's error comes first.
+                let stopped = lab.stop(target).await;
                 outcome?;
+                stopped?;
             }
         }
         Ok(())

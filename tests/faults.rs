@@ -45,6 +45,7 @@ struct Results {
 struct Step {
     target: String,
     level: u64,
+    repeat: u32,
     summary: Summary,
     #[serde(default)]
     flags: Vec<String>,
@@ -243,14 +244,15 @@ fn child_server_answers_n_requests_then_exits() {
     assert!(std::net::TcpStream::connect(child.addr).is_err());
 }
 
-/// A suite of two 1-second steps (1 and 2 connections, GET /) per target,
-/// no warm-up, 300 ms timeout. External names are declared in [urls] with
-/// a placeholder (nothing listens on port 9): `--url` gives the real URLs.
-fn two_step_suite(dir: &Path, targets: &[&str], external: bool) -> PathBuf {
+/// A suite of two 1-second steps (1 and 2 connections, GET /) per target
+/// and repeat, no warm-up, 300 ms timeout. External names are declared in
+/// [urls] with a placeholder (nothing listens on port 9): `--url` gives the
+/// real URLs.
+fn two_step_suite(dir: &Path, targets: &[&str], repeats: u32, external: bool) -> PathBuf {
     let path = dir.join("two-steps.toml");
     let quoted: Vec<String> = targets.iter().map(|t| format!("{t:?}")).collect();
     let mut text = format!(
-        "name = \"faults\"\ntargets = [{}]\n[defaults]\nwarmup = \"0s\"\nduration = \"1s\"\ntimeout = \"300ms\"\n",
+        "name = \"faults\"\ntargets = [{}]\n[defaults]\nwarmup = \"0s\"\nduration = \"1s\"\ntimeout = \"300ms\"\nrepeats = {repeats}\n",
         quoted.join(", ")
     );
     if external {
@@ -284,18 +286,33 @@ fn run_external(suite: &Path, out: &Path, urls: &[(&str, String)]) -> Output {
 }
 
 /// Asserts a completed run of `faulty` then `healthy`, two levels each,
-/// and returns the faulty target's steps by level.
-fn check_run(out: &Path, output: &Output, faulty: &str, healthy: &str) -> BTreeMap<u64, Step> {
+/// `repeats` times, and returns the faulty target's steps by (repeat, level).
+fn check_run(
+    out: &Path,
+    output: &Output,
+    faulty: &str,
+    healthy: &str,
+    repeats: u32,
+) -> BTreeMap<(u32, u64), Step> {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     let results: Results =
         serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
     assert!(results.complete, "{stderr}");
-    let planned: Vec<(&str, u64)> = vec![(faulty, 1), (faulty, 2), (healthy, 1), (healthy, 2)];
-    let measured: Vec<(&str, u64)> = results
+    let planned: Vec<(u32, &str, u64)> = (0..repeats)
+        .flat_map(|r| {
+            [
+                (r, faulty, 1),
+                (r, faulty, 2),
+                (r, healthy, 1),
+                (r, healthy, 2),
+            ]
+        })
+        .collect();
+    let measured: Vec<(u32, &str, u64)> = results
         .steps
         .iter()
-        .map(|s| (s.target.as_str(), s.level))
+        .map(|s| (s.repeat, s.target.as_str(), s.level))
         .collect();
     assert_eq!(measured, planned, "every planned step, in order");
     let mut faulty_steps = BTreeMap::new();
@@ -307,7 +324,7 @@ fn check_run(out: &Path, output: &Output, faulty: &str, healthy: &str) -> BTreeM
         } else {
             assert!(step.summary.errors > 0, "{step:?}");
             assert!(step.flags.iter().any(|f| f == "errors"), "{step:?}");
-            faulty_steps.insert(step.level, step);
+            faulty_steps.insert((step.repeat, step.level), step);
         }
     }
     faulty_steps
@@ -318,17 +335,17 @@ fn run_goes_on_after_an_external_target_dies_mid_step() {
     let tmp = tempfile::tempdir().unwrap();
     let dying = ChildServer::spawn(CHILD_TEST, ANSWERED_BEFORE_DYING);
     let healthy = FaultServer::start(Fault::Healthy);
-    let suite = two_step_suite(tmp.path(), &["dying", "healthy"], true);
+    let suite = two_step_suite(tmp.path(), &["dying", "healthy"], 1, true);
     let out = tmp.path().join("run");
     let output = run_external(
         &suite,
         &out,
         &[("dying", dying.url()), ("healthy", healthy.url())],
     );
-    let steps = check_run(&out, &output, "dying", "healthy");
+    let steps = check_run(&out, &output, "dying", "healthy", 1);
     // Step 1: answers until it died (run's reachability check took one),
     // then the request it died on and refused connects.
-    let first = &steps[&1].summary;
+    let first = &steps[&(0, 1)].summary;
     assert_eq!(
         first.status.get("200"),
         Some(&(ANSWERED_BEFORE_DYING - 1)),
@@ -336,7 +353,7 @@ fn run_goes_on_after_an_external_target_dies_mid_step() {
     );
     assert!(first.errors_by_kind.get("connect") > Some(&0), "{first:?}");
     // Step 2 still ran, against nothing.
-    all_failed_as(&steps[&2].summary, "connect");
+    all_failed_as(&steps[&(0, 2)].summary, "connect");
 }
 
 #[test]
@@ -345,22 +362,24 @@ fn run_goes_on_after_an_external_target_stalls() {
     // Healthy for run's reachability check, stalled from the first step on.
     let stalled = FaultServer::start_after(1, Fault::Stall);
     let healthy = FaultServer::start(Fault::Healthy);
-    let suite = two_step_suite(tmp.path(), &["stalled", "healthy"], true);
+    let suite = two_step_suite(tmp.path(), &["stalled", "healthy"], 1, true);
     let out = tmp.path().join("run");
     let output = run_external(
         &suite,
         &out,
         &[("stalled", stalled.url()), ("healthy", healthy.url())],
     );
-    let steps = check_run(&out, &output, "stalled", "healthy");
+    let steps = check_run(&out, &output, "stalled", "healthy", 1);
     for step in steps.values() {
         all_failed_as(&step.summary, "timeout");
     }
 }
 
 /// Local mode: bakeoff starts the targets itself (this test binary as the
-/// child server). The first dies mid-step; stopping the dead process must
-/// not fail the run, which goes on to start and measure the second.
+/// child server). The first dies mid-step; its second step is measured
+/// against nothing; stopping the dead process does not fail the run, which
+/// goes on to start and measure the second target. The next repeat starts
+/// the dead target afresh (and it dies again).
 #[test]
 fn run_goes_on_after_a_local_target_dies_mid_step() {
     let tmp = tempfile::tempdir().unwrap();
@@ -379,7 +398,7 @@ fn run_goes_on_after_a_local_target_dies_mid_step() {
         variant("node", &ANSWERED_BEFORE_DYING.to_string()) + &variant("django-sync", "never"),
     )
     .unwrap();
-    let suite = two_step_suite(tmp.path(), &["node", "django-sync"], false);
+    let suite = two_step_suite(tmp.path(), &["node", "django-sync"], 2, false);
     let out = tmp.path().join("run");
     let output = bakeoff(
         &[
@@ -390,14 +409,19 @@ fn run_goes_on_after_a_local_target_dies_mid_step() {
         ],
         &[("BAKEOFF_TARGETS", &root)],
     );
-    let steps = check_run(&out, &output, "node", "django-sync");
-    let first = &steps[&1].summary;
-    // The readiness probe took at least one of its answers.
-    let answered = first.status.get("200").copied().unwrap_or(0);
-    assert!(
-        answered > 0 && answered < ANSWERED_BEFORE_DYING,
-        "{first:?}"
-    );
-    assert!(first.errors_by_kind.get("connect") > Some(&0), "{first:?}");
-    all_failed_as(&steps[&2].summary, "connect");
+    let steps = check_run(&out, &output, "node", "django-sync", 2);
+    for repeat in 0..2 {
+        let first = &steps[&(repeat, 1)].summary;
+        // The readiness probe took at least one of its answers.
+        let answered = first.status.get("200").copied().unwrap_or(0);
+        assert!(
+            answered > 0 && answered < ANSWERED_BEFORE_DYING,
+            "repeat {repeat}: {first:?}"
+        );
+        assert!(
+            first.errors_by_kind.get("connect") > Some(&0),
+            "repeat {repeat}: {first:?}"
+        );
+        all_failed_as(&steps[&(repeat, 2)].summary, "connect");
+    }
 }
