@@ -122,6 +122,15 @@ async fn local_target_starts_answers_is_pinned_sampled_and_stopped_with_its_grou
         assert!(env.lines().any(|l| l == want), "{want} missing from {env}");
     }
     assert!(!env.contains("DATABASE_URL="), "no [database], no URL");
+    // A per-run random SECRET_KEY (64 hex digits), never a constant.
+    let key = env
+        .lines()
+        .find_map(|l| l.strip_prefix("SECRET_KEY="))
+        .unwrap_or_else(|| panic!("SECRET_KEY missing from {env}"));
+    assert!(
+        key.len() == 64 && key.chars().all(|c| c.is_ascii_hexdigit()),
+        "{key}"
+    );
     // Output is captured in logs/web.log.
     let sampler = lab.sample("web").unwrap();
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -389,7 +398,6 @@ schema = "db/schema.sql"
 seed = "db/seed.sql"
 name = "benchdb"
 user = "benchuser"
-password = "pw"
 
 [[variant]]
 name = "dbweb"
@@ -406,21 +414,45 @@ readiness = "/"
         .await
         .unwrap();
     let url = lab.database_url().unwrap();
+    assert!(url.starts_with("postgres://benchuser:"), "{url}");
+    assert!(url.ends_with("/benchdb"), "{url}");
+    // The password is random per run (48 hex digits)...
+    let password = url["postgres://benchuser:".len()..].split('@').next().unwrap();
     assert!(
-        url.starts_with("postgres://benchuser:pw@127.0.0.1:"),
+        password.len() == 48 && password.chars().all(|c| c.is_ascii_hexdigit()),
         "{url}"
     );
-    assert!(url.ends_with("/benchdb"), "{url}");
-    let out = Command::new("psql")
-        .args([url.as_str(), "-Atc", "select count(*) from world"])
-        .output()
-        .unwrap();
+    let psql = |url: &str| {
+        Command::new("psql")
+            .args(["-w", url, "-Atc", "select count(*) from world"])
+            .env_remove("PGPASSWORD")
+            .env("PGCONNECT_TIMEOUT", "5")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = psql(&url);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "10000");
+    // ... and it matters: scram-sha-256, not trust.
+    for wrong in [
+        url.replacen(password, "bakeoff", 1),
+        url.replacen(&format!(":{password}@"), "@", 1),
+        url.replacen("benchuser", "postgres", 1).replacen(password, "postgres", 1),
+    ] {
+        let out = psql(&wrong);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success()
+                && (stderr.contains("password authentication failed")
+                    || stderr.contains("no password supplied")),
+            "{wrong}: {stderr}"
+        );
+    }
     lab.start("dbweb").await.unwrap();
     let fortunes = std::fs::read_to_string(root.join("fortunes.txt")).unwrap();
     assert_eq!(fortunes.trim(), "12");

@@ -18,8 +18,8 @@ use super::{TargetError, log_tail};
 /// What to install when a tool is missing.
 pub fn install_hint(tool: &str) -> String {
     match tool {
-        "node" => "install Node.js 20 (apt install nodejs)".into(),
-        "npm" => "install npm (apt install npm)".into(),
+        "node" => "install Node.js 20 (apt install nodejs npm)".into(),
+        "npm" => "install npm, which comes with Node.js 20 (apt install nodejs npm)".into(),
         "python3" | "python" => {
             "install Python 3.11 with venv support (apt install python3 python3-venv)".into()
         }

@@ -10,6 +10,26 @@ pub enum TargetError {
     #[error("{tool} not found on PATH: {hint}")]
     ToolMissing { tool: String, hint: String },
 
+    /// Several [`TargetError::ToolMissing`] at once, one per line.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    ToolsMissing(Vec<TargetError>),
+
+    #[error("{who} cannot start: port {port} on 127.0.0.1 is already in use{holder}; stop that process or give another port in BAKEOFF_PORTS")]
+    PortInUse {
+        /// "target node", "PostgreSQL".
+        who: String,
+        port: u16,
+        /// " (held by pid 1234, python3)" or "".
+        holder: String,
+    },
+
+    #[error("invalid {var}={value:?}: {reason}")]
+    BadEnv {
+        var: String,
+        value: String,
+        reason: String,
+    },
+
     #[error(
         "PostgreSQL binaries not found (looked in {looked}): install PostgreSQL 15 (apt install postgresql)"
     )]
@@ -53,23 +73,25 @@ pub enum TargetError {
         tail: String,
     },
 
-    #[error("target {name} did not become ready within {timeout_s} s (GET {url} never answered 200); last lines of {}:\n{tail}", log.display())]
+    #[error("target {name} did not become ready within {} (GET {url} never answered 200; raise BAKEOFF_READY_TIMEOUT if it is just slow); last lines of {}:\n{tail}", seconds(*timeout), log.display())]
     NotReady {
         name: String,
         url: String,
-        timeout_s: u64,
+        timeout: std::time::Duration,
         log: PathBuf,
         tail: String,
     },
 
     #[error("target {name} exited before becoming ready ({status}){}; last lines of {}:\n{tail}",
-        if *port_in_use { format!(": port {port} on 127.0.0.1 was already in use") } else { String::new() },
+        if *port_in_use { format!(": port {port} on 127.0.0.1 was already in use{holder}") } else { String::new() },
         log.display())]
     Exited {
         name: String,
         status: String,
         port: u16,
         port_in_use: bool,
+        /// " (held by pid 1234, python3)" or "".
+        holder: String,
         log: PathBuf,
         tail: String,
     },
@@ -112,6 +134,13 @@ impl TargetError {
             source,
         }
     }
+}
+
+/// "2 s", "1.5 s", "0.25 s".
+pub(crate) fn seconds(d: std::time::Duration) -> String {
+    let text = format!("{:.3}", d.as_secs_f64());
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text} s")
 }
 
 /// The last `n` lines of a log file ("(log is empty)" or "(cannot read log)"

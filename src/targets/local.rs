@@ -1,14 +1,17 @@
 //! Local target processes: starts one variant of targets.toml with its
-//! environment on a free port, waits until its readiness path answers 200,
-//! and reports early exits (with the port when it was taken) or time-outs
-//! with the last lines of its log.
+//! environment on a free port (or the one `BAKEOFF_PORTS` fixes, checked
+//! free before spawning), waits until its readiness path answers 200, and
+//! reports early exits (with the port and its holder when it was taken) or
+//! time-outs with the last lines of its log. Either way the target's
+//! process group is stopped before the error is returned.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::process::{self, Group, SpawnSpec};
 use super::spec::{VariantSpec, resolve_program};
-use super::{TargetError, free_port, log_tail};
+use super::ports;
+use super::{TargetError, log_tail};
 
 /// Lines of log quoted in start-up errors.
 const TAIL_LINES: usize = 20;
@@ -26,6 +29,8 @@ pub struct LocalTarget {
 pub struct CommonEnv {
     pub database_url: Option<String>,
     pub db_pool: u32,
+    /// SECRET_KEY: random per run (Django's signing key; Node ignores it).
+    pub secret_key: String,
 }
 
 /// The environment of a variant started on `port`.
@@ -34,6 +39,7 @@ pub fn environment(v: &VariantSpec, port: u16, common: &CommonEnv) -> Vec<(Strin
         ("PORT".into(), port.to_string()),
         ("HOST".into(), "127.0.0.1".into()),
         ("DB_POOL".into(), common.db_pool.to_string()),
+        ("SECRET_KEY".into(), common.secret_key.clone()),
     ];
     if let Some(url) = &common.database_url {
         env.push(("DATABASE_URL".into(), url.clone()));
@@ -51,16 +57,24 @@ pub fn control_client() -> reqwest::Client {
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
-/// Starts `v` and waits until `GET base_url + readiness` answers 200.
-/// On failure the group is stopped before the error is returned.
+/// Starts `v` on `fixed_port` (checked free first) or a free port, and
+/// waits until `GET base_url + readiness` answers 200. On failure the group
+/// is stopped before the error is returned.
 pub async fn start(
     v: &VariantSpec,
     common: &CommonEnv,
     cpus: &[usize],
     log: &Path,
     timeout: Duration,
+    fixed_port: Option<u16>,
 ) -> Result<LocalTarget, TargetError> {
-    let port = free_port()?;
+    let port = match fixed_port {
+        Some(p) => {
+            ports::ensure_free(p, &format!("target {}", v.name))?;
+            p
+        }
+        None => ports::free_port()?,
+    };
     let mut spec = SpawnSpec::new(&v.name, resolve_program(&v.dir, &v.command[0]), log);
     spec.args = v.command[1..].to_vec();
     spec.cwd = Some(v.dir.clone());
@@ -77,11 +91,17 @@ pub async fn start(
             let text = std::fs::read_to_string(log).unwrap_or_default();
             let port_in_use = text.contains("EADDRINUSE")
                 || text.to_ascii_lowercase().contains("address already in use");
+            let holder = if port_in_use {
+                ports::describe_holder(port)
+            } else {
+                String::new()
+            };
             return Err(TargetError::Exited {
                 name: v.name.clone(),
                 status: process::describe(status),
                 port,
                 port_in_use,
+                holder,
                 log: log.to_path_buf(),
                 tail: log_tail(log, TAIL_LINES),
             });
@@ -100,7 +120,7 @@ pub async fn start(
             return Err(TargetError::NotReady {
                 name: v.name.clone(),
                 url,
-                timeout_s: timeout.as_secs(),
+                timeout,
                 log: log.to_path_buf(),
                 tail: log_tail(log, TAIL_LINES),
             });
@@ -131,6 +151,7 @@ mod tests {
             &CommonEnv {
                 database_url: Some("postgres://u:p@127.0.0.1:5/d".into()),
                 db_pool: 8,
+                secret_key: "k".into(),
             },
         )
         .into_iter()
@@ -140,5 +161,6 @@ mod tests {
         assert_eq!(env["DB_POOL"], "8");
         assert_eq!(env["DATABASE_URL"], "postgres://u:p@127.0.0.1:5/d");
         assert_eq!(env["NODE_ENV"], "production");
+        assert_eq!(env["SECRET_KEY"], "k");
     }
 }

@@ -8,16 +8,36 @@
 //! Ports are picked by binding 127.0.0.1:0 and closing the socket before the
 //! target binds it: another process could take the port in between. That
 //! race is rare and reported clearly (the target exits, its log says
-//! EADDRINUSE, the error names the port).
+//! EADDRINUSE, the error names the port and its holder).
+//!
+//! Environment variables read here (for users and for tests that need to
+//! provoke a failure through the real binary):
+//!
+//! - `BAKEOFF_TARGETS`: the targets/ directory ([`targets_root`]).
+//! - `BAKEOFF_PORTS=name=port,...`: fixed loopback ports for variants and
+//!   `postgres` ([`ports`]); a fixed port is checked free before anything
+//!   is spawned on it.
+//! - `BAKEOFF_READY_TIMEOUT`: how long a target (and PostgreSQL) gets to
+//!   become ready, in seconds ("2", "0.5") or with a unit ("500ms", "2s",
+//!   "3m"); overrides the command's default ([`ready_timeout_override`]).
+//! - `BAKEOFF_PG_BINDIR`: the directory holding `initdb`, `postgres` and
+//!   `psql`, instead of searching for it ([`postgres::find_bindir`]).
+//! - `PATH`: where node, npm and python3 are looked for; every missing tool
+//!   is named, with what to install, before anything starts.
+//!
+//! Secrets are per run in local mode ([`secret`]): the PostgreSQL passwords
+//! (the cluster uses scram-sha-256) and the targets' `SECRET_KEY`.
 
 pub mod bootstrap;
 pub mod compose;
 mod error;
 pub mod external;
 pub mod local;
+pub mod ports;
 pub mod postgres;
 pub mod process;
 pub mod sampler;
+pub mod secret;
 pub mod spec;
 pub mod versions;
 
@@ -74,6 +94,10 @@ enum Backend {
         pg: Option<PgServer>,
         pg_bindir: Option<PathBuf>,
         running: BTreeMap<String, LocalTarget>,
+        /// SECRET_KEY of every target of this run.
+        secret_key: String,
+        /// BAKEOFF_PORTS.
+        fixed_ports: BTreeMap<String, u16>,
     },
     Compose {
         file: PathBuf,
@@ -96,10 +120,44 @@ pub struct Lab {
 /// Binds 127.0.0.1:0 and returns the port the kernel picked (see the module
 /// doc for the race this leaves).
 pub fn free_port() -> Result<u16, TargetError> {
-    std::net::TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| TargetError::io("cannot pick a free port on 127.0.0.1", e))
+    ports::free_port()
+}
+
+/// The environment variable overriding the readiness timeout.
+pub const READY_TIMEOUT_VAR: &str = "BAKEOFF_READY_TIMEOUT";
+
+/// `BAKEOFF_READY_TIMEOUT` if set: seconds ("2", "0.5") or a number with a
+/// unit (ms, s, m). Invalid values are an error naming the variable.
+pub fn ready_timeout_override() -> Result<Option<Duration>, TargetError> {
+    let Ok(value) = std::env::var(READY_TIMEOUT_VAR) else {
+        return Ok(None);
+    };
+    parse_timeout(&value).map(Some)
+}
+
+fn parse_timeout(value: &str) -> Result<Duration, TargetError> {
+    let v = value.trim();
+    let (number, scale) = if let Some(n) = v.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = v.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (v, 1.0)
+    };
+    number
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .map(|n| n * scale)
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| TargetError::BadEnv {
+            var: READY_TIMEOUT_VAR.into(),
+            value: value.into(),
+            reason: "use seconds (\"30\") or a number with a unit (\"500ms\", \"30s\", \"2m\"), more than 0 and at most a day".into(),
+        })
 }
 
 /// The repository's targets/ dir: $BAKEOFF_TARGETS if set, else ./targets
@@ -131,7 +189,10 @@ impl Lab {
     /// Validates that the tools exist, bootstraps the dependencies of
     /// `targets` and starts and seeds PostgreSQL (Local); `docker compose up
     /// -d --wait` (Compose); checks the URLs (External).
-    pub async fn prepare(cfg: LabConfig, targets: &[String]) -> Result<Lab, TargetError> {
+    pub async fn prepare(mut cfg: LabConfig, targets: &[String]) -> Result<Lab, TargetError> {
+        if let Some(t) = ready_timeout_override()? {
+            cfg.ready_timeout = t;
+        }
         let backend = match cfg.mode {
             TargetsMode::Local => prepare_local(&cfg, targets).await?,
             TargetsMode::Compose => prepare_compose(&cfg, targets).await?,
@@ -157,7 +218,12 @@ impl Lab {
     pub async fn start(&mut self, name: &str) -> Result<RunningTarget, TargetError> {
         match &mut self.backend {
             Backend::Local {
-                spec, pg, running, ..
+                spec,
+                pg,
+                running,
+                secret_key,
+                fixed_ports,
+                ..
             } => {
                 if let Some(t) = running.get_mut(name) {
                     if t.group.try_status().is_none() {
@@ -176,6 +242,7 @@ impl Lab {
                 let common = CommonEnv {
                     database_url: pg.as_ref().map(|p| p.url.clone()),
                     db_pool: self.cfg.db_connections,
+                    secret_key: secret_key.clone(),
                 };
                 let log = self.cfg.log_dir.join(format!("{name}.log"));
                 let t = local::start(
@@ -184,6 +251,7 @@ impl Lab {
                     &self.cfg.server_cpus,
                     &log,
                     self.cfg.ready_timeout,
+                    fixed_ports.get(name).copied(),
                 )
                 .await?;
                 let r = running_target(name, &t);
@@ -334,20 +402,66 @@ async fn prepare_local(cfg: &LabConfig, targets: &[String]) -> Result<Backend, T
         .collect();
     needed.sort();
     needed.dedup();
-    // Every missing tool is reported before anything is installed or started.
-    for b in &needed {
-        bootstrap::require_tools(spec.bootstraps[*b].requires.iter().map(String::as_str))?;
+    let fixed_ports = ports::from_env()?;
+    let secret_key = secret::random_hex(32)?;
+    if let Some(unknown) = fixed_ports
+        .keys()
+        .find(|k| k.as_str() != ports::POSTGRES && spec.variant(k).is_err())
+    {
+        return Err(TargetError::BadEnv {
+            var: ports::PORTS_VAR.into(),
+            value: std::env::var(ports::PORTS_VAR).unwrap_or_default(),
+            reason: format!(
+                "{unknown} is neither a variant of {} ({}) nor postgres",
+                spec.file.display(),
+                spec.names().join(", ")
+            ),
+        });
     }
-    for v in &variants {
-        let program = &v.command[0];
-        if !program.contains('/') {
-            bootstrap::require_tools([program.as_str()])?;
-        }
-    }
+    // Every missing tool is reported, all at once, before anything is
+    // installed or started.
+    let mut tools: Vec<&str> = needed
+        .iter()
+        .flat_map(|b| spec.bootstraps[*b].requires.iter().map(String::as_str))
+        .chain(
+            variants
+                .iter()
+                .map(|v| v.command[0].as_str())
+                .filter(|p| !p.contains('/')),
+        )
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    tools.retain(|t| seen.insert(*t));
+    let mut missing: Vec<TargetError> = tools
+        .into_iter()
+        .filter_map(|t| bootstrap::require_tools([t]).err())
+        .collect();
     let pg_bindir = match &spec.database {
-        Some(_) => Some(postgres::find_bindir()?),
+        Some(_) => match postgres::find_bindir() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                missing.push(e);
+                None
+            }
+        },
         None => postgres::find_bindir().ok(),
     };
+    match missing.len() {
+        0 => {}
+        1 => return Err(missing.remove(0)),
+        _ => return Err(TargetError::ToolsMissing(missing)),
+    }
+    // A fixed port that is taken fails here, before anything is installed.
+    for (name, &port) in &fixed_ports {
+        let who = if name == ports::POSTGRES {
+            "PostgreSQL".to_string()
+        } else {
+            format!("target {name}")
+        };
+        if name != ports::POSTGRES || spec.database.is_some() {
+            ports::ensure_free(port, &who)?;
+        }
+    }
     create_dir(&cfg.log_dir)?;
     create_dir(&cfg.state_dir)?;
     for b in needed {
@@ -368,6 +482,7 @@ async fn prepare_local(cfg: &LabConfig, targets: &[String]) -> Result<Backend, T
                     &cfg.server_cpus,
                     max_connections,
                     cfg.ready_timeout,
+                    fixed_ports.get(ports::POSTGRES).copied(),
                 )
                 .await?,
             )
@@ -379,6 +494,8 @@ async fn prepare_local(cfg: &LabConfig, targets: &[String]) -> Result<Backend, T
         pg,
         pg_bindir,
         running: BTreeMap::new(),
+        secret_key,
+        fixed_ports,
     })
 }
 
@@ -411,10 +528,10 @@ async fn prepare_compose(cfg: &LabConfig, targets: &[String]) -> Result<Backend,
             }),
             Some(y),
         ) => compose::published_port(y, "postgres").map(|p| {
-            format!(
-                "postgres://{}:{}@127.0.0.1:{p}/{}",
-                db.user, db.password, db.name
-            )
+            // docker-compose.yml's default, unless overridden as it says.
+            let password =
+                std::env::var("POSTGRES_PASSWORD").unwrap_or_else(|_| "bakeoff".into());
+            format!("postgres://{}:{password}@127.0.0.1:{p}/{}", db.user, db.name)
         }),
         _ => None,
     };
@@ -431,4 +548,24 @@ async fn prepare_compose(cfg: &LabConfig, targets: &[String]) -> Result<Backend,
         database_url,
         up: true,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_timeouts_parse_with_or_without_unit() {
+        assert_eq!(parse_timeout("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_timeout("0.5").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_timeout("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_timeout("3s").unwrap(), Duration::from_secs(3));
+        assert_eq!(parse_timeout("2m").unwrap(), Duration::from_secs(120));
+        for bad in ["", "0", "-1", "soon", "1h", "nan"] {
+            let msg = parse_timeout(bad).unwrap_err().to_string();
+            assert!(msg.starts_with("invalid BAKEOFF_READY_TIMEOUT="), "{bad}: {msg}");
+        }
+        assert_eq!(error::seconds(Duration::from_secs(2)), "2 s");
+        assert_eq!(error::seconds(Duration::from_millis(1500)), "1.5 s");
+    }
 }

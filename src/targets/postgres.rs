@@ -8,8 +8,13 @@
 //! and gid directly in the child (std's `Command::uid`/`gid`, which also
 //! drops supplementary groups) rather than through `runuser`, because
 //! runuser would put the server in a session of its own, out of reach of
-//! the process-group teardown. psql connects over TCP with trust auth, so
-//! it needs no user switch.
+//! the process-group teardown. psql connects over TCP, so it needs no user
+//! switch.
+//!
+//! Authentication is real: initdb runs with `--auth=scram-sha-256` and a
+//! superuser password file, and both the superuser's and the application
+//! role's passwords are random per run ([`super::secret`]), so a target only
+//! gets in with the password bakeoff put in its DATABASE_URL.
 //!
 //! The cluster is a benchmark scratch database: `fsync=off`,
 //! `synchronous_commit=off` and `full_page_writes=off` trade crash safety
@@ -22,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use super::process::{self, Group, SpawnSpec};
 use super::spec::DatabaseSpec;
-use super::{TargetError, free_port, log_tail};
+use super::{TargetError, log_tail, ports, secret};
 
 /// Superuser created by initdb.
 const SUPERUSER: &str = "postgres";
@@ -38,12 +43,38 @@ pub struct PgServer {
     pub log: PathBuf,
     /// postgres://user:password@127.0.0.1:port/name
     pub url: String,
+    /// The superuser's per-run password (seeding only).
+    superuser_password: String,
 }
 
-/// Finds the directory holding `initdb` and `postgres`: `pg_config
-/// --bindir`, then the highest `/usr/lib/postgresql/*/bin`, then PATH.
+/// The environment variable naming the PostgreSQL bin directory.
+pub const BINDIR_VAR: &str = "BAKEOFF_PG_BINDIR";
+
+/// Programs bakeoff runs from the bin directory.
+const PROGRAMS: [&str; 3] = ["initdb", "postgres", "psql"];
+
+/// Finds the directory holding `initdb`, `postgres` and `psql`:
+/// `$BAKEOFF_PG_BINDIR` alone when set, else `pg_config --bindir`, then the
+/// highest `/usr/lib/postgresql/*/bin`, then PATH.
 pub fn find_bindir() -> Result<PathBuf, TargetError> {
-    let ok = |d: &Path| d.join("initdb").is_file() && d.join("postgres").is_file();
+    let ok = |d: &Path| PROGRAMS.iter().all(|p| d.join(p).is_file());
+    if let Some(dir) = std::env::var_os(BINDIR_VAR) {
+        let d = PathBuf::from(dir);
+        if ok(&d) {
+            return Ok(d);
+        }
+        let absent: Vec<&str> = PROGRAMS
+            .into_iter()
+            .filter(|p| !d.join(p).is_file())
+            .collect();
+        return Err(TargetError::PostgresMissing {
+            looked: format!(
+                "{BINDIR_VAR}={}, which lacks {}",
+                d.display(),
+                absent.join(", ")
+            ),
+        });
+    }
     let mut looked = Vec::new();
     if let Ok(out) = std::process::Command::new("pg_config")
         .arg("--bindir")
@@ -88,14 +119,6 @@ pub fn find_bindir() -> Result<PathBuf, TargetError> {
     })
 }
 
-fn psql_program(bindir: &Path) -> PathBuf {
-    let p = bindir.join("psql");
-    if p.is_file() {
-        p
-    } else {
-        PathBuf::from("psql")
-    }
-}
 
 /// uid and gid of the `postgres` user when we are root, else None.
 fn server_user() -> Result<Option<(u32, u32)>, TargetError> {
@@ -178,15 +201,16 @@ async fn run_to_end(spec: &SpawnSpec) -> Result<std::process::ExitStatus, Target
     Ok(status)
 }
 
-/// Runs psql against the server; returns stdout, or an error with stderr.
+/// Runs psql against the server as `user` with `password`; returns stdout,
+/// or an error with stderr.
 pub async fn psql(
     bindir: &Path,
     port: u16,
-    user: &str,
+    (user, password): (&str, &str),
     db: &str,
     args: &[&str],
 ) -> Result<String, String> {
-    let out = tokio::process::Command::new(psql_program(bindir))
+    let out = tokio::process::Command::new(bindir.join("psql"))
         .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
         .args([
             "-h",
@@ -200,6 +224,9 @@ pub async fn psql(
         ])
         .args(args)
         .env("PGCONNECT_TIMEOUT", "5")
+        .env("PGPASSWORD", password)
+        .env_remove("PGPASSFILE")
+        .env_remove("PGSERVICE")
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true)
         .output()
@@ -212,8 +239,8 @@ pub async fn psql(
     }
 }
 
-/// Starts a fresh, seeded cluster. `max_connections` should cover every
-/// target's pool plus slack.
+/// Starts a fresh, seeded cluster on `fixed_port` (checked free first) or a
+/// free port. `max_connections` should cover every target's pool plus slack.
 pub async fn start(
     db: &DatabaseSpec,
     state_dir: &Path,
@@ -221,8 +248,14 @@ pub async fn start(
     cpus: &[usize],
     max_connections: u32,
     timeout: Duration,
+    fixed_port: Option<u16>,
 ) -> Result<PgServer, TargetError> {
     let bindir = find_bindir()?;
+    if let Some(p) = fixed_port {
+        ports::ensure_free(p, "PostgreSQL")?;
+    }
+    let superuser_password = secret::random_hex(24)?;
+    let app_password = secret::random_hex(24)?;
     let user = server_user()?;
     let dir = state_dir.join("postgres");
     let data = dir.join("data");
@@ -249,13 +282,30 @@ pub async fn start(
         tail: log_tail(log, 20),
     };
 
+    // The superuser's password, readable by initdb only, removed right after.
+    let pwfile = dir.join("pwfile");
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&pwfile)
+            .map_err(|e| TargetError::io(format!("cannot create {}", pwfile.display()), e))?;
+        std::io::Write::write_all(&mut f, format!("{superuser_password}\n").as_bytes())
+            .map_err(|e| TargetError::io(format!("cannot write {}", pwfile.display()), e))?;
+    }
+    if let Some(u) = user {
+        chown(&pwfile, u)?;
+    }
     let mut initdb = SpawnSpec::new("initdb", bindir.join("initdb"), log);
     initdb.args = [
         "-D",
         &data.to_string_lossy(),
         "-U",
         SUPERUSER,
-        "--auth=trust",
+        "--auth=scram-sha-256",
+        &format!("--pwfile={}", pwfile.display()),
         "--encoding=UTF8",
         "--locale=C",
         "--no-sync",
@@ -264,7 +314,9 @@ pub async fn start(
     .to_vec();
     initdb.user = user;
     initdb.cwd = Some(dir.clone());
-    let status = run_to_end(&initdb).await?;
+    let status = run_to_end(&initdb).await;
+    let _ = std::fs::remove_file(&pwfile);
+    let status = status?;
     if !status.success() {
         return Err(pg_err(format!(
             "initdb of {} failed ({})",
@@ -276,8 +328,12 @@ pub async fn start(
     // A free port can be taken between our probe and postgres' bind; retry
     // a few times with a new port when that is what happened.
     let mut last_err = None;
-    for _attempt in 0..3 {
-        let port = free_port()?;
+    let attempts = if fixed_port.is_some() { 1 } else { 3 };
+    for _attempt in 0..attempts {
+        let port = match fixed_port {
+            Some(p) => p,
+            None => ports::free_port()?,
+        };
         let mut spec = SpawnSpec::new("postgres", bindir.join("postgres"), log);
         spec.args = vec![
             "-D".into(),
@@ -307,17 +363,23 @@ pub async fn start(
             if let Some(status) = group.try_status() {
                 break Err(status);
             }
-            if psql(&bindir, port, SUPERUSER, "postgres", &["-c", "select 1"])
-                .await
-                .is_ok()
+            if psql(
+                &bindir,
+                port,
+                (SUPERUSER, &superuser_password),
+                "postgres",
+                &["-c", "select 1"],
+            )
+            .await
+            .is_ok()
             {
                 break Ok(());
             }
             if Instant::now() >= deadline {
                 group.stop(process::GRACE).await;
                 return Err(pg_err(format!(
-                    "server on 127.0.0.1:{port} did not accept connections within {} s",
-                    timeout.as_secs()
+                    "server on 127.0.0.1:{port} did not accept connections within {} (raise BAKEOFF_READY_TIMEOUT if it is just slow)",
+                    super::error::seconds(timeout)
                 )));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -325,8 +387,8 @@ pub async fn start(
         match ready {
             Ok(()) => {
                 let url = format!(
-                    "postgres://{}:{}@127.0.0.1:{port}/{}",
-                    db.user, db.password, db.name
+                    "postgres://{}:{app_password}@127.0.0.1:{port}/{}",
+                    db.user, db.name
                 );
                 let server = PgServer {
                     group,
@@ -335,8 +397,9 @@ pub async fn start(
                     dir: dir.clone(),
                     log: log.to_path_buf(),
                     url,
+                    superuser_password: superuser_password.clone(),
                 };
-                if let Err(e) = seed(&server, db).await {
+                if let Err(e) = seed(&server, db, &app_password).await {
                     server.stop().await;
                     return Err(e);
                 }
@@ -350,7 +413,10 @@ pub async fn start(
                     "server exited during start-up ({}){}",
                     process::describe(status),
                     if in_use {
-                        format!(": port {port} on 127.0.0.1 was already in use")
+                        format!(
+                            ": port {port} on 127.0.0.1 was already in use{}",
+                            ports::describe_holder(port)
+                        )
                     } else {
                         String::new()
                     }
@@ -365,8 +431,8 @@ pub async fn start(
     Err(last_err.unwrap_or_else(|| pg_err("could not start".into())))
 }
 
-/// Creates the role and database and loads schema and seed.
-async fn seed(server: &PgServer, db: &DatabaseSpec) -> Result<(), TargetError> {
+/// Creates the role (with `password`) and database and loads schema and seed.
+async fn seed(server: &PgServer, db: &DatabaseSpec, password: &str) -> Result<(), TargetError> {
     let err = |message: String| TargetError::Postgres {
         message,
         log: server.log.clone(),
@@ -377,11 +443,13 @@ async fn seed(server: &PgServer, db: &DatabaseSpec) -> Result<(), TargetError> {
             return Err(err(format!("SQL file {} does not exist", f.display())));
         }
     }
-    // Names are validated as [A-Za-z0-9_]+ and the password as quote-free
-    // in spec.rs, so interpolation is safe here.
+    // Names are validated as [A-Za-z0-9_]+ in spec.rs and the password is
+    // bakeoff's own hex (secret.rs), so interpolation is safe here; no value
+    // from outside reaches this SQL.
+    debug_assert!(password.chars().all(|c| c.is_ascii_hexdigit()));
     let setup = format!(
-        "CREATE ROLE {} LOGIN PASSWORD '{}'; CREATE DATABASE {} OWNER {};",
-        db.user, db.password, db.name, db.user
+        "CREATE ROLE {} LOGIN PASSWORD '{password}'; CREATE DATABASE {} OWNER {};",
+        db.user, db.name, db.user
     );
     for stmt in setup
         .split_inclusive(';')
@@ -391,7 +459,7 @@ async fn seed(server: &PgServer, db: &DatabaseSpec) -> Result<(), TargetError> {
         psql(
             &server.bindir,
             server.port,
-            SUPERUSER,
+            (SUPERUSER, &server.superuser_password),
             "postgres",
             &["-c", stmt],
         )
@@ -403,7 +471,7 @@ async fn seed(server: &PgServer, db: &DatabaseSpec) -> Result<(), TargetError> {
     psql(
         &server.bindir,
         server.port,
-        &db.user,
+        (&db.user, password),
         &db.name,
         &["-f", &schema, "-f", &seed],
     )

@@ -36,7 +36,10 @@ pub struct DatabaseSpec {
     pub seed: PathBuf,
     pub name: String,
     pub user: String,
-    pub password: String,
+    /// Not accepted: local mode draws a random password per run. Parsed
+    /// only to reject it with a message saying so.
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -147,7 +150,7 @@ impl TargetsSpec {
                     )));
                 }
             }
-            for key in ["PORT", "HOST", "DATABASE_URL", "DB_POOL"] {
+            for key in ["PORT", "HOST", "DATABASE_URL", "DB_POOL", "SECRET_KEY"] {
                 if v.env.contains_key(key) {
                     return Err(err(format!(
                         "variant {}: env.{key} is set by bakeoff and cannot be overridden",
@@ -172,8 +175,10 @@ impl TargetsSpec {
                     )));
                 }
             }
-            if d.password.contains('\'') {
-                return Err(err("database.password must not contain a quote".into()));
+            if d.password.is_some() {
+                return Err(err(
+                    "database.password is not read: bakeoff gives the database a random password per run and passes it to the targets in DATABASE_URL; remove the key".into(),
+                ));
             }
         }
         Ok(TargetsSpec {
@@ -222,7 +227,6 @@ schema = "db/schema.sql"
 seed = "db/seed.sql"
 name = "bakeoff"
 user = "bakeoff"
-password = "bakeoff"
 
 [bootstrap.node]
 dir = "node"
@@ -294,10 +298,16 @@ readiness = "/plaintext"
             .unwrap_err()
             .to_string();
         assert!(msg.contains("[bootstrap.nope]"), "{msg}");
-        let msg = parse(&SAMPLE.replace("NODE_ENV", "PORT"))
+        for reserved in ["PORT", "SECRET_KEY"] {
+            let msg = parse(&SAMPLE.replace("NODE_ENV", reserved))
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains(&format!("env.{reserved}")), "{msg}");
+        }
+        let msg = parse(&SAMPLE.replace("user = \"bakeoff\"", "user = \"bakeoff\"\npassword = \"x\""))
             .unwrap_err()
             .to_string();
-        assert!(msg.contains("env.PORT"), "{msg}");
+        assert!(msg.contains("database.password") && msg.contains("random"), "{msg}");
         let msg = parse(&SAMPLE.replace("\"/plaintext\"\ncompose", "\"plaintext\"\ncompose"))
             .unwrap_err()
             .to_string();

@@ -1,7 +1,8 @@
 'use strict';
 // Environment shared by server.js and cluster.js (see targets/README.md):
-// PORT, HOST, DATABASE_URL, DB_POOL (total connections for the whole
-// variant), WORKERS (cluster only).
+// PORT, HOST, DATABASE_URL (required: it carries the per-run database
+// password, which has no default in the code), DB_POOL (total connections
+// for the whole variant), WORKERS (cluster only).
 const os = require('node:os');
 
 const DEFAULT_DB_POOL = 16;
@@ -21,12 +22,20 @@ function allowedCpus() {
   return Math.max(1, os.availableParallelism());
 }
 
+function requiredEnv(name) {
+  const value = process.env[name] ?? '';
+  if (value === '') {
+    throw new Error(`${name} is not set: bakeoff sets it for every target (see targets/targets.toml)`);
+  }
+  return value;
+}
+
 function load() {
   const port = positiveIntEnv('PORT', 3000);
   return {
     port,
     host: process.env.HOST || '127.0.0.1',
-    databaseUrl: process.env.DATABASE_URL || 'postgres://bakeoff:bakeoff@127.0.0.1:5432/bakeoff',
+    databaseUrl: requiredEnv('DATABASE_URL'),
     dbPool: positiveIntEnv('DB_POOL', DEFAULT_DB_POOL),
     workers: positiveIntEnv('WORKERS', allowedCpus()),
   };

@@ -7,8 +7,15 @@ One project, two variants, chosen by ``DJANGO_MODE``:
 - ``async``: ASGI under gunicorn with uvicorn workers, ``async def`` views on
   the async ORM, psycopg's connection pool (Django 5.1+) per worker.
 
-Production-style: DEBUG off, no middleware, no sessions/auth/admin, no
-access log. Connection budget arithmetic lives in ``budget.py``.
+Production-style: DEBUG off (always: there is no switch), no middleware,
+no sessions/auth/admin, no access log; errors answer the contract's plain
+404/500 bodies, never a traceback. Connection budget arithmetic lives in
+``budget.py``.
+
+Secrets come only from the environment, with no default in the code:
+``SECRET_KEY`` and the database password inside ``DATABASE_URL``. bakeoff
+draws both at random for every local run; docker-compose.yml takes them
+from the environment.
 """
 
 import os
@@ -24,8 +31,19 @@ try:
 except ValueError as err:
     raise ImproperlyConfigured(str(err)) from None
 
-# No sessions, signing or password hashing use it; Django only requires one.
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "bakeoff-reference-target-not-a-secret")
+
+
+def _required_env(name):
+    value = os.environ.get(name, "")
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set: bakeoff sets it for every target (see targets/targets.toml)"
+        )
+    return value
+
+
+# No sessions, signing or password hashing use it yet; still never a constant.
+SECRET_KEY = _required_env("SECRET_KEY")
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 
@@ -78,11 +96,7 @@ def _database(url):
     return db
 
 
-DATABASES = {
-    "default": _database(
-        os.environ.get("DATABASE_URL", "postgres://bakeoff:bakeoff@127.0.0.1:5432/bakeoff")
-    )
-}
+DATABASES = {"default": _database(_required_env("DATABASE_URL"))}
 
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = True

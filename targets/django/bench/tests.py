@@ -1,6 +1,7 @@
 """Contract tests for the Django views and helpers, without a database.
 
 Run: cd targets/django && DJANGO_SETTINGS_MODULE=bakeoff_site.settings \
+     SECRET_KEY=test DATABASE_URL=postgres://u:p@127.0.0.1:1/d \
      PYTHONDONTWRITEBYTECODE=1 .venv/bin/python -m django test bench
 
 Bodies that must be identical across targets are compared with the fixtures in
@@ -11,6 +12,8 @@ endpoints are covered by ``bakeoff check`` against a real PostgreSQL.
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from unittest import mock
@@ -22,7 +25,7 @@ from django.test import RequestFactory, SimpleTestCase, override_settings
 from bakeoff_site import budget
 
 from . import contract, views_async, views_sync
-from .models import Fortune
+from .models import Fortune, World
 
 TESTDATA = Path(__file__).resolve().parents[2] / "testdata"
 
@@ -153,3 +156,89 @@ class BudgetTests(SimpleTestCase):
                 self.budget(2, DJANGO_MODE="sync", DB_POOL=value)
         with self.assertRaises(ValueError):
             self.budget(2, DJANGO_MODE="both")
+
+
+FAILURE_MARKER = "secret-internal-failure-marker"
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+class ErrorResponseTests(SimpleTestCase):
+    """A view that fails (here: the database) answers the contract's plain
+    500, never a traceback or the exception's text; the error is logged."""
+
+    def fail(self, *args, **kwargs):
+        raise RuntimeError(FAILURE_MARKER)
+
+    def check_plain_500(self, paths):
+        self.client.raise_request_exception = False
+        for path in paths:
+            with self.subTest(path=path), self.assertLogs("django.request", "ERROR") as logs:
+                response = self.client.get(path)
+            self.assertEqual(response.status_code, 500)
+            self.assertEqual(response.content, b"Internal Server Error")
+            self.assertEqual(response["Content-Type"], "text/plain; charset=utf-8")
+            self.assertIn(FAILURE_MARKER, "\n".join(logs.output))
+
+    @override_settings(ROOT_URLCONF="bench.urls_sync")
+    def test_sync_failure_is_a_plain_500(self):
+        with mock.patch.object(World.objects, "get", self.fail), mock.patch.object(
+            Fortune.objects, "all", self.fail
+        ):
+            self.check_plain_500(["/db", "/queries?queries=3", "/updates?queries=2", "/fortunes"])
+
+    @override_settings(ROOT_URLCONF="bench.urls_async")
+    def test_async_failure_is_a_plain_500(self):
+        async def fail(*args, **kwargs):
+            raise RuntimeError(FAILURE_MARKER)
+
+        with mock.patch.object(World.objects, "aget", fail), mock.patch.object(
+            Fortune.objects, "all", self.fail
+        ):
+            self.check_plain_500(["/db", "/queries?queries=3", "/updates?queries=2", "/fortunes"])
+
+    def test_malformed_input_gives_no_traceback(self):
+        self.client.raise_request_exception = False
+        for urlconf in ("bench.urls_sync", "bench.urls_async"):
+            for path in ("/cpu?n=%", "/cpu?n=1e400", "/io?ms=%00", "/io?ms=%E0%A4%A",
+                         "/%E0%A4%A", "/cpu/%", "/..%2f..%2fetc/passwd"):
+                with self.subTest(urlconf=urlconf, path=path), override_settings(ROOT_URLCONF=urlconf):
+                    response = self.client.get(path)
+                    self.assertLess(response.status_code, 500)
+                    self.assertNotIn(b"Traceback", response.content)
+                    self.assertNotIn(b"File \"", response.content)
+
+
+class SecretsTests(SimpleTestCase):
+    """DEBUG is off with no switch; SECRET_KEY and the database password come
+    only from the environment, with no default in the code."""
+
+    def test_settings_module_reads_env_and_has_debug_off(self):
+        import bakeoff_site.settings as module
+
+        # The module itself, not django.conf.settings, whose DEBUG the test
+        # runner forces off anyway.
+        self.assertIs(module.DEBUG, False)
+        self.assertEqual(module.SECRET_KEY, os.environ["SECRET_KEY"])
+        db = module.DATABASES["default"]
+        expected = os.environ["DATABASE_URL"].split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+        self.assertEqual(db["PASSWORD"], expected)
+
+    def settings_in_child(self, **env):
+        base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DATABASE_URL")}
+        base.update(env)
+        return subprocess.run(
+            [sys.executable, "-c",
+             "import bakeoff_site.settings as s; print(s.DEBUG, s.SECRET_KEY, s.DATABASES['default']['PASSWORD'])"],
+            cwd=PROJECT, env=base, capture_output=True, text=True, timeout=60,
+        )
+
+    def test_missing_secrets_refuse_to_start(self):
+        url = "postgres://u:child-pw@127.0.0.1:1/d"
+        for env, missing in (({"DATABASE_URL": url}, "SECRET_KEY"), ({"SECRET_KEY": "k"}, "DATABASE_URL")):
+            with self.subTest(missing=missing):
+                out = self.settings_in_child(**env)
+                self.assertNotEqual(out.returncode, 0)
+                self.assertIn(f"{missing} is not set", out.stderr)
+        out = self.settings_in_child(SECRET_KEY="child-key", DATABASE_URL=url, DEBUG="1", DJANGO_DEBUG="1")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(out.stdout.split(), ["False", "child-key", "child-pw"])

@@ -144,3 +144,122 @@ test('updates: distinct ascending ids, changed values, persisted as returned', a
     assert.notEqual(row.randomNumber, 1 + (row.id % 10000), 'value must change');
   }
 });
+
+// A pool whose every query fails the way a lost database does; `sync` throws
+// instead of rejecting. The marker must never reach a response.
+const FAILURE_MARKER = 'secret-internal-failure-marker';
+function failingPool(sync) {
+  return {
+    query() {
+      const err = new Error(`${FAILURE_MARKER} at /srv/app.js:1:1`);
+      if (sync) throw err;
+      return Promise.reject(err);
+    },
+  };
+}
+
+test('a failing route answers a plain 500: no stack trace, no error text', async () => {
+  const logged = [];
+  const original = console.error;
+  console.error = (...args) => logged.push(args);
+  try {
+    for (const sync of [false, true]) {
+      const failing = await listen(createApp(failingPool(sync)), { port: 0, host: '127.0.0.1' });
+      try {
+        const url = `http://127.0.0.1:${failing.address().port}`;
+        for (const p of ['/db', '/queries?queries=3', '/fortunes', '/updates?queries=2']) {
+          const res = await fetch(url + p);
+          const body = await res.text();
+          assert.equal(res.status, 500, p);
+          assert.equal(body, 'Internal Server Error', p);
+          assert.equal(res.headers.get('content-type'), 'text/plain; charset=utf-8', p);
+          assert.ok(!body.includes(FAILURE_MARKER) && !/\bat \S+:\d+/.test(body), p);
+        }
+      } finally {
+        failing.closeAllConnections();
+        failing.close();
+      }
+    }
+  } finally {
+    console.error = original;
+  }
+  // The error goes to the log instead.
+  assert.ok(logged.some((args) => String(args[1]).includes(FAILURE_MARKER)));
+});
+
+test('malformed parameters and paths never produce a stack trace', async () => {
+  const probes = [
+    '/queries?queries=%', '/queries?queries=%E0%A4%A', '/queries?queries[a]=1',
+    '/cpu?n=1e400', '/io?ms=%00', '/%E0%A4%A', '/db/%', '/..%2f..%2fetc/passwd',
+  ];
+  for (const p of probes) {
+    const { res, body } = await get(p);
+    assert.ok(res.status < 500, `${p}: ${res.status}`);
+    assert.ok(!/\bat \S+:\d+|Error:|node_modules/.test(body), `${p}: ${body}`);
+  }
+});
+
+// Every statement the app sends must be one of these constant texts; request
+// input may only reach the database as bound, clamped integers.
+const STATEMENTS = new Set([
+  'SELECT id, randomnumber FROM world WHERE id = $1',
+  'SELECT id, message FROM fortune',
+  'UPDATE world SET randomnumber = v.r FROM ' +
+    '(SELECT unnest($1::int[]) AS id, unnest($2::int[]) AS r) AS v WHERE world.id = v.id',
+]);
+
+test('SQL: constant statements, request input bound only as clamped integers', async () => {
+  const inner = fakePool();
+  const seen = [];
+  const recording = {
+    query(q) {
+      seen.push(q);
+      return inner.query(q);
+    },
+  };
+  const app = await listen(createApp(recording), { port: 0, host: '127.0.0.1' });
+  try {
+    const url = `http://127.0.0.1:${app.address().port}`;
+    const hostile = [
+      "1;DROP TABLE world", "1' OR '1'='1", '3)--', '2&queries=1;DELETE FROM fortune',
+      '9999999999999999999999', '-1 UNION SELECT 1',
+    ];
+    for (const path of ['/db', '/queries', '/updates', '/fortunes']) {
+      for (const h of hostile) {
+        const res = await fetch(`${url}${path}?queries=${encodeURIComponent(h)}&id=${encodeURIComponent(h)}`);
+        assert.equal(res.status, 200, `${path} ${h}`);
+        await res.text();
+      }
+    }
+  } finally {
+    app.closeAllConnections();
+    app.close();
+  }
+  assert.ok(seen.length > 0);
+  const isId = (v) => Number.isInteger(v) && v >= 1 && v <= 10000;
+  for (const q of seen) {
+    assert.equal(typeof q, 'object', 'queries are named statement objects');
+    assert.ok(STATEMENTS.has(q.text), q.text);
+    for (const v of q.values ?? []) {
+      assert.ok(Array.isArray(v) ? v.every(isId) : isId(v), JSON.stringify(q.values));
+    }
+  }
+});
+
+test('config: DATABASE_URL is required, no built-in credentials', () => {
+  const config = require('../config');
+  const saved = process.env.DATABASE_URL;
+  try {
+    delete process.env.DATABASE_URL;
+    assert.throws(() => config.load(), /DATABASE_URL is not set/);
+    process.env.DATABASE_URL = 'postgres://u:from-env-pw@127.0.0.1:1/d';
+    assert.equal(config.load().databaseUrl, 'postgres://u:from-env-pw@127.0.0.1:1/d');
+  } finally {
+    if (saved === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = saved;
+  }
+  const sources = ['app.js', 'config.js', 'server.js', 'cluster.js']
+    .map((f) => fs.readFileSync(path.join(__dirname, '..', f), 'utf8'))
+    .join('\n');
+  assert.ok(!/postgres(ql)?:\/\/[^\s'"`$]*:[^\s'"`$@]*@/.test(sources), 'a credential in the code');
+});
