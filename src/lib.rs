@@ -34,6 +34,8 @@ pub enum Outcome {
     /// Everything ran but a gate failed (threshold, regression, refuted
     /// claim): exit 1.
     GateFailed,
+    /// Stopped by Ctrl-C or SIGTERM after saving what was measured: exit 130.
+    Interrupted,
 }
 
 /// Runs one parsed command line. Errors map to exit code 2.

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
     match runtime.block_on(bakeoff::run(cli)) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::GateFailed) => ExitCode::from(1),
+        Ok(Outcome::Interrupted) => ExitCode::from(130),
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(2)

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::engine::{self, Schedule, StepSpec};
+use crate::engine::{self, Cancel, Schedule, StepSpec};
 use crate::measure::StepMeta;
 use crate::progress::StepProgress;
 use crate::results::{RunResults, StepRecord, now_rfc3339};
@@ -43,7 +43,15 @@ pub struct Runner<'a> {
     pub generator_cpus: Vec<usize>,
     pub allow_remote: bool,
     pub quiet: bool,
+    /// Cancelled on Ctrl-C: the running step ends early, is saved marked
+    /// `interrupted`, and no further step starts.
+    pub cancel: Cancel,
 }
+
+/// The run was stopped by a signal; everything measured is saved.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted: the step in progress was saved marked interrupted")]
+pub struct Interrupted;
 
 impl Runner<'_> {
     /// Runs every step of the plan. Results are saved after each step, so
@@ -144,6 +152,7 @@ impl Runner<'_> {
             max_requests: None,
             seed: step_seed(&scenario.name, level),
             cpus: self.generator_cpus.clone(),
+            cancel: self.cancel.clone(),
         };
         let label = format!(
             "{} · {} · {} {}{}",
@@ -189,9 +198,14 @@ impl Runner<'_> {
             repeat,
             started_at,
         };
+        let interrupted = measurement.interrupted;
         let step = measurement.into_step(meta, server);
         self.results.steps.push(step.clone());
         self.save()?;
+        debug_panic(self.results.steps.len());
+        if interrupted || self.cancel.is_cancelled() {
+            return Err(Interrupted.into());
+        }
         Ok(step)
     }
 
@@ -199,6 +213,18 @@ impl Runner<'_> {
     pub fn save(&self) -> anyhow::Result<()> {
         self.results.save_atomic(&self.results_path)?;
         Ok(())
+    }
+}
+
+/// Test hook: with `BAKEOFF_DEBUG_PANIC_AFTER_STEPS=N`, panics right after
+/// the N-th step is saved, so tests can prove that a panic still stops
+/// every process bakeoff started and leaves results.json readable.
+fn debug_panic(saved: usize) {
+    let after = std::env::var("BAKEOFF_DEBUG_PANIC_AFTER_STEPS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok());
+    if after == Some(saved) {
+        panic!("deliberate panic after {saved} saved steps (BAKEOFF_DEBUG_PANIC_AFTER_STEPS)");
     }
 }
 

@@ -23,6 +23,7 @@ fn spec(url: &str, schedule: Schedule, duration: Duration) -> StepSpec {
         max_requests: None,
         seed: 1,
         cpus: Vec::new(),
+        cancel: bakeoff::engine::Cancel::new(),
     }
 }
 
@@ -286,6 +287,10 @@ struct Gen {
     send_lag_us: Option<Lat>,
     late_sends: u64,
     unsent: u64,
+    threads: u32,
+    busiest_thread_utilization: f64,
+    wake_lag_us: Option<Lat>,
+    saturated: Option<String>,
 }
 
 #[test]
@@ -328,6 +333,11 @@ fn load_json_output_results_file_and_hgrm() {
         j.requests
     );
     assert!(j.uncorrected_latency_us.is_some() && j.generator.send_lag_us.is_some());
+    assert_eq!(j.generator.threads, 1, "no --cpus: one generator thread");
+    assert!(
+        j.generator.wake_lag_us.is_some(),
+        "the open model records the generator's own send delay"
+    );
     assert_eq!(j.status["200"], j.requests);
 
     let file: serde_json::Value =
@@ -350,4 +360,49 @@ fn load_json_output_results_file_and_hgrm() {
         text.contains("Percentile")
             && text.contains(&format!("Total count    = {:>12}", j.requests))
     );
+}
+
+#[test]
+fn ctrl_c_stops_load_at_once_even_with_requests_stuck_and_keeps_the_part_measured() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("r.json");
+    let child = Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+        .args(["load", &server.url("/ok"), "-c", "4", "-d", "30s"])
+        .args([
+            "--warmup", "0s", "--rate", "200", "--format", "json", "--quiet",
+        ])
+        .arg("--output")
+        .arg(&results)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    // Every connection is now stuck waiting for a response.
+    server.freeze_for(Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(500));
+    let signalled = std::time::Instant::now();
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let took = signalled.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(took < Duration::from_secs(3), "exit took {took:?}");
+    let j: LoadJson = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        (1.2..3.0).contains(&j.duration_s),
+        "the window is cut at the signal: {} s",
+        j.duration_s
+    );
+    assert!(
+        (150..=260).contains(&j.requests),
+        "about 1 s at 200/s completed before the freeze: {}",
+        j.requests
+    );
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&results).unwrap()).unwrap();
+    assert_eq!(saved["complete"], false);
+    assert_eq!(saved["steps"][0]["flags"][0], "interrupted");
 }

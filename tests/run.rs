@@ -37,12 +37,15 @@ struct Step {
     level: u64,
     summary: Summary,
     server: Option<Server>,
+    #[serde(default)]
+    flags: Vec<String>,
 }
 
 #[derive(Deserialize)]
 struct Summary {
     requests: u64,
     errors: u64,
+    duration_s: f64,
 }
 
 #[derive(Deserialize)]
@@ -180,10 +183,9 @@ fn quick_run_of_two_targets_measures_everything_and_leaves_nothing() {
     }
 }
 
-#[test]
-fn ctrl_c_keeps_partial_results_and_stops_everything() {
-    let tmp = tempfile::tempdir().unwrap();
-    let suite = tmp.path().join("long.toml");
+/// A suite of six 2-second steps of node, long enough to interrupt.
+fn long_suite(dir: &Path) -> std::path::PathBuf {
+    let suite = dir.join("long.toml");
     std::fs::write(
         &suite,
         r#"
@@ -200,59 +202,162 @@ path = "/json"
 "#,
     )
     .unwrap();
-    let out = tmp.path().join("run");
+    suite
+}
+
+/// Starts `bakeoff run` of [`long_suite`] with `env`, and returns once the
+/// first step is saved and the second one is under way, with the target
+/// and PostgreSQL seen running.
+fn run_until_second_step(
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> (std::process::Child, std::path::PathBuf) {
+    let suite = long_suite(dir);
+    let out = dir.join("run");
     let mut child = Command::new(env!("CARGO_BIN_EXE_bakeoff"))
         .arg("run")
         .arg(&suite)
         .arg("--out")
         .arg(&out)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let pid = child.id();
     let results_path = out.join("results.json");
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         assert!(Instant::now() < deadline, "no step finished in time");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "run ended before it was interrupted"
-        );
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+            panic!("run ended before the first step was saved: {status}\n{stderr}");
+        }
         if results_path.exists() && !read_results(&results_path).steps.is_empty() {
             break;
         }
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(100));
     }
-    // The detector sees the live target and database (so its empty answer
-    // after the interrupt means something).
-    let live = leftovers(&out, pid);
+    // The next 2-second step starts at once: land inside it.
+    std::thread::sleep(Duration::from_millis(700));
+    let live = leftovers(&out, child.id());
     assert!(
         live.len() >= 2,
         "expected the target and PostgreSQL to be running: {live:?}"
     );
+    (child, out)
+}
+
+fn signal(child: &std::process::Child, sig: i32) {
     // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    unsafe { libc::kill(child.id() as i32, sig) };
+}
+
+#[test]
+fn ctrl_c_saves_the_partial_step_stops_everything_and_exits_130() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (child, out) = run_until_second_step(tmp.path(), &[]);
+    let pid = child.id();
+    let signalled = Instant::now();
+    signal(&child, libc::SIGINT);
     let output = child.wait_with_output().unwrap();
+    let took = signalled.elapsed();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
+    // The issue's bound: exit within 3 s of the signal.
+    assert!(took < Duration::from_secs(3), "exit took {took:?}");
     assert_eq!(
         leftovers(&out, pid),
         Vec::<String>::new(),
         "processes left behind"
     );
-    let results = read_results(&results_path);
+    let results = read_results(&out.join("results.json"));
     assert!(!results.complete, "an interrupted run is marked incomplete");
+    assert_eq!(results.steps.len(), 2, "one full step and the partial one");
+    assert!(results.steps[0].flags.iter().all(|f| f != "interrupted"));
+    let partial = &results.steps[1];
     assert!(
-        !results.steps.is_empty() && results.steps.len() < 6,
-        "{} steps",
-        results.steps.len()
+        partial.flags.iter().any(|f| f == "interrupted"),
+        "{:?}",
+        partial.flags
+    );
+    assert!(
+        partial.summary.duration_s < 1.9 && partial.summary.requests > 0,
+        "the partial step covers only what ran: {} s, {} requests",
+        partial.summary.duration_s,
+        partial.summary.requests
     );
     assert!(
         out.join("report.md").is_file(),
         "reports cover the partial run"
     );
+}
+
+#[test]
+fn sigterm_then_a_second_ctrl_c_still_stops_everything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (child, out) = run_until_second_step(tmp.path(), &[]);
+    let pid = child.id();
+    signal(&child, libc::SIGTERM);
+    std::thread::sleep(Duration::from_millis(20));
+    signal(&child, libc::SIGINT);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("SIGTERM"), "{stderr}");
+    assert_eq!(
+        leftovers(&out, pid),
+        Vec::<String>::new(),
+        "processes left behind"
+    );
+    let results = read_results(&out.join("results.json"));
+    assert!(!results.complete && !results.steps.is_empty());
+}
+
+#[test]
+fn a_panic_mid_run_stops_everything_and_keeps_saved_steps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (child, out) =
+        run_until_second_step(tmp.path(), &[("BAKEOFF_DEBUG_PANIC_AFTER_STEPS", "2")]);
+    let pid = child.id();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("deliberate panic"), "{stderr}");
+    assert_eq!(
+        output.status.code(),
+        Some(101),
+        "a panic exits 101: {stderr}"
+    );
+    assert_eq!(
+        leftovers(&out, pid),
+        Vec::<String>::new(),
+        "processes left behind"
+    );
+    let results = read_results(&out.join("results.json"));
+    assert_eq!(results.steps.len(), 2, "both saved steps survive the panic");
+}
+
+#[test]
+fn sigkill_mid_run_leaves_readable_results_and_no_children() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut child, out) = run_until_second_step(tmp.path(), &[]);
+    let pid = child.id();
+    signal(&child, libc::SIGKILL);
+    child.wait().unwrap();
+    // PR_SET_PDEATHSIG kills the children; give the kernel a moment.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !leftovers(&out, pid).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        leftovers(&out, pid),
+        Vec::<String>::new(),
+        "processes left behind"
+    );
+    let results = read_results(&out.join("results.json"));
+    assert!(!results.complete);
+    assert!(!results.steps.is_empty(), "the saved step is still there");
 }
 
 #[test]

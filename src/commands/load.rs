@@ -7,9 +7,10 @@ use anyhow::{Context, bail};
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method};
 
+use super::signals::StopSignals;
 use crate::Outcome;
 use crate::cli::{LoadArgs, OutputFormat};
-use crate::engine::{self, Mix, MixEntry, Schedule, StepSpec};
+use crate::engine::{self, Cancel, Mix, MixEntry, Schedule, StepSpec};
 use crate::measure::{StepMeta, hgrm};
 use crate::progress::StepProgress;
 use crate::results::{
@@ -49,33 +50,59 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
         max_requests: args.requests,
         seed: 0x0BAD_C0FFEE,
         cpus: args.cpus.clone(),
+        cancel: Cancel::new(),
     };
+    let cancel = spec.cancel.clone();
     let name = args
         .name
         .clone()
         .unwrap_or_else(|| url.endpoint.authority.clone());
     let started_at = now_rfc3339();
     let progress = StepProgress::start(&name, args.warmup + args.duration, args.quiet);
-    let measurement = tokio::task::spawn_blocking(move || {
+    let mut signals = StopSignals::new();
+    let step = tokio::task::spawn_blocking(move || {
         let m = engine::run_step(&spec, |elapsed, p| progress.tick(elapsed, p));
         (m, progress)
-    })
-    .await
-    .context("the load step's thread failed")?;
-    let (measurement, progress) = measurement;
+    });
+    tokio::pin!(step);
+    let joined = tokio::select! {
+        joined = &mut step => joined,
+        signal = signals.next() => {
+            cancel.cancel();
+            eprintln!("bakeoff: {signal}: stopping; what was measured is kept (again to quit at once)");
+            tokio::select! {
+                joined = &mut step => joined,
+                _ = signals.next() => {
+                    // `load` starts no processes: nothing to clean up.
+                    eprintln!("bakeoff: second interrupt, quitting without results");
+                    std::process::exit(130);
+                }
+            }
+        }
+    };
+    let (measurement, progress) = joined.context("the load step's thread failed")?;
     let measurement = measurement?;
     progress.finish(&format!(
-        "{} requests, {} req/s",
+        "{} requests, {} req/s{}",
         measurement.summary.requests,
-        units::rate(measurement.summary.rps)
+        units::rate(measurement.summary.rps),
+        if measurement.interrupted {
+            " (interrupted)"
+        } else {
+            ""
+        }
     ));
+    let interrupted = measurement.interrupted;
 
     if let Some(path) = &args.hgrm {
         write_atomic(path, hgrm::render(&measurement.latency).as_bytes())?;
     }
     match args.format {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&measurement.summary)?),
-        OutputFormat::Text => print!("{}", text_report(&name, &args, &measurement.summary)),
+        OutputFormat::Text => print!(
+            "{}",
+            text_report(&name, &args, &measurement.summary, interrupted)
+        ),
     }
     if let Some(path) = &args.output {
         let (model, level) = match schedule {
@@ -100,10 +127,14 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
             started_at,
         };
         results.steps.push(measurement.into_step(meta, None));
-        results.complete = true;
+        results.complete = !interrupted;
         results.save_atomic(path)?;
     }
-    Ok(Outcome::Ok)
+    Ok(if interrupted {
+        Outcome::Interrupted
+    } else {
+        Outcome::Ok
+    })
 }
 
 fn mix_entry(args: &LoadArgs, path: &str) -> anyhow::Result<MixEntry> {
@@ -147,7 +178,7 @@ fn check_writable(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn text_report(name: &str, args: &LoadArgs, s: &Summary) -> String {
+fn text_report(name: &str, args: &LoadArgs, s: &Summary, interrupted: bool) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let model = match args.rate {
@@ -169,6 +200,13 @@ fn text_report(name: &str, args: &LoadArgs, s: &Summary) -> String {
         args.duration.as_secs_f64(),
         args.warmup.as_secs_f64()
     );
+    if interrupted {
+        let _ = writeln!(
+            out,
+            "Interrupted only {:.2}s of the window ran",
+            s.duration_s
+        );
+    }
     let _ = writeln!(
         out,
         "Requests    {} in {:.2}s, {} errors, {} req/s",
@@ -221,23 +259,35 @@ fn text_report(name: &str, args: &LoadArgs, s: &Summary) -> String {
     } else {
         0.0
     };
+    let g = &s.generator;
     let _ = write!(
         out,
-        "Generator   {:.2} CPU s ({per_req:.1} µs/request)",
-        s.generator.cpu_s
+        "Generator   {:.2} CPU s ({per_req:.1} µs/request), {} thread{}, busiest {:.0}% busy",
+        g.cpu_s,
+        g.threads,
+        if g.threads == 1 { "" } else { "s" },
+        g.busiest_thread_utilization * 100.0
     );
-    if let Some(lag) = &s.generator.send_lag_us {
+    if let (Some(lag), Some(own)) = (&g.send_lag_us, &g.wake_lag_us) {
         let _ = write!(
             out,
-            ", send lag p50 {} p99 {}, {} late sends",
+            "\nSend lag    p50 {} p99 {} ({} late sends); generator's own delay p50 {} p99 {}",
             units::latency_us(lag.p50),
             units::latency_us(lag.p99),
-            s.generator.late_sends
+            g.late_sends,
+            units::latency_us(own.p50),
+            units::latency_us(own.p99),
         );
-        if s.generator.unsent > 0 {
-            let _ = write!(out, ", {} never sent", s.generator.unsent);
+        if g.unsent > 0 {
+            let _ = write!(out, ", {} never sent", g.unsent);
         }
     }
     out.push('\n');
+    if let Some(why) = &g.saturated {
+        let _ = writeln!(
+            out,
+            "Warning     the generator was the bottleneck ({why}): these figures are its limit, not the target's"
+        );
+    }
     out
 }

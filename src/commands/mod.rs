@@ -8,6 +8,7 @@ mod compare;
 mod load;
 mod report;
 mod run;
+mod signals;
 mod up;
 mod verify;
 

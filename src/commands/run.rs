@@ -8,12 +8,18 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use super::signals::StopSignals;
 use crate::Outcome;
 use crate::cli::{RunArgs, TargetsMode};
+use crate::engine::Cancel;
 use crate::results::{CpuLayout, RunResults, local_provenance};
-use crate::runner::{Runner, default_out_dir, summary_table};
+use crate::runner::{Interrupted, Runner, default_out_dir, summary_table};
 use crate::suite::{self, SuitePlan};
 use crate::targets::{self, Lab, LabConfig};
+
+/// After Ctrl-C, how long the lab gets to stop in order before whatever
+/// is left is killed.
+const STOP_GRACE: Duration = Duration::from_secs(2);
 
 pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     // Everything that can be wrong with the input fails here, before any
@@ -72,6 +78,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         generator_cpus: plan.cpu.generator.clone(),
         allow_remote: args.allow_remote,
         quiet: false,
+        cancel: Cancel::new(),
     };
     // Written now so a bad output path fails before anything starts.
     runner.save()?;
@@ -97,18 +104,45 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         allow_remote: args.allow_remote,
         ready_timeout: Duration::from_secs(90),
     };
-    let outcome = tokio::select! {
-        r = execute(cfg, &mut runner) => r,
-        signal = shutdown_signal() => Err(anyhow::anyhow!("interrupted by {signal}")),
+    let cancel = runner.cancel.clone();
+    let mut signals = StopSignals::new();
+    let mut interrupted_by = None;
+    let outcome = {
+        let exec = execute(cfg, &mut runner);
+        tokio::pin!(exec);
+        tokio::select! {
+            r = &mut exec => r,
+            signal = signals.next() => {
+                interrupted_by = Some(signal);
+                cancel.cancel();
+                eprintln!("\nbakeoff: {signal}: stopping the step in progress and everything started (again to stop at once)");
+                // The step ends within milliseconds and is saved; then the
+                // lab shuts down in order. Past the grace period, or on a
+                // second signal, dropping `exec` kills what is left.
+                tokio::select! {
+                    r = &mut exec => r.and(Err(Interrupted.into())),
+                    _ = signals.next() => Err(anyhow::anyhow!("interrupted twice: stopped at once")),
+                    _ = tokio::time::sleep(STOP_GRACE) => Err(anyhow::anyhow!("interrupted: the lab did not stop within {STOP_GRACE:?}, killed it")),
+                }
+            }
+        }
+        // Dropping `exec` here drops the lab, whose guard kills any process
+        // it still owns.
     };
-    // The lab lives inside `execute`: when interrupted, dropping that
-    // future stopped every process it had started.
     let _ = std::fs::remove_dir_all(&state_dir);
     runner.results.complete = outcome.is_ok();
     runner.save()?;
     let results = runner.results;
     write_reports(&out_dir, &results);
 
+    if let (Some(signal), Err(err)) = (interrupted_by, &outcome) {
+        eprintln!(
+            "bakeoff: run interrupted by {signal} ({err:#})\n{} steps measured are kept in {} (marked incomplete; the last one marked interrupted if it was cut short)",
+            results.steps.len(),
+            results_path.display()
+        );
+        return Ok(Outcome::Interrupted);
+    }
     if let Err(err) = outcome {
         eprintln!(
             "bakeoff: run stopped: {err:#}\n{} steps measured are kept in {} (marked incomplete)",
@@ -193,22 +227,5 @@ fn write_reports(out_dir: &Path, results: &RunResults) {
     // A report that cannot be drawn must not lose the measured results.
     if let Err(err) = crate::report::write_reports(out_dir, results, &sections) {
         eprintln!("bakeoff: reports not written: {err}");
-    }
-}
-
-/// Resolves on SIGINT or SIGTERM with the signal's name.
-async fn shutdown_signal() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        // Without signal handlers, never resolve: the default disposition
-        // (terminate) applies and the panic/drop backstops clean up.
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = int.recv() => "Ctrl-C (SIGINT)",
-        _ = term.recv() => "SIGTERM",
     }
 }

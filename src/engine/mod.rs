@@ -9,6 +9,7 @@
 //! does not know about suites, targets or result files.
 
 mod client;
+mod clock;
 pub mod endpoint;
 pub mod mix;
 mod pin;
@@ -25,9 +26,43 @@ pub use mix::{Mix, MixEntry, SplitMix64};
 pub use pin::pin_current_thread;
 pub use worker::Stop;
 
-use crate::measure::{Measurement, Recorder, process_cpu_time};
+use crate::measure::{GeneratorUsage, Measurement, Recorder, process_cpu_time};
 use client::PreparedRequest;
+use clock::Clock;
 use worker::{Pacer, ThreadCtx};
+
+pub use worker::{FIRST_BACKOFF, MAX_BACKOFF};
+
+/// Stops running steps early (Ctrl-C, SIGTERM). Cloning shares the token;
+/// once cancelled it stays cancelled. A cancelled step stops sending at
+/// once, abandons requests in flight and returns what it measured, marked
+/// interrupted.
+#[derive(Debug, Clone)]
+pub struct Cancel(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Cancel {
+    fn default() -> Self {
+        Cancel(Arc::new(tokio::sync::watch::Sender::new(false)))
+    }
+}
+
+impl Cancel {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn cancel(&self) {
+        self.0.send_replace(true);
+    }
+    pub fn is_cancelled(&self) -> bool {
+        *self.0.borrow()
+    }
+    /// Resolves once cancelled.
+    pub async fn cancelled(&self) {
+        let mut rx = self.0.subscribe();
+        // The sender lives in `self`, so waiting cannot fail.
+        let _ = rx.wait_for(|c| *c).await;
+    }
+}
 
 /// How requests are paced.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,6 +98,8 @@ pub struct StepSpec {
     /// CPUs for the generator threads (one thread per CPU); empty = one
     /// unpinned thread.
     pub cpus: Vec<usize>,
+    /// Ends the step early when cancelled.
+    pub cancel: Cancel,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,7 +180,7 @@ pub fn run_step(
     let measured_started = Arc::new(AtomicU64::new(0));
     let open = matches!(spec.schedule, Schedule::Open { .. });
 
-    let (recorders, cpu) = std::thread::scope(|scope| {
+    let (outputs, cpu) = std::thread::scope(|scope| {
         let mut handles = Vec::with_capacity(threads);
         for (t, cpu) in thread_cpus.iter().take(threads).enumerate() {
             let share =
@@ -170,65 +207,133 @@ pub fn run_step(
                 measured_started: measured_started.clone(),
             };
             let cpu = *cpu;
+            let cancel = spec.cancel.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("bakeoff-gen-{t}"))
-                .spawn_scoped(scope, move || generator_thread(ctx, share, cpu))
+                .spawn_scoped(scope, move || generator_thread(ctx, share, cpu, &cancel))
                 .map_err(EngineError::Thread)?;
             handles.push(handle);
         }
-        std::thread::sleep(origin.saturating_duration_since(Instant::now()) + spec.warmup);
-        let cpu_start = process_cpu_time();
-        while !handles.iter().all(|h| h.is_finished()) {
+        let all_done =
+            |hs: &[std::thread::ScopedJoinHandle<'_, _>]| hs.iter().all(|h| h.is_finished());
+        // Generator CPU counts from the start of the measured window.
+        let window_start = origin + spec.warmup;
+        while Instant::now() < window_start && !all_done(&handles) {
             on_tick(origin.elapsed(), &progress);
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(TICK.min(window_start.saturating_duration_since(Instant::now())));
+        }
+        let cpu_start = process_cpu_time();
+        while !all_done(&handles) {
+            on_tick(origin.elapsed(), &progress);
+            std::thread::sleep(TICK);
         }
         let cpu = process_cpu_time().saturating_sub(cpu_start);
-        let recorders: Result<Vec<Recorder>, EngineError> = handles
+        let outputs: Result<Vec<ThreadOutput>, EngineError> = handles
             .into_iter()
             .map(|h| h.join().map_err(|_| EngineError::Panicked)?)
             .collect();
-        Ok::<_, EngineError>((recorders?, cpu))
+        Ok::<_, EngineError>((outputs?, cpu))
     })?;
 
+    let interrupted = spec.cancel.is_cancelled();
+    let window = if interrupted {
+        origin
+            .elapsed()
+            .saturating_sub(spec.warmup)
+            .min(spec.duration)
+    } else {
+        spec.duration
+    };
     let mut merged = Recorder::new(&labels, open, spec.duration);
-    for r in &recorders {
-        merged += r;
+    for out in &outputs {
+        merged += &out.recorder;
     }
-    Ok(merged.finish(spec.duration, cpu))
+    let usage = GeneratorUsage {
+        process_cpu: cpu,
+        threads: outputs.len() as u32,
+        busiest_thread_utilization: outputs.iter().map(|o| o.utilization).fold(0.0, f64::max),
+    };
+    let mut measurement = merged.finish(window, usage);
+    measurement.interrupted = interrupted;
+    Ok(measurement)
 }
 
-/// Body of one generator thread: pin, run the workers on a local runtime,
-/// hand back the recorder.
+/// How often `run_step` reports progress and checks whether its threads ended.
+const TICK: Duration = Duration::from_millis(50);
+
+/// What one generator thread hands back.
+struct ThreadOutput {
+    recorder: Recorder,
+    /// Thread CPU time over thread wall time.
+    utilization: f64,
+}
+
+/// Body of one generator thread: pin, run the workers on a local runtime
+/// until they end or the step is cancelled, hand back the recorder.
 fn generator_thread(
     ctx: ThreadCtx,
     connections: usize,
     cpu: Option<usize>,
-) -> Result<Recorder, EngineError> {
+    cancel: &Cancel,
+) -> Result<ThreadOutput, EngineError> {
     if let Some(cpu) = cpu {
         // Pinning is best effort: a CPU outside the allowed set leaves the
         // thread where the OS puts it rather than failing the step.
         let _ = pin_current_thread(&[cpu]);
     }
+    clock::tighten_timer_slack();
+    let wall_start = Instant::now();
+    let cpu_start = clock::thread_cpu_time();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(EngineError::Thread)?;
+    let open = matches!(ctx.pacer, Pacer::Open { .. });
     let ctx = Rc::new(ctx);
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async {
+        let clock = if open {
+            Some(Clock::new().map_err(EngineError::Thread)?)
+        } else {
+            None
+        };
+        let driver = clock.clone().map(|c| tokio::task::spawn_local(c.drive()));
         let workers: Vec<_> = (0..connections)
-            .map(|i| tokio::task::spawn_local(worker::worker(ctx.clone(), i as u64)))
+            .map(|i| tokio::task::spawn_local(worker::worker(ctx.clone(), clock.clone(), i as u64)))
             .collect();
+        let aborts: Vec<_> = workers.iter().map(|w| w.abort_handle()).collect();
+        let cancel = cancel.clone();
+        let canceller = tokio::task::spawn_local(async move {
+            cancel.cancelled().await;
+            for a in aborts {
+                a.abort();
+            }
+        });
+        let mut outcome = Ok(());
         for w in workers {
-            // A worker only ends by returning; a panic inside it is a bug
-            // that the join below turns into EngineError::Panicked.
-            if w.await.is_err() {
-                return Err(EngineError::Panicked);
+            // A worker ends by returning or by being aborted on cancel; a
+            // panic inside it is a bug, reported as EngineError::Panicked.
+            if let Err(err) = w.await {
+                if !err.is_cancelled() {
+                    outcome = Err(EngineError::Panicked);
+                }
             }
         }
-        Ok(())
+        canceller.abort();
+        if let Some(d) = driver {
+            d.abort();
+        }
+        outcome
     })?;
+    drop(local);
     drop(runtime);
+    let utilization = clock::thread_cpu_time()
+        .saturating_sub(cpu_start)
+        .as_secs_f64()
+        / wall_start.elapsed().as_secs_f64().max(1e-9);
     let ctx = Rc::try_unwrap(ctx).map_err(|_| EngineError::Panicked)?;
-    Ok(ctx.recorder.into_inner())
+    Ok(ThreadOutput {
+        recorder: ctx.recorder.into_inner(),
+        utilization,
+    })
 }

@@ -10,13 +10,25 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::client::{Connection, PreparedRequest};
+use super::clock::Clock;
 use super::mix::{Mix, SplitMix64};
 use crate::measure::ErrorKind;
 use crate::measure::{Recorder, Sample};
 
-/// After a failed connect in the closed model, wait this long before the
-/// next attempt so a dead server does not turn the loop into a spin.
-const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
+/// After a transport error (refused, reset, timeout), a worker waits before
+/// its next attempt: this long after the first error, doubling with each
+/// further error in a row up to [`MAX_BACKOFF`]. A dying or resetting server
+/// thus sees at most 100 new connections per second per worker, falling to
+/// 1 per second, instead of a reconnect storm; a success resets it.
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(10);
+/// The longest wait between a worker's reconnect attempts.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Wait before the next attempt after `failures` transport errors in a row.
+fn backoff(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(16);
+    (FIRST_BACKOFF * (1u32 << doublings)).min(MAX_BACKOFF)
+}
 
 /// When to stop, as offsets from the step's time origin.
 #[derive(Debug, Clone, Copy)]
@@ -124,13 +136,17 @@ impl ThreadCtx {
 
 /// One connection's loop: take a send time, pick a request, send it on a
 /// keep-alive connection (reconnecting when needed), record the outcome.
-pub async fn worker(ctx: Rc<ThreadCtx>, id: u64) {
+/// `clock` paces the open model (None in the closed model).
+pub async fn worker(ctx: Rc<ThreadCtx>, clock: Option<Rc<Clock>>, id: u64) {
     let mut rng = SplitMix64::new(ctx.seed ^ id.wrapping_mul(0xD6E8_FEB8_6659_FD93));
     let mut conn: Option<Connection> = None;
-    let open_model = matches!(ctx.pacer, Pacer::Open { .. });
+    let mut failures: u32 = 0;
     while let Some(intended) = ctx.next_send() {
-        if open_model {
-            tokio::time::sleep_until((ctx.origin + intended).into()).await;
+        // The send is due at the later of its schedule and now, when this
+        // connection became free for it.
+        let ready = intended.max(ctx.now());
+        if let Some(clock) = &clock {
+            clock.sleep_until(ctx.origin + intended).await;
         }
         if !ctx.admit(intended) {
             break;
@@ -149,15 +165,20 @@ pub async fn worker(ctx: Rc<ThreadCtx>, id: u64) {
             Ok(Err(kind)) => (None, Some(kind)),
             Err(_elapsed) => (None, Some(ErrorKind::Timeout)),
         };
-        if matches!(error, Some(k) if k != ErrorKind::HttpStatus) {
+        let transport_error = matches!(error, Some(k) if k != ErrorKind::HttpStatus);
+        if transport_error {
             // The connection's state is unknown after a transport failure.
             conn = None;
+            failures += 1;
+        } else {
+            failures = 0;
         }
         let w = ctx.stop.window_start;
         if intended >= w {
             ctx.recorder.borrow_mut().record(Sample {
                 entry,
                 intended: intended - w,
+                ready: ready.saturating_sub(w),
                 sent: sent.saturating_sub(w),
                 done: done.saturating_sub(w),
                 status,
@@ -165,8 +186,9 @@ pub async fn worker(ctx: Rc<ThreadCtx>, id: u64) {
             });
         }
         ctx.finished.fetch_add(1, Ordering::Relaxed);
-        if error == Some(ErrorKind::Connect) && !open_model {
-            tokio::time::sleep(CONNECT_BACKOFF).await;
+        if transport_error {
+            let left = ctx.stop.window_end.saturating_sub(ctx.now());
+            tokio::time::sleep(backoff(failures).min(left)).await;
         }
     }
 }
@@ -182,4 +204,18 @@ async fn exchange(
     };
     let c = conn.insert(live);
     c.send(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_first_error_and_is_capped() {
+        assert_eq!(backoff(1), FIRST_BACKOFF);
+        assert_eq!(backoff(2), FIRST_BACKOFF * 2);
+        assert_eq!(backoff(4), FIRST_BACKOFF * 8);
+        assert_eq!(backoff(8), MAX_BACKOFF);
+        assert_eq!(backoff(u32::MAX), MAX_BACKOFF);
+    }
 }

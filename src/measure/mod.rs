@@ -8,9 +8,11 @@ mod cpu;
 mod errors;
 pub mod hgrm;
 pub mod recorder;
+mod saturation;
 mod timeline;
 
 pub use cpu::process_cpu_time;
 pub use errors::ErrorKind;
 pub use recorder::{Measurement, Recorder, Sample, StepMeta};
+pub use saturation::{BUSY_THRESHOLD, GeneratorUsage, WAKE_LAG_P99_THRESHOLD, saturation};
 pub use timeline::Timeline;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use super::errors::ErrorKind;
+use super::saturation::{GeneratorUsage, saturation};
 use super::timeline::Timeline;
 use crate::results::{
     EndpointSummary, GeneratorStats, HistogramSet, LatencySummary, Summary, TimelinePoint,
@@ -27,6 +28,10 @@ pub struct Recorder {
     uncorrected: Option<Histogram<u64>>,
     /// Open model: actual minus intended send time.
     send_lag: Option<Histogram<u64>>,
+    /// Open model: actual send time minus when the send was ready (its
+    /// intended time, or later if no connection was free): the generator's
+    /// own delay.
+    wake_lag: Option<Histogram<u64>>,
     late_sends: u64,
     unsent: u64,
     endpoints: Vec<EndpointRecorder>,
@@ -55,6 +60,9 @@ pub struct Sample {
     pub entry: usize,
     /// When the request was meant to go (open model) or went (closed).
     pub intended: Duration,
+    /// When it could go: `intended`, or later when its connection was
+    /// still busy with the previous request.
+    pub ready: Duration,
     /// When it actually went, relative to the window start.
     pub sent: Duration,
     /// When the response (or error) arrived, relative to the window start.
@@ -73,6 +81,7 @@ impl Recorder {
             latency: new_histogram(),
             uncorrected: open_model.then(new_histogram),
             send_lag: open_model.then(new_histogram),
+            wake_lag: open_model.then(new_histogram),
             late_sends: 0,
             unsent: 0,
             endpoints: labels
@@ -105,6 +114,9 @@ impl Recorder {
             let lag = s.sent.saturating_sub(s.intended);
             if let Some(h) = &mut self.send_lag {
                 h.saturating_record(micros(lag));
+            }
+            if let Some(h) = &mut self.wake_lag {
+                h.saturating_record(micros(s.sent.saturating_sub(s.ready)));
             }
             if lag > LATE_SEND {
                 self.late_sends += 1;
@@ -141,9 +153,10 @@ impl Recorder {
     }
 
     /// Turns the merged recorder into the figures of a step.
-    /// `window` is the nominal measured duration; the effective duration
-    /// extends to the last completion when in-flight requests finished late.
-    pub fn finish(self, window: Duration, generator_cpu: Duration) -> Measurement {
+    /// `window` is the nominal measured duration (or the part that ran, when
+    /// interrupted); the effective duration extends to the last completion
+    /// when in-flight requests finished late.
+    pub fn finish(self, window: Duration, generator: GeneratorUsage) -> Measurement {
         let duration = window.max(self.last_completion);
         let duration_s = duration.as_secs_f64();
         let ok = self.requests - self.errors;
@@ -159,6 +172,7 @@ impl Recorder {
             .filter(|k| self.errors_by_kind[k.index()] > 0)
             .map(|k| (k.as_str().to_string(), self.errors_by_kind[k.index()]))
             .collect();
+        let wake_lag = self.wake_lag.as_ref().map(LatencySummary::from_histogram);
         let summary = Summary {
             requests: self.requests,
             errors: self.errors,
@@ -176,11 +190,14 @@ impl Recorder {
             status,
             errors_by_kind,
             generator: GeneratorStats {
-                cpu_s: generator_cpu.as_secs_f64(),
+                cpu_s: generator.process_cpu.as_secs_f64(),
                 send_lag_us: self.send_lag.as_ref().map(LatencySummary::from_histogram),
                 late_sends: self.late_sends,
                 unsent: self.unsent,
-                ..GeneratorStats::default()
+                threads: generator.threads,
+                busiest_thread_utilization: generator.busiest_thread_utilization,
+                wake_lag_us: wake_lag,
+                saturated: saturation(&generator, wake_lag.as_ref()),
             },
         };
         let endpoints = self
@@ -225,6 +242,9 @@ impl AddAssign<&Recorder> for Recorder {
             add(a, b);
         }
         if let (Some(a), Some(b)) = (&mut self.send_lag, &other.send_lag) {
+            add(a, b);
+        }
+        if let (Some(a), Some(b)) = (&mut self.wake_lag, &other.wake_lag) {
             add(a, b);
         }
         self.late_sends += other.late_sends;
@@ -272,6 +292,7 @@ mod tests {
         Sample {
             entry,
             intended: Duration::ZERO,
+            ready: Duration::ZERO,
             sent: Duration::from_millis(ms / 2),
             done: Duration::from_millis(ms),
             status: Some(if error.is_some() { 500 } else { 200 }),
@@ -290,7 +311,7 @@ mod tests {
         b.record(sample(0, 30, None));
         b.record_unsent(3);
         a += &b;
-        let m = a.finish(Duration::from_secs(2), Duration::from_millis(5));
+        let m = a.finish(Duration::from_secs(2), GeneratorUsage::default());
         let s = &m.summary;
         assert_eq!((s.requests, s.errors), (4, 1));
         assert_eq!(s.status["200"], 3);
