@@ -117,7 +117,10 @@ fn sql_building(path: &std::path::Path, text: &str) -> Vec<String> {
                     found.push(format!("{at} (raw SQL via {hatch})"));
                 }
             }
-            let formatted = line.contains("f\"") || line.contains("f'") || line.contains("%") || line.contains(".format(");
+            let formatted = line.contains("f\"")
+                || line.contains("f'")
+                || line.contains("%")
+                || line.contains(".format(");
             if sql && formatted {
                 found.push(format!("{at} (SQL formatted from values)"));
             }
@@ -127,9 +130,9 @@ fn sql_building(path: &std::path::Path, text: &str) -> Vec<String> {
             }
             // A statement continued with `+` must continue with a literal.
             let ends_plus = code.ends_with('+');
-            let next_literal = lines
-                .get(i + 1)
-                .is_some_and(|n| n.trim_start().starts_with('\'') || n.trim_start().starts_with('"'));
+            let next_literal = lines.get(i + 1).is_some_and(|n| {
+                n.trim_start().starts_with('\'') || n.trim_start().starts_with('"')
+            });
             let inner_plus = code
                 .split('+')
                 .skip(1)
@@ -147,7 +150,9 @@ fn app_sql_is_never_built_from_request_strings() {
     let sources = app_sources();
     assert!(
         sources.iter().any(|(p, _)| p.ends_with("node/app.js"))
-            && sources.iter().any(|(p, _)| p.ends_with("bench/views_sync.py")),
+            && sources
+                .iter()
+                .any(|(p, _)| p.ends_with("bench/views_sync.py")),
         "the scan must see the apps: {:?}",
         sources.iter().map(|(p, _)| p).collect::<Vec<_>>()
     );
@@ -162,13 +167,19 @@ fn app_sql_is_never_built_from_request_strings() {
         "const q = 'SELECT * FROM world WHERE id = ' + req.query.id;",
         "text: 'UPDATE world SET x = 1 ' +\n  ids.join(',')",
     ] {
-        assert!(!sql_building(std::path::Path::new("x.js"), bad).is_empty(), "{bad}");
+        assert!(
+            !sql_building(std::path::Path::new("x.js"), bad).is_empty(),
+            "{bad}"
+        );
     }
     for bad in [
         "World.objects.raw('SELECT 1')",
         "q = f\"SELECT * FROM world WHERE id = {i}\"",
         "cursor.execute('SELECT 1')",
     ] {
-        assert!(!sql_building(std::path::Path::new("x.py"), bad).is_empty(), "{bad}");
+        assert!(
+            !sql_building(std::path::Path::new("x.py"), bad).is_empty(),
+            "{bad}"
+        );
     }
 }

@@ -417,7 +417,10 @@ readiness = "/"
     assert!(url.starts_with("postgres://benchuser:"), "{url}");
     assert!(url.ends_with("/benchdb"), "{url}");
     // The password is random per run (48 hex digits)...
-    let password = url["postgres://benchuser:".len()..].split('@').next().unwrap();
+    let password = url["postgres://benchuser:".len()..]
+        .split('@')
+        .next()
+        .unwrap();
     assert!(
         password.len() == 48 && password.chars().all(|c| c.is_ascii_hexdigit()),
         "{url}"
@@ -442,7 +445,8 @@ readiness = "/"
     for wrong in [
         url.replacen(password, "bakeoff", 1),
         url.replacen(&format!(":{password}@"), "@", 1),
-        url.replacen("benchuser", "postgres", 1).replacen(password, "postgres", 1),
+        url.replacen("benchuser", "postgres", 1)
+            .replacen(password, "postgres", 1),
     ] {
         let out = psql(&wrong);
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -14,7 +14,9 @@ pub enum TargetError {
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     ToolsMissing(Vec<TargetError>),
 
-    #[error("{who} cannot start: port {port} on 127.0.0.1 is already in use{holder}; stop that process or give another port in BAKEOFF_PORTS")]
+    #[error(
+        "{who} cannot start: port {port} on 127.0.0.1 is already in use{holder}; stop that process or give another port in BAKEOFF_PORTS"
+    )]
     PortInUse {
         /// "target node", "PostgreSQL".
         who: String,

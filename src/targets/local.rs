@@ -8,9 +8,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::ports;
 use super::process::{self, Group, SpawnSpec};
 use super::spec::{VariantSpec, resolve_program};
-use super::ports;
 use super::{TargetError, log_tail};
 
 /// Lines of log quoted in start-up errors.

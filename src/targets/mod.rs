@@ -529,9 +529,11 @@ async fn prepare_compose(cfg: &LabConfig, targets: &[String]) -> Result<Backend,
             Some(y),
         ) => compose::published_port(y, "postgres").map(|p| {
             // docker-compose.yml's default, unless overridden as it says.
-            let password =
-                std::env::var("POSTGRES_PASSWORD").unwrap_or_else(|_| "bakeoff".into());
-            format!("postgres://{}:{password}@127.0.0.1:{p}/{}", db.user, db.name)
+            let password = std::env::var("POSTGRES_PASSWORD").unwrap_or_else(|_| "bakeoff".into());
+            format!(
+                "postgres://{}:{password}@127.0.0.1:{p}/{}",
+                db.user, db.name
+            )
         }),
         _ => None,
     };
@@ -563,7 +565,10 @@ mod tests {
         assert_eq!(parse_timeout("2m").unwrap(), Duration::from_secs(120));
         for bad in ["", "0", "-1", "soon", "1h", "nan"] {
             let msg = parse_timeout(bad).unwrap_err().to_string();
-            assert!(msg.starts_with("invalid BAKEOFF_READY_TIMEOUT="), "{bad}: {msg}");
+            assert!(
+                msg.starts_with("invalid BAKEOFF_READY_TIMEOUT="),
+                "{bad}: {msg}"
+            );
         }
         assert_eq!(error::seconds(Duration::from_secs(2)), "2 s");
         assert_eq!(error::seconds(Duration::from_millis(1500)), "1.5 s");

@@ -119,7 +119,6 @@ pub fn find_bindir() -> Result<PathBuf, TargetError> {
     })
 }
 
-
 /// uid and gid of the `postgres` user when we are root, else None.
 fn server_user() -> Result<Option<(u32, u32)>, TargetError> {
     // SAFETY: geteuid has no preconditions.

@@ -27,7 +27,10 @@ mod tests {
         let a = random_hex(24).unwrap();
         let b = random_hex(24).unwrap();
         assert_eq!(a.len(), 48);
-        assert!(a.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
         assert_ne!(a, b);
     }
 }

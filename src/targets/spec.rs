@@ -304,10 +304,14 @@ readiness = "/plaintext"
                 .to_string();
             assert!(msg.contains(&format!("env.{reserved}")), "{msg}");
         }
-        let msg = parse(&SAMPLE.replace("user = \"bakeoff\"", "user = \"bakeoff\"\npassword = \"x\""))
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains("database.password") && msg.contains("random"), "{msg}");
+        let msg =
+            parse(&SAMPLE.replace("user = \"bakeoff\"", "user = \"bakeoff\"\npassword = \"x\""))
+                .unwrap_err()
+                .to_string();
+        assert!(
+            msg.contains("database.password") && msg.contains("random"),
+            "{msg}"
+        );
         let msg = parse(&SAMPLE.replace("\"/plaintext\"\ncompose", "\"plaintext\"\ncompose"))
             .unwrap_err()
             .to_string();
