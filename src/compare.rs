@@ -12,13 +12,21 @@
 //! counts as regressed. p50 is reported, not gated. Steps present on one
 //! side only are listed, never errors. Loading files and exit codes are
 //! the `compare` command's business.
+//!
+//! Flagged steps (interrupted, generator_saturated, errors) are compared
+//! like the others, and the rows resting on them are marked: each
+//! comparison carries the flags of both sides, the Markdown marks its row
+//! (‡ when a side has a disqualifying flag, § for errors only) and explains
+//! the marks under the table. A regression on a flagged step still counts
+//! (and `compare` exits 1): the mark says the generator or an interruption,
+//! rather than the target, may explain it, and a rerun settles it.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::gates::format_us;
-use crate::results::RunResults;
+use crate::results::{RunResults, StepFlag};
 use crate::stats::{
     BOOTSTRAP_CONFIDENCE, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, MIN_REPEATS_FOR_INTERVAL, Repeats,
     StepGroups, StepKey, bootstrap_median_interval, intervals_overlap, median,
@@ -77,6 +85,47 @@ pub struct StepComparison {
     pub noise_checked: bool,
     /// Why the verdict, e.g. "rps -12.3%" (empty for no change).
     pub reasons: Vec<String>,
+    /// Flags of the baseline's repeats of this step (any repeat).
+    pub baseline_flags: Vec<StepFlag>,
+    /// Flags of the current run's repeats of this step (any repeat).
+    pub current_flags: Vec<StepFlag>,
+}
+
+impl StepComparison {
+    /// Whether either side rests on a step flagged interrupted or
+    /// generator_saturated.
+    pub fn disqualified(&self) -> bool {
+        self.baseline_flags
+            .iter()
+            .chain(&self.current_flags)
+            .any(|f| f.disqualifies())
+    }
+
+    /// "‡", "§" or "": the mark of the row in the Markdown table.
+    pub fn mark(&self) -> &'static str {
+        if self.disqualified() {
+            "‡"
+        } else if !self.baseline_flags.is_empty() || !self.current_flags.is_empty() {
+            "§"
+        } else {
+            ""
+        }
+    }
+
+    /// "generator_saturated (current), errors (baseline)".
+    fn flags_text(&self) -> String {
+        let mut parts = Vec::new();
+        for (side, flags) in [
+            ("baseline", &self.baseline_flags),
+            ("current", &self.current_flags),
+        ] {
+            if !flags.is_empty() {
+                let names: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
+                parts.push(format!("{} ({side})", names.join(", ")));
+            }
+        }
+        parts.join("; ")
+    }
 }
 
 /// A step present on one side only.
@@ -154,6 +203,23 @@ impl CompareReport {
                 ));
                 md.push_str(&step_table(self.steps.iter()));
                 md.push_str("\n</details>\n\n");
+            }
+            let flagged: Vec<&StepComparison> =
+                self.steps.iter().filter(|s| !s.mark().is_empty()).collect();
+            if !flagged.is_empty() {
+                md.push_str("Marked rows rest on flagged steps: ‡ a side has a step flagged interrupted or generator_saturated, so its figures may describe the generator or a cut-short window rather than the target (rerun before trusting the change); § a side had failed requests.\n\n");
+                for s in &flagged {
+                    md.push_str(&format!(
+                        "- {} {}/{} at {} {}: {}\n",
+                        s.mark(),
+                        s.target,
+                        s.scenario,
+                        s.level,
+                        level_unit(&s.model),
+                        s.flags_text()
+                    ));
+                }
+                md.push('\n');
             }
             let unchecked = self.steps.iter().filter(|s| !s.noise_checked).count();
             if unchecked > 0 {
@@ -267,11 +333,15 @@ fn step_table<'a>(steps: impl Iterator<Item = &'a StepComparison>) -> String {
     );
     md.push_str("|---|---|---:|---:|---:|---:|---:|---:|---|\n");
     for s in rows {
-        let verdict = match s.verdict {
+        let mut verdict = match s.verdict {
             Verdict::Regressed => format!("**regressed** ({})", s.reasons.join(", ")),
             Verdict::Improved => format!("improved ({})", s.reasons.join(", ")),
             Verdict::NoChange => "no change".to_string(),
         };
+        if !s.mark().is_empty() {
+            verdict.push(' ');
+            verdict.push_str(s.mark());
+        }
         md.push_str(&format!(
             "| {} | {} | {} {} | {:.1} → {:.1} | {} | {} | {} → {} | {} | {} |\n",
             s.target,
@@ -380,6 +450,8 @@ fn compare_step(key: &StepKey, b: &Repeats, c: &Repeats, threshold_pct: f64) -> 
         verdict,
         noise_checked,
         reasons,
+        baseline_flags: b.flags.iter().copied().collect(),
+        current_flags: c.flags.iter().copied().collect(),
     }
 }
 

@@ -8,11 +8,21 @@
 //! others pass, and a gate fails when any level fails. This module only
 //! judges; `run` prints the failures and exits 1. Parsing the threshold
 //! expressions is the suite's job (`suite::Threshold`).
+//!
+//! Steps flagged `interrupted` or `generator_saturated` are not evidence
+//! about the target, so gates ignore them: the median is taken over the
+//! other repeats of the level. A level whose every repeat is flagged
+//! cannot be judged, and then the gate **fails** with the flag and the
+//! generator's reason in its message: a CI gate must not pass on a
+//! measurement that says nothing about the target (and a saturated
+//! generator can make latency look better than it is, since it offers
+//! less load). Steps flagged only `errors` count as usual.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::results::RunResults;
-use crate::stats::{Repeats, StepGroups, median};
+use crate::stats::{ExcludedStep, Repeats, StepGroups, StepKey, median};
 use crate::suite::{Metric, Threshold};
 
 /// The outcome of one threshold on one (target, scenario, level).
@@ -27,15 +37,29 @@ pub struct GateOutcome {
     pub metric: Metric,
     /// The threshold as written, e.g. "p99 < 50ms".
     pub threshold: String,
-    /// Median over repeats, in the threshold's unit (µs, req/s, fraction).
+    /// Median over the usable repeats, in the threshold's unit (µs, req/s,
+    /// fraction); NaN when none was usable.
     pub actual: f64,
     pub passed: bool,
+    /// Repeats left out because they were flagged interrupted or
+    /// generator_saturated.
+    pub excluded_repeats: usize,
+    /// Why the level could not be judged (every repeat flagged); the
+    /// outcome then fails.
+    pub not_judged: Option<String>,
 }
 
 impl fmt::Display for GateOutcome {
     /// One line such as `FAIL node/db at 64: p99 < 50ms (actual p99 71.2 ms, median of 3)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let verdict = if self.passed { "pass" } else { "FAIL" };
+        if let Some(why) = &self.not_judged {
+            return write!(
+                f,
+                "{verdict} {}/{} at {}: {} (not judged: {why})",
+                self.target, self.scenario, self.level, self.threshold
+            );
+        }
         write!(
             f,
             "{verdict} {}/{} at {}: {} (actual {}",
@@ -47,6 +71,9 @@ impl fmt::Display for GateOutcome {
         )?;
         if self.repeats > 1 {
             write!(f, ", median of {}", self.repeats)?;
+        }
+        if self.excluded_repeats > 0 {
+            write!(f, "; {} flagged repeat(s) left out", self.excluded_repeats)?;
         }
         write!(f, ")")
     }
@@ -80,30 +107,68 @@ pub fn format_us(us: f64) -> String {
 /// threshold × matching (target, scenario, level), in threshold order then
 /// step order. A threshold that matches no step yields no outcome (see
 /// [`unmatched`]).
+///
+/// Flagged repeats are left out, and a level with no usable repeat fails
+/// as not judged (see the module documentation).
 pub fn evaluate(thresholds: &[Threshold], results: &RunResults) -> Vec<GateOutcome> {
-    let groups = StepGroups::from_results(results);
+    let groups = StepGroups::for_verdicts(results);
+    let keys: BTreeSet<&StepKey> = groups.groups.keys().chain(groups.excluded.keys()).collect();
     let mut out = Vec::new();
     for t in thresholds {
-        for (key, repeats) in &groups.groups {
+        for key in &keys {
             if !matches(t, &key.target, &key.scenario) {
                 continue;
             }
-            let Some(actual) = median(samples(repeats, t.metric)) else {
-                continue;
-            };
-            out.push(GateOutcome {
+            let excluded = groups.excluded.get(*key).map(Vec::as_slice).unwrap_or(&[]);
+            let outcome = |repeats: usize, actual: f64, passed: bool, not_judged| GateOutcome {
                 target: key.target.clone(),
                 scenario: key.scenario.clone(),
                 level: key.level,
-                repeats: repeats.n(),
+                repeats,
                 metric: t.metric,
                 threshold: t.text.clone(),
                 actual,
-                passed: t.op.holds(actual, t.value),
-            });
+                passed,
+                excluded_repeats: excluded.len(),
+                not_judged,
+            };
+            match groups.groups.get(*key) {
+                Some(repeats) => {
+                    let Some(actual) = median(samples(repeats, t.metric)) else {
+                        continue;
+                    };
+                    out.push(outcome(
+                        repeats.n(),
+                        actual,
+                        t.op.holds(actual, t.value),
+                        None,
+                    ));
+                }
+                None => out.push(outcome(0, f64::NAN, false, Some(unjudged(excluded)))),
+            }
         }
     }
     out
+}
+
+/// "every repeat (2) was flagged generator_saturated (a generator thread
+/// was busy 97% of the step (threshold 90%))".
+fn unjudged(excluded: &[ExcludedStep]) -> String {
+    let mut flags: Vec<&str> = excluded
+        .iter()
+        .flat_map(|e| e.flags.iter().map(|f| f.as_str()))
+        .collect();
+    flags.sort_unstable();
+    flags.dedup();
+    let mut text = format!(
+        "every repeat ({}) was flagged {}",
+        excluded.len(),
+        flags.join(" or ")
+    );
+    if let Some(reason) = excluded.iter().find_map(|e| e.reason.as_deref()) {
+        text.push_str(&format!(" ({reason})"));
+    }
+    text
 }
 
 /// Thresholds that match no step of `results` (a misspelt target, or a
@@ -300,6 +365,46 @@ mod tests {
         let u = unmatched(&ts, &r);
         assert_eq!(u.len(), 1);
         assert_eq!(u[0].target.as_deref(), Some("nod"));
+    }
+
+    #[test]
+    fn flagged_repeats_are_left_out_and_an_all_flagged_level_fails() {
+        use crate::results::StepFlag;
+        let mut saturated = step("node", "db", 8, 1, 100.0, 1_000, 0);
+        saturated.flags = vec![StepFlag::GeneratorSaturated];
+        saturated.summary.generator.saturated = Some("a generator thread was busy 97%".into());
+        let mut only_flagged = step("node", "db", 64, 0, 100.0, 1_000, 0);
+        only_flagged.flags = vec![StepFlag::GeneratorSaturated];
+        only_flagged.summary.generator.saturated = Some("busy 99%".into());
+        let mut errors_only = step("node", "db", 128, 0, 900.0, 5_000, 3);
+        errors_only.flags = vec![StepFlag::Errors];
+        let r = run(vec![
+            step("node", "db", 8, 0, 900.0, 5_000, 0),
+            saturated,
+            only_flagged,
+            errors_only,
+        ]);
+        let t = th(None, None, Metric::Rps, Comparison::Gt, 500.0, "rps > 500");
+        let out = evaluate(&[t], &r);
+        assert_eq!(out.len(), 3, "{out:?}");
+        // Level 8: the saturated repeat (100 req/s) is not in the median.
+        assert_eq!(
+            (out[0].level, out[0].actual, out[0].passed),
+            (8, 900.0, true)
+        );
+        assert_eq!((out[0].repeats, out[0].excluded_repeats), (1, 1));
+        assert!(out[0].to_string().contains("1 flagged repeat(s) left out"));
+        // Level 64: nothing usable, so the gate fails and says why.
+        assert_eq!((out[1].level, out[1].passed), (64, false));
+        assert_eq!(
+            out[1].to_string(),
+            "FAIL node/db at 64: rps > 500 (not judged: every repeat (1) was flagged generator_saturated (busy 99%))"
+        );
+        // Level 128: errors do not disqualify a step.
+        assert_eq!(
+            (out[2].level, out[2].passed, out[2].excluded_repeats),
+            (128, true, 0)
+        );
     }
 
     #[test]

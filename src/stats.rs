@@ -4,13 +4,22 @@
 //! judgement, knee detection on a throughput curve, and the SLO-capacity
 //! bisection helpers the run loop uses to pick extra open-model rates.
 //!
+//! Steps flagged `interrupted` or `generator_saturated`
+//! ([`StepRecord::usable_for_verdicts`]) can be left out of the groups
+//! ([`StepGroups::for_verdicts`]): they are kept aside as
+//! [`ExcludedStep`]s, their levels still count as measured (so the "highest
+//! common level" a claim compares at does not silently move down), and the
+//! groups remember which excluded figures a predicate asked for, so its
+//! evidence can name them.
+//!
 //! Everything here is pure and deterministic (the bootstrap uses a fixed
 //! seed); nothing here reads files or prints. Verdict wording lives in
 //! `claims`, regression wording in `compare`.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::results::{Model, RunResults, StepRecord};
+use crate::results::{Model, RunResults, StepFlag, StepRecord};
 
 /// Seed of every bootstrap in bakeoff, so the same results always give the
 /// same intervals and verdicts.
@@ -57,6 +66,8 @@ pub struct Repeats {
     pub error_rate: Vec<f64>,
     pub requests: u64,
     pub errors: u64,
+    /// Every flag of the repeats held here (sorted, no duplicates).
+    pub flags: BTreeSet<StepFlag>,
 }
 
 impl Repeats {
@@ -77,7 +88,18 @@ impl Repeats {
         self.error_rate.push(error_rate(s.errors, s.requests));
         self.requests += s.requests;
         self.errors += s.errors;
+        self.flags.extend(step.flags.iter().copied());
     }
+}
+
+/// A step left out of [`StepGroups::for_verdicts`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExcludedStep {
+    pub repeat: u32,
+    /// The disqualifying flags (interrupted, generator_saturated).
+    pub flags: Vec<StepFlag>,
+    /// `summary.generator.saturated`: why the generator was the bottleneck.
+    pub reason: Option<String>,
 }
 
 /// errors / requests; a step that completed no request counts as all failed.
@@ -92,31 +114,105 @@ pub fn error_rate(errors: u64, requests: u64) -> f64 {
 /// All steps of a run grouped by [`StepKey`], repeats together.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StepGroups {
+    /// The repeats that count, by key. A key whose every repeat was
+    /// excluded is absent here and present in `excluded`.
     pub groups: BTreeMap<StepKey, Repeats>,
+    /// Steps left out by [`StepGroups::for_verdicts`], by key.
+    pub excluded: BTreeMap<StepKey, Vec<ExcludedStep>>,
+    /// Keys [`StepGroups::get`] was asked for and could not answer because
+    /// every repeat was excluded (see [`StepGroups::take_misses`]).
+    misses: RefCell<BTreeSet<StepKey>>,
 }
 
 impl StepGroups {
+    /// Every step, flagged or not (what `compare` reads: it marks flagged
+    /// rows instead of dropping them).
     pub fn from_results(results: &RunResults) -> Self {
-        let mut groups: BTreeMap<StepKey, Repeats> = BTreeMap::new();
+        Self::grouped(results, |_| true)
+    }
+
+    /// Only the steps a verdict may rest on: those flagged `interrupted` or
+    /// `generator_saturated` go to `excluded` instead (what claims and gates
+    /// read).
+    pub fn for_verdicts(results: &RunResults) -> Self {
+        Self::grouped(results, StepRecord::usable_for_verdicts)
+    }
+
+    fn grouped(results: &RunResults, keep: impl Fn(&StepRecord) -> bool) -> Self {
+        let mut g = StepGroups::default();
         for step in &results.steps {
-            groups.entry(StepKey::of(step)).or_default().push(step);
+            if keep(step) {
+                g.groups.entry(StepKey::of(step)).or_default().push(step);
+            } else {
+                g.excluded
+                    .entry(StepKey::of(step))
+                    .or_default()
+                    .push(ExcludedStep {
+                        repeat: step.repeat,
+                        flags: step
+                            .flags
+                            .iter()
+                            .copied()
+                            .filter(|f| f.disqualifies())
+                            .collect(),
+                        reason: step.summary.generator.saturated.clone(),
+                    });
+            }
         }
-        StepGroups { groups }
+        g
     }
 
-    /// The repeats of `target` × `scenario` at `level` (any model).
+    /// The usable repeats of `target` × `scenario` at `level` (any model).
+    /// None when that point was not measured, or when every repeat of it
+    /// was excluded; the latter is remembered for [`Self::take_misses`].
     pub fn get(&self, target: &str, scenario: &str, level: u64) -> Option<&Repeats> {
-        self.groups
-            .iter()
-            .find(|(k, _)| k.target == target && k.scenario == scenario && k.level == level)
-            .map(|(_, v)| v)
+        let is = |k: &StepKey| k.target == target && k.scenario == scenario && k.level == level;
+        let found = self.groups.iter().find(|(k, _)| is(k)).map(|(_, v)| v);
+        if found.is_none()
+            && let Some(k) = self.excluded.keys().find(|k| is(k))
+        {
+            self.misses.borrow_mut().insert(k.clone());
+        }
+        found
     }
 
-    /// Measured levels of `target` × `scenario`, ascending.
+    /// Whether `target` × `scenario` at `level` was measured but every
+    /// repeat of it was excluded.
+    pub fn is_excluded(&self, target: &str, scenario: &str, level: u64) -> bool {
+        self.get(target, scenario, level).is_none()
+            && self
+                .excluded
+                .keys()
+                .any(|k| k.target == target && k.scenario == scenario && k.level == level)
+    }
+
+    /// The excluded points [`Self::get`] was asked for since the last call,
+    /// with their excluded steps.
+    pub fn take_misses(&self) -> Vec<(StepKey, &[ExcludedStep])> {
+        let keys = std::mem::take(&mut *self.misses.borrow_mut());
+        keys.into_iter()
+            .filter_map(|k| {
+                let steps = self.excluded.get(&k)?.as_slice();
+                Some((k, steps))
+            })
+            .collect()
+    }
+
+    /// Every excluded point with its excluded steps, in key order.
+    pub fn all_excluded(&self) -> Vec<(StepKey, &[ExcludedStep])> {
+        self.excluded
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_slice()))
+            .collect()
+    }
+
+    /// Measured levels of `target` × `scenario`, ascending, including
+    /// levels whose every repeat was excluded.
     pub fn levels(&self, target: &str, scenario: &str) -> Vec<u64> {
         let mut levels: Vec<u64> = self
             .groups
             .keys()
+            .chain(self.excluded.keys())
             .filter(|k| k.target == target && k.scenario == scenario)
             .map(|k| k.level)
             .collect();
@@ -129,6 +225,7 @@ impl StepGroups {
     pub fn model(&self, target: &str, scenario: &str) -> Option<Model> {
         self.groups
             .keys()
+            .chain(self.excluded.keys())
             .find(|k| k.target == target && k.scenario == scenario)
             .map(|k| k.model)
     }
@@ -157,7 +254,12 @@ impl StepGroups {
 
     /// Distinct target names, in name order.
     pub fn targets(&self) -> Vec<String> {
-        let mut t: Vec<String> = self.groups.keys().map(|k| k.target.clone()).collect();
+        let mut t: Vec<String> = self
+            .groups
+            .keys()
+            .chain(self.excluded.keys())
+            .map(|k| k.target.clone())
+            .collect();
         t.dedup();
         t.sort();
         t.dedup();

@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use bakeoff::compare::{Verdict, compare};
 use bakeoff::results::Model::{Closed, Open};
-use bakeoff::results::RunResults;
+use bakeoff::results::{RunResults, StepFlag};
 use fixtures::{curve, run, step};
 
 /// node and django-sync on json at two levels; `scale` multiplies node's
@@ -304,4 +304,51 @@ fn run_directories_are_accepted() {
     save(&bd, "results.json", &pair_side(1, 0.0, 1.0, 1.0));
     save(&cd, "results.json", &pair_side(1, 0.0, 1.0, 1.0));
     assert_eq!(bakeoff_compare(&bd, &cd, &[]).status.code(), Some(0));
+}
+
+#[test]
+fn rows_resting_on_flagged_steps_are_marked_but_still_compared() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = save(dir.path(), "b.json", &pair_side(1, 0.0, 1.0, 1.0));
+    // The current run's node steps at 64 lost 30 % because the generator,
+    // not node, was the bottleneck; django-sync at 8 had failed requests.
+    let mut cur = pair_side(1, 0.0, 0.7, 1.0);
+    assert_eq!(
+        fixtures::flag(&mut cur.steps, "node", 64, StepFlag::GeneratorSaturated),
+        1
+    );
+    fixtures::flag(&mut cur.steps, "django-sync", 8, StepFlag::Errors);
+    let c = save(dir.path(), "c.json", &cur);
+
+    let o = bakeoff_compare(&b, &c, &[]);
+    // Still compared and still a regression (exit 1), but marked.
+    assert_eq!(o.status.code(), Some(1));
+    let md = stdout(&o);
+    assert!(md.contains("**regressed** (rps -30.0%) ‡ |"), "{md}");
+    assert!(
+        md.contains("- ‡ node/json at 64 conn: generator_saturated (current)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- § django-sync/json at 8 conn: errors (current)"),
+        "{md}"
+    );
+    assert!(md.contains("Marked rows rest on flagged steps"), "{md}");
+
+    let o = bakeoff_compare(&b, &c, &["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let steps = v["steps"].as_array().unwrap();
+    let node64 = steps
+        .iter()
+        .find(|s| s["target"] == "node" && s["level"] == 64)
+        .unwrap();
+    assert_eq!(
+        node64["current_flags"],
+        serde_json::json!(["generator_saturated"])
+    );
+    assert_eq!(node64["baseline_flags"], serde_json::json!([]));
+
+    // Clean runs carry no marks.
+    let clean = bakeoff_compare(&b, &b, &[]);
+    assert!(!stdout(&clean).contains('‡') && !stdout(&clean).contains("Marked rows"));
 }

@@ -10,7 +10,8 @@ use std::process::Command;
 
 use bakeoff::claims::{self, Verdict, spec};
 use bakeoff::results::Model::{Closed, Open};
-use fixtures::{curve, run, step};
+use bakeoff::results::StepFlag;
+use fixtures::{curve, flag, run, step};
 
 fn claims_of(toml: &str) -> claims::ClaimsFile {
     spec::parse(toml, "test-claims.toml").expect("test claims parse")
@@ -211,6 +212,143 @@ fn missing_data_is_inconclusive_and_named() {
     assert!(
         v.evidence
             .contains("not measured: node on io, django-sync on io"),
+        "{}",
+        v.evidence
+    );
+}
+
+#[test]
+fn saturated_decisive_steps_turn_a_supported_claim_inconclusive() {
+    // Clean: supported (see clear_win_is_supported).
+    let clean = io_run(3, 0.02);
+    assert_eq!(verdict_of(&clean, SCALING).verdict, Verdict::Supported);
+
+    // The same figures, but node's steps at 256 connections (the highest
+    // common level, where the claim is decided) were generator-bound.
+    let mut saturated = clean.clone();
+    assert_eq!(
+        flag(
+            &mut saturated.steps,
+            "node",
+            256,
+            StepFlag::GeneratorSaturated
+        ),
+        3
+    );
+    let v = verdict_of(&saturated, SCALING);
+    assert_eq!(v.verdict, Verdict::Inconclusive, "{}", v.evidence);
+    assert!(
+        v.evidence
+            .contains("No usable figures for node on io at 256 connections"),
+        "{}",
+        v.evidence
+    );
+    assert!(
+        v.evidence
+            .ends_with("3 steps excluded: generator saturated (node · io · 256 ×3)."),
+        "{}",
+        v.evidence
+    );
+
+    // Interrupted steps are excluded the same way, at the lowest level too.
+    let mut interrupted = clean.clone();
+    flag(
+        &mut interrupted.steps,
+        "django-sync",
+        8,
+        StepFlag::Interrupted,
+    );
+    let v = verdict_of(&interrupted, SCALING);
+    assert_eq!(v.verdict, Verdict::Inconclusive, "{}", v.evidence);
+    assert!(
+        v.evidence.contains("interrupted (django-sync · io · 8 ×3)"),
+        "{}",
+        v.evidence
+    );
+
+    // Failed requests alone do not disqualify a step.
+    let mut errors = clean.clone();
+    flag(&mut errors.steps, "node", 256, StepFlag::Errors);
+    let v = verdict_of(&errors, SCALING);
+    assert_eq!(v.verdict, Verdict::Supported, "{}", v.evidence);
+    assert!(!v.evidence.contains("excluded"), "{}", v.evidence);
+
+    // One flagged repeat of three: the other two still decide, with the
+    // margin for fewer repeats.
+    let mut one = clean.clone();
+    let step = one
+        .steps
+        .iter_mut()
+        .find(|s| s.target == "node" && s.level == 256)
+        .unwrap();
+    step.flags = vec![StepFlag::GeneratorSaturated];
+    let v = verdict_of(&one, SCALING);
+    assert_eq!(v.verdict, Verdict::Supported, "{}", v.evidence);
+    assert!(v.evidence.contains("2 repeats"), "{}", v.evidence);
+}
+
+#[test]
+fn saturated_steps_never_decide_a_multi_scenario_claim() {
+    let toml = r#"
+[[claim]]
+id = "ahead"
+text = "Node is faster."
+kind = "ratio_at_highest"
+scenarios = ["json", "db"]
+subject = "node"
+versus = "django-sync"
+min_share = 1.0
+"#;
+    let mut steps = Vec::new();
+    for s in ["json", "db"] {
+        steps.extend(curve(
+            "node",
+            s,
+            Closed,
+            &[(64, 9_000.0, 5_000, 9_000)],
+            3,
+            0.02,
+        ));
+        steps.extend(curve(
+            "django-sync",
+            s,
+            Closed,
+            &[(64, 1_500.0, 40_000, 90_000)],
+            3,
+            0.02,
+        ));
+    }
+    let clean = run(steps);
+    let v = verdict_of(&clean, toml);
+    assert_eq!(v.verdict, Verdict::Supported, "{}", v.evidence);
+
+    // django-sync's db steps were generator-bound: db cannot count for
+    // node any more, so "ahead in every scenario" is no longer shown.
+    let mut flagged = clean.clone();
+    for s in flagged
+        .steps
+        .iter_mut()
+        .filter(|s| s.target == "django-sync" && s.scenario == "db")
+    {
+        s.flags = vec![StepFlag::GeneratorSaturated];
+        s.summary.generator.saturated = Some(fixtures::SATURATED_REASON.into());
+    }
+    let v = verdict_of(&flagged, toml);
+    assert_eq!(v.verdict, Verdict::Inconclusive, "{}", v.evidence);
+    assert!(
+        v.evidence.contains("in 1 of 2 measured scenarios"),
+        "{}",
+        v.evidence
+    );
+    assert!(
+        v.evidence
+            .contains("undecided for lack of usable figures: django-sync on db at 64 connections"),
+        "{}",
+        v.evidence
+    );
+    assert!(
+        v.evidence
+            .ends_with("3 steps excluded: generator saturated (django-sync · db · 64 ×3)."),
         "{}",
         v.evidence
     );
@@ -566,6 +704,43 @@ fn verify_prints_json_and_exits_0() {
     let text = String::from_utf8(md.stdout).unwrap();
     assert!(text.starts_with("## Claims and verdicts"), "{text}");
     assert!(text.contains("## Capacity and knee"), "{text}");
+    assert!(!text.contains("excluded"), "{text}");
+}
+
+#[test]
+fn verify_names_the_steps_it_excluded() {
+    let mut r = full_run();
+    flag(&mut r.steps, "node", 128, StepFlag::GeneratorSaturated);
+    let dir = tempfile::tempdir().unwrap();
+    r.save_atomic(&dir.path().join("results.json")).unwrap();
+    let out = bin()
+        .args(["verify", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scaling = v["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "event-loop-scalability")
+        .expect("the scalability claim");
+    assert_eq!(scaling["verdict"], "inconclusive", "{scaling}");
+    let evidence = scaling["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("generator saturated (node · io · 128)"),
+        "{evidence}"
+    );
+
+    let md = bin().arg("verify").arg(dir.path()).output().unwrap();
+    let text = String::from_utf8(md.stdout).unwrap();
+    assert!(
+        text.contains("No verdict rests on a step flagged interrupted or generator saturated: 9 steps excluded: generator saturated (node · cpu · 128, node · db · 128"),
+        "{text}"
+    );
+    // The ratio table shows the gap instead of a figure.
+    assert!(text.contains("| json | 128 | excluded |"), "{text}");
 }
 
 #[test]

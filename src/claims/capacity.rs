@@ -15,7 +15,9 @@ use super::spec::CapacitySpec;
 
 /// Builds the section from `results`; SLOs come from `spec.slo_p99`.
 pub fn capacity_section(results: &RunResults, spec: &CapacitySpec) -> Section {
-    let g = StepGroups::from_results(results);
+    // Flagged steps (interrupted, generator saturated) are left out, so a
+    // knee never comes from the generator's limit.
+    let g = StepGroups::for_verdicts(results);
     let mut targets: Vec<String> = Vec::new();
     for s in &results.steps {
         if !targets.contains(&s.target) {
@@ -73,6 +75,14 @@ pub fn capacity_section(results: &RunResults, spec: &CapacitySpec) -> Section {
     }
     if rows == 0 {
         md = "No steps were measured.\n".to_string();
+    } else {
+        let excluded = g.all_excluded();
+        if !excluded.is_empty() {
+            md.push_str(&format!(
+                "\nLeft out of these figures: {}\n",
+                super::excluded_sentence(&excluded)
+            ));
+        }
     }
     Section {
         title: "Capacity and knee".to_string(),

@@ -12,6 +12,7 @@ pub mod capacity;
 mod predicates;
 pub mod spec;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -19,8 +20,8 @@ use serde::Serialize;
 pub use spec::{ClaimSpec, ClaimsError, ClaimsFile, Predicate, load};
 
 use crate::report::Section;
-use crate::results::RunResults;
-use crate::stats::{MIN_REPEATS_FOR_INTERVAL, StepGroups, median};
+use crate::results::{RunResults, StepFlag};
+use crate::stats::{ExcludedStep, MIN_REPEATS_FOR_INTERVAL, StepGroups, StepKey, median};
 
 /// The verdict on one claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -60,23 +61,87 @@ pub struct ClaimVerdict {
 }
 
 /// Evaluates every claim of `claims` against `results`, in file order.
+///
+/// No verdict rests on a step flagged `interrupted` or
+/// `generator_saturated`: such steps are left out of the evidence
+/// ([`StepGroups::for_verdicts`]). A claim whose decisive figures were all
+/// excluded is Inconclusive, and every claim that asked for excluded
+/// figures ends its evidence with the steps left out, e.g. "2 steps
+/// excluded: generator saturated (node · json · 256 ×2)."
 pub fn evaluate(results: &RunResults, claims: &ClaimsFile) -> Vec<ClaimVerdict> {
-    let groups = StepGroups::from_results(results);
+    let groups = StepGroups::for_verdicts(results);
     claims
         .claims
         .iter()
         .map(|c| {
             let finding = predicates::evaluate(&c.predicate, &groups, claims.noise);
+            let mut evidence = finding.evidence;
+            let misses = groups.take_misses();
+            if !misses.is_empty() {
+                evidence = capitalize_first(&evidence);
+                evidence.push(' ');
+                evidence.push_str(&excluded_sentence(&misses));
+            }
             ClaimVerdict {
                 id: c.id.clone(),
                 text: c.text.clone(),
                 quoted: c.quoted,
                 verdict: finding.verdict,
-                evidence: finding.evidence,
+                evidence,
                 predicate: predicates::describe(&c.predicate, claims.noise),
             }
         })
         .collect()
+}
+
+/// How a disqualifying flag reads in evidence.
+fn flag_words(flag: StepFlag) -> &'static str {
+    match flag {
+        StepFlag::Interrupted => "interrupted",
+        StepFlag::GeneratorSaturated => "generator saturated",
+        StepFlag::Errors => "errors",
+    }
+}
+
+/// "3 steps excluded: generator saturated (node · io · 256 ×2,
+/// django-sync · io · 256); interrupted (node · io · 8)." Each step is
+/// listed under its first disqualifying flag; ×n counts repeats.
+pub fn excluded_sentence(excluded: &[(StepKey, &[ExcludedStep])]) -> String {
+    let mut by_flag: BTreeMap<StepFlag, Vec<String>> = BTreeMap::new();
+    let mut total = 0;
+    for (key, steps) in excluded {
+        let mut per_flag: BTreeMap<StepFlag, usize> = BTreeMap::new();
+        for s in *steps {
+            let flag = s.flags.first().copied().unwrap_or(StepFlag::Interrupted);
+            *per_flag.entry(flag).or_default() += 1;
+            total += 1;
+        }
+        for (flag, n) in per_flag {
+            let times = if n > 1 {
+                format!(" ×{n}")
+            } else {
+                String::new()
+            };
+            by_flag.entry(flag).or_default().push(format!(
+                "{} · {} · {}{times}",
+                key.target, key.scenario, key.level
+            ));
+        }
+    }
+    let parts: Vec<String> = by_flag
+        .into_iter()
+        .map(|(flag, points)| format!("{} ({})", flag_words(flag), points.join(", ")))
+        .collect();
+    let steps = if total == 1 { "step" } else { "steps" };
+    format!("{total} {steps} excluded: {}.", parts.join("; "))
+}
+
+fn capitalize_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
 }
 
 /// `{"claims":[{"id","text","verdict","evidence","predicate"}...]}`.
@@ -105,7 +170,7 @@ pub fn verdict_markdown(results: &RunResults, verdicts: &[ClaimVerdict]) -> Stri
         ));
     }
     md.push('\n');
-    let max_repeats = StepGroups::from_results(results)
+    let max_repeats = StepGroups::for_verdicts(results)
         .groups
         .values()
         .map(|r| r.n())
@@ -120,6 +185,14 @@ pub fn verdict_markdown(results: &RunResults, verdicts: &[ClaimVerdict]) -> Stri
     }
     if !results.complete {
         md.push_str("\nThe run is incomplete: verdicts use only the steps that were measured.\n");
+    }
+    let excluded = StepGroups::for_verdicts(results);
+    let excluded = excluded.all_excluded();
+    if !excluded.is_empty() {
+        md.push_str(&format!(
+            "\nNo verdict rests on a step flagged interrupted or generator saturated: {}\n",
+            excluded_sentence(&excluded)
+        ));
     }
     md
 }
@@ -144,7 +217,7 @@ pub fn ratio_table_section(results: &RunResults, claims: &ClaimsFile) -> Option<
             } => Some((scenarios, subject, versus, also)),
             _ => None,
         })?;
-    let g = StepGroups::from_results(results);
+    let g = StepGroups::for_verdicts(results);
     let mut targets: Vec<&str> = vec![subject.as_str()];
     targets.extend(also.iter().map(String::as_str));
     let mut all = targets.clone();
@@ -177,6 +250,7 @@ pub fn ratio_table_section(results: &RunResults, claims: &ClaimsFile) -> Option<
         for t in &all {
             match rps(t) {
                 Some(v) => md.push_str(&format!(" {v:.0} |")),
+                None if g.is_excluded(t, s, level) => md.push_str(" excluded |"),
                 None => md.push_str(" — |"),
             }
         }
@@ -188,6 +262,13 @@ pub fn ratio_table_section(results: &RunResults, claims: &ClaimsFile) -> Option<
             }
         }
         md.push('\n');
+    }
+    let excluded = g.take_misses();
+    if !excluded.is_empty() {
+        md.push_str(&format!(
+            "\n\"excluded\": no usable repeat (steps flagged interrupted or generator saturated are left out). {}\n",
+            excluded_sentence(&excluded)
+        ));
     }
     (rows > 0).then(|| Section {
         title: "Throughput ratios across scenarios".to_string(),

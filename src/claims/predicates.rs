@@ -4,6 +4,15 @@
 //! [`crate::stats::judge`], so a difference counts only when it clears the
 //! ratio and the run-to-run noise (bootstrap intervals with ≥ 3 repeats, a
 //! larger margin below that).
+//!
+//! The groups hold only steps a verdict may rest on (see
+//! [`StepGroups::for_verdicts`]). A point whose every repeat was excluded
+//! still counts as measured when levels are chosen, so the comparison point
+//! never silently moves; when a predicate needs it, the comparison is
+//! undecided: a single-scenario claim becomes Inconclusive, and in a
+//! multi-scenario claim that scenario counts in the denominator without
+//! deciding anything (it can keep a claim from being supported or refuted,
+//! never decide it). `claims::evaluate` names the excluded steps.
 
 use crate::results::Model;
 use crate::stats::{Favours, Judgement, NoisePolicy, Repeats, StepGroups, judge, knee, median};
@@ -200,9 +209,34 @@ fn missing(g: &StepGroups, scenarios: &[&str], targets: &[&str]) -> Vec<String> 
 }
 
 fn not_measured(list: &[String]) -> Finding {
+    if list.is_empty() {
+        // Only excluded figures were missing; `claims::evaluate` names them.
+        return Finding::new(
+            Verdict::Inconclusive,
+            "no usable figures for this claim.".to_string(),
+        );
+    }
     Finding::new(
         Verdict::Inconclusive,
         format!("not measured: {}.", list.join(", ")),
+    )
+}
+
+/// "node on io at 256 connections" for each of `targets` whose figures at
+/// `level` were all excluded.
+fn excluded_at(g: &StepGroups, scenario: &str, level: u64, targets: &[&str]) -> Vec<String> {
+    targets
+        .iter()
+        .filter(|t| g.is_excluded(t, scenario, level))
+        .map(|t| format!("{t} on {scenario} at {}", at(level, g.model(t, scenario))))
+        .collect()
+}
+
+/// Inconclusive because the figures the verdict rests on were excluded.
+fn excluded_finding(list: &[String]) -> Finding {
+    Finding::new(
+        Verdict::Inconclusive,
+        format!("no usable figures for {}, so no verdict.", list.join(", ")),
     )
 }
 
@@ -268,6 +302,11 @@ fn scaling(
                 at(hi, model)
             ),
         );
+    }
+    let mut unusable = excluded_at(g, scenario, lo, &all);
+    unusable.extend(excluded_at(g, scenario, hi, &all));
+    if !unusable.is_empty() {
+        return excluded_finding(&unusable);
     }
     let growth_and_knee = |t: &str| -> (f64, String, f64) {
         let c = curve(g, t, scenario);
@@ -364,16 +403,25 @@ fn ratio_at_highest(
 ) -> Finding {
     let mut rows = Vec::new();
     let mut gone = Vec::new();
+    let mut unusable = Vec::new();
     for s in scenarios {
         match head_to_head(g, s, subject, versus, noise) {
             Some(h) => rows.push(h),
-            None => gone.extend(missing(g, &[s], &[subject, versus])),
+            None => match g.highest_common_level(s, &[subject, versus]) {
+                Some(level) => unusable.extend(excluded_at(g, s, level, &[subject, versus])),
+                None => gone.extend(missing(g, &[s], &[subject, versus])),
+            },
         }
     }
     if rows.is_empty() {
-        return not_measured(&gone);
+        return if unusable.is_empty() {
+            not_measured(&gone)
+        } else {
+            excluded_finding(&unusable)
+        };
     }
-    let n = rows.len();
+    // A scenario whose figures were excluded counts without deciding.
+    let n = rows.len() + unusable.len();
     let wins_a = rows.iter().filter(|h| h.winner == Favours::A).count();
     let wins_b = rows.iter().filter(|h| h.winner == Favours::B).count();
     let verdict = if wins_a as f64 >= min_share * n as f64 && wins_a > wins_b {
@@ -405,6 +453,12 @@ fn ratio_at_highest(
         per.join(", "),
         repeats_phrase(min_n, noise)
     );
+    if !unusable.is_empty() {
+        evidence.push_str(&format!(
+            "; undecided for lack of usable figures: {}",
+            unusable.join(", ")
+        ));
+    }
     for other in also {
         if let Some(summary) = geo_mean_ratio(g, scenarios, other, versus) {
             evidence.push_str(&format!("; {other} vs {versus}: {summary}"));
@@ -468,6 +522,7 @@ fn latency(
 ) -> Finding {
     let mut per = Vec::new();
     let mut gone = Vec::new();
+    let mut unusable = Vec::new();
     let (mut pairs, mut slower, mut quick) = (0usize, 0usize, 0usize);
     let mut min_n = usize::MAX;
     for s in scenarios {
@@ -482,7 +537,17 @@ fn latency(
         let j50 = judge_at(g, s, lo, subject, versus, p50_of, false, noise);
         let j99 = judge_at(g, s, hi, subject, versus, p99_of, false, noise);
         let (Some(j50), Some(j99)) = (j50, j99) else {
-            gone.push(format!("{subject} or {versus} on {s}"));
+            let mut excl = excluded_at(g, s, lo, &both);
+            if hi != lo {
+                excl.extend(excluded_at(g, s, hi, &both));
+            }
+            if excl.is_empty() {
+                gone.push(format!("{subject} or {versus} on {s}"));
+            } else {
+                // Both comparisons of the scenario count, undecided.
+                pairs += 2;
+                unusable.extend(excl);
+            }
             continue;
         };
         for j in [&j50, &j99] {
@@ -507,6 +572,9 @@ fn latency(
     if pairs == 0 {
         return not_measured(&gone);
     }
+    if per.is_empty() {
+        return excluded_finding(&unusable);
+    }
     let verdict = if slower * 2 > pairs {
         Verdict::Refuted
     } else if quick == pairs && slower == 0 {
@@ -519,6 +587,12 @@ fn latency(
         per.join("; "),
         repeats_phrase(min_n, noise)
     );
+    if !unusable.is_empty() {
+        evidence.push_str(&format!(
+            "; undecided for lack of usable figures: {}",
+            unusable.join(", ")
+        ));
+    }
     if !gone.is_empty() {
         evidence.push_str(&format!("; not measured: {}", gone.join(", ")));
     }
@@ -538,6 +612,7 @@ fn tail_under_load(
     all.extend(versus.iter().map(String::as_str));
     let mut per = Vec::new();
     let mut gone = Vec::new();
+    let mut unusable = Vec::new();
     let (mut supported, mut refuted, mut measured) = (0, 0, 0);
     let mut min_n = usize::MAX;
     for s in scenarios {
@@ -546,6 +621,14 @@ fn tail_under_load(
             gone.extend(m);
             continue;
         };
+        let excl = excluded_at(g, s, hi, &all);
+        if !excl.is_empty() {
+            // Counts as measured, undecided: it keeps the claim from
+            // being supported without deciding it.
+            measured += 1;
+            unusable.extend(excl);
+            continue;
+        }
         let Some(sub) = g.get(subject, s, hi) else {
             continue;
         };
@@ -583,6 +666,9 @@ fn tail_under_load(
     if measured == 0 {
         return not_measured(&gone);
     }
+    if per.is_empty() {
+        return excluded_finding(&unusable);
+    }
     let verdict = if refuted > 0 {
         Verdict::Refuted
     } else if supported == measured {
@@ -595,6 +681,12 @@ fn tail_under_load(
         capitalize(&per.join("; ")),
         repeats_phrase(min_n, noise)
     );
+    if !unusable.is_empty() {
+        evidence.push_str(&format!(
+            "; undecided for lack of usable figures: {}",
+            unusable.join(", ")
+        ));
+    }
     if !gone.is_empty() {
         evidence.push_str(&format!("; not measured: {}", gone.join(", ")));
     }
@@ -619,6 +711,11 @@ fn cpu_bound(
             Verdict::Inconclusive,
             format!("only one level of {subject} on {scenario}, so growth cannot be seen."),
         );
+    }
+    let mut unusable = excluded_at(g, scenario, lo, &[subject]);
+    unusable.extend(excluded_at(g, scenario, hi, &[subject]));
+    if !unusable.is_empty() {
+        return excluded_finding(&unusable);
     }
     let (Some(rlo), Some(rhi)) = (g.get(subject, scenario, lo), g.get(subject, scenario, hi))
     else {
