@@ -6,6 +6,7 @@
 //! [`Outcome`] of [`run`] to an exit code; everything else lives here so
 //! tests can drive it in-process.
 
+pub mod alloc;
 pub mod check;
 pub mod claims;
 pub mod cli;

@@ -3,6 +3,9 @@ use std::process::ExitCode;
 use bakeoff::{Cli, Outcome};
 use clap::Parser;
 
+#[global_allocator]
+static ALLOCATOR: bakeoff::alloc::Allocator = bakeoff::alloc::Allocator;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -142,12 +142,16 @@ pub async fn worker(ctx: Rc<ThreadCtx>, clock: Option<Rc<Clock>>, id: u64) {
     let mut conn: Option<Connection> = None;
     let mut failures: u32 = 0;
     while let Some(intended) = ctx.next_send() {
-        // The send is due at the later of its schedule and now, when this
-        // connection became free for it.
-        let ready = intended.max(ctx.now());
-        if let Some(clock) = &clock {
-            clock.sleep_until(ctx.origin + intended).await;
-        }
+        // The send is due at the later of its schedule and the moment this
+        // connection became free for it (in the closed model, both are now).
+        let ready = match &clock {
+            Some(clock) => {
+                let ready = intended.max(ctx.now());
+                clock.sleep_until(ctx.origin + intended).await;
+                ready
+            }
+            None => intended,
+        };
         if !ctx.admit(intended) {
             break;
         }
