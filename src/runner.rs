@@ -179,10 +179,15 @@ impl Runner<'_> {
         let measurement = measurement?;
         let s = &measurement.summary;
         progress.finish(&format!(
-            "{} req/s, p99 {}, {} errors",
+            "{} req/s, p99 {}, {} errors{}",
             units::rate(s.rps),
             units::latency_us(s.latency_us.p99),
-            s.errors
+            s.errors,
+            match &s.generator.saturated {
+                Some(why) =>
+                    format!(" · GENERATOR SATURATED ({why}): no verdict will use this step"),
+                None => String::new(),
+            }
         ));
         let ok = s.requests - s.errors;
         let duration = Duration::from_secs_f64(s.duration_s);
