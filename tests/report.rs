@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use bakeoff::report::{Section, write_reports};
 use bakeoff::results::{
     CpuLayout, EndpointSummary, GeneratorStats, HistogramSet, LatencySummary, Model, Provenance,
-    RunResults, ServerUsage, StepRecord, Summary, TimelinePoint, decode_histogram,
+    RunResults, ServerUsage, StepFlag, StepRecord, Summary, TimelinePoint, decode_histogram,
     encode_histogram, new_histogram,
 };
 
@@ -665,4 +665,240 @@ fn empty_and_all_failing_runs_still_produce_reports() {
     let md = read(&dir.path().join("report.md"));
     assert!(md.contains("(100.00%)"), "{md}");
     assert!(!md.contains("## Warnings"), "{md}");
+}
+
+// ---------------------------------------------------------------- flags
+
+const SATURATED: &str = "a generator thread was busy 97% of the step (threshold 90%)";
+
+/// The fixture with three flagged steps: node's json repeat 1 at 64
+/// connections was generator-bound, node-cluster's json repeat 0 at 8 was
+/// interrupted, and django-sync's db step at 1000 req/s had failed requests
+/// (the fixture gives it 25 timeouts).
+fn flagged_fixture() -> RunResults {
+    let mut run = fixture();
+    for s in &mut run.steps {
+        match (s.target.as_str(), s.scenario.as_str(), s.level, s.repeat) {
+            ("node", "json", 64, 1) => {
+                s.flags = vec![StepFlag::GeneratorSaturated];
+                s.summary.generator.saturated = Some(SATURATED.into());
+            }
+            ("node-cluster", "json", 8, 0) => {
+                s.flags = vec![StepFlag::Interrupted];
+                s.summary.duration_s = 3.25;
+            }
+            ("django-sync", "db", 1000, 0) => {
+                assert!(
+                    s.summary.errors > 0,
+                    "the fixture's overloaded step has errors"
+                );
+                s.flags = vec![StepFlag::Errors];
+            }
+            _ => {}
+        }
+    }
+    run
+}
+
+/// The cells of the Markdown table row that starts with `first` inside the
+/// section headed `heading`.
+fn row_cells(md: &str, heading: &str, first: &str) -> Vec<String> {
+    let section = md
+        .split("\n## ")
+        .find(|s| s.starts_with(heading))
+        .unwrap_or_else(|| panic!("no section {heading}"));
+    let line = section
+        .lines()
+        .find(|l| l.starts_with(&format!("| {first} |")))
+        .unwrap_or_else(|| panic!("no row {first} in {heading}: {section}"));
+    line.trim_matches('|')
+        .split('|')
+        .map(|c| c.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn flagged_steps_are_marked_in_markdown_csv_html_and_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    write_reports(dir.path(), &flagged_fixture(), &[]).unwrap();
+    let md = read(&dir.path().join("report.md"));
+
+    assert!(
+        md.contains("> **3 flagged steps.** Table cells that include one are marked († interrupted, ‡ generator saturated, § errors); [Caveats](#caveats) lists each. No verdict rests on a step flagged interrupted or generator saturated."),
+        "{md}"
+    );
+    // Per level: only the cells that include a flagged repeat are marked.
+    // Columns: level, node, node-cluster, django-sync, django-async.
+    let at64 = row_cells(&md, "json — closed model", "64");
+    assert!(at64[1].ends_with(" ‡"), "{at64:?}");
+    assert!(
+        at64[2..].iter().all(|c| !c.contains(['†', '‡', '§'])),
+        "{at64:?}"
+    );
+    let at8 = row_cells(&md, "json — closed model", "8");
+    assert!(at8[2].ends_with(" †"), "{at8:?}");
+    assert!(!at8[1].contains('‡') && !at8[3].contains('†'), "{at8:?}");
+    let at1000 = row_cells(&md, "db — open model", "1000");
+    assert!(at1000[3].ends_with(" §"), "{at1000:?}");
+    // The per-target summary rows carry the marks of their levels.
+    assert_eq!(row_cells(&md, "json — closed model", "node ‡")[0], "node ‡");
+    assert_eq!(
+        row_cells(&md, "json — closed model", "node-cluster †")[0],
+        "node-cluster †"
+    );
+    assert!(
+        md.contains("| django-async |"),
+        "clean targets stay unmarked"
+    );
+
+    // Legends under the tables say what each mark means and why.
+    assert!(
+        md.contains(&format!("- ‡ **generator saturated**: node at 64 connections, repeat 1: {SATURATED}. The load generator, not the target, set the pace; req/s understates the target and latency includes the generator's own delay, and no verdict rests on it.")),
+        "{md}"
+    );
+    assert!(
+        md.contains("- † **interrupted**: node-cluster at 8 connections, repeat 0 (stopped after 3.2 s of measurement). Stopped (Ctrl-C or SIGTERM) before its window ended; its figures cover only the part that ran, and no verdict rests on it."),
+        "{md}"
+    );
+    assert!(
+        md.contains("- § **errors**: django-sync at 1000 offered req/s, repeat 0: 25 of "),
+        "{md}"
+    );
+    assert!(
+        md.contains("requests failed (timeout 25). Some requests failed;"),
+        "{md}"
+    );
+
+    // The Caveats section lists each flagged step.
+    let caveats = md.split("## Caveats").nth(1).expect("a Caveats section");
+    assert!(
+        caveats.contains(&format!(
+            "| node | json | 64 connections | 1 | ‡ generator_saturated | {SATURATED} |"
+        )),
+        "{caveats}"
+    );
+    assert!(
+        caveats.contains("| node-cluster | json | 8 connections | 0 | † interrupted | stopped after 3.2 s of measurement |"),
+        "{caveats}"
+    );
+    assert!(
+        caveats.contains("| django-sync | db | 1000 offered req/s | 0 | § errors | 25 of "),
+        "{caveats}"
+    );
+    insta::assert_snapshot!("report_md_flagged_sections", flagged_sections(&md));
+
+    // CSV: a flags column and the generator's reason, per step.
+    let csv = read(&dir.path().join("summary.csv"));
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (flags, reason) = (col("flags"), col("saturated_reason"));
+    let rows: Vec<Vec<String>> = csv.lines().skip(1).map(split_csv).collect();
+    let flagged: Vec<(String, String, String, String, String, String)> = rows
+        .iter()
+        .filter(|r| !r[flags].is_empty())
+        .map(|r| {
+            (
+                r[0].clone(),
+                r[1].clone(),
+                r[3].clone(),
+                r[4].clone(),
+                r[flags].clone(),
+                r[reason].clone(),
+            )
+        })
+        .collect();
+    let own = |a: &str, b: &str, c: &str, d: &str, e: &str, f: &str| {
+        (
+            a.to_string(),
+            b.to_string(),
+            c.to_string(),
+            d.to_string(),
+            e.to_string(),
+            f.to_string(),
+        )
+    };
+    assert_eq!(
+        flagged,
+        [
+            own("node", "json", "64", "1", "generator_saturated", SATURATED),
+            own("node-cluster", "json", "8", "0", "interrupted", ""),
+            own("django-sync", "db", "1000", "0", "errors", ""),
+        ]
+    );
+
+    // HTML: the marks, the legend and a Caveats heading the note links to.
+    let html = read(&dir.path().join("report.html"));
+    assert!(
+        html.contains("<h2 id=\"caveats\">Caveats</h2>"),
+        "caveats heading"
+    );
+    assert!(
+        html.contains("<a href=\"#caveats\">Caveats</a>"),
+        "link to caveats"
+    );
+    assert!(html.contains(" ‡</td>") && html.contains(" †</td>") && html.contains(" §</td>"));
+    assert!(html.contains(SATURATED));
+
+    // Charts: a ring and its legend where a level includes a step no
+    // verdict rests on (json), none where only errors were flagged (db).
+    for kind in ["throughput", "latency"] {
+        let json = read(&dir.path().join(format!("charts/json-{kind}.svg")));
+        assert!(
+            svg_texts(&json).iter().any(|t| t == "flagged: no verdict"),
+            "json-{kind}"
+        );
+        let db = read(&dir.path().join(format!("charts/db-{kind}.svg")));
+        assert!(
+            !svg_texts(&db).iter().any(|t| t == "flagged: no verdict"),
+            "db-{kind}"
+        );
+    }
+}
+
+#[test]
+fn clean_runs_have_no_marks_or_caveats() {
+    let dir = tempfile::tempdir().unwrap();
+    write_reports(dir.path(), &fixture(), &[]).unwrap();
+    let md = read(&dir.path().join("report.md"));
+    assert!(!md.contains("Caveats") && !md.contains("flagged"), "{md}");
+    assert!(!md.contains(['†', '‡', '§']), "{md}");
+    let csv = read(&dir.path().join("summary.csv"));
+    assert!(csv.lines().skip(1).all(|l| l.ends_with(",,")), "{csv}");
+    let svg = read(&dir.path().join("charts/json-throughput.svg"));
+    assert!(!svg.contains("flagged: no verdict"));
+}
+
+/// The json tables with their legend and the Caveats section.
+fn flagged_sections(md: &str) -> String {
+    let json = md
+        .split("\n## ")
+        .find(|s| s.starts_with("json — closed model"))
+        .unwrap();
+    let json = &json[..json.find("![").unwrap_or(json.len())];
+    let caveats = md
+        .split("\n## ")
+        .find(|s| s.starts_with("Caveats"))
+        .unwrap();
+    format!("## {}\n## {}", json.trim_end(), caveats.trim_end())
+}
+
+/// Splits a CSV line, honouring RFC 4180 quotes.
+fn split_csv(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
 }

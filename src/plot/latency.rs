@@ -1,13 +1,14 @@
 //! Latency vs level: p99 (solid, filled markers) and p50 (dashed, hollow
 //! markers) per target on a log millisecond axis. Percentiles come from the
-//! repeats' merged histogram.
+//! repeats' merged histogram. A black ring around a p99 point marks a
+//! level that includes a step flagged interrupted or generator_saturated.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
     Axis, Chart, DrawError, LINE_WIDTH, LegendEntry, PlotContext, REFERENCE, Swatch, build_chart,
-    draw_dashed, draw_legend, draw_line, layout,
+    draw_dashed, draw_flag_rings, draw_legend, draw_line, flag_ring_legend, layout,
 };
 
 pub(crate) struct Latency<'a> {
@@ -60,6 +61,7 @@ impl Chart for Latency<'_> {
             "latency (ms, log scale)",
         )?;
         let mut legend = Vec::new();
+        let mut flagged = Vec::new();
         for t in &sc.targets {
             let color = self.ctx.palette.color(&t.target);
             let series = |pick: fn(&crate::results::LatencySummary) -> u64| -> Vec<(f64, f64)> {
@@ -70,11 +72,21 @@ impl Chart for Latency<'_> {
                     .collect()
             };
             draw_line(&mut chart, &series(|l| l.p99), color, true)?;
+            flagged.extend(
+                t.levels
+                    .iter()
+                    .filter(|l| l.disqualified() && l.latency_us.p99 > 0)
+                    .map(|l| (x.pos(l.level as f64), y.pos(ms(l.latency_us.p99)))),
+            );
             draw_dashed(&mut chart, &series(|l| l.p50), color, LINE_WIDTH - 1, true)?;
             legend.push(LegendEntry::new(&t.target, color, Swatch::Line));
         }
         legend.push(LegendEntry::new("p99 (solid)", REFERENCE, Swatch::Line));
         legend.push(LegendEntry::new("p50 (dashed)", REFERENCE, Swatch::Dashed));
+        if !flagged.is_empty() {
+            draw_flag_rings(&mut chart, &flagged)?;
+            legend.push(flag_ring_legend());
+        }
         draw_legend(&legend_area, &legend)
     }
 }

@@ -49,6 +49,9 @@ const X_LABEL_AREA: u32 = 66;
 const Y_LABEL_AREA: u32 = 110;
 const LINE_WIDTH: u32 = 3;
 const MARKER_RADIUS: u32 = 6;
+/// Ring around a flagged point: wider than a marker, in a colour no target has.
+const FLAG_RING_RADIUS: u32 = 12;
+const FLAG_RING: RGBColor = RGBColor(0, 0, 0);
 const GRID: RGBColor = RGBColor(225, 225, 225);
 const REFERENCE: RGBColor = RGBColor(120, 120, 120);
 /// Legend names longer than this are shortened with an ellipsis.
@@ -361,6 +364,8 @@ pub(crate) enum Swatch {
     Dashed,
     /// Vertical bar of an error bar.
     Bar,
+    /// Hollow ring (a flagged point).
+    Ring,
 }
 
 pub(crate) struct LegendEntry {
@@ -404,6 +409,14 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
                     area.draw(&PathElement::new(vec![(x0, y), (x0 + 10, y)], style))
                         .map_err(draw_err)?;
                 }
+            }
+            Swatch::Ring => {
+                area.draw(&Circle::new(
+                    (30, y),
+                    FLAG_RING_RADIUS,
+                    e.color.stroke_width(2),
+                ))
+                .map_err(draw_err)?;
             }
             Swatch::Bar => {
                 let s = e.color.stroke_width(2);
@@ -455,6 +468,27 @@ pub(crate) fn draw_line<DB: DrawingBackend>(
             .map_err(draw_err)?;
     }
     Ok(())
+}
+
+/// Rings around points whose level includes a step no verdict may rest
+/// on (flagged interrupted or generator_saturated).
+pub(crate) fn draw_flag_rings<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Coords>,
+    points: &[(f64, f64)],
+) -> Result<(), DrawError> {
+    chart
+        .draw_series(
+            points
+                .iter()
+                .map(|&p| Circle::new(p, FLAG_RING_RADIUS, FLAG_RING.stroke_width(2))),
+        )
+        .map_err(draw_err)?;
+    Ok(())
+}
+
+/// The legend entry of [`draw_flag_rings`].
+pub(crate) fn flag_ring_legend() -> LegendEntry {
+    LegendEntry::new("flagged: no verdict", FLAG_RING, Swatch::Ring)
 }
 
 /// Dashed line, optionally with hollow markers.

@@ -1,13 +1,15 @@
 //! Throughput vs level: one line per target through the median of the
 //! repeats, a marker at each measured level, and the repeats' min–max as
 //! error bars. In the open model a dashed line marks "achieved = offered".
+//! A black ring marks a level that includes a step flagged interrupted or
+//! generator_saturated (the report's Caveats say which).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
     Axis, Chart, Coords, DrawError, LegendEntry, PlotContext, REFERENCE, Swatch, build_chart,
-    draw_dashed, draw_err, draw_legend, draw_line, layout,
+    draw_dashed, draw_err, draw_flag_rings, draw_legend, draw_line, flag_ring_legend, layout,
 };
 use crate::results::Model;
 
@@ -55,6 +57,7 @@ impl Chart for Throughput<'_> {
 
         let mut legend = Vec::new();
         let mut spread = false;
+        let mut flagged = Vec::new();
         for t in &sc.targets {
             let color = self.ctx.palette.color(&t.target);
             let points: Vec<(f64, f64)> = t
@@ -63,6 +66,12 @@ impl Chart for Throughput<'_> {
                 .map(|l| (x.pos(l.level as f64), l.rps_median))
                 .collect();
             draw_line(&mut chart, &points, color, true)?;
+            flagged.extend(
+                t.levels
+                    .iter()
+                    .filter(|l| l.disqualified())
+                    .map(|l| (x.pos(l.level as f64), l.rps_median)),
+            );
             for l in t
                 .levels
                 .iter()
@@ -99,6 +108,10 @@ impl Chart for Throughput<'_> {
                 REFERENCE,
                 Swatch::Bar,
             ));
+        }
+        if !flagged.is_empty() {
+            draw_flag_rings(&mut chart, &flagged)?;
+            legend.push(flag_ring_legend());
         }
         draw_legend(&legend_area, &legend)
     }

@@ -1,5 +1,8 @@
 //! `summary.csv`: one row per measured step with the figures of the
-//! summary tables, for spreadsheets and scripts. Rows are ordered by
+//! summary tables, for spreadsheets and scripts. `flags` lists the step's
+//! flags separated by `;` (interrupted, generator_saturated, errors; empty
+//! when clean) and `saturated_reason` says why the generator was the
+//! bottleneck. Rows are ordered by
 //! scenario (as run), target (report order), level and repeat.
 
 use std::fmt::Write as _;
@@ -10,7 +13,7 @@ use crate::results::StepRecord;
 pub struct CsvExporter;
 
 /// Column names, in order.
-pub const COLUMNS: [&str; 15] = [
+pub const COLUMNS: [&str; 17] = [
     "target",
     "scenario",
     "model",
@@ -26,6 +29,8 @@ pub const COLUMNS: [&str; 15] = [
     "max_us",
     "server_cpu_s",
     "rps_per_core",
+    "flags",
+    "saturated_reason",
 ];
 
 impl Exporter for CsvExporter {
@@ -61,10 +66,16 @@ impl Exporter for CsvExporter {
                 Some(u) => (format!("{:.3}", u.cpu_s), format!("{:.2}", u.rps_per_core)),
                 None => (String::new(), String::new()),
             };
+            let flags = s
+                .flags
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join(";");
             // Writing into a String cannot fail.
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{},{:.2},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{:.2},{},{},{},{},{},{},{},{},{}",
                 field(&s.target),
                 field(&s.scenario),
                 s.model.as_str(),
@@ -79,7 +90,9 @@ impl Exporter for CsvExporter {
                 l.p999,
                 l.max,
                 cpu,
-                per_core
+                per_core,
+                flags,
+                field(s.summary.generator.saturated.as_deref().unwrap_or(""))
             );
         }
         Ok(out.into_bytes())

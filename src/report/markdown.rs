@@ -1,13 +1,18 @@
 //! `report.md`: provenance, a note on what the numbers mean, per scenario
-//! the summary tables and chart links, then the contributed sections. Ready
+//! the summary tables (cells that include a flagged step marked † ‡ §, with
+//! a legend under the table) and chart links, the Caveats section listing
+//! every flagged step, then the contributed sections. Ready
 //! to paste into a design doc. Deterministic: every date comes from the
 //! results' provenance, never from the clock.
 
 use std::fmt::Write as _;
 
-use super::summary::{ScenarioSummary, format_errors, format_ms, format_rps, group_thousands};
+use super::summary::{
+    Caveat, FLAGS, ScenarioSummary, flag_mark, flag_meaning, flag_name, format_errors, format_ms,
+    format_rps, group_thousands,
+};
 use super::{Exporter, Report, ReportError, png_link};
-use crate::results::Provenance;
+use crate::results::{Provenance, StepFlag};
 
 pub struct MarkdownExporter;
 
@@ -39,6 +44,9 @@ pub fn render(report: &Report) -> String {
     }
     provenance(&mut md, p);
     let _ = writeln!(md, "{}\n", shared_machine_note(p));
+    if !report.summary.caveats.is_empty() {
+        let _ = writeln!(md, "{}\n", caveats_note(report));
+    }
 
     if report.summary.scenarios.is_empty() {
         let _ = writeln!(
@@ -49,6 +57,7 @@ pub fn render(report: &Report) -> String {
     for sc in &report.summary.scenarios {
         scenario(&mut md, report, sc);
     }
+    caveats(&mut md, report);
     for s in report.sections {
         let _ = writeln!(md, "## {}\n", s.title.trim());
         let _ = writeln!(md, "{}\n", s.markdown.trim_end());
@@ -132,6 +141,125 @@ fn shared_machine_note(p: &Provenance) -> String {
     )
 }
 
+/// The note near the top of a report with flagged steps.
+fn caveats_note(report: &Report) -> String {
+    let caveats = &report.summary.caveats;
+    let mut steps: Vec<(&str, &str, u64, u32)> = caveats
+        .iter()
+        .map(|c| (c.target.as_str(), c.scenario.as_str(), c.level, c.repeat))
+        .collect();
+    steps.dedup();
+    let marks: Vec<String> = FLAGS
+        .iter()
+        .filter(|f| caveats.iter().any(|c| c.flag == **f))
+        .map(|f| format!("{} {}", flag_mark(*f), flag_name(*f)))
+        .collect();
+    let mut note = format!(
+        "> **{} flagged {}.** Table cells that include one are marked ({}); [Caveats](#caveats) lists each.",
+        steps.len(),
+        if steps.len() == 1 { "step" } else { "steps" },
+        marks.join(", ")
+    );
+    if caveats.iter().any(|c| c.flag.disqualifies()) {
+        note.push_str(" No verdict rests on a step flagged interrupted or generator saturated.");
+    }
+    note
+}
+
+/// Legend lines under a scenario's tables: each flag present, what it
+/// means, and where (with the generator's reason for saturated steps).
+fn legend(md: &mut String, report: &Report, sc: &ScenarioSummary) {
+    let in_scenario: Vec<&Caveat> = report
+        .summary
+        .caveats
+        .iter()
+        .filter(|c| c.scenario == sc.scenario && c.model == sc.model)
+        .collect();
+    for flag in FLAGS {
+        let here: Vec<&&Caveat> = in_scenario.iter().filter(|c| c.flag == flag).collect();
+        if here.is_empty() {
+            continue;
+        }
+        let unit = sc.model.level_label();
+        let places: Vec<String> = here
+            .iter()
+            .map(|c| {
+                let base = format!("{} at {} {unit}, repeat {}", c.target, c.level, c.repeat);
+                match flag {
+                    StepFlag::GeneratorSaturated | StepFlag::Errors => {
+                        format!("{base}: {}", c.detail)
+                    }
+                    StepFlag::Interrupted => format!("{base} ({})", c.detail),
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            md,
+            "- {} **{}**: {}. {}.",
+            flag_mark(flag),
+            flag_name(flag),
+            places.join("; "),
+            capitalize(flag_meaning(flag))
+        );
+    }
+    if !in_scenario.is_empty() {
+        md.push('\n');
+    }
+}
+
+/// The Caveats section: every flagged step, one row per flag.
+fn caveats(md: &mut String, report: &Report) {
+    let caveats = &report.summary.caveats;
+    if caveats.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "## Caveats\n");
+    let _ = writeln!(
+        md,
+        "Steps whose figures need care. Repeats count from 0, as in `summary.csv`.\n"
+    );
+    for flag in FLAGS {
+        if caveats.iter().any(|c| c.flag == flag) {
+            let _ = writeln!(
+                md,
+                "- {} **{}** (`{}`): {}.",
+                flag_mark(flag),
+                flag_name(flag),
+                flag.as_str(),
+                flag_meaning(flag)
+            );
+        }
+    }
+    let _ = writeln!(
+        md,
+        "\n| target | scenario | level | repeat | flag | detail |"
+    );
+    let _ = writeln!(md, "|---|---|--:|--:|---|---|");
+    for c in caveats {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} {} | {} | {} {} | {} |",
+            cell(&c.target),
+            cell(&c.scenario),
+            c.level,
+            c.model.level_label(),
+            c.repeat,
+            flag_mark(c.flag),
+            c.flag.as_str(),
+            cell(&c.detail)
+        );
+    }
+    md.push('\n');
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
 fn scenario(md: &mut String, report: &Report, sc: &ScenarioSummary) {
     let unit = sc.model.level_label();
     let _ = writeln!(md, "## {}\n", sc.heading());
@@ -158,12 +286,23 @@ fn scenario(md: &mut String, report: &Report, sc: &ScenarioSummary) {
     for t in &sc.targets {
         let (best_rps, best_level) = t
             .best()
-            .map(|b| (format_rps(b.rps_median), b.level.to_string()))
+            .map(|b| {
+                (
+                    format_rps(b.rps_median),
+                    b.level.to_string() + &marks(&b.marks()),
+                )
+            })
             .unwrap_or_default();
+        let all_marks: String = FLAGS
+            .iter()
+            .filter(|f| t.levels.iter().any(|l| l.has(**f)))
+            .map(|f| flag_mark(*f))
+            .collect();
         let _ = writeln!(
             md,
-            "| {} | {best_rps} | {best_level} | {} | {} | {} |",
+            "| {}{} | {best_rps} | {best_level} | {} | {} | {} |",
             cell(&t.target),
+            marks(&all_marks),
             t.max_level().map(|l| l.to_string()).unwrap_or_default(),
             group_thousands(t.requests()),
             format_errors(t.errors(), t.requests()),
@@ -205,6 +344,7 @@ fn scenario(md: &mut String, report: &Report, sc: &ScenarioSummary) {
                     if l.errors > 0 {
                         let _ = write!(line, " ({} errors)", group_thousands(l.errors));
                     }
+                    line.push_str(&marks(&l.marks()));
                     line.push_str(" |");
                 }
                 None => line.push_str(" – |"),
@@ -213,9 +353,19 @@ fn scenario(md: &mut String, report: &Report, sc: &ScenarioSummary) {
         let _ = writeln!(md, "{line}");
     }
     md.push('\n');
+    legend(md, report, sc);
 
     for chart in report.charts_of(&sc.slug) {
         let _ = writeln!(md, "![{}]({})\n", chart.title, png_link(chart));
+    }
+}
+
+/// " ‡§" for non-empty marks, "" otherwise.
+fn marks(m: &str) -> String {
+    if m.is_empty() {
+        String::new()
+    } else {
+        format!(" {m}")
     }
 }
 

@@ -1,8 +1,11 @@
 //! The figures the reports and charts share, computed once from
 //! [`RunResults`]: per scenario × target × level, the median throughput
 //! across repeats and its spread, latency percentiles of the repeats'
-//! merged histogram, errors, server usage and a timeline. Also the number
-//! formats used in tables, so Markdown, HTML and charts agree.
+//! merged histogram, errors, server usage, a timeline and the flags of the
+//! repeats; and the run's caveats (every flagged step, with why). Also the
+//! number formats and the flag marks (†‡§) used in tables, so Markdown,
+//! HTML and charts agree. Flagged steps stay in the figures: reports mark
+//! them, `claims` and `gates` leave them out.
 //!
 //! This module only reads results; it does not write files or draw.
 
@@ -10,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use hdrhistogram::Histogram;
 
-use crate::results::{LatencySummary, Model, RunResults, StepRecord, TimelinePoint};
+use crate::results::{LatencySummary, Model, RunResults, StepFlag, StepRecord, TimelinePoint};
 
 /// Targets with a fixed place (and colour) in every report, in this order.
 pub const KNOWN_TARGETS: [&str; 4] = ["node", "node-cluster", "django-sync", "django-async"];
@@ -24,6 +27,9 @@ pub struct RunSummary {
     pub scenarios: Vec<ScenarioSummary>,
     /// Problems met while summarizing (e.g. a corrupt histogram), for the report.
     pub warnings: Vec<String>,
+    /// Every flag of every step, in report order (scenario, target, level,
+    /// repeat, flag).
+    pub caveats: Vec<Caveat>,
 }
 
 /// One scenario (and model) across all targets.
@@ -71,6 +77,110 @@ pub struct LevelFigures {
     pub timeline: Vec<TimelinePoint>,
     /// Which repeat `timeline` comes from.
     pub timeline_repeat: u32,
+    /// The flags of the repeats, as (repeat, flag), by repeat then flag.
+    pub flags: Vec<(u32, StepFlag)>,
+}
+
+impl LevelFigures {
+    /// Whether a repeat of this level carries `flag`.
+    pub fn has(&self, flag: StepFlag) -> bool {
+        self.flags.iter().any(|(_, f)| *f == flag)
+    }
+
+    /// Whether a verdict could not rest on some repeat of this level.
+    pub fn disqualified(&self) -> bool {
+        self.flags.iter().any(|(_, f)| f.disqualifies())
+    }
+
+    /// The marks of the flags present, in [`FLAGS`] order ("‡§").
+    pub fn marks(&self) -> String {
+        FLAGS
+            .iter()
+            .filter(|f| self.has(**f))
+            .map(|f| flag_mark(*f))
+            .collect()
+    }
+}
+
+/// Every step flag, in the order marks and legends list them.
+pub const FLAGS: [StepFlag; 3] = [
+    StepFlag::Interrupted,
+    StepFlag::GeneratorSaturated,
+    StepFlag::Errors,
+];
+
+/// The footnote mark of a flag in tables.
+pub fn flag_mark(flag: StepFlag) -> &'static str {
+    match flag {
+        StepFlag::Interrupted => "†",
+        StepFlag::GeneratorSaturated => "‡",
+        StepFlag::Errors => "§",
+    }
+}
+
+/// A flag in words: "generator saturated".
+pub fn flag_name(flag: StepFlag) -> &'static str {
+    match flag {
+        StepFlag::Interrupted => "interrupted",
+        StepFlag::GeneratorSaturated => "generator saturated",
+        StepFlag::Errors => "errors",
+    }
+}
+
+/// What a flag means for the figures, for legends.
+pub fn flag_meaning(flag: StepFlag) -> &'static str {
+    match flag {
+        StepFlag::Interrupted => {
+            "stopped (Ctrl-C or SIGTERM) before its window ended; its figures cover only the part that ran, and no verdict rests on it"
+        }
+        StepFlag::GeneratorSaturated => {
+            "the load generator, not the target, set the pace; req/s understates the target and latency includes the generator's own delay, and no verdict rests on it"
+        }
+        StepFlag::Errors => "some requests failed; the figures count successful requests only",
+    }
+}
+
+/// One flag on one step, for the Caveats section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caveat {
+    pub target: String,
+    pub scenario: String,
+    pub model: Model,
+    pub level: u64,
+    pub repeat: u32,
+    pub flag: StepFlag,
+    /// Why: the generator's reason, the errors by kind, the time measured.
+    pub detail: String,
+}
+
+/// The detail of a flag on a step, in words.
+pub fn flag_detail(step: &StepRecord, flag: StepFlag) -> String {
+    let s = &step.summary;
+    match flag {
+        StepFlag::Interrupted => format!("stopped after {:.1} s of measurement", s.duration_s),
+        StepFlag::GeneratorSaturated => s
+            .generator
+            .saturated
+            .clone()
+            .unwrap_or_else(|| "no reason recorded".into()),
+        StepFlag::Errors => {
+            let kinds: Vec<String> = s
+                .errors_by_kind
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(k, n)| format!("{k} {}", group_thousands(*n)))
+                .collect();
+            let mut text = format!(
+                "{} of {} requests failed",
+                group_thousands(s.errors),
+                group_thousands(s.requests)
+            );
+            if !kinds.is_empty() {
+                text.push_str(&format!(" ({})", kinds.join(", ")));
+            }
+            text
+        }
+    }
 }
 
 impl TargetSummary {
@@ -179,10 +289,34 @@ pub fn summarize(results: &RunResults) -> RunSummary {
             targets,
         });
     }
+    let mut caveats: Vec<(usize, usize, Caveat)> = Vec::new();
+    for step in &results.steps {
+        let sc_rank = keys
+            .iter()
+            .position(|(sc, m)| *sc == step.scenario && *m == step.model)
+            .unwrap_or(usize::MAX);
+        for &flag in &step.flags {
+            caveats.push((
+                sc_rank,
+                rank(&step.target),
+                Caveat {
+                    target: step.target.clone(),
+                    scenario: step.scenario.clone(),
+                    model: step.model,
+                    level: step.level,
+                    repeat: step.repeat,
+                    flag,
+                    detail: flag_detail(step, flag),
+                },
+            ));
+        }
+    }
+    caveats.sort_by_key(|(sc, t, c)| (*sc, *t, c.level, c.repeat, c.flag));
     RunSummary {
         targets,
         scenarios,
         warnings,
+        caveats: caveats.into_iter().map(|(_, _, c)| c).collect(),
     }
 }
 
@@ -264,6 +398,15 @@ fn combine(level: u64, steps: &[&StepRecord], warnings: &mut Vec<String>) -> Lev
         server_cpu_s: median(&cpu),
         timeline: first.map(|s| s.timeline.clone()).unwrap_or_default(),
         timeline_repeat: first.map(|s| s.repeat).unwrap_or(0),
+        flags: {
+            let mut f: Vec<(u32, StepFlag)> = steps
+                .iter()
+                .flat_map(|s| s.flags.iter().map(|f| (s.repeat, *f)))
+                .collect();
+            f.sort();
+            f.dedup();
+            f
+        },
     }
 }
 
