@@ -198,7 +198,7 @@ pub struct Summary {
     pub uncorrected_latency_us: Option<LatencySummary>,
     /// HTTP status code → count.
     pub status: BTreeMap<String, u64>,
-    /// connect | timeout | reset | http_status | other → count.
+    /// connect | timeout | reset | truncated | http_status | other → count.
     pub errors_by_kind: BTreeMap<String, u64>,
     pub generator: GeneratorStats,
 }
