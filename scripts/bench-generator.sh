@@ -1,75 +1,191 @@
 #!/usr/bin/env bash
-# Generator efficiency benchmark: bakeoff's load engine against wrk.
+# Generator benchmark: bakeoff's load engine against wrk, its memory, its
+# open-model schedule and its scaling with generator cores.
 #
 # A minimal hyper server (examples/bench_server.rs) is pinned to CPU 0, the
-# generator to CPU 1. wrk and `bakeoff load` run with the same connections
-# and duration; the script prints CPU seconds per request of each (from
-# getrusage of the generator process, via GNU time), their ratio, and peak
-# RSS. Target: bakeoff <= 1.25x wrk's CPU per request, peak RSS <= 64 MiB.
+# generator to CPU 1. The script builds what it needs, prints figures and
+# their targets, and never fails on a figure (a noisy machine gives noisy
+# figures; read them, rerun on a quiet machine before quoting them):
+#
+#  1. CPU per request, median of PAIRS wrk/bakeoff pairs: each pair runs wrk
+#     and `bakeoff load` with the same connections and duration, in
+#     alternating order (wrk first in odd pairs, bakeoff first in even ones)
+#     so drift affects both alike; CPU seconds come from getrusage of the
+#     generator process (GNU time). Prints each pair's ratio and the median.
+#     Target: bakeoff <= 1.25x wrk.
+#  2. Peak RSS of wrk and bakeoff, and of a LONG_DURATION_S bakeoff run.
+#     Target: <= 64 MiB and independent of duration.
+#  3. Open model: `bakeoff load --rate RATE`; achieved rate vs asked (target
+#     within 1%), send-lag p99 (target < 1 ms) and wake-lag p99 (the
+#     generator's own delay) from `--format json`.
+#  4. Generator cores: `bakeoff load --cpus 1` vs `--cpus 0,1` against the
+#     server in its multi-threaded mode, rps for 1 and 2 generator cores and
+#     their ratio.
 #
 # Usage: scripts/bench-generator.sh [CONNECTIONS] [DURATION_S] [LONG_DURATION_S]
-#   LONG_DURATION_S (default 0 = skip): an extra bakeoff run to show that
-#   memory does not grow with duration.
+#   CONNECTIONS      default 64
+#   DURATION_S       default 10: each wrk/bakeoff run, the open-model run and
+#                    each scaling run
+#   LONG_DURATION_S  default 20: the bakeoff run of the RSS comparison
+#                    (0 skips it)
+# Environment: PAIRS (default 5), RATE (default 10000), BENCH_PORT (18080).
 set -euo pipefail
 
 connections=${1:-64}
 duration=${2:-10}
-long=${3:-0}
+long=${3:-20}
+pairs=${PAIRS:-5}
+rate=${RATE:-10000}
 server_cpu=0
 generator_cpu=1
 port=${BENCH_PORT:-18080}
 
 cd "$(dirname "$0")/.."
-for tool in wrk taskset /usr/bin/time; do
-    command -v "$tool" >/dev/null || { echo "error: $tool not found (apt install wrk time util-linux)" >&2; exit 2; }
+for tool in wrk taskset /usr/bin/time python3; do
+    command -v "$tool" >/dev/null || { echo "error: $tool not found (apt install wrk time util-linux python3)" >&2; exit 2; }
 done
+[[ "$pairs" =~ ^[1-9][0-9]*$ ]] || { echo "error: PAIRS must be a whole number >= 1, not \"$pairs\"" >&2; exit 2; }
 cargo build --release --quiet --bin bakeoff --example bench_server
 bakeoff=target/release/bakeoff
 server=target/release/examples/bench_server
-
-taskset -c "$server_cpu" "$server" "$port" 2>/dev/null &
-server_pid=$!
-for _ in $(seq 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-done
 url="http://127.0.0.1:$port/"
 tmp=$(mktemp -d)
-trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+server_pid=""
+
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+    fi
+}
+trap 'stop_server; rm -rf "$tmp"' EXIT
+
+# start_server CPUS [--threads N]
+start_server() {
+    local cpus=$1
+    shift
+    taskset -c "$cpus" "$server" "$port" "$@" 2>/dev/null &
+    server_pid=$!
+    for _ in $(seq 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "error: bench_server did not start on port $port" >&2
+    exit 2
+}
+
+# One JSON field of a `bakeoff load --format json` summary, by dotted path
+# ("generator.send_lag_us.p99"); "-" when absent or null.
+field() { # file path
+    python3 - "$1" "$2" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d = d.get("summary", d)
+for k in sys.argv[2].split("."):
+    d = d.get(k) if isinstance(d, dict) else None
+print("-" if d is None else d)
+EOF
+}
 
 # Prints "requests cpu_s maxrss_kib" of one generator run.
-measure_wrk() {
+measure_wrk() { # seconds
     /usr/bin/time -f "%U %S %M" -o "$tmp/time" \
         taskset -c "$generator_cpu" wrk -t1 -c"$connections" -d"${1}s" "$url" >"$tmp/out"
-    local requests
+    local requests user sys rss
     requests=$(awk '/requests in/ {print $1}' "$tmp/out")
     read -r user sys rss <"$tmp/time"
     echo "$requests $(echo "$user + $sys" | bc -l) $rss"
 }
-measure_bakeoff() {
+measure_bakeoff() { # seconds [extra bakeoff args...]
+    local seconds=$1
+    shift
     /usr/bin/time -f "%U %S %M" -o "$tmp/time" \
-        "$bakeoff" load "$url" -c "$connections" -d "${1}s" --warmup 0s --cpus "$generator_cpu" \
-        --format json --quiet >"$tmp/out"
-    local requests
-    requests=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["requests"])' "$tmp/out")
+        "$bakeoff" load "$url" -c "$connections" -d "${seconds}s" --warmup 0s \
+        --format json --quiet "$@" >"$tmp/bakeoff.json"
+    local user sys rss
     read -r user sys rss <"$tmp/time"
-    echo "$requests $(echo "$user + $sys" | bc -l) $rss"
+    echo "$(field "$tmp/bakeoff.json" requests) $(echo "$user + $sys" | bc -l) $rss"
 }
 
-report() { # name requests cpu_s rss_kib
-    awk -v n="$1" -v r="$2" -v c="$3" -v m="$4" 'BEGIN {
-        printf "%-16s %10d requests  %7.2f CPU s  %7.2f µs CPU/request  %7.1f MiB peak RSS\n", n, r, c, c * 1e6 / r, m / 1024 }'
-}
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
+us_per_request() { awk -v c="$1" -v r="$2" 'BEGIN { printf "%.2f", c * 1e6 / r }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "server pinned to CPU $server_cpu, generator to CPU $generator_cpu; $connections connections, ${duration}s each"
-read -r wrk_req wrk_cpu wrk_rss <<<"$(measure_wrk "$duration")"
-read -r bo_req bo_cpu bo_rss <<<"$(measure_bakeoff "$duration")"
-report wrk "$wrk_req" "$wrk_cpu" "$wrk_rss"
-report "bakeoff load" "$bo_req" "$bo_cpu" "$bo_rss"
-awk -v a="$bo_cpu" -v ar="$bo_req" -v b="$wrk_cpu" -v br="$wrk_req" 'BEGIN {
-    ratio = (a / ar) / (b / br)
-    printf "CPU per request, bakeoff / wrk: %.2fx (target <= 1.25x)\n", ratio }'
+echo "== 1. CPU per request: median of $pairs wrk/bakeoff pairs"
+echo "server pinned to CPU $server_cpu (1 thread), generator to CPU $generator_cpu; $connections connections, ${duration}s per run"
+start_server "$server_cpu"
+ratios=()
+wrk_rss_max=0
+bo_rss_max=0
+for pair in $(seq "$pairs"); do
+    if [ $((pair % 2)) -eq 1 ]; then
+        read -r w_req w_cpu w_rss <<<"$(measure_wrk "$duration")"
+        read -r b_req b_cpu b_rss <<<"$(measure_bakeoff "$duration" --cpus "$generator_cpu")"
+        order="wrk first"
+    else
+        read -r b_req b_cpu b_rss <<<"$(measure_bakeoff "$duration" --cpus "$generator_cpu")"
+        read -r w_req w_cpu w_rss <<<"$(measure_wrk "$duration")"
+        order="bakeoff first"
+    fi
+    w_us=$(us_per_request "$w_cpu" "$w_req")
+    b_us=$(us_per_request "$b_cpu" "$b_req")
+    ratio=$(awk -v a="$b_us" -v b="$w_us" 'BEGIN { printf "%.3f", a / b }')
+    ratios+=("$ratio")
+    [ "$w_rss" -gt "$wrk_rss_max" ] && wrk_rss_max=$w_rss
+    [ "$b_rss" -gt "$bo_rss_max" ] && bo_rss_max=$b_rss
+    printf "pair %d (%s): wrk %9d requests %6s µs CPU/request | bakeoff %9d requests %6s µs CPU/request | ratio %.2fx\n" \
+        "$pair" "$order" "$w_req" "$w_us" "$b_req" "$b_us" "$ratio"
+done
+printf "CPU per request, bakeoff / wrk: median %.2fx of %d pairs (target <= 1.25x)\n" "$(median "${ratios[@]}")" "$pairs"
+
+echo
+echo "== 2. Peak RSS"
+echo "wrk ${duration}s:          $(mib "$wrk_rss_max") (highest of $pairs runs)"
+echo "bakeoff load ${duration}s: $(mib "$bo_rss_max") (highest of $pairs runs)"
 if [ "$long" -gt 0 ]; then
-    read -r l_req l_cpu l_rss <<<"$(measure_bakeoff "$long")"
-    report "bakeoff ${long}s" "$l_req" "$l_cpu" "$l_rss"
+    read -r l_req _ l_rss <<<"$(measure_bakeoff "$long" --cpus "$generator_cpu")"
+    echo "bakeoff load ${long}s: $(mib "$l_rss") ($l_req requests; target <= 64 MiB and independent of duration)"
 fi
+
+echo
+echo "== 3. Open model: bakeoff load --rate $rate"
+measure_bakeoff "$duration" --cpus "$generator_cpu" --rate "$rate" >/dev/null
+python3 - "$tmp/bakeoff.json" "$rate" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d = d.get("summary", d)
+asked = float(sys.argv[2])
+g = d.get("generator", {})
+achieved = d["requests"] / d["duration_s"] if d.get("duration_s") else 0.0
+print(f"asked {asked:.0f} req/s, achieved {achieved:.1f} req/s completed "
+      f"({(achieved / asked - 1) * 100:+.2f}%; target within ±1%), {d['rps']:.1f} req/s successful, "
+      f"{d['errors']} errors")
+def p99(name):
+    v = g.get(name)
+    return "n/a" if not v else f"{v['p99']} µs"
+print(f"send lag p99 {p99('send_lag_us')} (target < 1000 µs); wake lag p99 {p99('wake_lag_us')} "
+      f"(the generator's own delay); late sends {g.get('late_sends', 0)}, unsent {g.get('unsent', 0)}")
+if g.get("saturated"):
+    print(f"generator saturated: {g['saturated']}")
+EOF
+stop_server
+
+echo
+echo "== 4. Generator cores: bakeoff load --cpus $generator_cpu vs --cpus 0,1"
+echo "server: 2 threads (SO_REUSEPORT), not pinned; ${duration}s per run, $connections connections."
+echo "note: this machine has $(nproc) cores; the server shares the generator's cores, so the ratio"
+echo "      understates what a second generator core gives when the server has cores of its own."
+start_server "0-$(($(nproc) - 1))" --threads 2
+measure_bakeoff "$duration" --cpus "$generator_cpu" >/dev/null
+one=$(field "$tmp/bakeoff.json" rps)
+one_sat=$(field "$tmp/bakeoff.json" generator.saturated)
+measure_bakeoff "$duration" --cpus 0,1 >/dev/null
+two=$(field "$tmp/bakeoff.json" rps)
+two_sat=$(field "$tmp/bakeoff.json" generator.saturated)
+awk -v a="$one" -v b="$two" 'BEGIN {
+    printf "1 generator core:  %10.0f req/s\n2 generator cores: %10.0f req/s\nratio 2 / 1 cores: %.2fx\n", a, b, b / a }'
+[ "$one_sat" != "-" ] && echo "1 core: generator saturated: $one_sat"
+[ "$two_sat" != "-" ] && echo "2 cores: generator saturated: $two_sat"
+stop_server
+exit 0
