@@ -249,6 +249,10 @@ pub struct GeneratorStats {
     /// Generator threads (one per generator CPU).
     #[serde(default)]
     pub threads: u32,
+    /// The CPU each generator thread was running on when it finished
+    /// (with `--cpus`/`[cpu]` pinning, the only CPU it could run on).
+    #[serde(default)]
+    pub thread_cpus: Vec<usize>,
     /// CPU time of the busiest generator thread over the step's wall time
     /// (1.0 = that thread's core was fully used).
     #[serde(default)]

@@ -56,6 +56,25 @@ fn closed_model_count_matches_the_server_exactly() {
 }
 
 #[test]
+fn each_generator_cpu_gets_one_thread_that_runs_only_there() {
+    let cpus: Vec<usize> =
+        (0..std::thread::available_parallelism().unwrap().get().min(2)).collect();
+    let server = TestServer::start();
+    let mut spec = spec(
+        &server.url("/ok"),
+        Schedule::Closed { connections: 8 },
+        Duration::from_millis(500),
+    );
+    spec.cpus = cpus.clone();
+    let m = run(&spec);
+    let g = &m.summary.generator;
+    assert_eq!(g.threads as usize, cpus.len());
+    assert_eq!(g.thread_cpus, cpus, "thread t is pinned to the t-th CPU");
+    assert!(g.busiest_thread_utilization > 0.0 && g.busiest_thread_utilization <= 1.05);
+    assert_eq!(m.summary.requests, server.total());
+}
+
+#[test]
 fn warmup_requests_are_sent_but_not_reported() {
     let server = TestServer::start();
     let mut sp = spec(
@@ -288,6 +307,7 @@ struct Gen {
     late_sends: u64,
     unsent: u64,
     threads: u32,
+    thread_cpus: Vec<usize>,
     busiest_thread_utilization: f64,
     wake_lag_us: Option<Lat>,
     saturated: Option<String>,

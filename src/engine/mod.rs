@@ -251,6 +251,7 @@ pub fn run_step(
     let usage = GeneratorUsage {
         process_cpu: cpu,
         threads: outputs.len() as u32,
+        thread_cpus: outputs.iter().map(|o| o.ran_on).collect(),
         busiest_thread_utilization: outputs.iter().map(|o| o.utilization).fold(0.0, f64::max),
     };
     let mut measurement = merged.finish(window, usage);
@@ -266,6 +267,8 @@ struct ThreadOutput {
     recorder: Recorder,
     /// Thread CPU time over thread wall time.
     utilization: f64,
+    /// The CPU the thread was on at its end.
+    ran_on: usize,
 }
 
 /// Body of one generator thread: pin, run the workers on a local runtime
@@ -332,8 +335,11 @@ fn generator_thread(
         .as_secs_f64()
         / wall_start.elapsed().as_secs_f64().max(1e-9);
     let ctx = Rc::try_unwrap(ctx).map_err(|_| EngineError::Panicked)?;
+    // SAFETY: sched_getcpu takes no arguments; -1 (unsupported) maps to 0.
+    let ran_on = usize::try_from(unsafe { libc::sched_getcpu() }).unwrap_or(0);
     Ok(ThreadOutput {
         recorder: ctx.recorder.into_inner(),
         utilization,
+        ran_on,
     })
 }

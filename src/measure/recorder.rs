@@ -195,6 +195,7 @@ impl Recorder {
                 late_sends: self.late_sends,
                 unsent: self.unsent,
                 threads: generator.threads,
+                thread_cpus: generator.thread_cpus.clone(),
                 busiest_thread_utilization: generator.busiest_thread_utilization,
                 wake_lag_us: wake_lag,
                 saturated: saturation(&generator, wake_lag.as_ref()),
@@ -329,6 +330,53 @@ mod tests {
         );
         assert_eq!(m.latency.len(), 3);
         assert!((s.rps - 1.5).abs() < 1e-9, "3 ok requests over 2 s");
+    }
+
+    fn meta() -> StepMeta {
+        StepMeta {
+            target: "t".into(),
+            scenario: "s".into(),
+            model: crate::results::Model::Closed,
+            level: 1,
+            repeat: 0,
+            started_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_saturated_generator_and_errors_flag_the_step() {
+        use crate::results::StepFlag;
+        let labels = vec!["GET /".to_string()];
+        let mut r = Recorder::new(&labels, false, Duration::from_secs(1));
+        r.record(sample(0, 10, None));
+        let calm = GeneratorUsage {
+            busiest_thread_utilization: 0.4,
+            ..GeneratorUsage::default()
+        };
+        let step = r
+            .clone()
+            .finish(Duration::from_secs(1), calm)
+            .into_step(meta(), None);
+        assert!(step.flags.is_empty() && step.usable_for_verdicts());
+
+        r.record(sample(0, 10, Some(ErrorKind::Reset)));
+        let busy = GeneratorUsage {
+            busiest_thread_utilization: 0.99,
+            ..GeneratorUsage::default()
+        };
+        let mut m = r.finish(Duration::from_secs(1), busy);
+        m.interrupted = true;
+        let step = m.into_step(meta(), None);
+        assert_eq!(
+            step.flags,
+            [
+                StepFlag::Interrupted,
+                StepFlag::GeneratorSaturated,
+                StepFlag::Errors
+            ]
+        );
+        assert!(step.summary.generator.saturated.is_some());
+        assert!(!step.usable_for_verdicts());
     }
 }
 

@@ -16,12 +16,14 @@ pub const BUSY_THRESHOLD: f64 = 0.90;
 pub const WAKE_LAG_P99_THRESHOLD: Duration = Duration::from_millis(1);
 
 /// CPU use of the generator over one step.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GeneratorUsage {
     /// CPU time of the whole process over the measured window.
     pub process_cpu: Duration,
     /// Generator threads.
     pub threads: u32,
+    /// The CPU each thread ended on.
+    pub thread_cpus: Vec<usize>,
     /// CPU time over wall time of the busiest generator thread.
     pub busiest_thread_utilization: f64,
 }
@@ -56,6 +58,7 @@ mod tests {
         GeneratorUsage {
             process_cpu: Duration::from_secs(1),
             threads: 1,
+            thread_cpus: vec![0],
             busiest_thread_utilization: busy,
         }
     }
