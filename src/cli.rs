@@ -1,11 +1,16 @@
 //! Command-line interface: clap derive structs only. Parsing of durations,
-//! rates and headers into typed values happens here; what each command does
-//! lives in `commands/`.
+//! rates, counts and headers into typed, bounded values happens here (clap
+//! value parsers, so a bad value is refused with the flag and the value
+//! named, exit 2, before any command runs); what each command does lives
+//! in `commands/`. The bounds themselves are `suite::bounds`'.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use http::{HeaderName, HeaderValue, Method};
+
+use crate::suite::bounds::{DEFAULT_MAX_CONNECTIONS, MAX_RATE, MAX_STEP_DURATION};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -78,7 +83,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub scenario: Vec<String>,
     /// Run each step N times, interleaving targets.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_repeat)]
     pub repeat: Option<u32>,
     /// Output directory (default: results/<timestamp>/, with results/latest pointing at it).
     #[arg(long)]
@@ -92,6 +97,9 @@ pub struct RunArgs {
     /// Allow target URLs that are not on loopback.
     #[arg(long)]
     pub allow_remote: bool,
+    /// Refuse a suite whose steps open more connections than this.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = parse_max_connections)]
+    pub max_connections: u32,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -99,31 +107,34 @@ pub struct LoadArgs {
     /// URL to load, e.g. http://127.0.0.1:3000/json
     pub url: String,
     /// Concurrent connections (closed model), or the connection pool (open model).
-    #[arg(short = 'c', long, default_value_t = 64)]
+    #[arg(short = 'c', long, default_value_t = 64, allow_hyphen_values = true, value_parser = parse_connections)]
     pub connections: u32,
-    /// Measured duration, e.g. 10s, 500ms, 2m.
-    #[arg(short = 'd', long, default_value = "10s", value_parser = parse_duration)]
+    /// Refuse more connections than this (-c above it is an error).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = parse_max_connections)]
+    pub max_connections: u32,
+    /// Measured duration, e.g. 10s, 500ms, 2m (more than 0, at most 24h).
+    #[arg(short = 'd', long, default_value = "10s", allow_hyphen_values = true, value_parser = parse_step_duration)]
     pub duration: Duration,
-    /// Warm-up before measuring (requests sent but discarded).
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    /// Warm-up before measuring (requests sent but discarded); 0 disables it.
+    #[arg(long, default_value = "1s", allow_hyphen_values = true, value_parser = parse_warmup)]
     pub warmup: Duration,
     /// Stop after this many measured requests (the duration still bounds the run).
-    #[arg(short = 'n', long = "requests")]
+    #[arg(short = 'n', long = "max-requests", visible_alias = "requests", value_name = "N", allow_hyphen_values = true, value_parser = parse_max_requests)]
     pub requests: Option<u64>,
     /// Open model: total requests per second on a fixed schedule.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_rate)]
     pub rate: Option<f64>,
     /// HTTP method.
-    #[arg(short = 'm', long, default_value = "GET")]
+    #[arg(short = 'm', long, default_value = "GET", value_parser = parse_method)]
     pub method: String,
     /// Extra request header, "Name: value" (repeatable).
-    #[arg(short = 'H', long = "header")]
-    pub headers: Vec<String>,
+    #[arg(short = 'H', long = "header", value_parser = parse_header)]
+    pub headers: Vec<Header>,
     /// Request body.
     #[arg(long)]
     pub body: Option<String>,
-    /// Per-request timeout.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    /// Per-request timeout (more than 0, at most 24h).
+    #[arg(long, default_value = "10s", allow_hyphen_values = true, value_parser = parse_step_duration)]
     pub timeout: Duration,
     /// Label of the target in results (default host:port).
     #[arg(long)]
@@ -222,6 +233,124 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .map_err(|e| format!("invalid duration {s:?}: {e} (try 10s, 500ms, 2m)"))
 }
 
+/// A measured duration or timeout: more than zero, at most
+/// [`MAX_STEP_DURATION`], so every load ends.
+pub fn parse_step_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_bounded_duration(s)?;
+    if d.is_zero() {
+        return Err(format!(
+            "{s:?} is zero; give a duration greater than 0, e.g. 10s"
+        ));
+    }
+    Ok(d)
+}
+
+/// A warm-up: zero (none) up to [`MAX_STEP_DURATION`].
+pub fn parse_warmup(s: &str) -> Result<Duration, String> {
+    parse_bounded_duration(s)
+}
+
+fn parse_bounded_duration(s: &str) -> Result<Duration, String> {
+    if s.trim().starts_with('-') {
+        return Err(format!(
+            "{s:?} is negative; give a duration such as 10s, 500ms or 2m"
+        ));
+    }
+    let d = parse_duration(s)?;
+    if d > MAX_STEP_DURATION {
+        return Err(format!(
+            "{s:?} is longer than the {}h a step may last",
+            MAX_STEP_DURATION.as_secs() / 3600
+        ));
+    }
+    Ok(d)
+}
+
+/// A whole number of at least 1 (`what` says what it counts).
+fn parse_count(s: &str, what: &str) -> Result<u64, String> {
+    match s.trim().parse::<i128>() {
+        Ok(n) if n >= 1 => u64::try_from(n).map_err(|_| format!("{s:?} is too large")),
+        Ok(_) => Err(format!(
+            "{s:?} is not a valid number of {what}: it must be at least 1"
+        )),
+        Err(_) => Err(format!("{s:?} is not a whole number of {what}")),
+    }
+}
+
+fn parse_count_u32(s: &str, what: &str) -> Result<u32, String> {
+    u32::try_from(parse_count(s, what)?).map_err(|_| format!("{s:?} is too large"))
+}
+
+/// `-c/--connections`: at least 1 (the cap is checked by the command,
+/// which knows `--max-connections`).
+pub fn parse_connections(s: &str) -> Result<u32, String> {
+    parse_count_u32(s, "connections")
+}
+
+/// `--max-connections`: at least 1.
+pub fn parse_max_connections(s: &str) -> Result<u32, String> {
+    parse_count_u32(s, "connections")
+}
+
+/// `-n/--max-requests`: at least 1.
+pub fn parse_max_requests(s: &str) -> Result<u64, String> {
+    parse_count(s, "requests")
+}
+
+/// `--repeat`: at least 1.
+pub fn parse_repeat(s: &str) -> Result<u32, String> {
+    parse_count_u32(s, "repeats")
+}
+
+/// `--rate`: requests per second, more than 0 and at most [`MAX_RATE`].
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= f64::from(MAX_RATE) => Ok(r),
+        Ok(r) if r.is_finite() && r > 0.0 => Err(format!(
+            "{s:?} is above the highest rate of {MAX_RATE} requests per second"
+        )),
+        _ => Err(format!(
+            "{s:?} is not a rate: give requests per second greater than 0, e.g. 1000"
+        )),
+    }
+}
+
+/// `-m/--method`: an HTTP method token, uppercased.
+pub fn parse_method(s: &str) -> Result<String, String> {
+    let upper = s.trim().to_ascii_uppercase();
+    match Method::from_bytes(upper.as_bytes()) {
+        Ok(_) if !upper.is_empty() => Ok(upper),
+        _ => Err(format!("{s:?} is not an HTTP method (e.g. GET, POST)")),
+    }
+}
+
+/// One `-H "Name: value"` request header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub name: HeaderName,
+    pub value: HeaderValue,
+}
+
+/// `-H/--header`: "Name: value"; the headers bakeoff sets itself are refused.
+pub fn parse_header(s: &str) -> Result<Header, String> {
+    let Some((name, value)) = s.split_once(':') else {
+        return Err(format!(
+            "{s:?} has no colon; write a header as \"Name: value\", e.g. \"Accept: application/json\""
+        ));
+    };
+    let name = HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| format!("{s:?} has an invalid header name {:?}", name.trim()))?;
+    if crate::suite::RESERVED_HEADERS.contains(&name.as_str()) {
+        return Err(format!(
+            "{s:?}: header {name} is set by bakeoff and cannot be overridden"
+        ));
+    }
+    let value = HeaderValue::from_str(value.trim()).map_err(|_| {
+        format!("{s:?} has an invalid header value (visible ASCII only, no newlines)")
+    })?;
+    Ok(Header { name, value })
+}
+
 /// Parses "10" or "10%" as 10 percent.
 pub fn parse_percent(s: &str) -> Result<f64, String> {
     let t = s.trim().trim_end_matches('%').trim();
@@ -250,5 +379,59 @@ mod tests {
         assert_eq!(parse_percent("10%").unwrap(), 10.0);
         assert_eq!(parse_percent("10").unwrap(), 10.0);
         assert!(parse_percent("-3").is_err());
+    }
+
+    #[test]
+    fn load_values_are_bounded() {
+        assert_eq!(parse_step_duration("2s").unwrap(), Duration::from_secs(2));
+        for bad in ["0s", "0", "-1s", "-5", "25h", "fast", "inf"] {
+            assert!(parse_step_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_warmup("0s").unwrap(), Duration::ZERO);
+        assert!(parse_warmup("-1s").unwrap_err().contains("negative"));
+        assert_eq!(parse_connections("8").unwrap(), 8);
+        for bad in ["0", "-3", "x", "99999999999"] {
+            assert!(parse_connections(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_max_requests("10").unwrap(), 10);
+        assert!(parse_max_requests("0").is_err());
+        assert_eq!(parse_rate("250.5").unwrap(), 250.5);
+        for bad in ["0", "-1", "NaN", "inf", "1e12", "x"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_method("post").unwrap(), "POST");
+        assert!(parse_method("GE T").is_err());
+    }
+
+    #[test]
+    fn headers_need_a_colon_and_valid_parts() {
+        let h = parse_header("X-Trace: abc").unwrap();
+        assert_eq!(
+            (h.name.as_str(), h.value.to_str().unwrap()),
+            ("x-trace", "abc")
+        );
+        assert!(
+            parse_header("X-Trace abc")
+                .unwrap_err()
+                .contains("no colon")
+        );
+        assert!(parse_header("Bad Name: v").is_err());
+        assert!(
+            parse_header("Host: example.com")
+                .unwrap_err()
+                .contains("set by bakeoff")
+        );
+    }
+
+    #[test]
+    fn max_requests_keeps_its_old_name() {
+        for flag in ["--max-requests", "--requests", "-n"] {
+            let cli =
+                Cli::try_parse_from(["bakeoff", "load", "http://127.0.0.1:1/", flag, "5"]).unwrap();
+            let Command::Load(args) = cli.command else {
+                panic!("not load")
+            };
+            assert_eq!(args.requests, Some(5), "{flag}");
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Method};
+use http::Method;
 
 use super::signals::StopSignals;
 use crate::Outcome;
@@ -16,6 +16,7 @@ use crate::progress::StepProgress;
 use crate::results::{
     CpuLayout, Model, RunResults, Summary, local_provenance, now_rfc3339, write_atomic,
 };
+use crate::suite::bounds::{check_connection_cap, ensure_open_files};
 use crate::units;
 
 pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
@@ -25,13 +26,11 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
     for path in [&args.output, &args.hgrm].into_iter().flatten() {
         check_writable(path)?;
     }
-    if args.connections == 0 {
-        bail!("--connections must be at least 1");
-    }
+    // -c, --rate and the durations are bounded by their value parsers
+    // (cli.rs); the cap and the open-file limit need both flags or the OS.
+    check_connection_cap("-c/--connections", args.connections, args.max_connections)?;
+    ensure_open_files(args.connections)?;
     let schedule = match args.rate {
-        Some(rate) if !(rate.is_finite() && rate > 0.0) => {
-            bail!("--rate must be a positive number, got {rate}")
-        }
         Some(rate) => Schedule::Open {
             rate,
             connections: args.connections,
@@ -144,14 +143,7 @@ fn mix_entry(args: &LoadArgs, path: &str) -> anyhow::Result<MixEntry> {
     entry.label = format!("{method} {path}");
     entry.method = method;
     for h in &args.headers {
-        let (name, value) = h
-            .split_once(':')
-            .with_context(|| format!("invalid --header {h:?}: expected \"Name: value\""))?;
-        let name = HeaderName::from_bytes(name.trim().as_bytes())
-            .with_context(|| format!("invalid header name in --header {h:?}"))?;
-        let value = HeaderValue::from_str(value.trim())
-            .with_context(|| format!("invalid header value in {h:?}"))?;
-        entry.headers.append(name, value);
+        entry.headers.append(h.name.clone(), h.value.clone());
     }
     if let Some(body) = &args.body {
         entry.body = Bytes::from(body.clone());

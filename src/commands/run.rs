@@ -25,7 +25,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     // Everything that can be wrong with the input fails here, before any
     // process starts.
     let plan = load_plan(&args)?;
-    let urls = external_urls(&plan, &args.urls)?;
+    let urls = external_urls(&plan, &args.urls, args.allow_remote)?;
     if args.targets == TargetsMode::External {
         for target in &plan.targets {
             let url = urls.get(target).with_context(|| {
@@ -198,16 +198,46 @@ fn load_plan(args: &RunArgs) -> anyhow::Result<SuitePlan> {
     if plan.targets.is_empty() || plan.scenarios.is_empty() {
         bail!("nothing to run: the suite selects no targets or no scenarios");
     }
+    if !args.allow_remote {
+        plan.refuse_remote_urls()?;
+    }
+    plan.check_connection_cap(args.max_connections)?;
+    crate::suite::bounds::ensure_open_files(plan.max_connections())?;
+    if args.targets != TargetsMode::External {
+        if let Some(name) = plan
+            .targets
+            .iter()
+            .find(|t| !suite::VARIANTS.contains(&t.as_str()))
+        {
+            bail!(
+                "target {name:?} of {} is not a reference variant, so it cannot be started (--targets local and compose start {}); to load it at its [urls] entry, pass --targets external",
+                plan.source.display(),
+                suite::VARIANTS.join(", ")
+            );
+        }
+    }
     Ok(plan)
 }
 
-/// The suite's `[urls]` overridden by `--url NAME=URL`.
-fn external_urls(plan: &SuitePlan, flags: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+/// The suite's `[urls]` overridden by `--url NAME=URL`. A URL that does
+/// not parse, or names a host off loopback without `--allow-remote`, is
+/// refused here whatever the mode (the suite's own are checked by
+/// `load_plan`).
+fn external_urls(
+    plan: &SuitePlan,
+    flags: &[String],
+    allow_remote: bool,
+) -> anyhow::Result<BTreeMap<String, String>> {
     let mut urls = plan.urls.clone();
     for flag in flags {
         let (name, url) = flag
             .split_once('=')
             .with_context(|| format!("invalid --url {flag:?}: expected NAME=URL"))?;
+        match crate::engine::parse_url(url.trim(), false) {
+            Ok(_) => {}
+            Err(crate::engine::EndpointError::Remote { .. }) if allow_remote => {}
+            Err(e) => bail!("invalid --url {flag:?}: {e}"),
+        }
         urls.insert(
             name.trim().to_string(),
             url.trim().trim_end_matches('/').to_string(),

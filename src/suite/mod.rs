@@ -6,6 +6,7 @@
 //! `suites/quick.toml` are compiled in, so `bakeoff run` works from any
 //! directory. This module does not run anything.
 
+pub mod bounds;
 mod error;
 pub mod plan;
 mod raw;
@@ -17,7 +18,7 @@ pub use plan::{
     Comparison, CpuPlan, DEFAULT_DB_CONNECTIONS, DEFAULT_OPEN_CONNECTIONS, LoadModel, Metric,
     ScenarioPlan, SuitePlan, Threshold, VARIANTS,
 };
-pub use values::parse_duration;
+pub use values::{RESERVED_HEADERS, parse_duration};
 
 use std::path::Path;
 
@@ -39,11 +40,41 @@ pub fn load(path: Option<&Path>) -> Result<SuitePlan, SuiteError> {
     let Some(path) = path else {
         return parse(DEFAULT_SUITE, DEFAULT_SUITE_NAME);
     };
-    let text = std::fs::read_to_string(path).map_err(|error| SuiteError::Read {
+    let bytes = std::fs::read(path).map_err(|error| SuiteError::Read {
         path: path.to_path_buf(),
         error,
     })?;
-    parse(&text, &path.display().to_string())
+    let name = path.display().to_string();
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]);
+            let file = SourceFile {
+                name: &name,
+                text: &prefix,
+            };
+            return Err(not_text(file, valid, "a byte that is not UTF-8"));
+        }
+    };
+    parse(&text, &name)
+}
+
+/// A suite that is not text at all (a binary file passed by mistake).
+fn not_text(file: SourceFile<'_>, offset: usize, what: &str) -> SuiteError {
+    let message = format!(
+        "not a text file: {what} at byte {offset}; a suite is a UTF-8 TOML file (is this the right file?)"
+    );
+    SuiteError::Invalid {
+        diagnostics: vec![file.at(offset..offset, message)],
+    }
+}
+
+/// True when `text` holds nothing but blank lines and comments.
+fn is_blank(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .all(|l| l.is_empty() || l.starts_with('#'))
 }
 
 /// The embedded `suites/quick.toml`.
@@ -62,6 +93,17 @@ pub fn parse(text: &str, source: &str) -> Result<SuitePlan, SuiteError> {
 /// validating a suite meant for another machine).
 pub fn parse_for_cores(text: &str, source: &str, cores: usize) -> Result<SuitePlan, SuiteError> {
     let file = SourceFile { name: source, text };
+    if let Some(offset) = text.find('\0') {
+        return Err(not_text(file, offset, "a NUL byte"));
+    }
+    if is_blank(text) {
+        return Err(SuiteError::Invalid {
+            diagnostics: vec![file.at(
+                0..0,
+                "the suite file is empty: a suite needs at least name = \"...\" and one [[scenario]] table (see suites/README.md)",
+            )],
+        });
+    }
     let raw: raw::RawSuite = toml::from_str(text).map_err(|e| SuiteError::Invalid {
         diagnostics: vec![file.toml_error(&e)],
     })?;

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::error::SuiteError;
-use crate::engine::Mix;
+use super::bounds::{BoundsError, check_connection_cap};
+use super::error::{Diagnostic, SuiteError};
+use crate::engine::{EndpointError, Mix};
 
 /// The reference variants a suite may name without a `[urls]` entry, in
 /// the default run order.
@@ -34,6 +35,9 @@ pub struct SuitePlan {
     pub db_connections: u32,
     /// External targets: variant name → base URL (for `--targets external`).
     pub urls: BTreeMap<String, String>,
+    /// Where each `[urls]` value is written (1-based line, column), so a
+    /// refusal later (a remote host) can still point at it.
+    pub url_locations: BTreeMap<String, (usize, usize)>,
     pub scenarios: Vec<ScenarioPlan>,
     pub thresholds: Vec<Threshold>,
 }
@@ -130,6 +134,54 @@ impl SuitePlan {
     }
 }
 
+impl SuitePlan {
+    /// Refuses a plan whose steps open more than `cap` connections
+    /// (`--max-connections`), naming the first scenario that does.
+    pub fn check_connection_cap(&self, cap: u32) -> Result<(), BoundsError> {
+        for s in &self.scenarios {
+            let what = format!("scenario {:?} of {}", s.name, self.source.display());
+            check_connection_cap(&what, s.load.max_connections(), cap)?;
+        }
+        Ok(())
+    }
+
+    /// The most connections any step of the plan opens.
+    pub fn max_connections(&self) -> u32 {
+        self.scenarios
+            .iter()
+            .map(|s| s.load.max_connections())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Refuses every `[urls]` entry whose host is not loopback, at its
+    /// `file:line:column`, naming `--allow-remote`. Looks at the literal
+    /// host only, so nothing is resolved.
+    pub fn refuse_remote_urls(&self) -> Result<(), SuiteError> {
+        let file = self.source.display().to_string();
+        let mut diagnostics = Vec::new();
+        for (name, url) in &self.urls {
+            if let Err(EndpointError::Remote { host, .. }) = crate::engine::parse_url(url, false) {
+                let (line, column) = self.url_locations.get(name).copied().unwrap_or((1, 1));
+                diagnostics.push(Diagnostic {
+                    file: file.clone(),
+                    line,
+                    column,
+                    message: format!(
+                        "[urls] {name} = {url:?}: refusing to send load to {host:?}, which is not loopback (127.0.0.0/8, ::1, localhost); pass --allow-remote if you own that host"
+                    ),
+                });
+            }
+        }
+        if diagnostics.is_empty() {
+            Ok(())
+        } else {
+            diagnostics.sort_by_key(|d| (d.line, d.column));
+            Err(SuiteError::Invalid { diagnostics })
+        }
+    }
+}
+
 fn check_names(
     wanted: &[String],
     valid: &[String],
@@ -208,6 +260,15 @@ impl LoadModel {
             LoadModel::Open { rates, .. } => rates.iter().map(|&r| u64::from(r)).collect(),
         }
     }
+    /// The most connections one step of this scenario opens: the highest
+    /// concurrency level, or the open model's connection pool.
+    pub fn max_connections(&self) -> u32 {
+        match self {
+            LoadModel::Closed { concurrency } => concurrency.iter().copied().max().unwrap_or(0),
+            LoadModel::Open { connections, .. } => *connections,
+        }
+    }
+
     pub fn model(&self) -> crate::results::Model {
         match self {
             LoadModel::Closed { .. } => crate::results::Model::Closed,

@@ -15,18 +15,18 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::uri::PathAndQuery;
 use serde_spanned::Spanned;
 
+use super::bounds::{MAX_RATE, MAX_STEP_DURATION};
 use super::error::{Diagnostic, SourceFile, SuiteError};
 use super::plan::{
     CpuPlan, DEFAULT_DB_CONNECTIONS, DEFAULT_OPEN_CONNECTIONS, LoadModel, ScenarioPlan, SuitePlan,
     Threshold, VARIANTS,
 };
 use super::raw::{RawCpu, RawDefaults, RawDuration, RawModel, RawRequest, RawScenario, RawSuite};
-use super::values::{parse_check, parse_duration};
+use super::values::{RESERVED_HEADERS, parse_check, parse_duration};
 use crate::engine::{Mix, MixEntry};
 
 /// Upper bounds that catch typos (an extra zero) rather than limit use.
 const MAX_CONCURRENCY: i64 = 100_000;
-const MAX_RATE: i64 = 10_000_000;
 const MAX_REPEATS: i64 = 1_000;
 const MAX_DB_CONNECTIONS: i64 = 10_000;
 
@@ -87,6 +87,14 @@ impl Validator<'_> {
             self.error(raw.name.span(), "the suite name must not be empty");
         }
         let urls = self.urls(&raw.urls);
+        let url_locations = raw
+            .urls
+            .iter()
+            .map(|(name, value)| {
+                let at = self.source.line_col(value.span().start);
+                (name.get_ref().clone(), at)
+            })
+            .collect();
         // Names from [urls] count as targets even when their URL is bad, so
         // one mistake is not reported twice.
         let url_names: Vec<String> = raw.urls.keys().map(|k| k.get_ref().clone()).collect();
@@ -173,6 +181,7 @@ impl Validator<'_> {
             cpu,
             db_connections,
             urls,
+            url_locations,
             scenarios,
             thresholds,
         }
@@ -349,7 +358,17 @@ impl Validator<'_> {
         let raw = raw.as_ref()?;
         match parse_duration(&raw.get_ref().0) {
             Ok(d) if d.is_zero() && !zero_ok => {
-                self.error(raw.span(), format!("{key} must be greater than zero"));
+                let message = format!("{key} must be greater than zero, got {:?}", raw.get_ref().0);
+                self.error(raw.span(), message);
+                None
+            }
+            Ok(d) if d > MAX_STEP_DURATION => {
+                let message = format!(
+                    "{key} {:?} is longer than the {}h a step may last",
+                    raw.get_ref().0,
+                    MAX_STEP_DURATION.as_secs() / 3600
+                );
+                self.error(raw.span(), message);
                 None
             }
             Ok(d) => Some(d),
@@ -420,7 +439,7 @@ impl Validator<'_> {
                     "concurrency",
                     "closed",
                 );
-                let rates = self.levels(s.rates.as_ref(), "rates", MAX_RATE, &s.model);
+                let rates = self.levels(s.rates.as_ref(), "rates", i64::from(MAX_RATE), &s.model);
                 let connections = match &s.connections {
                     Some(c) => self.count(c, "connections", 1, MAX_CONCURRENCY),
                     None => DEFAULT_OPEN_CONNECTIONS,
@@ -593,7 +612,7 @@ impl Validator<'_> {
                     continue;
                 }
             };
-            if ["content-length", "transfer-encoding", "host"].contains(&header_name.as_str()) {
+            if RESERVED_HEADERS.contains(&header_name.as_str()) {
                 let message = format!(
                     "header {:?} is set by bakeoff and cannot be overridden",
                     name.get_ref()

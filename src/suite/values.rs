@@ -7,12 +7,18 @@ use std::time::Duration;
 
 use super::plan::{Comparison, Metric};
 
+/// Headers bakeoff sets itself; a suite or `-H` may not override them.
+pub const RESERVED_HEADERS: [&str; 3] = ["content-length", "transfer-encoding", "host"];
+
 const DURATION_HINT: &str =
     "use a number with a unit: us, ms, s, m or h, e.g. \"10s\" or \"500ms\"";
 
 /// Parses "10s", "500ms", "1.5s", "250us", "2m", "1h".
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
+    if t.starts_with('-') {
+        return Err(format!("duration {text:?} is negative; {DURATION_HINT}"));
+    }
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
