@@ -239,7 +239,7 @@ fn saturated_decisive_steps_turn_a_supported_claim_inconclusive() {
     assert_eq!(v.verdict, Verdict::Inconclusive, "{}", v.evidence);
     assert!(
         v.evidence
-            .contains("No usable figures for node on io at 256 connections"),
+            .contains("no usable figures for node on io at 256 connections"),
         "{}",
         v.evidence
     );

@@ -78,7 +78,6 @@ pub fn evaluate(results: &RunResults, claims: &ClaimsFile) -> Vec<ClaimVerdict> 
             let mut evidence = finding.evidence;
             let misses = groups.take_misses();
             if !misses.is_empty() {
-                evidence = capitalize_first(&evidence);
                 evidence.push(' ');
                 evidence.push_str(&excluded_sentence(&misses));
             }
@@ -136,13 +135,6 @@ pub fn excluded_sentence(excluded: &[(StepKey, &[ExcludedStep])]) -> String {
     format!("{total} {steps} excluded: {}.", parts.join("; "))
 }
 
-fn capitalize_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
-    }
-}
 
 /// `{"claims":[{"id","text","verdict","evidence","predicate"}...]}`.
 pub fn verdicts_json(verdicts: &[ClaimVerdict]) -> serde_json::Value {
