@@ -128,7 +128,7 @@ pub struct LoadArgs {
     #[arg(short = 'm', long, default_value = "GET", value_parser = parse_method)]
     pub method: String,
     /// Extra request header, "Name: value" (repeatable).
-    #[arg(short = 'H', long = "header", value_parser = parse_header)]
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
     pub headers: Vec<Header>,
     /// Request body.
     #[arg(long)]
@@ -152,7 +152,7 @@ pub struct LoadArgs {
     #[arg(long)]
     pub allow_remote: bool,
     /// Pin the generator to these CPUs (comma-separated), e.g. 1.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = parse_cpu)]
     pub cpus: Vec<usize>,
     /// Hide the progress bar.
     #[arg(long)]
@@ -311,6 +311,18 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
         )),
         _ => Err(format!(
             "{s:?} is not a rate: give requests per second greater than 0, e.g. 1000"
+        )),
+    }
+}
+
+/// `--cpus`: the index of an online CPU of this machine.
+pub fn parse_cpu(s: &str) -> Result<usize, String> {
+    let cores = crate::suite::online_cpus();
+    match s.trim().parse::<usize>() {
+        Ok(i) if i < cores => Ok(i),
+        _ => Err(format!(
+            "{s:?} is not a CPU of this machine, which has {cores} online (0..={})",
+            cores - 1
         )),
     }
 }

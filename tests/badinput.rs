@@ -368,6 +368,11 @@ fn load_cases() -> Vec<Case> {
             &["'GE T'", "--method", "not an HTTP method"],
         ),
         load_case(
+            "load-cpu-missing",
+            &["--cpus", "0,4096"],
+            &["'4096'", "--cpus", "not a CPU of this machine"],
+        ),
+        load_case(
             "load-output-in-missing-dir",
             &["--output", "missing/results.json"],
             &[

@@ -341,6 +341,93 @@ path = "/json"
     assert!(err.to_string().starts_with("ext.toml:5:8: URL"), "{err}");
 }
 
+/// A scenario body for the small suites below.
+const ONE_SCENARIO: &str =
+    "[[scenario]]\nname = \"a\"\nmodel = \"closed\"\nconcurrency = [1]\npath = \"/\"\n";
+
+fn first_diagnostic(text: &str) -> (usize, usize, String) {
+    let err = suite::parse_for_cores(text, "x.toml", 2).unwrap_err();
+    let d = &err.diagnostics()[0];
+    (d.line, d.column, d.message.clone())
+}
+
+#[test]
+fn empty_and_comment_only_files_are_called_empty() {
+    for text in ["", "\n  \n", "# a comment\n\n# another\n"] {
+        let (line, column, message) = first_diagnostic(text);
+        assert_eq!((line, column), (1, 1), "{text:?}");
+        assert!(message.contains("the suite file is empty"), "{message}");
+    }
+}
+
+#[test]
+fn binary_files_are_refused_where_the_text_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bin.toml");
+    std::fs::write(&path, b"name = \"x\"\nab\xff\xfe\x00").unwrap();
+    let err = suite::load(Some(&path)).unwrap_err();
+    let d = &err.diagnostics()[0];
+    assert_eq!((d.line, d.column), (2, 3), "{err}");
+    assert!(d.message.contains("not a text file"), "{err}");
+    assert!(
+        err.to_string().starts_with(&path.display().to_string()),
+        "{err}"
+    );
+
+    let (line, column, message) = first_diagnostic("name = \"x\"\n\0\0\0");
+    assert_eq!((line, column), (2, 1));
+    assert!(message.contains("NUL byte"), "{message}");
+}
+
+#[test]
+fn durations_must_be_positive_and_bounded() {
+    let cases = [
+        ("warmup = \"-1s\"", "\"-1s\" is negative"),
+        ("duration = \"25h\"", "longer than the 24h"),
+        ("timeout = \"0ms\"", "timeout must be greater than zero"),
+    ];
+    for (line, needle) in cases {
+        let text = format!("name = \"x\"\n[defaults]\n{line}\n{ONE_SCENARIO}");
+        let (l, c, message) = first_diagnostic(&text);
+        let column = line.find('"').unwrap() + 1;
+        assert_eq!((l, c), (3, column), "{line}: {message}");
+        assert!(message.contains(needle), "{line}: {message}");
+    }
+    let text = format!("name = \"x\"\n[defaults]\nduration = \"24h\"\n{ONE_SCENARIO}");
+    suite::parse_for_cores(&text, "x.toml", 2).unwrap();
+}
+
+#[test]
+fn remote_urls_are_refused_at_their_location() {
+    let text = format!(
+        "name = \"x\"\ntargets = [\"near\", \"far\"]\n[urls]\nnear = \"http://localhost:3000\"\nfar = \"http://192.0.2.7:80\"\n{ONE_SCENARIO}"
+    );
+    let plan = suite::parse_for_cores(&text, "x.toml", 2).unwrap();
+    let err = plan.refuse_remote_urls().unwrap_err();
+    assert_eq!(err.diagnostics().len(), 1, "{err}");
+    let text = err.to_string();
+    assert!(text.starts_with("x.toml:5:7: [urls] far"), "{text}");
+    assert!(
+        text.contains("\"192.0.2.7\"") && text.contains("--allow-remote"),
+        "{text}"
+    );
+
+    let mut near = plan.clone();
+    near.urls.remove("far");
+    near.refuse_remote_urls().unwrap();
+}
+
+#[test]
+fn connection_cap_names_the_scenario_and_the_flag() {
+    let text = "name = \"x\"\n[[scenario]]\nname = \"c\"\nmodel = \"closed\"\nconcurrency = [8, 300]\npath = \"/\"\n[[scenario]]\nname = \"o\"\nmodel = \"open\"\nrates = [10]\nconnections = 512\npath = \"/\"\n";
+    let plan = suite::parse_for_cores(text, "x.toml", 2).unwrap();
+    assert_eq!(plan.max_connections(), 512);
+    plan.check_connection_cap(512).unwrap();
+    let msg = plan.check_connection_cap(256).unwrap_err().to_string();
+    assert!(msg.contains("scenario \"c\" of x.toml opens 300"), "{msg}");
+    assert!(msg.contains("--max-connections 256"), "{msg}");
+}
+
 fn default_plan() -> SuitePlan {
     suite::parse_for_cores(suite::DEFAULT_SUITE, suite::DEFAULT_SUITE_NAME, 2)
         .expect("embedded default suite is valid")
