@@ -221,19 +221,10 @@ impl Runner<'_> {
     }
 }
 
-/// More failed requests than this share fail a step's SLO whatever the
-/// latency of the rest (p99 covers successful requests only).
-pub const SLO_MAX_ERROR_RATE: f64 = 0.01;
-
-/// The p99 the SLO search compares, in µs: infinite when too many requests
-/// failed, so a dead or failing target never "meets" the SLO.
+/// The p99 the SLO search compares, in µs (see [`stats::slo_p99`]).
 fn slo_latency(step: &StepRecord) -> f64 {
     let s = &step.summary;
-    if s.requests == 0 || s.errors as f64 > SLO_MAX_ERROR_RATE * s.requests as f64 {
-        f64::INFINITY
-    } else {
-        s.latency_us.p99 as f64
-    }
+    stats::slo_p99(s.latency_us.p99 as f64, s.requests, s.errors)
 }
 
 /// Test hook: with `BAKEOFF_DEBUG_PANIC_AFTER_STEPS=N`, panics right after
@@ -319,40 +310,4 @@ pub fn default_out_dir(base: &Path) -> anyhow::Result<PathBuf> {
         let _ = std::os::unix::fs::symlink(name, &latest);
     }
     Ok(dir)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::results::{Model, Summary};
-
-    fn step(requests: u64, errors: u64, p99: u64) -> StepRecord {
-        let mut summary = Summary {
-            requests,
-            errors,
-            ..Summary::default()
-        };
-        summary.latency_us.p99 = p99;
-        StepRecord {
-            target: "t".into(),
-            scenario: "s".into(),
-            model: Model::Open,
-            level: 100,
-            repeat: 0,
-            started_at: String::new(),
-            summary,
-            endpoints: Default::default(),
-            histograms: Default::default(),
-            timeline: Vec::new(),
-            server: None,
-            flags: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn failing_steps_never_meet_the_slo() {
-        assert_eq!(slo_latency(&step(1000, 10, 5_000)), 5_000.0);
-        assert_eq!(slo_latency(&step(1000, 11, 5_000)), f64::INFINITY);
-        assert_eq!(slo_latency(&step(0, 0, 0)), f64::INFINITY);
-    }
 }

@@ -532,6 +532,21 @@ pub fn slo_bracket(rates_p99_us: &[(u64, f64)], slo_us: f64) -> (Option<u64>, Op
     (passing, failing)
 }
 
+/// More failed requests than this share fail an SLO whatever the latency
+/// of the rest (latency percentiles cover successful requests only).
+pub const SLO_MAX_ERROR_RATE: f64 = 0.01;
+
+/// The p99 (µs) an SLO is judged on: `p99_us`, or infinite when nothing
+/// completed or more than [`SLO_MAX_ERROR_RATE`] of the requests failed, so
+/// a dead or failing target never "meets" its SLO.
+pub fn slo_p99(p99_us: f64, requests: u64, errors: u64) -> f64 {
+    if requests == 0 || errors as f64 > SLO_MAX_ERROR_RATE * requests as f64 {
+        f64::INFINITY
+    } else {
+        p99_us
+    }
+}
+
 /// p99 within the SLO; a NaN p99 (nothing measured) does not meet it.
 fn meets_slo(p99: f64, slo_us: f64) -> bool {
     matches!(
@@ -694,6 +709,17 @@ mod tests {
         // Flat throughput but latency not climbing is not a knee.
         let pts = [(1, 100.0, 10.0), (2, 101.0, 9.0)];
         assert_eq!(knee(&pts, 0.10), None);
+    }
+
+    #[test]
+    fn failing_steps_never_meet_an_slo() {
+        assert_eq!(slo_p99(5_000.0, 1000, 10), 5_000.0);
+        assert_eq!(slo_p99(5_000.0, 1000, 11), f64::INFINITY);
+        assert_eq!(slo_p99(0.0, 0, 0), f64::INFINITY);
+        assert_eq!(
+            slo_capacity(&[(100, slo_p99(0.0, 500, 500))], 10_000.0),
+            None
+        );
     }
 
     #[test]

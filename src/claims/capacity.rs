@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::gates::format_us;
 use crate::report::Section;
 use crate::results::{Model, RunResults};
-use crate::stats::{StepGroups, median, slo_bracket};
+use crate::stats::{StepGroups, median, slo_bracket, slo_p99};
 
 use super::predicates::curve;
 use super::spec::CapacitySpec;
@@ -95,7 +95,10 @@ fn slo_cell(g: &StepGroups, target: &str, scenario: &str, slo: Duration) -> Stri
     let pts: Vec<(u64, f64)> = g
         .levels(target, scenario)
         .into_iter()
-        .filter_map(|l| Some((l, median(&g.get(target, scenario, l)?.p99_us)?)))
+        .filter_map(|l| {
+            let r = g.get(target, scenario, l)?;
+            Some((l, slo_p99(median(&r.p99_us)?, r.requests, r.errors)))
+        })
         .collect();
     let slo_text = format_us(slo_us);
     match slo_bracket(&pts, slo_us) {
