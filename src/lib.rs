@@ -21,6 +21,7 @@ pub mod report;
 pub mod results;
 pub mod runner;
 pub mod stats;
+pub mod stdout;
 pub mod suite;
 pub mod targets;
 pub mod units;

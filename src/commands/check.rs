@@ -33,8 +33,8 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         (names, results)
     };
     match args.format {
-        OutputFormat::Text => print!("{}", table::render_text(&names, &results)),
-        OutputFormat::Json => println!(
+        OutputFormat::Text => crate::out!("{}", table::render_text(&names, &results)),
+        OutputFormat::Json => crate::outln!(
             "{}",
             table::render_json(&results).context("serializing the check results")?
         ),

@@ -16,8 +16,8 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<Outcome> {
     let current = RunResults::load(&args.current).context("loading the current results")?;
     let report = compare(&baseline, &current, args.threshold);
     match args.format {
-        ReportFormat::Markdown => print!("{}", report.to_markdown()),
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
+        ReportFormat::Markdown => crate::out!("{}", report.to_markdown()),
+        ReportFormat::Json => crate::outln!("{}", serde_json::to_string_pretty(&report.to_json())?),
     }
     Ok(if report.has_regression() {
         Outcome::GateFailed

@@ -97,8 +97,10 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
         write_atomic(path, hgrm::render(&measurement.latency).as_bytes())?;
     }
     match args.format {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&measurement.summary)?),
-        OutputFormat::Text => print!(
+        OutputFormat::Json => {
+            crate::outln!("{}", serde_json::to_string_pretty(&measurement.summary)?)
+        }
+        OutputFormat::Text => crate::out!(
             "{}",
             text_report(&name, &args, &measurement.summary, interrupted)
         ),

@@ -30,7 +30,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
     }
     .with_context(|| format!("writing reports into {}", out_dir.display()))?;
     for path in written {
-        println!("{}", path.display());
+        crate::outln!("{}", path.display());
     }
     Ok(Outcome::Ok)
 }

@@ -151,14 +151,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         );
         return Err(err);
     }
-    println!("{}", summary_table(&results));
+    crate::outln!("{}", summary_table(&results));
     let gates = crate::gates::evaluate(&plan.thresholds, &results);
     let failed: Vec<_> = gates.iter().filter(|g| !g.passed).collect();
     for g in &failed {
-        println!("gate {g}");
+        crate::outln!("gate {g}");
     }
-    println!("results: {}", out_dir.display());
-    println!("report:  {}", out_dir.join("report.md").display());
+    crate::outln!("results: {}", out_dir.display());
+    crate::outln!("report:  {}", out_dir.join("report.md").display());
     if failed.is_empty() {
         Ok(Outcome::Ok)
     } else {

@@ -20,21 +20,21 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let verdicts = claims::evaluate(&results, &file);
     match args.format {
         ReportFormat::Json => {
-            println!(
+            crate::outln!(
                 "{}",
                 serde_json::to_string_pretty(&claims::verdicts_json(&verdicts))?
             );
         }
         ReportFormat::Markdown => {
-            println!("## Claims and verdicts\n");
-            print!("{}", claims::verdict_markdown(&results, &verdicts));
+            crate::outln!("## Claims and verdicts\n");
+            crate::out!("{}", claims::verdict_markdown(&results, &verdicts));
             if let Some(s) = claims::ratio_table_section(&results, &file) {
-                println!("\n## {}\n", s.title);
-                print!("{}", s.markdown);
+                crate::outln!("\n## {}\n", s.title);
+                crate::out!("{}", s.markdown);
             }
             let cap = claims::capacity::capacity_section(&results, &file.capacity);
-            println!("\n## {}\n", cap.title);
-            print!("{}", cap.markdown);
+            crate::outln!("\n## {}\n", cap.title);
+            crate::out!("{}", cap.markdown);
         }
     }
     Ok(Outcome::Ok)
