@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod leftovers;
+use leftovers::leftovers;
+
 /// A python http.server variant that would start fine.
 const WEB: &str = r#"
 [[variant]]
@@ -66,40 +69,6 @@ fn bakeoff(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Output, u32) {
     let child = cmd.spawn().unwrap();
     let pid = child.id();
     (child.wait_with_output().unwrap(), pid)
-}
-
-/// Processes started for this test: any with an open file, or its working
-/// directory, under `dir`, or a command line naming it (the state dir of
-/// `run` is named after bakeoff's pid).
-fn leftovers(dir: &Path, pid: u32) -> Vec<String> {
-    let me = std::process::id().to_string();
-    let state_marker = format!("bakeoff-{pid}-");
-    let dir_text = dir.display().to_string();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.chars().all(|c| c.is_ascii_digit()) || name == me {
-            continue;
-        }
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        let holds_file = std::fs::read_dir(entry.path().join("fd"))
-            .map(|fds| {
-                fds.flatten()
-                    .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t.starts_with(dir)))
-            })
-            .unwrap_or(false);
-        let works_there =
-            std::fs::read_link(entry.path().join("cwd")).is_ok_and(|c| c.starts_with(dir));
-        if holds_file
-            || works_there
-            || cmdline.contains(&state_marker)
-            || cmdline.contains(&dir_text)
-        {
-            found.push(format!("{name}: {cmdline}"));
-        }
-    }
-    found
 }
 
 /// Exit code 2, no panic, nothing left running; returns stderr.

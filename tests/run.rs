@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+mod leftovers;
+use leftovers::leftovers;
+
 /// Test-local view of results.json: what a consumer relies on.
 #[derive(Deserialize)]
 struct Results {
@@ -56,33 +59,6 @@ struct Server {
 
 fn read_results(path: &Path) -> Results {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-/// Processes that still hold a file under `dir` open (every child of
-/// bakeoff logs into its run directory) or run from a state directory of
-/// the bakeoff process `pid`.
-fn leftovers(dir: &Path, pid: u32) -> Vec<String> {
-    let me = std::process::id().to_string();
-    let state_marker = format!("bakeoff-{pid}-");
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.chars().all(|c| c.is_ascii_digit()) || name == me {
-            continue;
-        }
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        let holds_log = std::fs::read_dir(entry.path().join("fd"))
-            .map(|fds| {
-                fds.flatten()
-                    .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t.starts_with(dir)))
-            })
-            .unwrap_or(false);
-        if holds_log || cmdline.contains(&state_marker) {
-            found.push(format!("{name}: {cmdline}"));
-        }
-    }
-    found
 }
 
 /// A suite of one 1-second step per target: GET / on 2 connections.
