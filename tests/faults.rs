@@ -161,6 +161,27 @@ fn load_against_resets_mid_response_counts_reset_errors() {
     all_failed_as(&s, "reset");
     // Every request the server read was reset, and every one is counted.
     assert_eq!(s.requests, server.requests());
+    // Each reset costs a connection; the engine's backoff bounds how many
+    // a worker opens (without it: thousands in a second).
+    let bound = 4 * max_attempts(Duration::from_secs(1));
+    assert!(
+        s.requests <= bound,
+        "{} reconnects from 4 workers in 1 s, more than the backoff allows ({bound})",
+        s.requests
+    );
+}
+
+/// The most connection attempts one worker makes in `window` when every
+/// attempt fails: it waits FIRST_BACKOFF, doubling up to MAX_BACKOFF.
+fn max_attempts(window: Duration) -> u64 {
+    use bakeoff::engine::{FIRST_BACKOFF, MAX_BACKOFF};
+    let (mut elapsed, mut wait, mut attempts) = (Duration::ZERO, FIRST_BACKOFF, 1);
+    while elapsed + wait < window {
+        elapsed += wait;
+        wait = (wait * 2).min(MAX_BACKOFF);
+        attempts += 1;
+    }
+    attempts
 }
 
 #[test]
