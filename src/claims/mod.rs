@@ -135,7 +135,6 @@ pub fn excluded_sentence(excluded: &[(StepKey, &[ExcludedStep])]) -> String {
     format!("{total} {steps} excluded: {}.", parts.join("; "))
 }
 
-
 /// `{"claims":[{"id","text","verdict","evidence","predicate"}...]}`.
 pub fn verdicts_json(verdicts: &[ClaimVerdict]) -> serde_json::Value {
     serde_json::json!({ "claims": verdicts })
