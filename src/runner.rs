@@ -257,7 +257,7 @@ pub fn summary_table(results: &RunResults) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<14} {:<14} {:>10} {:>8} {:>14} {:>8}",
+        "{:<14} {:<14} {:>10} {:>8} {:>14} {:>8}  flagged steps",
         "scenario", "target", "best rps", "at", "p99 @ highest", "errors"
     );
     let scenarios = stats::StepGroups::scenarios_in_order(results);
@@ -284,19 +284,34 @@ pub fn summary_table(results: &RunResults) -> String {
                 continue;
             };
             let errors: u64 = steps.iter().map(|s| s.summary.errors).sum();
-            let _ = writeln!(
-                out,
-                "{:<14} {:<14} {:>10} {:>8} {:>14} {:>8}",
+            let line = format!(
+                "{:<14} {:<14} {:>10} {:>8} {:>14} {:>8}  {}",
                 scenario,
                 target,
                 units::rate(best.summary.rps),
                 best.level,
                 units::latency_us(top.summary.latency_us.p99),
-                errors
+                errors,
+                flagged(&steps)
             );
+            let _ = writeln!(out, "{}", line.trim_end());
         }
     }
     out
+}
+
+/// "generator_saturated ×2, errors ×1" over `steps`, or "" when none is flagged.
+fn flagged(steps: &[&StepRecord]) -> String {
+    let mut counts: std::collections::BTreeMap<crate::results::StepFlag, usize> =
+        std::collections::BTreeMap::new();
+    for flag in steps.iter().flat_map(|s| &s.flags) {
+        *counts.entry(*flag).or_default() += 1;
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(f, n)| format!("{} ×{n}", f.as_str()))
+        .collect();
+    parts.join(", ")
 }
 
 /// `results/<timestamp>/`, and `results/latest` pointing at it.
@@ -310,4 +325,56 @@ pub fn default_out_dir(base: &Path) -> anyhow::Result<PathBuf> {
         let _ = std::os::unix::fs::symlink(name, &latest);
     }
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Model, Provenance, StepFlag, Summary};
+
+    fn step(level: u64, flags: Vec<StepFlag>) -> StepRecord {
+        StepRecord {
+            target: "node".into(),
+            scenario: "json".into(),
+            model: Model::Closed,
+            level,
+            repeat: 0,
+            started_at: String::new(),
+            summary: Summary {
+                requests: 10,
+                rps: level as f64,
+                ..Summary::default()
+            },
+            endpoints: Default::default(),
+            histograms: Default::default(),
+            timeline: Vec::new(),
+            server: None,
+            flags,
+        }
+    }
+
+    #[test]
+    fn the_summary_table_counts_flagged_steps() {
+        let mut results = RunResults::new(Provenance::default());
+        results.steps = vec![
+            step(8, Vec::new()),
+            step(64, vec![StepFlag::GeneratorSaturated, StepFlag::Errors]),
+            step(128, vec![StepFlag::GeneratorSaturated]),
+        ];
+        let table = summary_table(&results);
+        let row = table.lines().nth(1).unwrap();
+        assert!(row.starts_with("json"), "{table}");
+        assert!(
+            row.ends_with("generator_saturated ×2, errors ×1"),
+            "{table}"
+        );
+        results.steps.truncate(1);
+        assert!(
+            summary_table(&results)
+                .lines()
+                .nth(1)
+                .unwrap()
+                .ends_with("0  ")
+        );
+    }
 }
