@@ -12,10 +12,10 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod leftovers;
-use leftovers::leftovers;
+use leftovers::assert_none_left;
 
 /// A python http.server variant that would start fine.
 const WEB: &str = r#"
@@ -78,11 +78,7 @@ fn failed_cleanly(dir: &Path, (out, pid): (Output, u32)) -> String {
     assert!(!stderr.contains("panicked"), "{stderr}");
     // Processes killed by the group teardown may take a moment to vanish
     // from /proc; anything still there after that is a leak.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !leftovers(dir, pid).is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(leftovers(dir, pid), Vec::<String>::new(), "left behind");
+    assert_none_left(dir, pid, Duration::from_secs(5));
     stderr
 }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 mod leftovers;
-use leftovers::leftovers;
+use leftovers::{assert_none_left, leftovers};
 
 /// Test-local view of results.json: what a consumer relies on.
 #[derive(Deserialize)]
@@ -322,15 +322,7 @@ fn sigkill_mid_run_leaves_readable_results_and_no_children() {
     signal(&child, libc::SIGKILL);
     child.wait().unwrap();
     // PR_SET_PDEATHSIG kills the children; give the kernel a moment.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !leftovers(&out, pid).is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(
-        leftovers(&out, pid),
-        Vec::<String>::new(),
-        "processes left behind"
-    );
+    assert_none_left(&out, pid, Duration::from_secs(10));
     let results = read_results(&out.join("results.json"));
     assert!(!results.complete);
     assert!(!results.steps.is_empty(), "the saved step is still there");

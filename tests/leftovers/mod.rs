@@ -2,6 +2,22 @@
 //! the integration tests that check "nothing left behind".
 
 use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Asserts that nothing started for this test is left, allowing `grace`
+/// for killed processes to vanish from /proc.
+#[allow(dead_code)] // not every test file that includes this module uses it
+pub fn assert_none_left(dir: &Path, pid: u32, grace: Duration) {
+    let deadline = Instant::now() + grace;
+    while !leftovers(dir, pid).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        leftovers(dir, pid),
+        Vec::<String>::new(),
+        "processes left behind"
+    );
+}
 
 /// Processes started for this test: any with an open file, or its working
 /// directory, under `dir`, or a command line naming it (the state dir of
