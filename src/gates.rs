@@ -94,7 +94,9 @@ impl GateOutcome {
 
 /// "850 µs", "71.2 ms", "1.25 s".
 pub fn format_us(us: f64) -> String {
-    if us >= 1_000_000.0 {
+    if us.is_infinite() {
+        "none: no request succeeded".to_string()
+    } else if us >= 1_000_000.0 {
         format!("{:.2} s", us / 1_000_000.0)
     } else if us >= 1_000.0 {
         format!("{:.1} ms", us / 1_000.0)
@@ -230,7 +232,7 @@ mod tests {
                 errors,
                 duration_s: 10.0,
                 rps,
-                latency_us: LatencySummary {
+                latency_us: Some(LatencySummary {
                     min: 10,
                     mean: p99 as f64 / 3.0,
                     p50: p99 / 4,
@@ -238,7 +240,7 @@ mod tests {
                     p99,
                     p999: p99 * 2,
                     max: p99 * 3,
-                },
+                }),
                 ..Summary::default()
             },
             endpoints: Default::default(),

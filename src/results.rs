@@ -16,7 +16,12 @@ use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer}
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change of the file layout.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version 2 (issue "measurement truth"): `rps` is over the measured window,
+/// `requests`/`errors`/`error_rate` include unsent open-model requests,
+/// latency summaries are `null` when no request succeeded, `server` records
+/// `processes` and `db_cpu_s`. Version 1 files used other definitions for
+/// the same field names and are refused rather than misread.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// File name of the results inside a run directory.
 pub const RESULTS_FILE: &str = "results.json";
@@ -33,7 +38,10 @@ pub enum ResultsError {
         path: PathBuf,
         source: serde_json::Error,
     },
-    #[error("{path} has schema_version {found}, this bakeoff reads {SCHEMA_VERSION}")]
+    #[error(
+        "{path} has schema_version {found}, this bakeoff reads {SCHEMA_VERSION}{}",
+        if *found < SCHEMA_VERSION { " (its rps, errors and latency fields were defined differently: re-run it)" } else { "" }
+    )]
     Version { path: PathBuf, found: u32 },
     #[error("cannot write {path}: {source}")]
     Write {
@@ -154,7 +162,14 @@ pub enum StepFlag {
     GeneratorSaturated,
     /// Some requests failed (see `summary.errors_by_kind`).
     Errors,
+    /// Open model: more than [`UNSENT_FLAG_SHARE`] of the scheduled
+    /// requests were never sent (the offered load was not taken).
+    Unsent,
 }
+
+/// Share of scheduled requests left unsent above which a step is flagged
+/// [`StepFlag::Unsent`] (0.1 %).
+pub const UNSENT_FLAG_SHARE: f64 = 0.001;
 
 impl StepFlag {
     pub fn as_str(self) -> &'static str {
@@ -162,6 +177,7 @@ impl StepFlag {
             StepFlag::Interrupted => "interrupted",
             StepFlag::GeneratorSaturated => "generator_saturated",
             StepFlag::Errors => "errors",
+            StepFlag::Unsent => "unsent",
         }
     }
     /// True when no verdict may rest on a step with this flag.
@@ -181,26 +197,68 @@ impl StepRecord {
 }
 
 /// The figures of a step; also exactly what `bakeoff load --format json` prints.
+///
+/// Definitions (each figure is computed once, in `measure::Recorder::finish`):
+///
+/// - The **population** of a step is every request whose intended start
+///   (closed model: its actual start) lies in the measured window. Requests
+///   started in the window and still in flight when it closes are waited for
+///   (up to the timeout) and belong to it; requests started before it
+///   (warm-up) or after it do not. This is the same population the latency
+///   histograms describe, so a slow request counts in throughput exactly
+///   when its latency counts in the percentiles.
+/// - **`duration_s`** is the measured window: the configured duration, the
+///   part that ran when interrupted, or, when a request-count bound
+///   (`-n`) ended the step first, the time from the window's start to the
+///   last completion.
+/// - **`rps`** = successful requests of the population / `duration_s`. The
+///   stragglers' tail is not added to the denominator: the population
+///   arrived within the window, so dividing by window + tail would charge
+///   a slow target twice (wrk and TechEmpower divide completions by the
+///   nominal duration for the same reason).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Summary {
-    /// Completed requests in the measured window (including failed ones).
+    /// Requests of the population: completed ones (successful or failed)
+    /// plus, in the open model, scheduled ones never sent.
     pub requests: u64,
-    /// Requests that failed (transport error or unexpected status).
+    /// Requests that did not succeed: transport errors, timeouts,
+    /// unexpected statuses and unsent ones (`errors_by_kind` splits them).
     pub errors: u64,
+    /// `errors / requests` (1.0 when the population is empty: nothing
+    /// succeeded).
+    #[serde(default)]
+    pub error_rate: f64,
     pub duration_s: f64,
-    /// Successful requests per second.
+    /// Successful requests per second of the measured window.
     pub rps: f64,
     /// Latency of successful requests; in the open model measured from the
-    /// intended send time (corrected for coordinated omission).
-    pub latency_us: LatencySummary,
-    /// Open model only: latency from the actual send time.
+    /// intended send time (corrected for coordinated omission). `null` when
+    /// no request succeeded: a step without successes has no percentiles.
+    pub latency_us: Option<LatencySummary>,
+    /// Open model only: latency of successful requests from the actual send.
     #[serde(default)]
     pub uncorrected_latency_us: Option<LatencySummary>,
+    /// Latency of the failed requests (time to the error: a timeout shows
+    /// as the timeout), `null` when none failed. Failed requests never
+    /// enter `latency_us`; they are carried by `errors` and `error_rate`.
+    #[serde(default)]
+    pub failed_latency_us: Option<LatencySummary>,
+    /// Latencies beyond the histograms' range (1 µs .. 1 h) recorded at the
+    /// range's edge: counted here instead of clamped silently.
+    #[serde(default)]
+    pub out_of_range: u64,
     /// HTTP status code → count.
     pub status: BTreeMap<String, u64>,
-    /// connect | timeout | reset | truncated | http_status | other → count.
+    /// connect | timeout | reset | truncated | http_status | unsent | other → count.
     pub errors_by_kind: BTreeMap<String, u64>,
     pub generator: GeneratorStats,
+}
+
+impl Summary {
+    /// Successful requests of the population.
+    pub fn successes(&self) -> u64 {
+        self.requests.saturating_sub(self.errors)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Default)]
@@ -215,11 +273,13 @@ pub struct LatencySummary {
 }
 
 impl LatencySummary {
-    pub fn from_histogram(h: &Histogram<u64>) -> Self {
+    /// The summary of a histogram; None when it is empty (no percentile
+    /// exists, and 0 would read as "fast").
+    pub fn from_histogram(h: &Histogram<u64>) -> Option<Self> {
         if h.is_empty() {
-            return Self::default();
+            return None;
         }
-        LatencySummary {
+        Some(LatencySummary {
             min: h.min(),
             mean: h.mean(),
             p50: h.value_at_quantile(0.50),
@@ -227,7 +287,7 @@ impl LatencySummary {
             p99: h.value_at_quantile(0.99),
             p999: h.value_at_quantile(0.999),
             max: h.max(),
-        }
+        })
     }
 }
 
@@ -241,9 +301,10 @@ pub struct GeneratorStats {
     /// Open model: sends more than 1 ms after their intended time.
     #[serde(default)]
     pub late_sends: u64,
-    /// Open model: scheduled requests never sent because the run's hard
-    /// deadline (end + timeout) passed first. Offered load the generator or
-    /// server could not take.
+    /// Open model: scheduled requests of the window never sent because the
+    /// step's hard deadline (window end + timeout) passed first: offered
+    /// load the server (or generator) could not take. Also counted in
+    /// `errors` and `errors_by_kind.unsent`.
     #[serde(default)]
     pub unsent: u64,
     /// Generator threads (one per generator CPU).
@@ -253,8 +314,9 @@ pub struct GeneratorStats {
     /// (with `--cpus`/`[cpu]` pinning, the only CPU it could run on).
     #[serde(default)]
     pub thread_cpus: Vec<usize>,
-    /// CPU time of the busiest generator thread over the step's wall time
-    /// (1.0 = that thread's core was fully used).
+    /// CPU time of the busiest generator thread over the measured window
+    /// (warm-up and the in-flight tail excluded; 1.0 = that thread's core
+    /// was fully used).
     #[serde(default)]
     pub busiest_thread_utilization: f64,
     /// Open model: actual send time minus the later of the intended time and
@@ -276,7 +338,8 @@ fn one_second() -> u32 {
 pub struct EndpointSummary {
     pub requests: u64,
     pub errors: u64,
-    pub latency_us: LatencySummary,
+    /// Latency of this entry's successful requests; `null` when none succeeded.
+    pub latency_us: Option<LatencySummary>,
 }
 
 /// Serialized HDR histograms (microseconds, 3 significant digits), each
@@ -293,6 +356,11 @@ pub struct HistogramSet {
     pub endpoints: BTreeMap<String, String>,
 }
 
+/// One bucket of a step's timeline. Requests are bucketed by their
+/// intended start (closed model: actual start), like the step's population,
+/// so the timeline spans exactly the window and a slow tail shows as high
+/// latency in the buckets where those requests started, not as a false
+/// ramp-down after the window.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct TimelinePoint {
     /// Seconds since the start of the measured window (start of the bucket).
@@ -300,22 +368,34 @@ pub struct TimelinePoint {
     /// Width of the bucket in seconds (1 unless the step was very long).
     #[serde(default = "one_second")]
     pub width_s: u32,
+    /// Requests started in the bucket (failed ones included).
     pub requests: u64,
     pub errors: u64,
-    pub p50_us: u64,
-    pub p99_us: u64,
+    /// Percentiles of the bucket's successful requests; `null` when none succeeded.
+    pub p50_us: Option<u64>,
+    pub p99_us: Option<u64>,
 }
 
-/// Server-side resources over a step, sampled from /proc.
+/// Server-side resources over a step's measured window, sampled from /proc.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct ServerUsage {
     /// CPU seconds (user + system) of all of the target's processes during the step.
     pub cpu_s: f64,
     /// Peak resident set size summed over the target's processes.
     pub rss_peak_bytes: u64,
-    /// Successful requests per CPU-second of the server (= rps per fully used core).
+    /// Successful requests per CPU-second of the server **and** its
+    /// database (`cpu_s + db_cpu_s`; = rps per fully used core), so a
+    /// target that pushes work into PostgreSQL is not flattered.
     pub rps_per_core: f64,
     pub samples: u32,
+    /// Most live processes of the target seen in one sample during the
+    /// step (node-cluster: primary + workers; gunicorn: arbiter + workers).
+    #[serde(default)]
+    pub processes: u32,
+    /// CPU seconds of the private PostgreSQL's processes during the step;
+    /// `null` when bakeoff does not run the database (external targets).
+    #[serde(default)]
+    pub db_cpu_s: Option<f64>,
 }
 
 impl RunResults {

@@ -181,7 +181,7 @@ impl Runner<'_> {
         progress.finish(&format!(
             "{} req/s, p99 {}, {} errors{}",
             units::rate(s.rps),
-            units::latency_us(s.latency_us.p99),
+            units::latency_opt_us(s.latency_us.map(|l| l.p99)),
             s.errors,
             match &s.generator.saturated {
                 Some(why) =>
@@ -189,7 +189,7 @@ impl Runner<'_> {
                 None => String::new(),
             }
         ));
-        let ok = s.requests - s.errors;
+        let ok = s.successes();
         let duration = Duration::from_secs_f64(s.duration_s);
         let server = match sampler {
             Some(sampler) => Some(sampler.finish(ok, duration).await),
@@ -224,7 +224,11 @@ impl Runner<'_> {
 /// The p99 the SLO search compares, in µs (see [`stats::slo_p99`]).
 fn slo_latency(step: &StepRecord) -> f64 {
     let s = &step.summary;
-    stats::slo_p99(s.latency_us.p99 as f64, s.requests, s.errors)
+    stats::slo_p99(
+        s.latency_us.map_or(f64::INFINITY, |l| l.p99 as f64),
+        s.requests,
+        s.errors,
+    )
 }
 
 /// Test hook: with `BAKEOFF_DEBUG_PANIC_AFTER_STEPS=N`, panics right after
@@ -290,7 +294,7 @@ pub fn summary_table(results: &RunResults) -> String {
                 target,
                 units::rate(best.summary.rps),
                 best.level,
-                units::latency_us(top.summary.latency_us.p99),
+                units::latency_opt_us(top.summary.latency_us.map(|l| l.p99)),
                 errors,
                 flagged(&steps)
             );

@@ -78,13 +78,17 @@ impl Repeats {
 
     fn push(&mut self, step: &StepRecord) {
         let s = &step.summary;
-        let l = &s.latency_us;
+        // A repeat without a successful request has no latency: it counts
+        // as infinitely slow, so it can never make a target look faster.
+        let pct = |f: fn(&crate::results::LatencySummary) -> u64| {
+            s.latency_us.as_ref().map_or(f64::INFINITY, |l| f(l) as f64)
+        };
         self.rps.push(s.rps);
-        self.p50_us.push(l.p50 as f64);
-        self.p90_us.push(l.p90 as f64);
-        self.p99_us.push(l.p99 as f64);
-        self.p999_us.push(l.p999 as f64);
-        self.max_us.push(l.max as f64);
+        self.p50_us.push(pct(|l| l.p50));
+        self.p90_us.push(pct(|l| l.p90));
+        self.p99_us.push(pct(|l| l.p99));
+        self.p999_us.push(pct(|l| l.p999));
+        self.max_us.push(pct(|l| l.max));
         self.error_rate.push(error_rate(s.errors, s.requests));
         self.requests += s.requests;
         self.errors += s.errors;
@@ -102,14 +106,7 @@ pub struct ExcludedStep {
     pub reason: Option<String>,
 }
 
-/// errors / requests; a step that completed no request counts as all failed.
-pub fn error_rate(errors: u64, requests: u64) -> f64 {
-    if requests == 0 {
-        1.0
-    } else {
-        errors as f64 / requests as f64
-    }
-}
+pub use crate::measure::error_rate;
 
 /// All steps of a run grouped by [`StepKey`], repeats together.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -279,8 +276,11 @@ impl StepGroups {
 }
 
 /// Median of `xs` (mean of the two middle values for an even count).
+/// NaN values are ignored; infinities are kept: a repeat with no successful
+/// request has an infinite latency, and dropping it would let the other
+/// repeats make the target look better than it was.
 pub fn median(xs: &[f64]) -> Option<f64> {
-    let mut v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    let mut v: Vec<f64> = xs.iter().copied().filter(|x| !x.is_nan()).collect();
     if v.is_empty() {
         return None;
     }
@@ -296,14 +296,15 @@ pub fn median(xs: &[f64]) -> Option<f64> {
 /// Percentile-bootstrap interval of the median of `xs` at `confidence`
 /// (e.g. 0.95), with `resamples` resamples drawn from a SplitMix64 stream
 /// seeded with `seed`: the same input always gives the same interval.
-/// None when `xs` holds no finite value.
+/// None when `xs` holds no value but NaN (infinities are kept, as in
+/// [`median`]).
 pub fn bootstrap_median_interval(
     xs: &[f64],
     confidence: f64,
     resamples: usize,
     seed: u64,
 ) -> Option<(f64, f64)> {
-    let v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    let v: Vec<f64> = xs.iter().copied().filter(|x| !x.is_nan()).collect();
     let n = v.len();
     if n == 0 {
         return None;
@@ -343,6 +344,10 @@ fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     let lo = pos.floor() as usize;
     let hi = pos.ceil() as usize;
     let frac = pos - lo as f64;
+    if frac == 0.0 || sorted[lo] == sorted[hi] {
+        // Also keeps an infinite value from turning into NaN (inf - inf).
+        return sorted[lo];
+    }
     sorted[lo] + (sorted[hi] - sorted[lo]) * frac
 }
 
@@ -372,7 +377,7 @@ pub struct Estimate {
 impl Estimate {
     pub fn of(xs: &[f64]) -> Option<Self> {
         let median = median(xs)?;
-        let n = xs.iter().filter(|x| x.is_finite()).count();
+        let n = xs.iter().filter(|x| !x.is_nan()).count();
         let interval = (n >= MIN_REPEATS_FOR_INTERVAL)
             .then(|| {
                 bootstrap_median_interval(
@@ -605,6 +610,9 @@ mod tests {
         assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
         assert_eq!(median(&[f64::NAN, 1.0]), Some(1.0));
+        // A failed repeat (no latency) is the worst value, not a missing one.
+        assert_eq!(median(&[f64::INFINITY, 10.0, 12.0]), Some(12.0));
+        assert_eq!(median(&[f64::INFINITY, f64::INFINITY, 12.0]), Some(f64::INFINITY));
     }
 
     #[test]

@@ -9,6 +9,11 @@ pub fn latency_us(us: u64) -> String {
     }
 }
 
+/// A latency that may not exist: "n/a" when no request succeeded.
+pub fn latency_opt_us(us: Option<u64>) -> String {
+    us.map_or_else(|| "n/a".to_string(), latency_us)
+}
+
 /// Requests per second with sensible precision.
 pub fn rate(rps: f64) -> String {
     if rps >= 100.0 {

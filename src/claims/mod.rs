@@ -99,6 +99,7 @@ fn flag_words(flag: StepFlag) -> &'static str {
         StepFlag::Interrupted => "interrupted",
         StepFlag::GeneratorSaturated => "generator saturated",
         StepFlag::Errors => "errors",
+        StepFlag::Unsent => "unsent",
     }
 }
 

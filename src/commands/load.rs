@@ -226,7 +226,14 @@ fn text_report(name: &str, args: &LoadArgs, s: &Summary, interrupted: bool) -> S
     } else {
         ""
     };
-    let _ = writeln!(out, "Latency     {}{corrected}", lat(&s.latency_us));
+    match &s.latency_us {
+        Some(l) => {
+            let _ = writeln!(out, "Latency     {}{corrected}", lat(l));
+        }
+        None => {
+            let _ = writeln!(out, "Latency     n/a: no request succeeded");
+        }
+    }
     if let Some(u) = &s.uncorrected_latency_us {
         let _ = writeln!(out, "Uncorrected {}", lat(u));
     }

@@ -15,7 +15,7 @@ pub mod mix;
 mod pin;
 mod worker;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,7 +26,7 @@ pub use mix::{Mix, MixEntry, SplitMix64};
 pub use pin::pin_current_thread;
 pub use worker::Stop;
 
-use crate::measure::{GeneratorUsage, Measurement, Recorder, process_cpu_time};
+use crate::measure::{GeneratorUsage, Measurement, Recorder, WindowEnd, process_cpu_time};
 use client::PreparedRequest;
 use clock::Clock;
 use worker::{Pacer, ThreadCtx};
@@ -236,13 +236,20 @@ pub fn run_step(
     })?;
 
     let interrupted = spec.cancel.is_cancelled();
-    let window = if interrupted {
-        origin
-            .elapsed()
-            .saturating_sub(spec.warmup)
-            .min(spec.duration)
+    let count_reached = spec
+        .max_requests
+        .is_some_and(|max| measured_started.load(Ordering::Relaxed) >= max);
+    let end = if count_reached {
+        WindowEnd::CountReached
+    } else if interrupted {
+        WindowEnd::Elapsed(
+            origin
+                .elapsed()
+                .saturating_sub(spec.warmup)
+                .min(spec.duration),
+        )
     } else {
-        spec.duration
+        WindowEnd::Elapsed(spec.duration)
     };
     let mut merged = Recorder::new(&labels, open, spec.duration);
     for out in &outputs {
@@ -254,7 +261,7 @@ pub fn run_step(
         thread_cpus: outputs.iter().map(|o| o.ran_on).collect(),
         busiest_thread_utilization: outputs.iter().map(|o| o.utilization).fold(0.0, f64::max),
     };
-    let mut measurement = merged.finish(window, usage);
+    let mut measurement = merged.finish(end, usage);
     measurement.interrupted = interrupted;
     Ok(measurement)
 }
@@ -265,7 +272,7 @@ const TICK: Duration = Duration::from_millis(50);
 /// What one generator thread hands back.
 struct ThreadOutput {
     recorder: Recorder,
-    /// Thread CPU time over thread wall time.
+    /// Thread CPU time over wall time, in the measured window.
     utilization: f64,
     /// The CPU the thread was on at its end.
     ran_on: usize,
@@ -285,8 +292,11 @@ fn generator_thread(
         let _ = pin_current_thread(&[cpu]);
     }
     clock::tighten_timer_slack();
-    let wall_start = Instant::now();
-    let cpu_start = clock::thread_cpu_time();
+    let life_start = (Instant::now(), clock::thread_cpu_time());
+    let window = ctx.origin + ctx.stop.window_start..ctx.origin + ctx.stop.window_end;
+    // (wall, thread CPU) at the window's start and end, read by a task on
+    // this thread's runtime (thread CPU time is only readable here).
+    let readings: Rc<Cell<[Option<(Instant, Duration)>; 2]>> = Rc::new(Cell::new([None; 2]));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -301,6 +311,17 @@ fn generator_thread(
             None
         };
         let driver = clock.clone().map(|c| tokio::task::spawn_local(c.drive()));
+        let meter = {
+            let readings = readings.clone();
+            let window = window.clone();
+            tokio::task::spawn_local(async move {
+                let read = || (Instant::now(), clock::thread_cpu_time());
+                tokio::time::sleep_until(window.start.into()).await;
+                readings.set([Some(read()), None]);
+                tokio::time::sleep_until(window.end.into()).await;
+                readings.set([readings.get()[0], Some(read())]);
+            })
+        };
         let workers: Vec<_> = (0..connections)
             .map(|i| tokio::task::spawn_local(worker::worker(ctx.clone(), clock.clone(), i as u64)))
             .collect();
@@ -323,6 +344,7 @@ fn generator_thread(
             }
         }
         canceller.abort();
+        meter.abort();
         if let Some(d) = driver {
             d.abort();
         }
@@ -330,10 +352,19 @@ fn generator_thread(
     })?;
     drop(local);
     drop(runtime);
-    let utilization = clock::thread_cpu_time()
-        .saturating_sub(cpu_start)
-        .as_secs_f64()
-        / wall_start.elapsed().as_secs_f64().max(1e-9);
+    // Over the measured window only: warm-up (connection set-up) and the
+    // in-flight tail would dilute a real saturation. A step cancelled before
+    // its window falls back to the thread's whole life; one that ended
+    // early (count bound, cancel) to the part of the window that ran.
+    let now = (Instant::now(), clock::thread_cpu_time());
+    let [start, end] = readings.get();
+    let (from, to) = match (start, end) {
+        (Some(s), Some(e)) => (s, e),
+        (Some(s), None) => (s, now),
+        _ => (life_start, now),
+    };
+    let utilization = to.1.saturating_sub(from.1).as_secs_f64()
+        / to.0.saturating_duration_since(from.0).as_secs_f64().max(1e-9);
     let ctx = Rc::try_unwrap(ctx).map_err(|_| EngineError::Panicked)?;
     // SAFETY: sched_getcpu takes no arguments; -1 (unsupported) maps to 0.
     let ran_on = usize::try_from(unsafe { libc::sched_getcpu() }).unwrap_or(0);

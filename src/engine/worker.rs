@@ -141,6 +141,12 @@ pub async fn worker(ctx: Rc<ThreadCtx>, clock: Option<Rc<Clock>>, id: u64) {
     let mut rng = SplitMix64::new(ctx.seed ^ id.wrapping_mul(0xD6E8_FEB8_6659_FD93));
     let mut conn: Option<Connection> = None;
     let mut failures: u32 = 0;
+    // Every thread starts at the shared origin (the open model's clock waits
+    // for its first send time anyway): before it, `now()` would read 0 and
+    // a closed-model request would be timed from a clock not yet running.
+    if clock.is_none() {
+        tokio::time::sleep_until(ctx.origin.into()).await;
+    }
     while let Some(intended) = ctx.next_send() {
         // The send is due at the later of its schedule and the moment this
         // connection became free for it (in the closed model, both are now).

@@ -21,17 +21,22 @@ pub enum ErrorKind {
     /// body was complete (fewer bytes than `Content-Length`, or no final
     /// chunk): a server that gave up mid-response without a reset.
     Truncated,
+    /// Open model: scheduled in the window but never sent, because the
+    /// step's hard deadline (window end + timeout) came first: no
+    /// connection was free for it in time.
+    Unsent,
 }
 
 impl ErrorKind {
     /// Every kind, in the order of their discriminants (see [`Self::index`]).
-    pub const ALL: [ErrorKind; 6] = [
+    pub const ALL: [ErrorKind; 7] = [
         ErrorKind::Connect,
         ErrorKind::Timeout,
         ErrorKind::Reset,
         ErrorKind::HttpStatus,
         ErrorKind::Other,
         ErrorKind::Truncated,
+        ErrorKind::Unsent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +47,7 @@ impl ErrorKind {
             ErrorKind::HttpStatus => "http_status",
             ErrorKind::Other => "other",
             ErrorKind::Truncated => "truncated",
+            ErrorKind::Unsent => "unsent",
         }
     }
 

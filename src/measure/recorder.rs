@@ -32,8 +32,12 @@ pub struct Recorder {
     /// intended time, or later if no connection was free): the generator's
     /// own delay.
     wake_lag: Option<Histogram<u64>>,
+    /// Latency of failed requests (time to the error).
+    failed: Histogram<u64>,
     late_sends: u64,
     unsent: u64,
+    /// Latencies beyond the histogram range, recorded at its edge.
+    out_of_range: u64,
     endpoints: Vec<EndpointRecorder>,
     /// Count per status code 0..=999.
     status: Vec<u64>,
@@ -43,6 +47,17 @@ pub struct Recorder {
     timeline: Timeline,
     /// Offset from the window start of the last completion seen.
     last_completion: Duration,
+}
+
+/// How the measured window of a step ended, which decides its duration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum WindowEnd {
+    /// The configured window ran to its end (or, interrupted, this much of
+    /// it ran): the duration is this.
+    Elapsed(Duration),
+    /// The request-count bound was reached first: the step took until its
+    /// last completion.
+    CountReached,
 }
 
 #[derive(Debug, Clone)]
@@ -82,8 +97,10 @@ impl Recorder {
             uncorrected: open_model.then(new_histogram),
             send_lag: open_model.then(new_histogram),
             wake_lag: open_model.then(new_histogram),
+            failed: new_histogram(),
             late_sends: 0,
             unsent: 0,
+            out_of_range: 0,
             endpoints: labels
                 .iter()
                 .map(|l| EndpointRecorder {
@@ -108,6 +125,7 @@ impl Recorder {
         if let Some(code) = s.status {
             self.status[usize::from(code).min(999)] += 1;
         }
+        let value = self.micros(s.done.saturating_sub(s.intended));
         let endpoint = &mut self.endpoints[s.entry];
         endpoint.requests += 1;
         if self.open_model {
@@ -125,24 +143,37 @@ impl Recorder {
         self.last_completion = self.last_completion.max(s.done);
         match s.error {
             None => {
-                let corrected = micros(s.done.saturating_sub(s.intended));
-                self.latency.saturating_record(corrected);
-                endpoint.latency.saturating_record(corrected);
+                self.latency.saturating_record(value);
+                endpoint.latency.saturating_record(value);
                 if let Some(h) = &mut self.uncorrected {
                     h.saturating_record(micros(s.done.saturating_sub(s.sent)));
                 }
-                self.timeline.record(s.done, Some(corrected));
+                self.timeline.record(s.intended, Some(value));
             }
             Some(kind) => {
                 self.errors += 1;
                 endpoint.errors += 1;
                 self.errors_by_kind[kind.index()] += 1;
-                self.timeline.record(s.done, None);
+                self.failed.saturating_record(value);
+                self.timeline.record(s.intended, None);
             }
         }
     }
 
-    /// Counts scheduled requests that were never sent (open model).
+    /// `d` in whole µs for the latency histograms (at least 1), counting a
+    /// value beyond their range in `out_of_range` (`saturating_record` then
+    /// records it at the range's edge).
+    fn micros(&mut self, d: Duration) -> u64 {
+        let us = micros(d);
+        if us > self.latency.high() {
+            self.out_of_range += 1;
+        }
+        us
+    }
+
+    /// Counts scheduled requests of the window that were never sent (open
+    /// model). They belong to the population: `finish` counts them in
+    /// `requests`, `errors` and `errors_by_kind.unsent`.
     pub fn record_unsent(&mut self, n: u64) {
         self.unsent += n;
     }
@@ -152,14 +183,18 @@ impl Recorder {
         self.requests
     }
 
-    /// Turns the merged recorder into the figures of a step.
-    /// `window` is the nominal measured duration (or the part that ran, when
-    /// interrupted); the effective duration extends to the last completion
-    /// when in-flight requests finished late.
-    pub fn finish(self, window: Duration, generator: GeneratorUsage) -> Measurement {
-        let duration = window.max(self.last_completion);
+    /// Turns the merged recorder into the figures of a step, by the
+    /// definitions documented on [`Summary`].
+    pub fn finish(mut self, end: WindowEnd, generator: GeneratorUsage) -> Measurement {
+        let duration = match end {
+            WindowEnd::Elapsed(window) => window,
+            WindowEnd::CountReached => self.last_completion,
+        };
         let duration_s = duration.as_secs_f64();
         let ok = self.requests - self.errors;
+        self.errors_by_kind[ErrorKind::Unsent.index()] += self.unsent;
+        let requests = self.requests + self.unsent;
+        let errors = self.errors + self.unsent;
         let status = self
             .status
             .iter()
@@ -172,10 +207,14 @@ impl Recorder {
             .filter(|k| self.errors_by_kind[k.index()] > 0)
             .map(|k| (k.as_str().to_string(), self.errors_by_kind[k.index()]))
             .collect();
-        let wake_lag = self.wake_lag.as_ref().map(LatencySummary::from_histogram);
+        let wake_lag = self
+            .wake_lag
+            .as_ref()
+            .and_then(LatencySummary::from_histogram);
         let summary = Summary {
-            requests: self.requests,
-            errors: self.errors,
+            requests,
+            errors,
+            error_rate: error_rate(errors, requests),
             duration_s,
             rps: if duration_s > 0.0 {
                 ok as f64 / duration_s
@@ -183,15 +222,20 @@ impl Recorder {
                 0.0
             },
             latency_us: LatencySummary::from_histogram(&self.latency),
+            failed_latency_us: LatencySummary::from_histogram(&self.failed),
+            out_of_range: self.out_of_range,
             uncorrected_latency_us: self
                 .uncorrected
                 .as_ref()
-                .map(LatencySummary::from_histogram),
+                .and_then(LatencySummary::from_histogram),
             status,
             errors_by_kind,
             generator: GeneratorStats {
                 cpu_s: generator.process_cpu.as_secs_f64(),
-                send_lag_us: self.send_lag.as_ref().map(LatencySummary::from_histogram),
+                send_lag_us: self
+                    .send_lag
+                    .as_ref()
+                    .and_then(LatencySummary::from_histogram),
                 late_sends: self.late_sends,
                 unsent: self.unsent,
                 threads: generator.threads,
@@ -248,8 +292,10 @@ impl AddAssign<&Recorder> for Recorder {
         if let (Some(a), Some(b)) = (&mut self.wake_lag, &other.wake_lag) {
             add(a, b);
         }
+        add(&mut self.failed, &other.failed);
         self.late_sends += other.late_sends;
         self.unsent += other.unsent;
+        self.out_of_range += other.out_of_range;
         for (a, b) in self.endpoints.iter_mut().zip(&other.endpoints) {
             a.requests += b.requests;
             a.errors += b.errors;
@@ -285,6 +331,16 @@ fn micros(d: Duration) -> u64 {
     (d.as_micros() as u64).max(1)
 }
 
+/// errors / requests; an empty population counts as all failed (1.0):
+/// nothing succeeded.
+pub fn error_rate(errors: u64, requests: u64) -> f64 {
+    if requests == 0 {
+        1.0
+    } else {
+        errors as f64 / requests as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,9 +368,17 @@ mod tests {
         b.record(sample(0, 30, None));
         b.record_unsent(3);
         a += &b;
-        let m = a.finish(Duration::from_secs(2), GeneratorUsage::default());
+        let m = a.finish(
+            WindowEnd::Elapsed(Duration::from_secs(2)),
+            GeneratorUsage::default(),
+        );
         let s = &m.summary;
-        assert_eq!((s.requests, s.errors), (4, 1));
+        // 4 completed + 3 unsent make the population; 1 failed + 3 unsent
+        // are its errors.
+        assert_eq!((s.requests, s.errors), (7, 4));
+        assert!((s.error_rate - 4.0 / 7.0).abs() < 1e-12);
+        assert_eq!(s.errors_by_kind["unsent"], 3);
+        assert_eq!(s.successes(), 3);
         assert_eq!(s.status["200"], 3);
         assert_eq!(s.status["500"], 1);
         assert_eq!(s.errors_by_kind["http_status"], 1);
@@ -322,14 +386,69 @@ mod tests {
         assert_eq!(m.endpoints["GET /a"].requests, 2);
         assert_eq!(m.endpoints["GET /b"].errors, 1);
         // Corrected latency is from intended (0) to done; uncorrected from sent.
-        assert!(s.latency_us.max >= 999_000, "{:?}", s.latency_us);
+        assert!(s.latency_us.unwrap().max >= 999_000, "{:?}", s.latency_us);
+        assert!(s.failed_latency_us.unwrap().max >= 19_000);
         assert!(s.uncorrected_latency_us.unwrap().max <= 501_000);
         assert_eq!(
             s.generator.late_sends, 4,
             "every send 5..500 ms after its intended time is late, failed or not"
         );
         assert_eq!(m.latency.len(), 3);
-        assert!((s.rps - 1.5).abs() < 1e-9, "3 ok requests over 2 s");
+        assert!(
+            (s.rps - 1.5).abs() < 1e-9,
+            "3 ok requests over the 2 s window, though one finished at 1 s past it"
+        );
+        assert_eq!(s.duration_s, 2.0);
+        assert_eq!(
+            m.into_step(meta(), None).flags,
+            [crate::results::StepFlag::GeneratorSaturated, crate::results::StepFlag::Errors, crate::results::StepFlag::Unsent]
+        );
+    }
+
+    #[test]
+    fn a_step_without_successes_has_no_percentiles() {
+        let labels = vec!["GET /".to_string()];
+        let mut r = Recorder::new(&labels, false, Duration::from_secs(1));
+        for _ in 0..10 {
+            r.record(sample(0, 10, Some(ErrorKind::HttpStatus)));
+        }
+        let m = r.finish(
+            WindowEnd::Elapsed(Duration::from_secs(1)),
+            GeneratorUsage::default(),
+        );
+        let s = &m.summary;
+        assert_eq!(s.latency_us, None);
+        assert_eq!(m.endpoints["GET /"].latency_us, None);
+        assert_eq!((s.rps, s.error_rate), (0.0, 1.0));
+        assert!(m.timeline.iter().all(|p| p.p99_us.is_none()));
+        let json = serde_json::to_value(s).unwrap();
+        assert!(json["latency_us"].is_null(), "{json}");
+    }
+
+    #[test]
+    fn a_count_bound_step_lasts_until_its_last_completion() {
+        let labels = vec!["GET /".to_string()];
+        let mut r = Recorder::new(&labels, false, Duration::from_secs(30));
+        r.record(sample(0, 400, None));
+        r.record(sample(0, 800, None));
+        let m = r.finish(WindowEnd::CountReached, GeneratorUsage::default());
+        assert_eq!(m.summary.duration_s, 0.8);
+        assert!((m.summary.rps - 2.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn out_of_range_latencies_are_counted() {
+        let labels = vec!["GET /".to_string()];
+        let mut r = Recorder::new(&labels, false, Duration::from_secs(1));
+        let mut s = sample(0, 10, None);
+        s.done = Duration::from_secs(7200);
+        r.record(s);
+        r.record(sample(0, 10, None));
+        let m = r.finish(
+            WindowEnd::Elapsed(Duration::from_secs(1)),
+            GeneratorUsage::default(),
+        );
+        assert_eq!(m.summary.out_of_range, 1);
     }
 
     fn meta() -> StepMeta {
@@ -355,7 +474,7 @@ mod tests {
         };
         let step = r
             .clone()
-            .finish(Duration::from_secs(1), calm)
+            .finish(WindowEnd::Elapsed(Duration::from_secs(1)), calm)
             .into_step(meta(), None);
         assert!(step.flags.is_empty() && step.usable_for_verdicts());
 
@@ -364,7 +483,7 @@ mod tests {
             busiest_thread_utilization: 0.99,
             ..GeneratorUsage::default()
         };
-        let mut m = r.finish(Duration::from_secs(1), busy);
+        let mut m = r.finish(WindowEnd::Elapsed(Duration::from_secs(1)), busy);
         m.interrupted = true;
         let step = m.into_step(meta(), None);
         assert_eq!(
@@ -425,8 +544,13 @@ fn flags(summary: &Summary, interrupted: bool) -> Vec<crate::results::StepFlag> 
     if summary.generator.saturated.is_some() {
         flags.push(StepFlag::GeneratorSaturated);
     }
-    if summary.errors > 0 {
+    let failed = summary.errors - summary.generator.unsent.min(summary.errors);
+    if failed > 0 {
         flags.push(StepFlag::Errors);
+    }
+    if summary.generator.unsent as f64 > crate::results::UNSENT_FLAG_SHARE * summary.requests as f64
+    {
+        flags.push(StepFlag::Unsent);
     }
     flags
 }

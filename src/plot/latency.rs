@@ -20,7 +20,7 @@ pub(crate) fn prepare<'a>(ctx: &'a PlotContext<'a>) -> Option<Latency<'a>> {
         .scenario
         .targets
         .iter()
-        .any(|t| t.levels.iter().any(|l| l.latency_us.p99 > 0));
+        .any(|t| t.levels.iter().any(|l| l.latency_us.is_some()));
     any.then_some(Latency { ctx })
 }
 
@@ -45,8 +45,8 @@ impl Chart for Latency<'_> {
             sc.targets.iter().flat_map(|t| {
                 t.levels
                     .iter()
-                    .flat_map(|l| [l.latency_us.p50, l.latency_us.p99])
-                    .filter(|&v| v > 0)
+                    .filter_map(|l| l.latency_us)
+                    .flat_map(|l| [l.p50, l.p99])
                     .map(ms)
             })
         };
@@ -67,16 +67,15 @@ impl Chart for Latency<'_> {
             let series = |pick: fn(&crate::results::LatencySummary) -> u64| -> Vec<(f64, f64)> {
                 t.levels
                     .iter()
-                    .filter(|l| pick(&l.latency_us) > 0)
-                    .map(|l| (x.pos(l.level as f64), y.pos(ms(pick(&l.latency_us)))))
+                    .filter_map(|l| Some((x.pos(l.level as f64), y.pos(ms(pick(l.latency_us.as_ref()?))))))
                     .collect()
             };
             draw_line(&mut chart, &series(|l| l.p99), color, true)?;
             flagged.extend(
                 t.levels
                     .iter()
-                    .filter(|l| l.disqualified() && l.latency_us.p99 > 0)
-                    .map(|l| (x.pos(l.level as f64), y.pos(ms(l.latency_us.p99)))),
+                    .filter(|l| l.disqualified())
+                    .filter_map(|l| Some((x.pos(l.level as f64), y.pos(ms(l.latency_us?.p99))))),
             );
             draw_dashed(&mut chart, &series(|l| l.p50), color, LINE_WIDTH - 1, true)?;
             legend.push(LegendEntry::new(&t.target, color, Swatch::Line));

@@ -29,7 +29,7 @@ pub(crate) struct Spectrum<'a> {
 }
 
 pub(crate) fn prepare<'a>(ctx: &'a PlotContext<'a>) -> Option<Spectrum<'a>> {
-    let (common, lines) = super::figures_at_common_level(ctx, |l| l.latency_us.max > 0);
+    let (common, lines) = super::figures_at_common_level(ctx, |l| l.latency_us.is_some());
     (!lines.is_empty()).then_some(Spectrum { ctx, common, lines })
 }
 
@@ -55,7 +55,9 @@ fn curve(h: &Histogram<u64>, axis: &Axis, limit: f64) -> Vec<(f64, f64)> {
 
 /// The stored percentiles when the histogram could not be decoded.
 fn stored_points(l: &LevelFigures) -> Vec<(f64, f64)> {
-    let s = &l.latency_us;
+    let Some(s) = &l.latency_us else {
+        return Vec::new();
+    };
     [(0.5, s.p50), (0.9, s.p90), (0.99, s.p99), (0.999, s.p999)]
         .into_iter()
         .map(|(q, us)| (-(1.0f64 - q).log10(), us.max(1) as f64 / 1000.0))
@@ -90,7 +92,7 @@ impl Chart for Spectrum<'_> {
         for (_, l) in &self.lines {
             let (min_us, max_us) = match &l.histogram {
                 Some(h) if !h.is_empty() => (h.value_at_quantile(FIRST_QUANTILE), h.max()),
-                _ => (l.latency_us.p50, l.latency_us.p999),
+                _ => l.latency_us.map_or((1, 1), |s| (s.p50, s.p999)),
             };
             lo = lo.min(min_us.max(1) as f64 / 1000.0);
             hi = hi.max(max_us.max(1) as f64 / 1000.0);

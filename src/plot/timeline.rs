@@ -80,8 +80,7 @@ impl Chart for Timeline<'_> {
         let p99s = || {
             self.lines
                 .iter()
-                .flat_map(|(_, l)| l.timeline.iter().map(|p| p.p99_us))
-                .filter(|&v| v > 0)
+                .flat_map(|(_, l)| l.timeline.iter().filter_map(|p| p.p99_us))
                 .map(|v| v as f64 / 1000.0)
         };
         let p99_max = p99s().fold(0.0, f64::max);
@@ -119,9 +118,7 @@ impl Chart for Timeline<'_> {
             let p99: Vec<(f64, f64)> = l
                 .timeline
                 .iter()
-                .filter(|p| p.requests > p.errors)
-                .filter(|p| p.p99_us > 0)
-                .map(|p| (middle(p), y_p99.pos(p.p99_us as f64 / 1000.0)))
+                .filter_map(|p| Some((middle(p), y_p99.pos(p.p99_us? as f64 / 1000.0))))
                 .collect();
             draw_line(&mut rps_chart, &rps, color, marked)?;
             if l.timeline.iter().any(|p| p.errors > 0) {

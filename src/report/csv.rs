@@ -61,7 +61,14 @@ impl Exporter for CsvExporter {
         let mut out = COLUMNS.join(",");
         out.push('\n');
         for s in steps {
-            let l = &s.summary.latency_us;
+            // An empty cell, never 0, when no request succeeded.
+            let pct = |f: fn(&crate::results::LatencySummary) -> u64| {
+                s.summary
+                    .latency_us
+                    .as_ref()
+                    .map(|l| f(l).to_string())
+                    .unwrap_or_default()
+            };
             let (cpu, per_core) = match &s.server {
                 Some(u) => (format!("{:.3}", u.cpu_s), format!("{:.2}", u.rps_per_core)),
                 None => (String::new(), String::new()),
@@ -84,11 +91,11 @@ impl Exporter for CsvExporter {
                 s.summary.requests,
                 s.summary.errors,
                 s.summary.rps,
-                l.p50,
-                l.p90,
-                l.p99,
-                l.p999,
-                l.max,
+                pct(|l| l.p50),
+                pct(|l| l.p90),
+                pct(|l| l.p99),
+                pct(|l| l.p999),
+                pct(|l| l.max),
                 cpu,
                 per_core,
                 flags,

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use super::summary::{
-    Caveat, FLAGS, ScenarioSummary, flag_mark, flag_meaning, flag_name, format_errors, format_ms,
+    Caveat, FLAGS, ScenarioSummary, flag_mark, flag_meaning, flag_name, format_errors, format_ms_opt,
     format_rps, group_thousands,
 };
 use super::{Exporter, Report, ReportError, png_link};
@@ -186,7 +186,7 @@ fn legend(md: &mut String, report: &Report, sc: &ScenarioSummary) {
             .map(|c| {
                 let base = format!("{} at {} {unit}, repeat {}", c.target, c.level, c.repeat);
                 match flag {
-                    StepFlag::GeneratorSaturated | StepFlag::Errors => {
+                    StepFlag::GeneratorSaturated | StepFlag::Errors | StepFlag::Unsent => {
                         format!("{base}: {}", c.detail)
                     }
                     StepFlag::Interrupted => format!("{base} ({})", c.detail),
@@ -338,8 +338,8 @@ fn scenario(md: &mut String, report: &Report, sc: &ScenarioSummary) {
                     let _ = write!(
                         line,
                         " · {} / {}",
-                        format_ms(l.latency_us.p50),
-                        format_ms(l.latency_us.p99)
+                        format_ms_opt(l.latency_us.map(|s| s.p50)),
+                        format_ms_opt(l.latency_us.map(|s| s.p99))
                     );
                     if l.errors > 0 {
                         let _ = write!(line, " ({} errors)", group_thousands(l.errors));

@@ -66,8 +66,9 @@ pub struct LevelFigures {
     pub requests: u64,
     pub errors: u64,
     /// From the merged histogram of the repeats; if a histogram could not be
-    /// decoded, the median of the repeats' stored summaries instead.
-    pub latency_us: LatencySummary,
+    /// decoded, the median of the repeats' stored summaries instead. None
+    /// when no request succeeded.
+    pub latency_us: Option<LatencySummary>,
     /// Merged latency histogram of the repeats, when every one decoded.
     pub histogram: Option<Histogram<u64>>,
     /// Median across the repeats that sampled the server.
@@ -103,10 +104,11 @@ impl LevelFigures {
 }
 
 /// Every step flag, in the order marks and legends list them.
-pub const FLAGS: [StepFlag; 3] = [
+pub const FLAGS: [StepFlag; 4] = [
     StepFlag::Interrupted,
     StepFlag::GeneratorSaturated,
     StepFlag::Errors,
+    StepFlag::Unsent,
 ];
 
 /// The footnote mark of a flag in tables.
@@ -115,6 +117,7 @@ pub fn flag_mark(flag: StepFlag) -> &'static str {
         StepFlag::Interrupted => "†",
         StepFlag::GeneratorSaturated => "‡",
         StepFlag::Errors => "§",
+        StepFlag::Unsent => "¶",
     }
 }
 
@@ -124,6 +127,7 @@ pub fn flag_name(flag: StepFlag) -> &'static str {
         StepFlag::Interrupted => "interrupted",
         StepFlag::GeneratorSaturated => "generator saturated",
         StepFlag::Errors => "errors",
+        StepFlag::Unsent => "unsent",
     }
 }
 
@@ -136,7 +140,10 @@ pub fn flag_meaning(flag: StepFlag) -> &'static str {
         StepFlag::GeneratorSaturated => {
             "the load generator, not the target, set the pace; req/s understates the target and latency includes the generator's own delay, and no verdict rests on it"
         }
-        StepFlag::Errors => "some requests failed; the figures count successful requests only",
+        StepFlag::Errors => "some requests failed; latency percentiles and req/s count successful requests only, the failures are in the error counts",
+        StepFlag::Unsent => {
+            "the open model's schedule could not be kept: more than 0.1% of the scheduled requests were never sent (no connection was free in time); they count as errors"
+        }
     }
 }
 
@@ -163,6 +170,11 @@ pub fn flag_detail(step: &StepRecord, flag: StepFlag) -> String {
             .saturated
             .clone()
             .unwrap_or_else(|| "no reason recorded".into()),
+        StepFlag::Unsent => format!(
+            "{} of {} scheduled requests never sent",
+            group_thousands(s.generator.unsent),
+            group_thousands(s.requests)
+        ),
         StepFlag::Errors => {
             let kinds: Vec<String> = s
                 .errors_by_kind
@@ -369,8 +381,7 @@ fn combine(level: u64, steps: &[&StepRecord], warnings: &mut Vec<String>) -> Lev
         }
     }
     let latency_us = match &merged {
-        Some(h) if !h.is_empty() => LatencySummary::from_histogram(h),
-        Some(_) => LatencySummary::default(),
+        Some(h) => LatencySummary::from_histogram(h),
         None => median_latency(steps),
     };
 
@@ -410,16 +421,19 @@ fn combine(level: u64, steps: &[&StepRecord], warnings: &mut Vec<String>) -> Lev
     }
 }
 
-fn median_latency(steps: &[&StepRecord]) -> LatencySummary {
+/// The median of the stored percentiles, None when a repeat had no
+/// successful request (its missing figures cannot be averaged away).
+fn median_latency(steps: &[&StepRecord]) -> Option<LatencySummary> {
+    let all: Vec<LatencySummary> = steps
+        .iter()
+        .map(|s| s.summary.latency_us)
+        .collect::<Option<_>>()?;
     let pick = |f: fn(&LatencySummary) -> u64| -> u64 {
-        let v: Vec<f64> = steps
-            .iter()
-            .map(|s| f(&s.summary.latency_us) as f64)
-            .collect();
+        let v: Vec<f64> = all.iter().map(|l| f(l) as f64).collect();
         median(&v).unwrap_or(0.0).round() as u64
     };
-    let means: Vec<f64> = steps.iter().map(|s| s.summary.latency_us.mean).collect();
-    LatencySummary {
+    let means: Vec<f64> = all.iter().map(|l| l.mean).collect();
+    Some(LatencySummary {
         min: pick(|l| l.min),
         mean: median(&means).unwrap_or(0.0),
         p50: pick(|l| l.p50),
@@ -427,7 +441,7 @@ fn median_latency(steps: &[&StepRecord]) -> LatencySummary {
         p99: pick(|l| l.p99),
         p999: pick(|l| l.p999),
         max: pick(|l| l.max),
-    }
+    })
 }
 
 /// Median of the values (mean of the middle two for an even count).
@@ -475,6 +489,11 @@ pub fn format_rps(rps: f64) -> String {
 
 /// Microseconds as milliseconds, about three significant digits: 0.042,
 /// 0.420, 4.20, 42.0, 420, 4 200.
+/// `format_ms`, or "n/a" when there is no figure (no request succeeded).
+pub fn format_ms_opt(us: Option<u64>) -> String {
+    us.map_or_else(|| "n/a".to_string(), format_ms)
+}
+
 pub fn format_ms(us: u64) -> String {
     let ms = us as f64 / 1000.0;
     if us == 0 {
@@ -576,8 +595,9 @@ mod tests {
         assert_eq!(l8.repeats, 3);
         assert_eq!(l8.errors, 3);
         // 20 samples at 100 µs and 5 at 5000 µs: p50 is 100, p99 is ~5000.
-        assert_eq!(l8.latency_us.p50, 100);
-        assert!(l8.latency_us.p99 >= 4995, "{:?}", l8.latency_us);
+        let lat = l8.latency_us.unwrap();
+        assert_eq!(lat.p50, 100);
+        assert!(lat.p99 >= 4995, "{lat:?}");
         assert_eq!(node.best().unwrap().level, 8);
         assert_eq!(node.max_level(), Some(8));
         assert!(s.warnings.is_empty());
@@ -593,7 +613,7 @@ mod tests {
         assert_eq!(s.warnings.len(), 1);
         let l = &s.scenarios[0].targets[0].levels[0];
         assert!(l.histogram.is_none());
-        assert_eq!(l.latency_us.p50, 700);
+        assert_eq!(l.latency_us.unwrap().p50, 700);
     }
 
     #[test]

@@ -118,6 +118,8 @@ impl ResourceSampler {
                 0.0
             },
             samples: tally.samples,
+            processes: 0,
+            db_cpu_s: None,
         }
     }
 }
