@@ -319,6 +319,12 @@ pub struct GeneratorStats {
     /// was fully used).
     #[serde(default)]
     pub busiest_thread_utilization: f64,
+    /// CPU time plus run-queue wait (`/proc/thread-self/schedstat`) over the
+    /// measured window, of the thread with the most: the share of the
+    /// window a generator thread wanted a CPU. At or above 0.9 the step is
+    /// flagged `generator_saturated`.
+    #[serde(default)]
+    pub busiest_thread_runnable: f64,
     /// Open model: actual send time minus the later of the intended time and
     /// the moment a connection was free for it. Unlike `send_lag_us`, it
     /// excludes waiting for a busy connection pool (the server's doing) and

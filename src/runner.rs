@@ -1,8 +1,16 @@
-//! Executes a validated suite plan against a [`Lab`]: the order of steps
-//! (repeats outermost, targets interleaved A B A B so machine drift hits all
-//! alike, one target up at a time), the SLO search of open-model
-//! scenarios, and writing results.json after every step. It does not parse
-//! suites, start processes itself or draw reports.
+//! Executes a validated suite plan against a [`Lab`]: the order of steps,
+//! the SLO search of open-model scenarios, and writing results.json after
+//! every step. It does not parse suites, start processes itself or draw
+//! reports.
+//!
+//! Equal conditions: repeats are outermost and targets alternate their
+//! order (A B C D, then D C B A, ...), so neither machine drift nor
+//! "whoever runs first" favours one target; one target is up at a time;
+//! the database is brought back to its seed state before each target
+//! starts; and the SLO search probes the same rates in every repeat of a
+//! target (repeat 0 searches, later repeats replay its rates), so each
+//! probed rate has every repeat and capacity is a median over the same
+//! points.
 //!
 //! A target that misbehaves or dies mid-run does not stop the run: every
 //! step runs its full time with its failures counted in `errors_by_kind`
@@ -15,6 +23,7 @@
 //! a target that died). Only a target that cannot be started at all ends
 //! the run.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -46,6 +55,19 @@ pub struct Runner<'a> {
     /// Cancelled on Ctrl-C: the running step ends early, is saved marked
     /// `interrupted`, and no further step starts.
     pub cancel: Cancel,
+    /// Extra rates the SLO search probed, per (target, scenario), in the
+    /// order probed: found by the first repeat, replayed by the others.
+    pub slo_probes: BTreeMap<(String, String), Vec<u64>>,
+}
+
+/// The order targets run in during `repeat`: the plan's order on even
+/// repeats, reversed on odd ones.
+pub fn target_order(targets: &[String], repeat: u32) -> Vec<&String> {
+    let mut order: Vec<&String> = targets.iter().collect();
+    if repeat % 2 == 1 {
+        order.reverse();
+    }
+    order
 }
 
 /// The run was stopped by a signal; everything measured is saved.
@@ -65,7 +87,7 @@ impl Runner<'_> {
             .max()
             .unwrap_or(1);
         for repeat in 0..max_repeats {
-            for target in &self.plan.targets {
+            for target in target_order(&self.plan.targets, repeat) {
                 let scenarios: Vec<&ScenarioPlan> = self
                     .plan
                     .scenarios
@@ -100,7 +122,13 @@ impl Runner<'_> {
                 let step = self.run_step(lab, running, scenario, level, repeat).await?;
                 measured.push((level, slo_latency(&step)));
             }
-            if let (Some(slo), LoadModel::Open { .. }) = (scenario.slo_p99, &scenario.load) {
+            let key = (running.name.clone(), scenario.name.clone());
+            if repeat > 0 {
+                let rates = self.slo_probes.get(&key).cloned().unwrap_or_default();
+                for rate in rates {
+                    self.run_step(lab, running, scenario, rate, repeat).await?;
+                }
+            } else if let (Some(slo), LoadModel::Open { .. }) = (scenario.slo_p99, &scenario.load) {
                 let slo_us = slo.as_micros() as f64;
                 let max_rate = measured.iter().map(|(r, _)| *r).max().unwrap_or(1);
                 for _ in 0..MAX_SLO_PROBES {
@@ -117,6 +145,7 @@ impl Runner<'_> {
                     }
                     let step = self.run_step(lab, running, scenario, rate, repeat).await?;
                     measured.push((rate, slo_latency(&step)));
+                    self.slo_probes.entry(key.clone()).or_default().push(rate);
                 }
             }
         }

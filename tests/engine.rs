@@ -46,7 +46,8 @@ fn closed_model_count_matches_the_server_exactly() {
     // Requests in flight at the end are completed and counted, not lost.
     assert_eq!(s.requests, server.total(), "reported vs server-side count");
     assert_eq!(s.status["200"], s.requests);
-    assert!(s.latency_us.p50 > 0 && s.latency_us.p50 <= s.latency_us.p99);
+    let lat = s.latency_us.expect("requests succeeded");
+    assert!(lat.p50 > 0 && lat.p50 <= lat.p99);
     assert!(s.generator.cpu_s > 0.0);
     assert!(!m.timeline.is_empty());
     assert_eq!(
@@ -216,8 +217,9 @@ fn open_model_corrects_for_coordinated_omission() {
     server.freeze_for(Duration::from_secs(1));
     let m = handle.join().unwrap();
     let s = &m.summary;
-    let p99 = s.latency_us.p99 as f64 / 1e6;
-    let p90 = s.latency_us.p90 as f64 / 1e6;
+    let lat = s.latency_us.expect("requests succeeded");
+    let p99 = lat.p99 as f64 / 1e6;
+    let p90 = lat.p90 as f64 / 1e6;
     assert!((0.85..=1.0).contains(&p99), "corrected p99 {p99} s");
     assert!((0.12..=0.28).contains(&p90), "corrected p90 {p90} s");
     let raw = s
@@ -276,10 +278,13 @@ fn load_refuses_remote_hosts_before_connecting() {
 struct LoadJson {
     requests: u64,
     errors: u64,
+    error_rate: f64,
     duration_s: f64,
     rps: f64,
-    latency_us: Lat,
+    latency_us: Option<Lat>,
     uncorrected_latency_us: Option<Lat>,
+    failed_latency_us: Option<Lat>,
+    out_of_range: u64,
     status: std::collections::BTreeMap<String, u64>,
     errors_by_kind: std::collections::BTreeMap<String, u64>,
     generator: Gen,
@@ -309,6 +314,7 @@ struct Gen {
     threads: u32,
     thread_cpus: Vec<usize>,
     busiest_thread_utilization: f64,
+    busiest_thread_runnable: f64,
     wake_lag_us: Option<Lat>,
     saturated: Option<String>,
 }
@@ -362,7 +368,7 @@ fn load_json_output_results_file_and_hgrm() {
 
     let file: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&results).unwrap()).unwrap();
-    assert_eq!(file["schema_version"], 1);
+    assert_eq!(file["schema_version"], 2);
     assert_eq!(file["complete"], true);
     assert_eq!(file["provenance"]["suite"], "load");
     let step = &file["steps"][0];
@@ -425,4 +431,169 @@ fn ctrl_c_stops_load_at_once_even_with_requests_stuck_and_keeps_the_part_measure
         serde_json::from_slice(&std::fs::read(&results).unwrap()).unwrap();
     assert_eq!(saved["complete"], false);
     assert_eq!(saved["steps"][0]["flags"][0], "interrupted");
+}
+
+/// Measurement truth, point 1: a slow tail (1% of requests stall 2 s) must
+/// not lengthen the divisor of throughput. The population is the requests
+/// started in the window, so the server's own count over the window is
+/// the reference.
+#[test]
+fn a_slow_tail_does_not_shrink_throughput() {
+    let server = TestServer::start();
+    let window = Duration::from_secs(3);
+    let m = run(&spec(
+        &server.url("/stall-1pct"),
+        Schedule::Closed { connections: 16 },
+        window,
+    ));
+    let s = &m.summary;
+    assert_eq!(s.errors, 0, "{:?}", s.errors_by_kind);
+    assert_eq!(s.requests, server.received(), "every request started is counted");
+    assert_eq!(s.duration_s, window.as_secs_f64());
+    let reference = server.received() as f64 / window.as_secs_f64();
+    assert!(
+        (s.rps / reference - 1.0).abs() < 0.05,
+        "rps {} vs server count / window {reference}",
+        s.rps
+    );
+    // The stalled requests show in the latency of the buckets where they
+    // started, not as completions after the window.
+    assert!(m.timeline.len() <= 3, "{} buckets", m.timeline.len());
+    assert!(s.latency_us.unwrap().max >= 2_000_000);
+}
+
+/// The closed model starts at the shared origin: without warm-up, no
+/// request is timed from before the clock started (those read as 1 µs).
+#[test]
+fn the_closed_model_starts_at_the_origin() {
+    let server = TestServer::start();
+    let m = run(&spec(
+        &server.url("/delay"),
+        Schedule::Closed { connections: 8 },
+        Duration::from_millis(300),
+    ));
+    let lat = m.summary.latency_us.unwrap();
+    assert!(lat.min >= 20_000, "every /delay request takes 20 ms: {lat:?}");
+}
+
+/// A target that fails every request has no percentiles, zero throughput
+/// and an error rate of 1 (and the JSON says `null`, not 0).
+#[test]
+fn a_failing_target_has_no_percentiles() {
+    let server = TestServer::start();
+    let out = bakeoff(&[
+        "load",
+        &server.url("/fail"),
+        "-c",
+        "2",
+        "-d",
+        "300ms",
+        "--warmup",
+        "0s",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["latency_us"].is_null(), "{v}");
+    let j: LoadJson = serde_json::from_value(v).unwrap();
+    assert!(j.requests > 0);
+    assert_eq!((j.errors, j.error_rate, j.rps), (j.requests, 1.0, 0.0));
+    assert!(j.failed_latency_us.is_some());
+}
+
+/// `-n` ends the step before `-d`: the duration is the time it took.
+#[test]
+fn a_count_bound_run_reports_the_time_it_took() {
+    let server = TestServer::start();
+    let started = std::time::Instant::now();
+    let out = bakeoff(&[
+        "load",
+        &server.url("/ok"),
+        "-c",
+        "4",
+        "-n",
+        "2000",
+        "-d",
+        "30s",
+        "--warmup",
+        "0s",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    let wall = started.elapsed().as_secs_f64();
+    assert_eq!(out.status.code(), Some(0));
+    let j: LoadJson = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j.requests, 2000);
+    assert!(
+        j.duration_s > 0.0 && j.duration_s < wall,
+        "duration {} s, the whole command took {wall} s",
+        j.duration_s
+    );
+    assert!((j.rps * j.duration_s - 2000.0).abs() < 1e-6);
+}
+
+/// Open model at ten times what a slow server can take: the requests that
+/// could not be sent are counted, carried in the errors and flagged.
+#[test]
+fn unsent_requests_are_errors_and_flag_the_step() {
+    let server = TestServer::start();
+    // 4 connections × 20 ms per request: 200 req/s at most.
+    let mut sp = spec(
+        &server.url("/delay"),
+        Schedule::Open {
+            rate: 2000.0,
+            connections: 4,
+        },
+        Duration::from_secs(1),
+    );
+    sp.timeout = Duration::from_millis(500);
+    let m = run(&sp);
+    let s = m.summary.clone();
+    let unsent = s.generator.unsent;
+    assert!(unsent > 1000, "{unsent} of 2000 unsent");
+    assert_eq!(s.errors_by_kind.get("unsent"), Some(&unsent));
+    assert_eq!(s.requests, 2000, "the population is the schedule");
+    assert!(s.errors >= unsent);
+    assert!(s.error_rate >= unsent as f64 / 2000.0);
+    let step = m.into_step(
+        bakeoff::measure::StepMeta {
+            target: "slow".into(),
+            scenario: "open".into(),
+            model: bakeoff::results::Model::Open,
+            level: 2000,
+            repeat: 0,
+            started_at: String::new(),
+        },
+        None,
+    );
+    assert!(step.has(bakeoff::results::StepFlag::Unsent), "{:?}", step.flags);
+}
+
+/// A generator asked for far more than one thread can send is flagged
+/// saturated (the step's window is measured, not the warm-up).
+#[test]
+fn a_generator_pushed_past_its_limit_is_flagged() {
+    let server = TestServer::start();
+    let mut sp = spec(
+        &server.url("/ok"),
+        Schedule::Open {
+            rate: 2_000_000.0,
+            connections: 64,
+        },
+        Duration::from_millis(800),
+    );
+    sp.warmup = Duration::from_millis(200);
+    sp.timeout = Duration::from_millis(300);
+    let m = run(&sp);
+    let g = &m.summary.generator;
+    assert!(
+        g.saturated.is_some(),
+        "busiest thread {:.0}% busy, {:.0}% runnable, own delay {:?}",
+        g.busiest_thread_utilization * 100.0,
+        g.busiest_thread_runnable * 100.0,
+        g.wake_lag_us
+    );
 }

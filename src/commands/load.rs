@@ -203,10 +203,11 @@ fn text_report(name: &str, args: &LoadArgs, s: &Summary, interrupted: bool) -> S
     }
     let _ = writeln!(
         out,
-        "Requests    {} in {:.2}s, {} errors, {} req/s",
+        "Requests    {} in {:.2}s, {} errors ({:.2}%), {} successful req/s",
         s.requests,
         s.duration_s,
         s.errors,
+        s.error_rate * 100.0,
         units::rate(s.rps)
     );
     let lat = |l: &crate::results::LatencySummary| {
@@ -237,6 +238,16 @@ fn text_report(name: &str, args: &LoadArgs, s: &Summary, interrupted: bool) -> S
     if let Some(u) = &s.uncorrected_latency_us {
         let _ = writeln!(out, "Uncorrected {}", lat(u));
     }
+    if let Some(f) = &s.failed_latency_us {
+        let _ = writeln!(out, "Failed      {} (time to the error)", lat(f));
+    }
+    if s.out_of_range > 0 {
+        let _ = writeln!(
+            out,
+            "Range       {} latencies beyond the histogram's 1 h range, recorded at 1 h",
+            s.out_of_range
+        );
+    }
     let status: Vec<String> = s.status.iter().map(|(k, v)| format!("{k}: {v}")).collect();
     let _ = writeln!(
         out,
@@ -263,11 +274,12 @@ fn text_report(name: &str, args: &LoadArgs, s: &Summary, interrupted: bool) -> S
     let g = &s.generator;
     let _ = write!(
         out,
-        "Generator   {:.2} CPU s ({per_req:.1} µs/request), {} thread{}, busiest {:.0}% busy",
+        "Generator   {:.2} CPU s ({per_req:.1} µs/request), {} thread{}, busiest {:.0}% busy ({:.0}% wanting a CPU)",
         g.cpu_s,
         g.threads,
         if g.threads == 1 { "" } else { "s" },
-        g.busiest_thread_utilization * 100.0
+        g.busiest_thread_utilization * 100.0,
+        g.busiest_thread_runnable * 100.0
     );
     if let (Some(lag), Some(own)) = (&g.send_lag_us, &g.wake_lag_us) {
         let _ = write!(
@@ -280,7 +292,7 @@ fn text_report(name: &str, args: &LoadArgs, s: &Summary, interrupted: bool) -> S
             units::latency_us(own.p99),
         );
         if g.unsent > 0 {
-            let _ = write!(out, ", {} never sent", g.unsent);
+            let _ = write!(out, ", {} never sent (counted as errors)", g.unsent);
         }
     }
     out.push('\n');

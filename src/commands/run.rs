@@ -79,6 +79,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         allow_remote: args.allow_remote,
         quiet: false,
         cancel: Cancel::new(),
+        slo_probes: Default::default(),
     };
     // Written now so a bad output path fails before anything starts.
     runner.save()?;

@@ -214,6 +214,16 @@ pub fn thread_cpu_time() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
+/// Time the calling thread has spent waiting on a run queue (runnable, but
+/// another task had its CPU), from `/proc/thread-self/schedstat`; zero when
+/// the kernel does not provide it.
+pub fn thread_run_queue_wait() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(Duration::ZERO, Duration::from_nanos)
+}
+
 /// Asks the kernel for 1 µs timer slack on the calling thread (default 50 µs).
 pub fn tighten_timer_slack() {
     // SAFETY: PR_SET_TIMERSLACK takes a plain integer and affects only the

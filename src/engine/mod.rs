@@ -260,6 +260,7 @@ pub fn run_step(
         threads: outputs.len() as u32,
         thread_cpus: outputs.iter().map(|o| o.ran_on).collect(),
         busiest_thread_utilization: outputs.iter().map(|o| o.utilization).fold(0.0, f64::max),
+        busiest_thread_runnable: outputs.iter().map(|o| o.runnable).fold(0.0, f64::max),
     };
     let mut measurement = merged.finish(end, usage);
     measurement.interrupted = interrupted;
@@ -274,6 +275,9 @@ struct ThreadOutput {
     recorder: Recorder,
     /// Thread CPU time over wall time, in the measured window.
     utilization: f64,
+    /// Thread CPU time plus run-queue wait over wall time, in the window:
+    /// the share of it the thread wanted a CPU.
+    runnable: f64,
     /// The CPU the thread was on at its end.
     ran_on: usize,
 }
@@ -292,11 +296,19 @@ fn generator_thread(
         let _ = pin_current_thread(&[cpu]);
     }
     clock::tighten_timer_slack();
-    let life_start = (Instant::now(), clock::thread_cpu_time());
+    let read = || {
+        (
+            Instant::now(),
+            clock::thread_cpu_time(),
+            clock::thread_run_queue_wait(),
+        )
+    };
+    let life_start = read();
     let window = ctx.origin + ctx.stop.window_start..ctx.origin + ctx.stop.window_end;
     // (wall, thread CPU) at the window's start and end, read by a task on
     // this thread's runtime (thread CPU time is only readable here).
-    let readings: Rc<Cell<[Option<(Instant, Duration)>; 2]>> = Rc::new(Cell::new([None; 2]));
+    type Reading = (Instant, Duration, Duration);
+    let readings: Rc<Cell<[Option<Reading>; 2]>> = Rc::new(Cell::new([None; 2]));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -315,7 +327,6 @@ fn generator_thread(
             let readings = readings.clone();
             let window = window.clone();
             tokio::task::spawn_local(async move {
-                let read = || (Instant::now(), clock::thread_cpu_time());
                 tokio::time::sleep_until(window.start.into()).await;
                 readings.set([Some(read()), None]);
                 tokio::time::sleep_until(window.end.into()).await;
@@ -356,21 +367,24 @@ fn generator_thread(
     // in-flight tail would dilute a real saturation. A step cancelled before
     // its window falls back to the thread's whole life; one that ended
     // early (count bound, cancel) to the part of the window that ran.
-    let now = (Instant::now(), clock::thread_cpu_time());
+    let now = read();
     let [start, end] = readings.get();
     let (from, to) = match (start, end) {
         (Some(s), Some(e)) => (s, e),
         (Some(s), None) => (s, now),
         _ => (life_start, now),
     };
-    let utilization = to.1.saturating_sub(from.1).as_secs_f64()
-        / to.0.saturating_duration_since(from.0).as_secs_f64().max(1e-9);
+    let wall = to.0.saturating_duration_since(from.0).as_secs_f64().max(1e-9);
+    let cpu = to.1.saturating_sub(from.1).as_secs_f64();
+    let utilization = cpu / wall;
+    let runnable = (cpu + to.2.saturating_sub(from.2).as_secs_f64()) / wall;
     let ctx = Rc::try_unwrap(ctx).map_err(|_| EngineError::Panicked)?;
     // SAFETY: sched_getcpu takes no arguments; -1 (unsupported) maps to 0.
     let ran_on = usize::try_from(unsafe { libc::sched_getcpu() }).unwrap_or(0);
     Ok(ThreadOutput {
         recorder: ctx.recorder.into_inner(),
         utilization,
+        runnable,
         ran_on,
     })
 }

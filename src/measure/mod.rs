@@ -14,5 +14,5 @@ mod timeline;
 pub use cpu::process_cpu_time;
 pub use errors::ErrorKind;
 pub use recorder::{Measurement, Recorder, Sample, StepMeta, WindowEnd, error_rate};
-pub use saturation::{BUSY_THRESHOLD, GeneratorUsage, WAKE_LAG_P99_THRESHOLD, saturation};
+pub use saturation::{BUSY_THRESHOLD, GeneratorUsage, WAKE_LAG_FLOOR, WAKE_LAG_SHARE, saturation};
 pub use timeline::Timeline;

@@ -211,6 +211,7 @@ impl Recorder {
             .wake_lag
             .as_ref()
             .and_then(LatencySummary::from_histogram);
+        let latency_us = LatencySummary::from_histogram(&self.latency);
         let summary = Summary {
             requests,
             errors,
@@ -221,7 +222,7 @@ impl Recorder {
             } else {
                 0.0
             },
-            latency_us: LatencySummary::from_histogram(&self.latency),
+            latency_us,
             failed_latency_us: LatencySummary::from_histogram(&self.failed),
             out_of_range: self.out_of_range,
             uncorrected_latency_us: self
@@ -241,8 +242,13 @@ impl Recorder {
                 threads: generator.threads,
                 thread_cpus: generator.thread_cpus.clone(),
                 busiest_thread_utilization: generator.busiest_thread_utilization,
+                busiest_thread_runnable: generator.busiest_thread_runnable,
                 wake_lag_us: wake_lag,
-                saturated: saturation(&generator, wake_lag.as_ref()),
+                saturated: saturation(
+                    &generator,
+                    wake_lag.as_ref(),
+                    latency_us.map(|l| l.p99),
+                ),
             },
         };
         let endpoints = self

@@ -16,6 +16,8 @@ use tokio::net::TcpListener;
 
 #[derive(Default)]
 struct State {
+    /// Requests whose head arrived (counted before any delay).
+    received: AtomicU64,
     total: AtomicU64,
     per_path: Mutex<HashMap<String, u64>>,
     frozen_until: Mutex<Option<Instant>>,
@@ -74,6 +76,11 @@ impl TestServer {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// Requests whose head reached the server (counted on arrival).
+    pub fn received(&self) -> u64 {
+        self.state.received.load(Ordering::SeqCst)
+    }
+
     /// Requests the server finished handling (responses written or failed on purpose).
     pub fn total(&self) -> u64 {
         self.state.total.load(Ordering::SeqCst)
@@ -117,6 +124,7 @@ impl std::error::Error for Reset {}
 
 async fn handle(st: Arc<State>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Reset> {
     let path = req.uri().path().to_string();
+    let arrival = st.received.fetch_add(1, Ordering::SeqCst);
     let frozen = *st.frozen_until.lock().unwrap();
     if let Some(until) = frozen {
         if Instant::now() < until {
@@ -138,6 +146,13 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Result<Response<Full<
             ok(200, "late")
         }
         "/fail" => ok(500, "boom"),
+        // One request in a hundred waits 2 s: a slow tail.
+        "/stall-1pct" => {
+            if arrival % 100 == 99 {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            ok(200, "Hello, World!")
+        }
         p if p.starts_with("/delay") => {
             tokio::time::sleep(Duration::from_millis(20)).await;
             ok(200, "slow")
