@@ -25,7 +25,9 @@ use serde::Deserialize;
 struct Summary {
     requests: u64,
     errors: u64,
-    latency_us: Latency,
+    error_rate: f64,
+    /// `null` when no request succeeded.
+    latency_us: Option<Latency>,
     status: BTreeMap<String, u64>,
     errors_by_kind: BTreeMap<String, u64>,
 }
@@ -139,6 +141,8 @@ fn load_for(url: &str, timeout: &str, duration: &str) -> Summary {
 fn all_failed_as(s: &Summary, kind: &str) {
     assert!(s.requests > 0, "{s:?}");
     assert_eq!(s.errors, s.requests, "{s:?}");
+    assert_eq!(s.error_rate, 1.0, "{s:?}");
+    assert!(s.latency_us.is_none(), "no success, no percentiles: {s:?}");
     assert_eq!(
         s.errors_by_kind,
         BTreeMap::from([(kind.to_string(), s.requests)]),
@@ -228,11 +232,8 @@ fn load_against_slow_answers_measures_the_delay_without_errors() {
     assert_eq!(s.status.get("200"), Some(&s.requests));
     // Latency cannot be shorter than the server's delay.
     let delay_us = delay.as_micros() as u64;
-    assert!(
-        s.latency_us.p50 >= delay_us && s.latency_us.max >= delay_us,
-        "{:?}",
-        s.latency_us
-    );
+    let lat = s.latency_us.as_ref().expect("every request succeeded");
+    assert!(lat.p50 >= delay_us && lat.max >= delay_us, "{lat:?}");
 }
 
 /// Requests the dying child server answers before it exits.
@@ -338,14 +339,15 @@ fn check_run(
     let results: Results =
         serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
     assert!(results.complete, "{stderr}");
+    // Targets alternate their order: A B on even repeats, B A on odd ones.
     let planned: Vec<(u32, &str, u64)> = (0..repeats)
         .flat_map(|r| {
-            [
-                (r, faulty, 1),
-                (r, faulty, 2),
-                (r, healthy, 1),
-                (r, healthy, 2),
-            ]
+            let (first, second) = if r % 2 == 0 {
+                (faulty, healthy)
+            } else {
+                (healthy, faulty)
+            };
+            [(r, first, 1), (r, first, 2), (r, second, 1), (r, second, 2)]
         })
         .collect();
     let measured: Vec<(u32, &str, u64)> = results
@@ -463,4 +465,36 @@ fn run_goes_on_after_a_local_target_dies_mid_step() {
         );
         all_failed_as(&steps[&(repeat, 2)].summary, "connect");
     }
+}
+
+/// The SLO search of an open-model scenario runs in the first repeat; later
+/// repeats measure exactly the same rates, in the same order, so every
+/// probed rate has all its repeats. The slow server (10 ms per request over
+/// 2 connections: about 200 req/s) puts the SLO edge between the rates.
+#[test]
+fn the_slo_search_probes_the_same_rates_in_every_repeat() {
+    let tmp = tempfile::tempdir().unwrap();
+    let slow = FaultServer::start(Fault::Slow(Duration::from_millis(10)));
+    let suite = tmp.path().join("slo.toml");
+    std::fs::write(
+        &suite,
+        "name = \"slo\"\ntargets = [\"slow\"]\n[defaults]\nwarmup = \"0s\"\nduration = \"400ms\"\ntimeout = \"300ms\"\nrepeats = 2\n[urls]\nslow = \"http://127.0.0.1:9\"\n[[scenario]]\nname = \"open\"\nmodel = \"open\"\nrates = [50, 800]\nconnections = 2\nslo_p99 = \"60ms\"\npath = \"/\"\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("run");
+    let output = run_external(&suite, &out, &[("slow", slow.url())]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let results: Results =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    let rates = |repeat: u32| -> Vec<u64> {
+        results
+            .steps
+            .iter()
+            .filter(|s| s.repeat == repeat)
+            .map(|s| s.level)
+            .collect()
+    };
+    assert!(rates(0).len() > 2, "the search probed extra rates: {:?}", rates(0));
+    assert_eq!(rates(1), rates(0), "repeat 1 replays repeat 0's rates");
 }

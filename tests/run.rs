@@ -101,7 +101,7 @@ fn quick_run_of_two_targets_measures_everything_and_leaves_nothing() {
     );
 
     let results = read_results(&out.join("results.json"));
-    assert_eq!(results.schema_version, 1);
+    assert_eq!(results.schema_version, 2);
     assert!(results.complete);
     let layout = results.provenance.cpu_layout.expect("CPU layout recorded");
     assert!(!layout.generator.is_empty() && !layout.targets.is_empty());
