@@ -13,13 +13,15 @@
 //!   with a compiler reads 60% busy while falling ever further behind.
 //! - **Own delay** (open model): the generator's own send delay
 //!   (`wake_lag_us`, which excludes waiting for a free connection) has a
-//!   p99 above both [`WAKE_LAG_FLOOR`] and [`WAKE_LAG_SHARE`] of the
+//!   p99 above both [`WAKE_LAG_FLOOR`] (5 ms) and [`WAKE_LAG_SHARE`] of the
 //!   step's p99 latency. Latency is timed from the intended send, so this
 //!   delay is part of every reported latency; under a tenth of the p99 it
 //!   cannot move a verdict, whose noise rule needs a 1.2x ratio. An
-//!   absolute 1 ms rule flagged healthy steps: on an idle VM core a timer
-//!   wake-up alone can take 1-2 ms (seen: p99 1.4 ms at 200 req/s, with
-//!   the generator thread 3% busy), harmless against a 20 ms p99.
+//!   absolute 1 ms rule flagged healthy steps: at low rates the generator's
+//!   core idles between sends, and waking an idle VM core alone takes 1-5
+//!   ms at the p99 (1.4 ms at 200 req/s on a quiet machine). A generator
+//!   that really falls behind is caught by the busy rule: it has no idle
+//!   time.
 
 use std::time::Duration;
 
@@ -30,8 +32,10 @@ use crate::results::LatencySummary;
 pub const BUSY_THRESHOLD: f64 = 0.90;
 
 /// Open model: own-delay p99 at or below this never flags a step, however
-/// fast the target (timer resolution and idle wake-ups live below it).
-pub const WAKE_LAG_FLOOR: Duration = Duration::from_millis(1);
+/// fast the target: wake-ups of an idle VM core live below it (p99 1.4 ms
+/// on a quiet machine, up to 5 ms with a compiler on the other core, at
+/// 200 req/s with the generator thread a few % busy).
+pub const WAKE_LAG_FLOOR: Duration = Duration::from_millis(5);
 
 /// Open model: own-delay p99 above this share of the step's p99 latency
 /// (and above [`WAKE_LAG_FLOOR`]) flags the step.
@@ -122,21 +126,25 @@ mod tests {
             p99: 80,
             ..Default::default()
         };
+        assert_eq!(saturation(&usage(0.2), Some(&calm), Some(500)), None);
         let behind = LatencySummary {
-            p99: 4_000,
+            p99: 8_000,
             ..Default::default()
         };
-        assert_eq!(saturation(&usage(0.2), Some(&calm), Some(500)), None);
-        let why = saturation(&usage(0.2), Some(&behind), Some(20_000)).expect("4 ms own delay");
-        assert!(why.contains("4000 µs"), "{why}");
+        let why = saturation(&usage(0.2), Some(&behind), Some(20_000)).expect("8 ms own delay");
+        assert!(why.contains("8000 µs"), "{why}");
         // 1.4 ms of wake-up delay against a 20 ms p99 cannot move a verdict...
         let idle_vm = LatencySummary {
             p99: 1_430,
             ..Default::default()
         };
         assert_eq!(saturation(&usage(0.03), Some(&idle_vm), Some(20_000)), None);
-        // ...but is most of a 2 ms p99, and over the floor when nothing succeeded.
-        assert!(saturation(&usage(0.03), Some(&idle_vm), Some(2_000)).is_some());
-        assert!(saturation(&usage(0.03), Some(&idle_vm), None).is_some());
+        // ...nor can it against a 2 ms p99: it stays under the floor.
+        assert_eq!(saturation(&usage(0.03), Some(&idle_vm), Some(2_000)), None);
+        // 8 ms is over the floor, and over a tenth of a 60 ms p99, but not
+        // of an 800 ms one.
+        assert!(saturation(&usage(0.03), Some(&behind), Some(60_000)).is_some());
+        assert_eq!(saturation(&usage(0.03), Some(&behind), Some(800_000)), None);
+        assert!(saturation(&usage(0.03), Some(&behind), None).is_some());
     }
 }
