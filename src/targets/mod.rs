@@ -1,9 +1,10 @@
 //! Target lifecycle: dependency bootstrap, private PostgreSQL, local target
 //! processes (pinned, each in its own process group), compose and external
-//! targets, resource sampling and teardown. [`Lab`] is the one entry point
-//! the commands use; the submodules each own one piece. What to start comes
-//! from `targets/targets.toml` ([`spec`]); what to measure is not this
-//! module's business.
+//! targets, resource sampling (the target's processes and, in local mode,
+//! the private PostgreSQL's: [`sampler`]) and teardown.
+//! [`Lab`] is the one entry point the commands use; the submodules each own
+//! one piece. What to start comes from `targets/targets.toml` ([`spec`]);
+//! what to measure is not this module's business.
 //!
 //! Ports are picked by binding 127.0.0.1:0 and closing the socket before the
 //! target binds it: another process could take the port in between. That
@@ -284,13 +285,15 @@ impl Lab {
         Ok(())
     }
 
-    /// Begins sampling the CPU time and RSS of a running local target (all
-    /// processes of its group) every ~250 ms. None for other modes.
+    /// Begins sampling a running local target every ~250 ms: the CPU time,
+    /// RSS and process count of its process group, and the CPU time of the
+    /// private PostgreSQL (postmaster and descendants) when this run has
+    /// one. None for other modes, or when `name` is not running.
     pub fn sample(&self, name: &str) -> Option<ResourceSampler> {
         match &self.backend {
-            Backend::Local { running, .. } => running
+            Backend::Local { running, pg, .. } => running
                 .get(name)
-                .map(|t| ResourceSampler::start(t.group.pgid)),
+                .map(|t| ResourceSampler::start(t.group.pgid, pg.as_ref().map(PgServer::pid))),
             _ => None,
         }
     }

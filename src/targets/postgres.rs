@@ -20,6 +20,10 @@
 //! `synchronous_commit=off` and `full_page_writes=off` trade crash safety
 //! (irrelevant for a throw-away cluster) for less I/O noise in the
 //! measurements. It is stopped with SIGINT (fast shutdown), then SIGKILL.
+//!
+//! The postmaster leads its process group, but its children (backends,
+//! background workers) call setsid() and leave it: they are found as the
+//! postmaster's children ([`PgServer::pid`]), for sampling as for teardown.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -484,6 +488,12 @@ impl PgServer {
         self.group.pgid
     }
 
+    /// The postmaster's pid: equal to [`PgServer::pgid`], as it leads its
+    /// group; its children are found by this parent pid (module doc).
+    pub fn pid(&self) -> i32 {
+        self.group.pgid
+    }
+
     /// Fast shutdown, then removes the cluster's files.
     pub async fn stop(self) {
         let children = children_of(self.group.pgid);
@@ -538,9 +548,7 @@ fn children_of(postmaster: i32) -> Vec<(i32, u64)> {
 /// Start time of a process (field 22 of /proc/<pid>/stat), to tell a pid
 /// from a later process that reused it.
 fn start_time(pid: i32) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &text[text.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19)?.parse().ok()
+    process::proc_stat(pid).map(|s| s.start_time)
 }
 
 fn still_there(&(pid, started): &(i32, u64)) -> bool {
