@@ -1,7 +1,8 @@
 //! Target lifecycle: dependency bootstrap, private PostgreSQL, local target
 //! processes (pinned, each in its own process group), compose and external
 //! targets, resource sampling (the target's processes and, in local mode,
-//! the private PostgreSQL's: [`sampler`]) and teardown.
+//! the private PostgreSQL's: [`sampler`]), restoring the database to its
+//! seed state before each target ([`Lab::restore_database`]) and teardown.
 //! [`Lab`] is the one entry point the commands use; the submodules each own
 //! one piece. What to start comes from `targets/targets.toml` ([`spec`]);
 //! what to measure is not this module's business.
@@ -104,6 +105,8 @@ enum Backend {
         file: PathBuf,
         urls: BTreeMap<String, String>,
         database_url: Option<String>,
+        /// The seed file of targets.toml's [database], if it has one.
+        seed: Option<PathBuf>,
         up: bool,
     },
     External {
@@ -295,6 +298,35 @@ impl Lab {
                 .get(name)
                 .map(|t| ResourceSampler::start(t.group.pgid, pg.as_ref().map(PgServer::pid))),
             _ => None,
+        }
+    }
+
+    /// Brings the database back to its seed state, so every target starts
+    /// from the same rows (`/updates` rewrites `world`): the tables of
+    /// targets.toml's schema hold exactly the rows of its seed file again,
+    /// then `VACUUM (FULL, ANALYZE)` rewrites them so a table bloated by
+    /// the previous target does not slow the next ([`postgres::restore_script`]).
+    ///
+    /// - Local: on the private PostgreSQL, as the application role.
+    /// - Compose: the same script through `docker compose exec postgres psql`
+    ///   (as `POSTGRES_USER`, who owns the tables there).
+    /// - External, or no `[database]` in targets.toml: nothing to do, Ok;
+    ///   bakeoff does not own an external target's database, so its state
+    ///   between targets is the user's business.
+    ///
+    /// Fails, naming the database and seed file, if the script fails or a
+    /// lock held elsewhere keeps it waiting for 30 s.
+    pub async fn restore_database(&self) -> Result<(), TargetError> {
+        match &self.backend {
+            Backend::Local { spec, pg, .. } => match (pg, &spec.database) {
+                (Some(pg), Some(db)) => pg.restore(db).await,
+                _ => Ok(()),
+            },
+            Backend::Compose { file, seed, .. } => match seed {
+                Some(seed) => compose::restore(file, seed).await,
+                None => Ok(()),
+            },
+            Backend::External { .. } => Ok(()),
         }
     }
 
@@ -540,6 +572,10 @@ async fn prepare_compose(cfg: &LabConfig, targets: &[String]) -> Result<Backend,
         }),
         _ => None,
     };
+    let seed = spec
+        .as_ref()
+        .and_then(|s| s.database.as_ref())
+        .map(|db| db.seed.clone());
     compose::up(
         &file,
         &services,
@@ -551,6 +587,7 @@ async fn prepare_compose(cfg: &LabConfig, targets: &[String]) -> Result<Backend,
         file,
         urls,
         database_url,
+        seed,
         up: true,
     })
 }

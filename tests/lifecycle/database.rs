@@ -1,11 +1,12 @@
 //! The private PostgreSQL through the Lab: the real schema and seed of
 //! targets/db loaded into a fresh cluster, reachable with the run's password
 //! only, sampled with the target (its CPU counted from the backends, which
-//! leave the postmaster's group), and stopped with all its processes.
+//! leave the postmaster's group), restored to the seed before each target,
+//! and stopped with all its processes.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bakeoff::targets::Lab;
 
@@ -164,4 +165,116 @@ readiness = "/"
     );
     let log = std::fs::read_to_string(dir.path().join("logs/postgres.log")).unwrap();
     assert!(log.contains("database system is shut down"), "{log}");
+}
+
+/// Digest and row counts of both tables of schema.sql.
+const CONTENTS: &str = "select (select md5(string_agg(id || ':' || randomnumber, ',' order by id)) from world) \
+     || ' ' || (select md5(string_agg(id || ':' || message, ',' order by id)) from fortune) \
+     || ' ' || (select count(*) from world) || ' ' || (select count(*) from fortune)";
+
+/// What `/updates` and a careless target do to the tables, undone by
+/// restore_database: the seed loaded at start-up and the restored one are
+/// the same rows (the seed is deterministic), the tables were rewritten
+/// (VACUUM FULL: a new file, the dead rows gone) and analysed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_database_brings_back_the_seed_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = database_root(
+        dir.path(),
+        r#"
+[[variant]]
+name = "unused"
+dir = "."
+command = ["true"]
+readiness = "/"
+"#,
+    );
+    let lab = Lab::prepare(config(dir.path(), &root), &[]).await.unwrap();
+    let url = lab.database_url().unwrap();
+    let seeded = query(&url, CONTENTS);
+    assert!(seeded.ends_with(" 10000 12"), "{seeded}");
+    // Still random numbers 1..=10000, just the same ones every time.
+    assert_eq!(
+        query(
+            &url,
+            "select min(randomnumber) >= 1 and max(randomnumber) <= 10000 \
+             and count(distinct randomnumber) > 5000 from world"
+        ),
+        "t"
+    );
+    let file_before = query(&url, "select pg_relation_filenode('world')");
+    let analysed_before = query(
+        &url,
+        "select last_analyze from pg_stat_user_tables where relname = 'world'",
+    );
+    let size_seeded: u64 = query(&url, "select pg_relation_size('world')")
+        .parse()
+        .unwrap();
+
+    for _ in 0..3 {
+        query(
+            &url,
+            "update world set randomnumber = randomnumber % 10000 + 1",
+        );
+    }
+    query(&url, "delete from fortune where id > 6");
+    query(&url, "insert into fortune values (13, 'not a seed row')");
+    let size_bloated: u64 = query(&url, "select pg_relation_size('world')")
+        .parse()
+        .unwrap();
+    assert_ne!(query(&url, CONTENTS), seeded);
+    assert!(
+        size_bloated > size_seeded,
+        "{size_bloated} vs {size_seeded}"
+    );
+
+    let started = Instant::now();
+    lab.restore_database().await.unwrap();
+    eprintln!("restore_database took {:?}", started.elapsed());
+    assert_eq!(query(&url, CONTENTS), seeded);
+    let size_restored: u64 = query(&url, "select pg_relation_size('world')")
+        .parse()
+        .unwrap();
+    assert!(
+        size_restored <= size_seeded,
+        "{size_restored} vs {size_seeded}"
+    );
+    assert_ne!(
+        query(&url, "select pg_relation_filenode('world')"),
+        file_before,
+        "VACUUM FULL rewrote world"
+    );
+    assert_eq!(
+        query(
+            &url,
+            &format!(
+                "select last_analyze > '{analysed_before}' from pg_stat_user_tables \
+                 where relname = 'world'"
+            )
+        ),
+        "t",
+        "ANALYZE ran again"
+    );
+
+    // Restoring an unchanged database changes nothing, also with a
+    // target's idle connection open.
+    let mut idle = Command::new("psql")
+        .args(["-X", "-q", "-w", &url])
+        .env_remove("PGPASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let others = "select count(*) from pg_stat_activity \
+                  where usename = 'benchuser' and pid <> pg_backend_pid()";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while query(&url, others) != "1" {
+        assert!(Instant::now() < deadline, "the idle psql never connected");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    lab.restore_database().await.unwrap();
+    assert_eq!(query(&url, CONTENTS), seeded);
+    drop(idle.stdin.take());
+    idle.wait().unwrap();
+    lab.shutdown().await.unwrap();
 }
