@@ -394,12 +394,18 @@ pub struct ServerUsage {
     /// target that pushes work into PostgreSQL is not flattered.
     pub rps_per_core: f64,
     pub samples: u32,
-    /// Most live processes of the target seen in one sample during the
-    /// step (node-cluster: primary + workers; gunicorn: arbiter + workers).
+    /// Most live (non-zombie) processes of the target seen in one sample
+    /// during the step (samples every ~250 ms): every member of the
+    /// target's process group, the leader included; threads are not
+    /// counted, PostgreSQL's processes are not the target's. node: 1;
+    /// node-cluster: 1 primary + WORKERS; gunicorn: 1 arbiter + WORKERS.
     #[serde(default)]
     pub processes: u32,
-    /// CPU seconds of the private PostgreSQL's processes during the step;
-    /// `null` when bakeoff does not run the database (external targets).
+    /// CPU seconds (user + system) of the private PostgreSQL during the
+    /// step: the postmaster and all its descendants, counted per process
+    /// like `cpu_s` (from the first sample for processes alive then, from
+    /// zero for those born during the step). `null` when bakeoff does not
+    /// run the database (compose and external targets, or no `[database]`).
     #[serde(default)]
     pub db_cpu_s: Option<f64>,
 }

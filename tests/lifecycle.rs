@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use bakeoff::cli::TargetsMode;
 use bakeoff::targets::{Lab, LabConfig, TargetError, process};
 
+#[path = "lifecycle/database.rs"]
+mod database;
 #[path = "lifecycle/procs.rs"]
 mod procs;
 use procs::{alive_in_group, assert_group_gone, child_groups, processes, wait_exit, with_arg};
@@ -382,113 +384,6 @@ readiness = "/"
     let log = std::fs::read_to_string(dir.path().join("logs/bootstrap-deps.log")).unwrap();
     assert!(log.contains("$ ./install.sh"), "{log}");
     lab.shutdown().await.unwrap();
-}
-
-/// The real schema and seed of targets/db, loaded into a private cluster
-/// that a target reaches through DATABASE_URL.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn private_postgres_is_seeded_reachable_and_stopped() {
-    let repo_db = Path::new(env!("CARGO_MANIFEST_DIR")).join("targets/db");
-    let dir = tempfile::tempdir().unwrap();
-    let root = fake_root(
-        dir.path(),
-        r#"
-[database]
-schema = "db/schema.sql"
-seed = "db/seed.sql"
-name = "benchdb"
-user = "benchuser"
-
-[[variant]]
-name = "dbweb"
-dir = "."
-command = ["sh", "-c", "psql \"$DATABASE_URL\" -Atc 'select count(*) from fortune' > fortunes.txt; exec python3 -m http.server \"$PORT\" --bind 127.0.0.1"]
-readiness = "/"
-"#,
-    );
-    std::fs::create_dir_all(root.join("db")).unwrap();
-    for f in ["schema.sql", "seed.sql"] {
-        std::fs::copy(repo_db.join(f), root.join("db").join(f)).unwrap();
-    }
-    let mut lab = Lab::prepare(config(dir.path(), &root), &["dbweb".into()])
-        .await
-        .unwrap();
-    let url = lab.database_url().unwrap();
-    assert!(url.starts_with("postgres://benchuser:"), "{url}");
-    assert!(url.ends_with("/benchdb"), "{url}");
-    // The password is random per run (48 hex digits)...
-    let password = url["postgres://benchuser:".len()..]
-        .split('@')
-        .next()
-        .unwrap();
-    assert!(
-        password.len() == 48 && password.chars().all(|c| c.is_ascii_hexdigit()),
-        "{url}"
-    );
-    let psql = |url: &str| {
-        Command::new("psql")
-            .args(["-w", url, "-Atc", "select count(*) from world"])
-            .env_remove("PGPASSWORD")
-            .env("PGCONNECT_TIMEOUT", "5")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    };
-    let out = psql(&url);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "10000");
-    // ... and it matters: scram-sha-256, not trust.
-    for wrong in [
-        url.replacen(password, "bakeoff", 1),
-        url.replacen(&format!(":{password}@"), "@", 1),
-        url.replacen("benchuser", "postgres", 1)
-            .replacen(password, "postgres", 1),
-    ] {
-        let out = psql(&wrong);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            !out.status.success()
-                && (stderr.contains("password authentication failed")
-                    || stderr.contains("no password supplied")),
-            "{wrong}: {stderr}"
-        );
-    }
-    lab.start("dbweb").await.unwrap();
-    let fortunes = std::fs::read_to_string(root.join("fortunes.txt")).unwrap();
-    assert_eq!(fortunes.trim(), "12");
-    let groups = lab.process_groups();
-    assert_eq!(groups.len(), 2, "{groups:?}");
-    // PostgreSQL is pinned like the targets.
-    let pg_status = std::fs::read_to_string(format!("/proc/{}/status", groups[1])).unwrap();
-    assert!(pg_status.contains("Cpus_allowed_list:\t0\n"), "{pg_status}");
-    assert!(lab.versions().contains_key("postgresql"));
-    // PostgreSQL's children leave the postmaster's group (setsid): track them by pid.
-    let pg_children: Vec<i32> = processes()
-        .into_iter()
-        .filter(|&(_, ppid, ..)| ppid == groups[1])
-        .map(|(p, ..)| p)
-        .collect();
-    assert!(!pg_children.is_empty());
-    lab.shutdown().await.unwrap();
-    for g in groups {
-        assert_group_gone(g, Duration::from_secs(3));
-    }
-    let left: Vec<i32> = processes()
-        .into_iter()
-        .filter(|&(p, _, _, s)| pg_children.contains(&p) && s != 'Z')
-        .map(|(p, ..)| p)
-        .collect();
-    assert!(left.is_empty(), "postgres children left: {left:?}");
-    assert!(
-        !dir.path().join("state/postgres").exists(),
-        "cluster files removed"
-    );
-    let log = std::fs::read_to_string(dir.path().join("logs/postgres.log")).unwrap();
-    assert!(log.contains("database system is shut down"), "{log}");
 }
 
 #[tokio::test]

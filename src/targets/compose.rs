@@ -2,6 +2,9 @@
 //! functions, unit-tested: no engine runs on the development machine),
 //! checks that Docker is usable before anything starts, runs them, and
 //! reads each service's published loopback port from docker-compose.yml.
+//! The database is restored to its seed by piping
+//! [`super::postgres::restore_script`] into psql inside the `postgres`
+//! service ([`restore_command`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -39,6 +42,24 @@ pub fn up_command(file: &Path, services: &[String]) -> Vec<String> {
 pub fn down_command(file: &Path) -> Vec<String> {
     let mut cmd = base(file);
     cmd.push("down".into());
+    cmd
+}
+
+/// The compose service that runs PostgreSQL.
+pub const DATABASE_SERVICE: &str = "postgres";
+
+/// `docker compose -f FILE exec -T postgres sh -c 'exec psql ...'`: psql
+/// inside the database container, as `POSTGRES_USER` (who ran the seed
+/// there and owns the tables) on `POSTGRES_DB`, reading a script from
+/// stdin. The shell is the container's, so the variables are too.
+pub fn restore_command(file: &Path) -> Vec<String> {
+    let mut cmd = base(file);
+    cmd.extend(["exec", "-T", DATABASE_SERVICE, "sh", "-c"].map(String::from));
+    cmd.push(
+        "PGPASSWORD=\"$POSTGRES_PASSWORD\" exec psql -X -q -A -t -v ON_ERROR_STOP=1 \
+         -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\""
+            .into(),
+    );
     cmd
 }
 
@@ -131,13 +152,42 @@ pub fn service_url(yaml: Option<&str>, service: &str) -> Option<String> {
 }
 
 async fn run(cmd: &[String], db_pool: u32, timeout: Duration) -> Result<(), TargetError> {
+    run_with_input(cmd, db_pool, None, timeout).await
+}
+
+/// Runs `cmd`, with `input` on its stdin when given.
+async fn run_with_input(
+    cmd: &[String],
+    db_pool: u32,
+    input: Option<&str>,
+    timeout: Duration,
+) -> Result<(), TargetError> {
+    use tokio::io::AsyncWriteExt;
     let line = cmd.join(" ");
-    let child = tokio::process::Command::new(&cmd[0])
+    let mut spawned = tokio::process::Command::new(&cmd[0])
         .args(&cmd[1..])
         .env("DB_POOL", db_pool.to_string())
-        .stdin(std::process::Stdio::null())
+        .stdin(if input.is_some() {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::null()
+        })
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
-        .output();
+        .spawn()
+        .map_err(|e| TargetError::Compose(format!("cannot run `{line}`: {e}")))?;
+    let stdin = spawned.stdin.take();
+    let child = async move {
+        // Fed while the output is read, so a full pipe blocks neither side;
+        // a command that stops reading early says why on stderr.
+        let feed = async move {
+            if let (Some(mut stdin), Some(text)) = (stdin, input) {
+                let _ = stdin.write_all(text.as_bytes()).await;
+            }
+        };
+        tokio::join!(feed, spawned.wait_with_output()).1
+    };
     let out = tokio::time::timeout(timeout, child)
         .await
         .map_err(|_| {
@@ -195,6 +245,28 @@ pub async fn down(file: &Path) -> Result<(), TargetError> {
     run(&down_command(file), 0, Duration::from_secs(120)).await
 }
 
+/// Restores the compose database to the seed state of `seed` (the script
+/// of [`super::postgres::restore_script`] through [`restore_command`]).
+pub async fn restore(file: &Path, seed: &Path) -> Result<(), TargetError> {
+    let seed_sql = std::fs::read_to_string(seed)
+        .map_err(|e| TargetError::io(format!("cannot read {}", seed.display()), e))?;
+    let script = super::postgres::restore_script(&seed_sql);
+    run_with_input(
+        &restore_command(file),
+        0,
+        Some(&script),
+        Duration::from_secs(600),
+    )
+    .await
+    .map_err(|e| match e {
+        TargetError::Compose(why) => TargetError::Compose(format!(
+            "restoring the {DATABASE_SERVICE} service's database to the seed state of {} failed: {why}",
+            seed.display()
+        )),
+        other => other,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +283,16 @@ mod tests {
             down_command(&f).join(" "),
             "docker compose -f /repo/docker-compose.yml down"
         );
+        let restore = restore_command(&f);
+        assert_eq!(
+            restore[..9].join(" "),
+            "docker compose -f /repo/docker-compose.yml exec -T postgres sh -c"
+        );
+        assert_eq!(
+            restore[9],
+            r#"PGPASSWORD="$POSTGRES_PASSWORD" exec psql -X -q -A -t -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB""#
+        );
+        assert_eq!(restore.len(), 10);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Target lifecycle: dependency bootstrap, private PostgreSQL, local target
 //! processes (pinned, each in its own process group), compose and external
-//! targets, resource sampling and teardown. [`Lab`] is the one entry point
-//! the commands use; the submodules each own one piece. What to start comes
-//! from `targets/targets.toml` ([`spec`]); what to measure is not this
-//! module's business.
+//! targets, resource sampling (the target's processes and, in local mode,
+//! the private PostgreSQL's: [`sampler`]), restoring the database to its
+//! seed state before each target ([`Lab::restore_database`]) and teardown.
+//! [`Lab`] is the one entry point the commands use; the submodules each own
+//! one piece. What to start comes from `targets/targets.toml` ([`spec`]);
+//! what to measure is not this module's business.
 //!
 //! Ports are picked by binding 127.0.0.1:0 and closing the socket before the
 //! target binds it: another process could take the port in between. That
@@ -103,6 +105,8 @@ enum Backend {
         file: PathBuf,
         urls: BTreeMap<String, String>,
         database_url: Option<String>,
+        /// The seed file of targets.toml's [database], if it has one.
+        seed: Option<PathBuf>,
         up: bool,
     },
     External {
@@ -284,14 +288,45 @@ impl Lab {
         Ok(())
     }
 
-    /// Begins sampling the CPU time and RSS of a running local target (all
-    /// processes of its group) every ~250 ms. None for other modes.
+    /// Begins sampling a running local target every ~250 ms: the CPU time,
+    /// RSS and process count of its process group, and the CPU time of the
+    /// private PostgreSQL (postmaster and descendants) when this run has
+    /// one. None for other modes, or when `name` is not running.
     pub fn sample(&self, name: &str) -> Option<ResourceSampler> {
         match &self.backend {
-            Backend::Local { running, .. } => running
+            Backend::Local { running, pg, .. } => running
                 .get(name)
-                .map(|t| ResourceSampler::start(t.group.pgid)),
+                .map(|t| ResourceSampler::start(t.group.pgid, pg.as_ref().map(PgServer::pid))),
             _ => None,
+        }
+    }
+
+    /// Brings the database back to its seed state, so every target starts
+    /// from the same rows (`/updates` rewrites `world`): the tables of
+    /// targets.toml's schema hold exactly the rows of its seed file again,
+    /// then `VACUUM (FULL, ANALYZE)` rewrites them so a table bloated by
+    /// the previous target does not slow the next ([`postgres::restore_script`]).
+    ///
+    /// - Local: on the private PostgreSQL, as the application role.
+    /// - Compose: the same script through `docker compose exec postgres psql`
+    ///   (as `POSTGRES_USER`, who owns the tables there).
+    /// - External, or no `[database]` in targets.toml: nothing to do, Ok;
+    ///   bakeoff does not own an external target's database, so its state
+    ///   between targets is the user's business.
+    ///
+    /// Fails, naming the database and seed file, if the script fails or a
+    /// lock held elsewhere keeps it waiting for 30 s.
+    pub async fn restore_database(&self) -> Result<(), TargetError> {
+        match &self.backend {
+            Backend::Local { spec, pg, .. } => match (pg, &spec.database) {
+                (Some(pg), Some(db)) => pg.restore(db).await,
+                _ => Ok(()),
+            },
+            Backend::Compose { file, seed, .. } => match seed {
+                Some(seed) => compose::restore(file, seed).await,
+                None => Ok(()),
+            },
+            Backend::External { .. } => Ok(()),
         }
     }
 
@@ -537,6 +572,10 @@ async fn prepare_compose(cfg: &LabConfig, targets: &[String]) -> Result<Backend,
         }),
         _ => None,
     };
+    let seed = spec
+        .as_ref()
+        .and_then(|s| s.database.as_ref())
+        .map(|db| db.seed.clone());
     compose::up(
         &file,
         &services,
@@ -548,6 +587,7 @@ async fn prepare_compose(cfg: &LabConfig, targets: &[String]) -> Result<Backend,
         file,
         urls,
         database_url,
+        seed,
         up: true,
     })
 }

@@ -20,6 +20,15 @@
 //! `synchronous_commit=off` and `full_page_writes=off` trade crash safety
 //! (irrelevant for a throw-away cluster) for less I/O noise in the
 //! measurements. It is stopped with SIGINT (fast shutdown), then SIGKILL.
+//!
+//! [`PgServer::restore`] brings the database back to its seed state (the
+//! tables emptied, the seed loaded again, then `VACUUM (FULL, ANALYZE)`),
+//! so every target starts from the same rows; [`restore_script`] is the psql
+//! script that does it, shared with compose mode.
+//!
+//! The postmaster leads its process group, but its children (backends,
+//! background workers) call setsid() and leave it: they are found as the
+//! postmaster's children ([`PgServer::pid`]), for sampling as for teardown.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -45,6 +54,8 @@ pub struct PgServer {
     pub url: String,
     /// The superuser's per-run password (seeding only).
     superuser_password: String,
+    /// The application role's per-run password (also inside `url`).
+    app_password: String,
 }
 
 /// The environment variable naming the PostgreSQL bin directory.
@@ -200,17 +211,16 @@ async fn run_to_end(spec: &SpawnSpec) -> Result<std::process::ExitStatus, Target
     Ok(status)
 }
 
-/// Runs psql against the server as `user` with `password`; returns stdout,
-/// or an error with stderr.
-pub async fn psql(
+/// psql against the server on 127.0.0.1:`port` as `user` with `password`,
+/// quiet, unaligned, tuples only, stopping at the first error.
+fn psql_command(
     bindir: &Path,
     port: u16,
     (user, password): (&str, &str),
     db: &str,
-    args: &[&str],
-) -> Result<String, String> {
-    let out = tokio::process::Command::new(bindir.join("psql"))
-        .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
+) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(bindir.join("psql"));
+    cmd.args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
         .args([
             "-h",
             "127.0.0.1",
@@ -221,21 +231,103 @@ pub async fn psql(
             "-d",
             db,
         ])
-        .args(args)
         .env("PGCONNECT_TIMEOUT", "5")
         .env("PGPASSWORD", password)
         .env_remove("PGPASSFILE")
         .env_remove("PGSERVICE")
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .map_err(|e| format!("cannot run psql: {e}"))?;
+        .kill_on_drop(true);
+    cmd
+}
+
+fn psql_output(out: std::process::Output) -> Result<String, String> {
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
     }
+}
+
+/// Runs psql against the server as `user` with `password`; returns stdout,
+/// or an error with stderr.
+pub async fn psql(
+    bindir: &Path,
+    port: u16,
+    creds: (&str, &str),
+    db: &str,
+    args: &[&str],
+) -> Result<String, String> {
+    let out = psql_command(bindir, port, creds, db)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .map_err(|e| format!("cannot run psql: {e}"))?;
+    psql_output(out)
+}
+
+/// Runs `script` through psql's standard input (so psql meta-commands such
+/// as `\gexec` work), as [`psql`] does otherwise.
+pub async fn psql_script(
+    bindir: &Path,
+    port: u16,
+    creds: (&str, &str),
+    db: &str,
+    script: &str,
+) -> Result<String, String> {
+    use tokio::io::AsyncWriteExt;
+    let mut child = psql_command(bindir, port, creds, db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run psql: {e}"))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| "cannot write to psql: no stdin".to_string())?;
+    // Written while psql's output is read, so neither side can block the
+    // other on a full pipe.
+    let write = async move {
+        let written = stdin.write_all(script.as_bytes()).await;
+        drop(stdin);
+        written
+    };
+    let (written, out) = tokio::join!(write, child.wait_with_output());
+    let out = out.map_err(|e| format!("cannot run psql: {e}"))?;
+    match (written, psql_output(out)) {
+        // psql stopping early (an error) closes its stdin: its stderr says why.
+        (_, Err(e)) => Err(e),
+        (Err(e), Ok(_)) => Err(format!("cannot write the script to psql: {e}")),
+        (Ok(()), Ok(stdout)) => Ok(stdout),
+    }
+}
+
+/// The psql script that brings a seeded database back to its seed, run as
+/// the role that loaded the schema: in one transaction it empties every
+/// table that role owns outside the system schemas (in a database made for
+/// bakeoff, exactly the tables of schema.sql; sequences restart too) and
+/// runs `seed_sql` again; then `VACUUM (FULL, ANALYZE)` rewrites those
+/// tables without dead rows and with fresh statistics. A lock held
+/// elsewhere fails it after 30 s instead of hanging; a failure before the
+/// commit leaves the tables as they were. The seed must give the same rows
+/// every time it runs (targets/db/seed.sql fixes `random()` with `setseed`)
+/// and be runnable in a transaction (no VACUUM). Uses `\gexec`, so feed it
+/// to psql ([`psql_script`]).
+pub fn restore_script(seed_sql: &str) -> String {
+    const OWNED_TABLES: &str = "FROM pg_tables WHERE tableowner = current_user \
+         AND schemaname NOT IN ('pg_catalog', 'information_schema')";
+    format!(
+        "SET lock_timeout = '30s';\n\
+         BEGIN;\n\
+         SELECT 'TRUNCATE ' || string_agg(format('%I.%I', schemaname, tablename), ', ' \
+         ORDER BY schemaname, tablename) || ' RESTART IDENTITY' {OWNED_TABLES} \
+         HAVING count(*) > 0 \\gexec\n\
+         {seed_sql}\n\
+         ;\n\
+         COMMIT;\n\
+         SELECT format('VACUUM (FULL, ANALYZE) %I.%I', schemaname, tablename) {OWNED_TABLES} \
+         ORDER BY schemaname, tablename \\gexec\n"
+    )
 }
 
 /// Starts a fresh, seeded cluster on `fixed_port` (checked free first) or a
@@ -397,6 +489,7 @@ pub async fn start(
                     log: log.to_path_buf(),
                     url,
                     superuser_password: superuser_password.clone(),
+                    app_password: app_password.clone(),
                 };
                 if let Err(e) = seed(&server, db, &app_password).await {
                     server.stop().await;
@@ -484,6 +577,39 @@ impl PgServer {
         self.group.pgid
     }
 
+    /// The postmaster's pid: equal to [`PgServer::pgid`], as it leads its
+    /// group; its children are found by this parent pid (module doc).
+    pub fn pid(&self) -> i32 {
+        self.group.pgid
+    }
+
+    /// Brings database `db` back to its seed state: the tables of its
+    /// schema hold exactly the rows of its seed file again, rewritten by
+    /// `VACUUM (FULL, ANALYZE)` ([`restore_script`]). Runs as the
+    /// application role, which owns those tables.
+    pub async fn restore(&self, db: &DatabaseSpec) -> Result<(), TargetError> {
+        let seed = std::fs::read_to_string(&db.seed)
+            .map_err(|e| TargetError::io(format!("cannot read {}", db.seed.display()), e))?;
+        psql_script(
+            &self.bindir,
+            self.port,
+            (&db.user, &self.app_password),
+            &db.name,
+            &restore_script(&seed),
+        )
+        .await
+        .map(drop)
+        .map_err(|e| TargetError::Postgres {
+            message: format!(
+                "restoring database {} to the seed state of {} failed: {e}",
+                db.name,
+                db.seed.display()
+            ),
+            log: self.log.clone(),
+            tail: log_tail(&self.log, 10),
+        })
+    }
+
     /// Fast shutdown, then removes the cluster's files.
     pub async fn stop(self) {
         let children = children_of(self.group.pgid);
@@ -538,9 +664,7 @@ fn children_of(postmaster: i32) -> Vec<(i32, u64)> {
 /// Start time of a process (field 22 of /proc/<pid>/stat), to tell a pid
 /// from a later process that reused it.
 fn start_time(pid: i32) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &text[text.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19)?.parse().ok()
+    process::proc_stat(pid).map(|s| s.start_time)
 }
 
 fn still_there(&(pid, started): &(i32, u64)) -> bool {
@@ -562,6 +686,24 @@ fn kill_stragglers(children: &[(i32, u64)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn restore_script_empties_reseeds_in_one_transaction_then_vacuums() {
+        let script = restore_script("INSERT INTO t VALUES (1)");
+        let at = |needle: &str| {
+            script
+                .find(needle)
+                .unwrap_or_else(|| panic!("{needle} missing from {script}"))
+        };
+        assert!(at("lock_timeout") < at("BEGIN;"));
+        assert!(at("BEGIN;") < at("'TRUNCATE '"));
+        assert!(at("'TRUNCATE '") < at("INSERT INTO t VALUES (1)\n"));
+        assert!(at("INSERT INTO t") < at("COMMIT;"));
+        // VACUUM cannot run in a transaction block.
+        assert!(at("COMMIT;") < at("VACUUM (FULL, ANALYZE)"));
+        assert_eq!(script.matches("\\gexec\n").count(), 2, "{script}");
+        assert!(script.contains("tableowner = current_user"), "{script}");
+    }
 
     #[test]
     fn finds_binaries_or_says_what_to_install() {

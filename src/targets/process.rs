@@ -356,6 +356,9 @@ pub struct ProcStat {
     pub pgrp: i32,
     /// utime + stime, in clock ticks.
     pub cpu_ticks: u64,
+    /// Start time after boot, in clock ticks: with the pid, it tells a
+    /// process from a later one that reused its pid.
+    pub start_time: u64,
 }
 
 pub fn proc_stat(pid: i32) -> Option<ProcStat> {
@@ -368,12 +371,14 @@ pub fn proc_stat(pid: i32) -> Option<ProcStat> {
 pub fn parse_stat(text: &str) -> Option<ProcStat> {
     let rest = &text[text.rfind(')')? + 1..];
     let f: Vec<&str> = rest.split_whitespace().collect();
-    // After ')': state(3) ppid(4) pgrp(5) ... utime(14) stime(15).
+    // After ')': state(3) ppid(4) pgrp(5) ... utime(14) stime(15) ...
+    // starttime(22).
     Some(ProcStat {
         state: f.first()?.chars().next()?,
         ppid: f.get(1)?.parse().ok()?,
         pgrp: f.get(2)?.parse().ok()?,
         cpu_ticks: f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?,
+        start_time: f.get(19)?.parse().ok()?,
     })
 }
 
@@ -493,6 +498,7 @@ mod tests {
         assert_eq!(s.ppid, 1);
         assert_eq!(s.pgrp, 1234);
         assert_eq!(s.cpu_ticks, 10);
+        assert_eq!(s.start_time, 100);
         assert!(parse_stat("garbage").is_none());
     }
 

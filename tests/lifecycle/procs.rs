@@ -62,13 +62,14 @@ pub fn with_arg(needle: &str) -> Vec<i32> {
         .collect()
 }
 
-/// Process groups led by direct children of `pid`.
+/// Process groups led by direct children of `pid`. A child that is not its
+/// group's leader (a helper such as `pg_config`, run in bakeoff's own group)
+/// leads no group and is left out.
 pub fn child_groups(pid: i32) -> Vec<i32> {
     let mut g: Vec<i32> = processes()
         .into_iter()
-        .filter(|&(_, ppid, ..)| ppid == pid)
+        .filter(|&(p, ppid, pgrp, _)| ppid == pid && pgrp == p)
         .map(|(.., pgrp, _)| pgrp)
-        .filter(|&g| g != pid)
         .collect();
     g.sort();
     g.dedup();
