@@ -97,6 +97,8 @@ impl Runner<'_> {
                 if scenarios.is_empty() {
                     continue;
                 }
+                // Same database state for every target: the seed rows, vacuumed.
+                lab.restore_database().await?;
                 let running = lab.start(target).await?;
                 let outcome = self.run_target(lab, &running, &scenarios, repeat).await;
                 // Also after a failed step, and for a process that already

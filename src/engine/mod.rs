@@ -270,6 +270,9 @@ pub fn run_step(
 /// How often `run_step` reports progress and checks whether its threads ended.
 const TICK: Duration = Duration::from_millis(50);
 
+/// (wall clock, thread CPU time, run-queue wait) at one moment.
+type Reading = (Instant, Duration, Duration);
+
 /// What one generator thread hands back.
 struct ThreadOutput {
     recorder: Recorder,
@@ -307,8 +310,7 @@ fn generator_thread(
     let window = ctx.origin + ctx.stop.window_start..ctx.origin + ctx.stop.window_end;
     // (wall, thread CPU) at the window's start and end, read by a task on
     // this thread's runtime (thread CPU time is only readable here).
-    type Reading = (Instant, Duration, Duration);
-    let readings: Rc<Cell<[Option<Reading>; 2]>> = Rc::new(Cell::new([None; 2]));
+    let readings: Rc<Cell<[Option<Reading>; 2]>> = Rc::default();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
