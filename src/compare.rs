@@ -7,17 +7,28 @@
 //! or its p99 rose by more than the threshold (percent) and, when both
 //! sides have at least [`MIN_REPEATS_FOR_INTERVAL`] repeats, the bootstrap
 //! intervals of that figure's median do not overlap (the change is beyond
-//! run-to-run noise). Improvements are judged the same way in the other
-//! direction; a step that both regressed and improved (say rps up, p99 up)
-//! counts as regressed. p50 is reported, not gated. Steps present on one
+//! run-to-run noise). With 5 repeats or fewer such an interval is the
+//! min–max of the repeats, and the Markdown calls it a range
+//! ([`crate::stats::intervals_phrase`]). Improvements are judged the same
+//! way in the other direction; a step that both regressed and improved
+//! (say rps up, p99 up) counts as regressed. p50 is reported, not gated. Steps present on one
 //! side only are listed, never errors. Loading files and exit codes are
 //! the `compare` command's business.
 //!
-//! Flagged steps (interrupted, generator_saturated, errors) are compared
-//! like the others, and the rows resting on them are marked: each
+//! Failures follow the rule of [`crate::stats`]: a repeat without a
+//! successful request, or with more than 1 % of its requests failed, has
+//! an infinitely slow ("failing") latency. A step whose median p99 became
+//! failing **regressed**, whatever the threshold and without a noise check
+//! (a failure is not noise); its rps dropped too, since rps counts
+//! successes only. So a step that lost all its successes is always a
+//! regression, never an improvement; one that answered again after failing
+//! improved.
+//!
+//! Flagged steps (interrupted, generator_saturated, errors, unsent) are
+//! compared like the others, and the rows resting on them are marked: each
 //! comparison carries the flags of both sides, the Markdown marks its row
-//! (‡ when a side has a disqualifying flag, § for errors only) and explains
-//! the marks under the table. A regression on a flagged step still counts
+//! (‡ when a side has a disqualifying flag, § for failed or unsent
+//! requests only) and explains the marks under the table. A regression on a flagged step still counts
 //! (and `compare` exits 1): the mark says the generator or an interruption,
 //! rather than the target, may explain it, and a rerun settles it.
 
@@ -29,7 +40,7 @@ use crate::gates::format_us;
 use crate::results::{RunResults, StepFlag};
 use crate::stats::{
     BOOTSTRAP_CONFIDENCE, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, MIN_REPEATS_FOR_INTERVAL, Repeats,
-    StepGroups, StepKey, bootstrap_median_interval, intervals_overlap, median,
+    StepGroups, StepKey, bootstrap_median_interval, intervals_overlap, intervals_phrase, median,
 };
 
 /// What happened to one step between baseline and current.
@@ -51,18 +62,24 @@ impl Verdict {
     }
 }
 
-/// Medians over repeats of one side of a step.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// Medians over repeats of one side of a step. Latency medians are
+/// infinite (`null` in JSON) when they count as failing; `failing` says why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Figures {
     pub repeats: usize,
     pub rps: f64,
     pub p50_us: f64,
     pub p99_us: f64,
+    /// Median of `summary.error_rate` (unsent requests included).
     pub error_rate: f64,
+    /// Why some repeats' latency counts as failing, e.g. "no request
+    /// succeeded" (None when every repeat's latency counts).
+    pub failing: Option<String>,
 }
 
 /// Relative changes, current vs baseline, in percent (None when the
-/// baseline figure is zero and the current is not).
+/// baseline figure is zero and the current is not, or when either side's
+/// latency is failing).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Deltas {
     pub rps: Option<f64>,
@@ -207,7 +224,7 @@ impl CompareReport {
             let flagged: Vec<&StepComparison> =
                 self.steps.iter().filter(|s| !s.mark().is_empty()).collect();
             if !flagged.is_empty() {
-                md.push_str("Marked rows rest on flagged steps: ‡ a side has a step flagged interrupted or generator_saturated, so its figures may describe the generator or a cut-short window rather than the target (rerun before trusting the change); § a side had failed requests.\n\n");
+                md.push_str("Marked rows rest on flagged steps: ‡ a side has a step flagged interrupted or generator_saturated, so its figures may describe the generator or a cut-short window rather than the target (rerun before trusting the change); § a side had failed or unsent requests.\n\n");
                 for s in &flagged {
                     md.push_str(&format!(
                         "- {} {}/{} at {} {}: {}\n",
@@ -227,7 +244,42 @@ impl CompareReport {
                     "Medians over repeats. {unchecked} step(s) had fewer than {MIN_REPEATS_FOR_INTERVAL} repeats on a side, so their changes were judged by the threshold alone, without a noise check.\n\n"
                 ));
             } else {
-                md.push_str("Medians over repeats; a change counts only beyond the threshold and outside run-to-run noise (95% bootstrap intervals of the medians do not overlap).\n\n");
+                let sides = || {
+                    self.steps
+                        .iter()
+                        .flat_map(|s| [s.baseline.repeats, s.current.repeats])
+                };
+                let min_n = sides().min().unwrap_or(0);
+                let max_n = sides().max().unwrap_or(0);
+                md.push_str(&format!(
+                    "Medians over repeats; a change counts only beyond the threshold and outside run-to-run noise ({} do not overlap).\n\n",
+                    intervals_phrase(min_n, max_n)
+                ));
+            }
+            let failing: Vec<&StepComparison> = self
+                .steps
+                .iter()
+                .filter(|s| s.baseline.failing.is_some() || s.current.failing.is_some())
+                .collect();
+            if !failing.is_empty() {
+                md.push_str("Repeats without a successful request, or with more than 1% of their requests failed (unsent ones included), have no usable latency: they count as infinitely slow, and a latency shown as \"failing\" is one where they make the median. Losing all successes is therefore a regression whatever the threshold. Steps with such repeats:\n\n");
+                for s in &failing {
+                    let mut sides = Vec::new();
+                    for (side, f) in [("baseline", &s.baseline), ("current", &s.current)] {
+                        if let Some(why) = &f.failing {
+                            sides.push(format!("{why} ({side})"));
+                        }
+                    }
+                    md.push_str(&format!(
+                        "- {}/{} at {} {}: {}\n",
+                        s.target,
+                        s.scenario,
+                        s.level,
+                        level_unit(&s.model),
+                        sides.join("; ")
+                    ));
+                }
+                md.push('\n');
             }
         }
         for (title, list) in [
@@ -370,13 +422,15 @@ fn unmatched(k: &StepKey) -> UnmatchedStep {
     }
 }
 
+/// Medians of a side (groups are never empty, so NaN never shows up).
 fn figures(r: &Repeats) -> Figures {
     Figures {
         repeats: r.n(),
-        rps: median(&r.rps).unwrap_or(0.0),
-        p50_us: median(&r.p50_us).unwrap_or(0.0),
-        p99_us: median(&r.p99_us).unwrap_or(0.0),
-        error_rate: median(&r.error_rate).unwrap_or(0.0),
+        rps: median(&r.rps).unwrap_or(f64::NAN),
+        p50_us: median(&r.p50_us).unwrap_or(f64::NAN),
+        p99_us: median(&r.p99_us).unwrap_or(f64::NAN),
+        error_rate: median(&r.error_rate).unwrap_or(f64::NAN),
+        failing: r.failure_summary(),
     }
 }
 
@@ -411,13 +465,19 @@ fn compare_step(key: &StepKey, b: &Repeats, c: &Repeats, threshold_pct: f64) -> 
     };
     let rps_change = change(fb.rps, fc.rps, threshold_pct);
     let p99_change = change(fb.p99_us, fc.p99_us, threshold_pct);
+    // A latency that started or stopped failing is a change whatever the
+    // spread of the repeats: a failure is not noise.
+    let p99_failing_changed = fb.p99_us.is_infinite() != fc.p99_us.is_infinite();
     let rps_real = rps_change != 0 && beyond_noise(&b.rps, &c.rps);
-    let p99_real = p99_change != 0 && beyond_noise(&b.p99_us, &c.p99_us);
+    let p99_real = p99_change != 0 && (p99_failing_changed || beyond_noise(&b.p99_us, &c.p99_us));
 
     let mut worse = Vec::new();
     let mut better = Vec::new();
     if rps_real {
-        let text = format!("rps {}", pct(delta_pct.rps));
+        let text = match delta_pct.rps {
+            None if fb.rps == 0.0 => "rps up from 0".to_string(),
+            d => format!("rps {}", pct(d)),
+        };
         if rps_change < 0 {
             worse.push(text)
         } else {
@@ -425,7 +485,16 @@ fn compare_step(key: &StepKey, b: &Repeats, c: &Repeats, threshold_pct: f64) -> 
         }
     }
     if p99_real {
-        let text = format!("p99 {}", pct(delta_pct.p99));
+        let text = if fc.p99_us.is_infinite() {
+            format!(
+                "p99 failing: {}",
+                fc.failing.as_deref().unwrap_or("no usable latency")
+            )
+        } else if fb.p99_us.is_infinite() {
+            "p99 no longer failing".to_string()
+        } else {
+            format!("p99 {}", pct(delta_pct.p99))
+        };
         if p99_change > 0 {
             worse.push(text)
         } else {
@@ -456,8 +525,15 @@ fn compare_step(key: &StepKey, b: &Repeats, c: &Repeats, threshold_pct: f64) -> 
 }
 
 /// -1, 0 or 1: whether `cur` moved below or above `base` by more than
-/// `threshold_pct` percent of `base`.
+/// `threshold_pct` percent of `base`. An infinite (failing) latency is
+/// above every finite one, and two are equal.
 fn change(base: f64, cur: f64, threshold_pct: f64) -> i8 {
+    match (base.is_infinite(), cur.is_infinite()) {
+        (true, true) => return 0,
+        (false, true) => return 1,
+        (true, false) => return -1,
+        (false, false) => {}
+    }
     let limit = base.abs() * threshold_pct / 100.0;
     if cur > base + limit {
         1
@@ -469,7 +545,9 @@ fn change(base: f64, cur: f64, threshold_pct: f64) -> i8 {
 }
 
 fn delta(base: f64, cur: f64) -> Option<f64> {
-    if base == 0.0 {
+    if !base.is_finite() || !cur.is_finite() {
+        None
+    } else if base == 0.0 {
         (cur == 0.0).then_some(0.0)
     } else {
         Some((cur - base) / base * 100.0)
@@ -515,6 +593,12 @@ mod tests {
         assert_eq!(change(100.0, 105.0, 5.0), 0);
         assert_eq!(change(100.0, 94.0, 5.0), -1);
         assert_eq!(change(0.0, 1.0, 5.0), 1);
+        // Failing (infinite) latencies: above every finite one.
+        let inf = f64::INFINITY;
+        assert_eq!(change(1_000.0, inf, 1e9), 1);
+        assert_eq!(change(inf, 1_000.0, 5.0), -1);
+        assert_eq!(change(inf, inf, 5.0), 0);
+        assert_eq!(delta(1_000.0, inf), None);
         assert_eq!(delta(200.0, 150.0), Some(-25.0));
         assert_eq!(delta(0.0, 0.0), Some(0.0));
         assert_eq!(delta(0.0, 3.0), None);

@@ -4,10 +4,17 @@
 //! A threshold applies to every matching (target, scenario, level): at each
 //! level the metric is the **median over repeats** of that step's figure
 //! (latency percentiles in µs from `summary.latency_us`, `summary.rps`,
-//! and errors / requests), so one noisy repeat cannot fail a gate that the
-//! others pass, and a gate fails when any level fails. This module only
-//! judges; `run` prints the failures and exits 1. Parsing the threshold
-//! expressions is the suite's job (`suite::Threshold`).
+//! and `summary.error_rate`, unsent requests included), so one noisy
+//! repeat cannot fail a gate that the others pass, and a gate fails when
+//! any level fails. This module only judges; `run` prints the failures and
+//! exits 1. Parsing the threshold expressions is the suite's job
+//! (`suite::Threshold`).
+//!
+//! Latency figures follow the rule of [`crate::stats`]: a repeat without a
+//! successful request, or with more than 1 % of its requests failed, has an
+//! infinitely slow latency, so `p99 < 50ms` on a target that answers 500 to
+//! everything **fails**, and its message says no request succeeded (a
+//! missing percentile never passes as 0).
 //!
 //! Steps flagged `interrupted` or `generator_saturated` are not evidence
 //! about the target, so gates ignore them: the median is taken over the
@@ -47,10 +54,15 @@ pub struct GateOutcome {
     /// Why the level could not be judged (every repeat flagged); the
     /// outcome then fails.
     pub not_judged: Option<String>,
+    /// Latency metrics: why some repeats' latency counts as failing
+    /// ([`crate::stats::Repeats::failure_summary`]), e.g. "no request
+    /// succeeded".
+    pub failing: Option<String>,
 }
 
 impl fmt::Display for GateOutcome {
-    /// One line such as `FAIL node/db at 64: p99 < 50ms (actual p99 71.2 ms, median of 3)`.
+    /// One line such as `FAIL node/db at 64: p99 < 50ms (actual 71.2 ms, median of 3)`
+    /// or `FAIL node/db at 64: p99 < 50ms (actual failing; no request succeeded)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let verdict = if self.passed { "pass" } else { "FAIL" };
         if let Some(why) = &self.not_judged {
@@ -72,6 +84,9 @@ impl fmt::Display for GateOutcome {
         if self.repeats > 1 {
             write!(f, ", median of {}", self.repeats)?;
         }
+        if let Some(why) = &self.failing {
+            write!(f, "; {why}")?;
+        }
         if self.excluded_repeats > 0 {
             write!(f, "; {} flagged repeat(s) left out", self.excluded_repeats)?;
         }
@@ -92,10 +107,12 @@ impl GateOutcome {
     }
 }
 
-/// "850 µs", "71.2 ms", "1.25 s".
+/// "850 µs", "71.2 ms", "1.25 s"; "failing" for the infinite latency of a
+/// step without successes or with too many errors (see [`crate::stats`]):
+/// callers say why next to it.
 pub fn format_us(us: f64) -> String {
     if us.is_infinite() {
-        "none: no request succeeded".to_string()
+        "failing".to_string()
     } else if us >= 1_000_000.0 {
         format!("{:.2} s", us / 1_000_000.0)
     } else if us >= 1_000.0 {
@@ -122,31 +139,35 @@ pub fn evaluate(thresholds: &[Threshold], results: &RunResults) -> Vec<GateOutco
                 continue;
             }
             let excluded = groups.excluded.get(*key).map(Vec::as_slice).unwrap_or(&[]);
-            let outcome = |repeats: usize, actual: f64, passed: bool, not_judged| GateOutcome {
-                target: key.target.clone(),
-                scenario: key.scenario.clone(),
-                level: key.level,
-                repeats,
-                metric: t.metric,
-                threshold: t.text.clone(),
-                actual,
-                passed,
-                excluded_repeats: excluded.len(),
-                not_judged,
-            };
+            let outcome =
+                |repeats: usize, actual: f64, passed: bool, not_judged, failing| GateOutcome {
+                    target: key.target.clone(),
+                    scenario: key.scenario.clone(),
+                    level: key.level,
+                    repeats,
+                    metric: t.metric,
+                    threshold: t.text.clone(),
+                    actual,
+                    passed,
+                    excluded_repeats: excluded.len(),
+                    not_judged,
+                    failing,
+                };
             match groups.groups.get(*key) {
                 Some(repeats) => {
                     let Some(actual) = median(samples(repeats, t.metric)) else {
                         continue;
                     };
-                    out.push(outcome(
-                        repeats.n(),
-                        actual,
-                        t.op.holds(actual, t.value),
-                        None,
-                    ));
+                    let failing = is_latency(t.metric)
+                        .then(|| repeats.failure_summary())
+                        .flatten();
+                    // An infinite latency fails whatever the operator: a
+                    // target that did not answer is neither fast nor slow
+                    // enough to pass (`p99 > 1ms` must not pass either).
+                    let passed = actual.is_finite() && t.op.holds(actual, t.value);
+                    out.push(outcome(repeats.n(), actual, passed, None, failing));
                 }
-                None => out.push(outcome(0, f64::NAN, false, Some(unjudged(excluded)))),
+                None => out.push(outcome(0, f64::NAN, false, Some(unjudged(excluded)), None)),
             }
         }
     }
@@ -193,6 +214,10 @@ fn matches(t: &Threshold, target: &str, scenario: &str) -> bool {
         && t.scenario.as_deref().is_none_or(|x| x == scenario)
 }
 
+fn is_latency(metric: Metric) -> bool {
+    !matches!(metric, Metric::Rps | Metric::ErrorRate)
+}
+
 fn samples(r: &Repeats, metric: Metric) -> &[f64] {
     match metric {
         Metric::P50 => &r.p50_us,
@@ -230,6 +255,7 @@ mod tests {
             summary: Summary {
                 requests: 10_000,
                 errors,
+                error_rate: crate::stats::error_rate(errors, 10_000),
                 duration_s: 10.0,
                 rps,
                 latency_us: Some(LatencySummary {
@@ -413,6 +439,8 @@ mod tests {
     fn empty_step_fails_error_rate() {
         let mut s = step("node", "db", 8, 0, 0.0, 0, 0);
         s.summary.requests = 0;
+        s.summary.error_rate = 1.0;
+        s.summary.latency_us = None;
         let out = evaluate(
             &[th(
                 None,
@@ -428,6 +456,118 @@ mod tests {
         assert_eq!(
             out[0].to_string(),
             "FAIL node/db at 8: error_rate < 1% (actual 100.000%)"
+        );
+    }
+
+    /// A step where every request got a 500: no successful request, so no
+    /// latency, rps 0 and an error rate of 1.
+    fn all_500(target: &str, level: u64, repeat: u32) -> StepRecord {
+        let mut s = step(target, "db", level, repeat, 0.0, 0, 10_000);
+        s.summary.latency_us = None;
+        s.summary.status = [("500".to_string(), 10_000)].into_iter().collect();
+        s.summary.errors_by_kind = [("http_status".to_string(), 10_000)].into_iter().collect();
+        s
+    }
+
+    #[test]
+    fn latency_gate_fails_on_a_target_that_answers_500_to_everything() {
+        let r = run(vec![all_500("django-sync", 64, 0)]);
+        let p99 = th(
+            None,
+            None,
+            Metric::P99,
+            Comparison::Lt,
+            50_000.0,
+            "p99 < 50ms",
+        );
+        let out = evaluate(&[p99], &r);
+        assert_eq!(out.len(), 1);
+        assert!(!out[0].passed);
+        assert!(out[0].actual.is_infinite());
+        assert_eq!(
+            out[0].to_string(),
+            "FAIL django-sync/db at 64: p99 < 50ms (actual failing; no request succeeded)"
+        );
+        // Whatever the operator: a missing latency never passes.
+        let above = th(None, None, Metric::P50, Comparison::Gt, 1.0, "p50 > 1us");
+        assert!(!evaluate(&[above], &r)[0].passed);
+        // The error-rate gate reads summary.error_rate.
+        let errors = th(
+            None,
+            None,
+            Metric::ErrorRate,
+            Comparison::Lt,
+            0.01,
+            "error_rate < 1%",
+        );
+        let out = evaluate(&[errors], &r);
+        assert_eq!((out[0].actual, out[0].passed), (1.0, false));
+    }
+
+    #[test]
+    fn latency_gate_fails_when_more_than_one_percent_failed() {
+        // Fast answers (p99 5 ms) but 2 % of the requests failed.
+        let r = run(vec![step("node", "db", 8, 0, 900.0, 5_000, 200)]);
+        let p99 = th(
+            None,
+            None,
+            Metric::P99,
+            Comparison::Lt,
+            50_000.0,
+            "p99 < 50ms",
+        );
+        let out = evaluate(&[p99], &r);
+        assert!(!out[0].passed, "{}", out[0]);
+        assert_eq!(
+            out[0].to_string(),
+            "FAIL node/db at 8: p99 < 50ms (actual failing; 2.00% of requests failed (more than 1%))"
+        );
+    }
+
+    #[test]
+    fn unsent_requests_count_in_the_error_rate_gate() {
+        // 9 900 answered fine, 100 scheduled requests never sent (1 %) and
+        // 50 more failed: 1.5 % errors.
+        let mut s = step("node", "db", 500, 0, 990.0, 5_000, 150);
+        s.summary.generator.unsent = 100;
+        s.summary.errors_by_kind = [("unsent".to_string(), 100), ("timeout".to_string(), 50)]
+            .into_iter()
+            .collect();
+        let t = th(
+            None,
+            None,
+            Metric::ErrorRate,
+            Comparison::Lt,
+            0.01,
+            "error_rate < 1%",
+        );
+        let out = evaluate(&[t], &run(vec![s]));
+        assert!(!out[0].passed);
+        assert!((out[0].actual - 0.015).abs() < 1e-12, "{}", out[0].actual);
+    }
+
+    #[test]
+    fn one_repeat_without_successes_does_not_improve_the_level() {
+        // p99 10 ms and 12 ms in two repeats, nothing in the third: the
+        // median is 12 ms (not 11 ms, the median of the two that answered).
+        let r = run(vec![
+            step("node", "db", 64, 0, 900.0, 10_000, 0),
+            all_500("node", 64, 1),
+            step("node", "db", 64, 2, 900.0, 12_000, 0),
+        ]);
+        let t = th(
+            None,
+            None,
+            Metric::P99,
+            Comparison::Lt,
+            11_500.0,
+            "p99 < 11.5ms",
+        );
+        let out = evaluate(&[t], &r);
+        assert_eq!((out[0].actual, out[0].passed), (12_000.0, false));
+        assert_eq!(
+            out[0].to_string(),
+            "FAIL node/db at 64: p99 < 11.5ms (actual 12.0 ms, median of 3; no request succeeded in 1 of 3 repeats)"
         );
     }
 }

@@ -4,13 +4,51 @@
 //! judgement, knee detection on a throughput curve, and the SLO-capacity
 //! bisection helpers the run loop uses to pick extra open-model rates.
 //!
+//! # A failure never looks like speed
+//!
+//! This is the one rule every verdict, gate, comparison and SLO capacity
+//! follows, and it is applied here, once, when a step enters [`Repeats`]:
+//!
+//! - A repeat's **latency figures** (p50 … max) are its percentiles only
+//!   when it had at least one successful request **and** at most
+//!   [`SLO_MAX_ERROR_RATE`] (1 %) of its requests failed
+//!   (`summary.error_rate`, unsent open-model requests included). Otherwise
+//!   they are **+infinity**: percentiles describe successful requests only,
+//!   so a target that fails more than one request in a hundred (or all of
+//!   them) must not win a latency comparison, pass a latency gate or meet
+//!   an SLO on the speed of the few it did answer.
+//! - **Throughput is not adjusted**: `rps` counts successful requests only,
+//!   so a failing step's throughput is already low (0 without a success).
+//! - [`median`] and [`bootstrap_median_interval`] keep infinities (they drop
+//!   only NaN), so a failing repeat is the slowest repeat, never a missing
+//!   one, and one failing repeat of three widens the interval to +infinity,
+//!   which keeps the target from winning beyond noise. [`ratio`] counts two
+//!   infinities as equal, so two failing targets tie; a failing target
+//!   loses to any target that answered.
+//!
+//! A failing step can therefore only count **against** its own target.
+//! [`slo_p99`] is the same rule for the run loop's SLO search, and
+//! [`Repeats::failure_summary`] says in words why a figure is failing.
+//!
+//! # Intervals
+//!
+//! Intervals are percentile-bootstrap intervals of the median at
+//! [`BOOTSTRAP_CONFIDENCE`]. With [`RANGE_ONLY_REPEATS`] (5) repeats or
+//! fewer such an interval is exactly the min–max of the repeats (the
+//! resampled median hits each extreme more often than 2.5 % of the time),
+//! so it is labelled as what it is, "range of 3 repeats"
+//! ([`interval_label`]), never "95 %".
+//!
+//! # Excluded steps
+//!
 //! Steps flagged `interrupted` or `generator_saturated`
 //! ([`StepRecord::usable_for_verdicts`]) can be left out of the groups
 //! ([`StepGroups::for_verdicts`]): they are kept aside as
 //! [`ExcludedStep`]s, their levels still count as measured (so the "highest
 //! common level" a claim compares at does not silently move down), and the
 //! groups remember which excluded figures a predicate asked for, so its
-//! evidence can name them.
+//! evidence can name them; likewise which failing figures it used
+//! ([`StepGroups::take_failing`]).
 //!
 //! Everything here is pure and deterministic (the bootstrap uses a fixed
 //! seed); nothing here reads files or prints. Verdict wording lives in
@@ -19,7 +57,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::results::{Model, RunResults, StepFlag, StepRecord};
+use crate::results::{LatencySummary, Model, RunResults, StepFlag, StepRecord};
 
 /// Seed of every bootstrap in bakeoff, so the same results always give the
 /// same intervals and verdicts.
@@ -28,6 +66,10 @@ pub const BOOTSTRAP_SEED: u64 = 0x0bad_cafe_5eed_2024;
 pub const BOOTSTRAP_RESAMPLES: usize = 2000;
 /// Confidence of the bootstrap interval of the median.
 pub const BOOTSTRAP_CONFIDENCE: f64 = 0.95;
+/// Up to this many repeats the percentile-bootstrap interval of the median
+/// at [`BOOTSTRAP_CONFIDENCE`] is exactly the min–max of the repeats, so
+/// labels call it a range (see the module documentation).
+pub const RANGE_ONLY_REPEATS: usize = 5;
 /// Repeats needed on each side before spread (a bootstrap interval) is used;
 /// below this a larger margin stands in for it.
 pub const MIN_REPEATS_FOR_INTERVAL: usize = 3;
@@ -53,7 +95,9 @@ impl StepKey {
 }
 
 /// The repeats of one step, as per-repeat samples of the figures verdicts,
-/// gates and comparisons look at.
+/// gates and comparisons look at. Latency samples follow the rule of the
+/// module documentation: +infinity for a repeat without a successful
+/// request or with more than [`SLO_MAX_ERROR_RATE`] of its requests failed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Repeats {
     pub rps: Vec<f64>,
@@ -62,8 +106,12 @@ pub struct Repeats {
     pub p99_us: Vec<f64>,
     pub p999_us: Vec<f64>,
     pub max_us: Vec<f64>,
-    /// errors / requests per repeat (1.0 when a repeat completed nothing).
+    /// `summary.error_rate` per repeat (unsent requests included; 1.0 when
+    /// a repeat had no successful request).
     pub error_rate: Vec<f64>,
+    /// The stored latency summary per repeat, as measured (None: no
+    /// request succeeded), for evidence that quotes what was measured.
+    pub measured: Vec<Option<LatencySummary>>,
     pub requests: u64,
     pub errors: u64,
     /// Every flag of the repeats held here (sorted, no duplicates).
@@ -78,10 +126,10 @@ impl Repeats {
 
     fn push(&mut self, step: &StepRecord) {
         let s = &step.summary;
-        // A repeat without a successful request has no latency: it counts
-        // as infinitely slow, so it can never make a target look faster.
-        let pct = |f: fn(&crate::results::LatencySummary) -> u64| {
-            s.latency_us.as_ref().map_or(f64::INFINITY, |l| f(l) as f64)
+        let counts = latency_counts(s.latency_us.is_some(), s.error_rate);
+        let pct = |f: fn(&LatencySummary) -> u64| match &s.latency_us {
+            Some(l) if counts => f(l) as f64,
+            _ => f64::INFINITY,
         };
         self.rps.push(s.rps);
         self.p50_us.push(pct(|l| l.p50));
@@ -89,11 +137,72 @@ impl Repeats {
         self.p99_us.push(pct(|l| l.p99));
         self.p999_us.push(pct(|l| l.p999));
         self.max_us.push(pct(|l| l.max));
-        self.error_rate.push(error_rate(s.errors, s.requests));
+        self.error_rate.push(s.error_rate);
+        self.measured.push(s.latency_us);
         self.requests += s.requests;
         self.errors += s.errors;
         self.flags.extend(step.flags.iter().copied());
     }
+
+    /// Repeats without a successful request.
+    pub fn without_success(&self) -> usize {
+        self.measured.iter().filter(|m| m.is_none()).count()
+    }
+
+    /// Repeats whose latency figures count as +infinity (no success, or
+    /// more than [`SLO_MAX_ERROR_RATE`] errors).
+    pub fn failing(&self) -> usize {
+        self.p99_us.iter().filter(|v| v.is_infinite()).count()
+    }
+
+    /// Why some repeats' latency figures count as failing, in words, or
+    /// None when every repeat's figures count: "no request succeeded",
+    /// "no request succeeded in 1 of 3 repeats", "4.00% of requests failed
+    /// (more than 1%)", "2 of 3 repeats failed more than 1% of requests".
+    pub fn failure_summary(&self) -> Option<String> {
+        let n = self.n();
+        let none = self.without_success();
+        let erring: Vec<f64> = self
+            .measured
+            .iter()
+            .zip(&self.error_rate)
+            .filter(|(m, e)| m.is_some() && !latency_counts(true, **e))
+            .map(|(_, e)| *e)
+            .collect();
+        if none == 0 && erring.is_empty() {
+            return None;
+        }
+        let limit = SLO_MAX_ERROR_RATE * 100.0;
+        let mut parts = Vec::new();
+        if none == n {
+            parts.push(if n > 1 {
+                format!("no request succeeded in any of {n} repeats")
+            } else {
+                "no request succeeded".to_string()
+            });
+        } else if none > 0 {
+            parts.push(format!("no request succeeded in {none} of {n} repeats"));
+        }
+        match erring.as_slice() {
+            [] => {}
+            [e] if n == 1 => parts.push(format!(
+                "{:.2}% of requests failed (more than {limit}%)",
+                e * 100.0
+            )),
+            e => parts.push(format!(
+                "{} of {n} repeats failed more than {limit}% of requests",
+                e.len()
+            )),
+        }
+        Some(parts.join("; "))
+    }
+}
+
+/// Whether a step's latency figures may count for it in a verdict: it had
+/// a successful request and at most [`SLO_MAX_ERROR_RATE`] of its requests
+/// failed (see the module documentation).
+pub fn latency_counts(any_success: bool, error_rate: f64) -> bool {
+    any_success && error_rate <= SLO_MAX_ERROR_RATE
 }
 
 /// A step left out of [`StepGroups::for_verdicts`].
@@ -119,6 +228,8 @@ pub struct StepGroups {
     /// Keys [`StepGroups::get`] was asked for and could not answer because
     /// every repeat was excluded (see [`StepGroups::take_misses`]).
     misses: RefCell<BTreeSet<StepKey>>,
+    /// Keys [`StepGroups::get`] answered (see [`StepGroups::take_failing`]).
+    answered: RefCell<BTreeSet<StepKey>>,
 }
 
 impl StepGroups {
@@ -161,16 +272,36 @@ impl StepGroups {
 
     /// The usable repeats of `target` × `scenario` at `level` (any model).
     /// None when that point was not measured, or when every repeat of it
-    /// was excluded; the latter is remembered for [`Self::take_misses`].
+    /// was excluded; the latter is remembered for [`Self::take_misses`],
+    /// the points answered for [`Self::take_failing`].
     pub fn get(&self, target: &str, scenario: &str, level: u64) -> Option<&Repeats> {
         let is = |k: &StepKey| k.target == target && k.scenario == scenario && k.level == level;
-        let found = self.groups.iter().find(|(k, _)| is(k)).map(|(_, v)| v);
-        if found.is_none()
-            && let Some(k) = self.excluded.keys().find(|k| is(k))
-        {
-            self.misses.borrow_mut().insert(k.clone());
+        let found = self.groups.iter().find(|(k, _)| is(k));
+        match found {
+            Some((k, _)) => {
+                self.answered.borrow_mut().insert(k.clone());
+            }
+            None => {
+                if let Some(k) = self.excluded.keys().find(|k| is(k)) {
+                    self.misses.borrow_mut().insert(k.clone());
+                }
+            }
         }
-        found
+        found.map(|(_, v)| v)
+    }
+
+    /// The points [`Self::get`] answered since the last call whose latency
+    /// figures count as failing in some repeat, with
+    /// [`Repeats::failure_summary`], in key order: what a verdict's
+    /// evidence names as counting against its target.
+    pub fn take_failing(&self) -> Vec<(StepKey, String)> {
+        let keys = std::mem::take(&mut *self.answered.borrow_mut());
+        keys.into_iter()
+            .filter_map(|k| {
+                let why = self.groups.get(&k)?.failure_summary()?;
+                Some((k, why))
+            })
+            .collect()
     }
 
     /// Whether `target` × `scenario` at `level` was measured but every
@@ -297,7 +428,8 @@ pub fn median(xs: &[f64]) -> Option<f64> {
 /// (e.g. 0.95), with `resamples` resamples drawn from a SplitMix64 stream
 /// seeded with `seed`: the same input always gives the same interval.
 /// None when `xs` holds no value but NaN (infinities are kept, as in
-/// [`median`]).
+/// [`median`]). At 95 % with [`RANGE_ONLY_REPEATS`] values or fewer the
+/// interval is their min–max: label it with [`interval_label`].
 pub fn bootstrap_median_interval(
     xs: &[f64],
     confidence: f64,
@@ -321,7 +453,7 @@ pub fn bootstrap_median_interval(
         for slot in buf.iter_mut() {
             *slot = v[(splitmix64(&mut state) % n as u64) as usize];
         }
-        // `buf` is non-empty and finite, so the median exists.
+        // `buf` is non-empty and NaN-free, so the median exists.
         if let Some(m) = median(&buf) {
             medians.push(m);
         }
@@ -359,6 +491,39 @@ fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// What an interval of the median over `n` repeats is, in words: "range of
+/// 3 repeats" up to [`RANGE_ONLY_REPEATS`], "95% bootstrap interval of the
+/// median of 8 repeats" beyond.
+pub fn interval_label(n: usize) -> String {
+    if n <= RANGE_ONLY_REPEATS {
+        format!("range of {n} repeats")
+    } else {
+        format!(
+            "{:.0}% bootstrap interval of the median of {n} repeats",
+            BOOTSTRAP_CONFIDENCE * 100.0
+        )
+    }
+}
+
+/// How the noise check of a comparison reads when its sides had between
+/// `min_n` and `max_n` repeats (both at least [`MIN_REPEATS_FOR_INTERVAL`]):
+/// "the ranges of the repeats", "95% bootstrap intervals of the medians",
+/// or both when the counts straddle [`RANGE_ONLY_REPEATS`].
+pub fn intervals_phrase(min_n: usize, max_n: usize) -> String {
+    let conf = BOOTSTRAP_CONFIDENCE * 100.0;
+    if max_n <= RANGE_ONLY_REPEATS {
+        format!(
+            "the ranges (min–max) of the repeats; with {RANGE_ONLY_REPEATS} or fewer repeats that is what a {conf:.0}% bootstrap interval of the median amounts to"
+        )
+    } else if min_n > RANGE_ONLY_REPEATS {
+        format!("{conf:.0}% bootstrap intervals of the medians")
+    } else {
+        format!(
+            "intervals of the medians: the range of the repeats where a side had {RANGE_ONLY_REPEATS} or fewer, a {conf:.0}% bootstrap interval otherwise"
+        )
+    }
+}
+
 /// Whether two closed intervals share any point.
 pub fn intervals_overlap(a: (f64, f64), b: (f64, f64)) -> bool {
     a.0 <= b.1 && b.0 <= a.1
@@ -369,15 +534,35 @@ pub fn intervals_overlap(a: (f64, f64), b: (f64, f64)) -> bool {
 pub struct Estimate {
     pub median: f64,
     /// Bootstrap interval of the median when there are at least
-    /// [`MIN_REPEATS_FOR_INTERVAL`] repeats, otherwise None.
+    /// [`MIN_REPEATS_FOR_INTERVAL`] repeats, otherwise None. With
+    /// [`RANGE_ONLY_REPEATS`] or fewer it equals `range`.
     pub interval: Option<(f64, f64)>,
+    /// Smallest and largest repeat.
+    pub range: (f64, f64),
     pub n: usize,
 }
 
 impl Estimate {
+    /// What `interval` is, for labels: "range of 3 repeats" or "95%
+    /// bootstrap interval of the median of 8 repeats" (see
+    /// [`interval_label`]); an interval that came out equal to the min–max
+    /// of the repeats is called a range whatever the count.
+    pub fn interval_label(&self) -> String {
+        if self.interval == Some(self.range) {
+            format!("range of {} repeats", self.n)
+        } else {
+            interval_label(self.n)
+        }
+    }
+
     pub fn of(xs: &[f64]) -> Option<Self> {
         let median = median(xs)?;
         let n = xs.iter().filter(|x| !x.is_nan()).count();
+        let values = || xs.iter().copied().filter(|x| !x.is_nan());
+        let range = (
+            values().fold(f64::INFINITY, f64::min),
+            values().fold(f64::NEG_INFINITY, f64::max),
+        );
         let interval = (n >= MIN_REPEATS_FOR_INTERVAL)
             .then(|| {
                 bootstrap_median_interval(
@@ -391,6 +576,7 @@ impl Estimate {
         Some(Estimate {
             median,
             interval,
+            range,
             n,
         })
     }
@@ -466,9 +652,10 @@ pub fn judge(
         (Some(ia), Some(ib)) => !intervals_overlap(ia, ib),
         _ => true,
     };
+    // advantage 0 (A failed, B did not) makes 1 / advantage infinite: B.
     let favours = if separated && advantage >= margin {
         Favours::A
-    } else if separated && advantage > 0.0 && 1.0 / advantage >= margin {
+    } else if separated && 1.0 / advantage >= margin {
         Favours::B
     } else {
         Favours::Neither
@@ -484,9 +671,12 @@ pub fn judge(
     })
 }
 
-/// x / y, with 0/0 = 1 and x/0 = infinity.
+/// x / y, with 0/0 = 1 and x/0 = infinity; two infinities (two failing
+/// latencies) are equal (1), a finite x over an infinite y is 0.
 pub fn ratio(x: f64, y: f64) -> f64 {
-    if y == 0.0 {
+    if x.is_infinite() && y.is_infinite() {
+        1.0
+    } else if y == 0.0 {
         if x == 0.0 { 1.0 } else { f64::INFINITY }
     } else {
         x / y
@@ -542,13 +732,15 @@ pub fn slo_bracket(rates_p99_us: &[(u64, f64)], slo_us: f64) -> (Option<u64>, Op
 pub const SLO_MAX_ERROR_RATE: f64 = 0.01;
 
 /// The p99 (µs) an SLO is judged on: `p99_us`, or infinite when nothing
-/// completed or more than [`SLO_MAX_ERROR_RATE`] of the requests failed, so
-/// a dead or failing target never "meets" its SLO.
+/// succeeded or more than [`SLO_MAX_ERROR_RATE`] of the requests failed
+/// (unsent ones included: `errors` counts them), so a dead or failing
+/// target never "meets" its SLO. The same rule as [`Repeats`] (module
+/// documentation), for the run loop, which has one step at hand.
 pub fn slo_p99(p99_us: f64, requests: u64, errors: u64) -> f64 {
-    if requests == 0 || errors as f64 > SLO_MAX_ERROR_RATE * requests as f64 {
-        f64::INFINITY
-    } else {
+    if latency_counts(errors < requests, error_rate(errors, requests)) {
         p99_us
+    } else {
+        f64::INFINITY
     }
 }
 
@@ -612,7 +804,10 @@ mod tests {
         assert_eq!(median(&[f64::NAN, 1.0]), Some(1.0));
         // A failed repeat (no latency) is the worst value, not a missing one.
         assert_eq!(median(&[f64::INFINITY, 10.0, 12.0]), Some(12.0));
-        assert_eq!(median(&[f64::INFINITY, f64::INFINITY, 12.0]), Some(f64::INFINITY));
+        assert_eq!(
+            median(&[f64::INFINITY, f64::INFINITY, 12.0]),
+            Some(f64::INFINITY)
+        );
     }
 
     #[test]
@@ -787,6 +982,161 @@ mod tests {
         assert_eq!(next_probe_rate(None, Some(1), 0.05, 1000), None);
         assert_eq!(next_probe_rate(None, None, 0.05, 1000), None);
         assert_eq!(next_probe_rate(Some(300), Some(200), 0.05, 1000), None);
+    }
+
+    fn step(repeat: u32, p99: Option<u64>, requests: u64, errors: u64) -> StepRecord {
+        use crate::results::{HistogramSet, Summary};
+        StepRecord {
+            target: "node".into(),
+            scenario: "db".into(),
+            model: Model::Closed,
+            level: 64,
+            repeat,
+            started_at: String::new(),
+            summary: Summary {
+                requests,
+                errors,
+                error_rate: error_rate(errors, requests),
+                duration_s: 10.0,
+                rps: (requests - errors) as f64 / 10.0,
+                latency_us: p99.map(|p99| LatencySummary {
+                    min: 1,
+                    mean: p99 as f64 / 2.0,
+                    p50: p99 / 2,
+                    p90: p99 - 1,
+                    p99,
+                    p999: p99 + 1,
+                    max: p99 + 2,
+                }),
+                ..Summary::default()
+            },
+            endpoints: Default::default(),
+            histograms: HistogramSet::default(),
+            timeline: Vec::new(),
+            server: None,
+            flags: Vec::new(),
+        }
+    }
+
+    fn repeats_of(steps: Vec<StepRecord>) -> Repeats {
+        let mut run = RunResults::new(crate::results::Provenance::default());
+        run.steps = steps;
+        let g = StepGroups::from_results(&run);
+        g.get("node", "db", 64).cloned().unwrap()
+    }
+
+    #[test]
+    fn failing_repeats_have_infinite_latency_and_say_why() {
+        // A repeat that answered nothing successfully (all 500s).
+        let r = repeats_of(vec![step(0, None, 1000, 1000)]);
+        assert_eq!(r.p99_us, [f64::INFINITY]);
+        assert_eq!(r.p50_us, [f64::INFINITY]);
+        assert_eq!(r.rps, [0.0]);
+        assert_eq!(r.error_rate, [1.0]);
+        assert_eq!(r.failure_summary().as_deref(), Some("no request succeeded"));
+        // Fast successes but 4 % errors: the latency may not count for it.
+        let r = repeats_of(vec![step(0, Some(900), 1000, 40)]);
+        assert_eq!(r.p99_us, [f64::INFINITY]);
+        assert_eq!(r.measured[0].map(|l| l.p99), Some(900));
+        assert_eq!(
+            r.failure_summary().as_deref(),
+            Some("4.00% of requests failed (more than 1%)")
+        );
+        // At the limit (1 %) it still counts.
+        let r = repeats_of(vec![step(0, Some(900), 1000, 10)]);
+        assert_eq!(r.p99_us, [900.0]);
+        assert_eq!(r.failure_summary(), None);
+        let r = repeats_of(vec![
+            step(0, Some(900), 1000, 0),
+            step(1, None, 1000, 1000),
+            step(2, Some(900), 1000, 500),
+        ]);
+        assert_eq!((r.without_success(), r.failing()), (1, 2));
+        assert_eq!(
+            r.failure_summary().as_deref(),
+            Some(
+                "no request succeeded in 1 of 3 repeats; 1 of 3 repeats failed more than 1% of requests"
+            )
+        );
+    }
+
+    #[test]
+    fn a_repeat_without_successes_never_improves_the_median() {
+        // Three repeats, the middle one answered nothing: the median p99 is
+        // the worse of the other two, not their average (11 ms) and not 0.
+        let r = repeats_of(vec![
+            step(0, Some(10_000), 1000, 0),
+            step(1, None, 1000, 1000),
+            step(2, Some(12_000), 1000, 0),
+        ]);
+        let m = median(&r.p99_us).unwrap();
+        assert_eq!(m, 12_000.0);
+        assert!(r.p99_us.iter().filter(|v| v.is_finite()).all(|&v| m >= v));
+        // Its interval reaches +infinity, so it cannot win beyond noise.
+        let e = Estimate::of(&r.p99_us).unwrap();
+        assert_eq!(e.interval, Some((10_000.0, f64::INFINITY)));
+        let clean = [30_000.0, 31_000.0, 32_000.0];
+        let j = judge(&r.p99_us, &clean, false, NoisePolicy::default()).unwrap();
+        assert_eq!(j.favours, Favours::Neither);
+    }
+
+    #[test]
+    fn failing_sides_lose_or_tie_never_win() {
+        let p = NoisePolicy::default();
+        let inf = f64::INFINITY;
+        assert_eq!(ratio(inf, inf), 1.0);
+        assert_eq!(ratio(5.0, inf), 0.0);
+        assert_eq!(ratio(inf, 5.0), inf);
+        // Lower is better: a failing A loses to any B that answered.
+        let j = judge(&[inf, inf, inf], &[900.0, 950.0, 1_000.0], false, p).unwrap();
+        assert_eq!(j.favours, Favours::B);
+        let j = judge(&[inf], &[900.0], false, p).unwrap();
+        assert_eq!(j.favours, Favours::B);
+        // Two failing sides tie.
+        let j = judge(&[inf, inf, inf], &[inf, inf, inf], false, p).unwrap();
+        assert_eq!((j.favours, j.advantage), (Favours::Neither, 1.0));
+        // Higher is better: 0 rps loses.
+        let j = judge(&[0.0], &[100.0], true, p).unwrap();
+        assert_eq!(j.favours, Favours::B);
+    }
+
+    #[test]
+    fn small_bootstrap_intervals_are_ranges_and_labelled_so() {
+        // Up to RANGE_ONLY_REPEATS the 95 % interval is the min–max.
+        for n in 3..=RANGE_ONLY_REPEATS {
+            let xs: Vec<f64> = (0..n).map(|i| 100.0 + 7.0 * i as f64).collect();
+            let e = Estimate::of(&xs).unwrap();
+            assert_eq!(e.interval, Some(e.range), "n = {n}");
+            assert_eq!(e.interval_label(), format!("range of {n} repeats"));
+        }
+        // Beyond it the interval is narrower than the range.
+        let xs: Vec<f64> = (0..9).map(|i| 100.0 + 7.0 * i as f64).collect();
+        let e = Estimate::of(&xs).unwrap();
+        assert_ne!(e.interval, Some(e.range));
+        assert_eq!(
+            e.interval_label(),
+            "95% bootstrap interval of the median of 9 repeats"
+        );
+        assert_eq!(interval_label(3), "range of 3 repeats");
+        assert!(intervals_phrase(3, 5).starts_with("the ranges (min–max)"));
+        assert!(intervals_phrase(6, 8).starts_with("95% bootstrap intervals"));
+        assert!(intervals_phrase(3, 8).contains("range of the repeats"));
+    }
+
+    #[test]
+    fn answered_points_with_failures_are_remembered() {
+        let mut run = RunResults::new(crate::results::Provenance::default());
+        let mut ok = step(0, Some(900), 1000, 0);
+        ok.level = 8;
+        run.steps = vec![ok, step(0, None, 1000, 1000)];
+        let g = StepGroups::for_verdicts(&run);
+        assert!(g.get("node", "db", 8).is_some());
+        assert!(g.get("node", "db", 64).is_some());
+        let failing = g.take_failing();
+        assert_eq!(failing.len(), 1);
+        assert_eq!(failing[0].0.level, 64);
+        assert_eq!(failing[0].1, "no request succeeded");
+        assert!(g.take_failing().is_empty());
     }
 
     #[test]

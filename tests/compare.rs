@@ -352,3 +352,111 @@ fn rows_resting_on_flagged_steps_are_marked_but_still_compared() {
     let clean = bakeoff_compare(&b, &b, &[]);
     assert!(!stdout(&clean).contains('‡') && !stdout(&clean).contains("Marked rows"));
 }
+
+/// `side` with node's json steps at 64 connections replaced by steps whose
+/// every request got a 500, in the repeats listed.
+fn node_64_failing(mut side: RunResults, repeats: &[u32]) -> RunResults {
+    for s in side.steps.iter_mut() {
+        if s.target == "node" && s.level == 64 && repeats.contains(&s.repeat) {
+            *s = fixtures::failing_step("node", "json", Closed, 64, s.repeat, s.summary.requests);
+        }
+    }
+    side
+}
+
+#[test]
+fn losing_all_successes_is_a_regression_whatever_the_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = save(dir.path(), "b.json", &pair_side(1, 0.0, 1.0, 1.0));
+    let c = save(
+        dir.path(),
+        "c.json",
+        &node_64_failing(pair_side(1, 0.0, 1.0, 1.0), &[0]),
+    );
+    // At 500 % even a drop to 0 req/s is "within the threshold"; the
+    // failing latency is a regression regardless.
+    for (threshold, why) in [
+        ("5", "rps -100.0%, p99 failing: no request succeeded"),
+        ("500", "p99 failing: no request succeeded"),
+    ] {
+        let o = bakeoff_compare(&b, &c, &["--threshold", threshold]);
+        assert_eq!(o.status.code(), Some(1), "threshold {threshold}");
+        let md = stdout(&o);
+        assert!(md.starts_with("**1 regression**"), "{md}");
+        assert!(
+            md.contains(&format!("| node | json | 64 conn | 9000.0 → 0.0 | -100.0% | n/a | 12.0 ms → failing | n/a | **regressed** ({why}) § |")),
+            "{md}"
+        );
+        assert!(
+            md.contains("- node/json at 64 conn: no request succeeded (current)"),
+            "{md}"
+        );
+        assert!(!md.contains("improved ("), "{md}");
+    }
+    // JSON: no latency figure (null, never 0) and the reason.
+    let o = bakeoff_compare(&b, &c, &["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let node64 = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["target"] == "node" && s["level"] == 64)
+        .unwrap();
+    assert_eq!(node64["verdict"], "regressed");
+    assert!(node64["current"]["p99_us"].is_null(), "{node64}");
+    assert_eq!(node64["current"]["rps"], 0.0);
+    assert_eq!(node64["current"]["failing"], "no request succeeded");
+    assert!(node64["baseline"]["failing"].is_null());
+    assert!(node64["delta_pct"]["p99"].is_null());
+
+    // The other way round, answering again is an improvement.
+    let o = bakeoff_compare(&c, &b, &[]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("| 0.0 → 9000.0 | n/a | n/a | failing → 12.0 ms | n/a | improved (rps up from 0, p99 no longer failing) § |"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn failing_in_most_repeats_is_a_regression_despite_the_noise_check() {
+    // With 3 repeats a side the noise check applies; 2 of 3 current
+    // repeats answered nothing, so the median p99 is failing: that is no
+    // run-to-run noise.
+    let base = pair_side(3, 0.01, 1.0, 1.0);
+    let cur = node_64_failing(pair_side(3, 0.01, 1.0, 1.0), &[0, 2]);
+    let r = compare(&base, &cur, 5.0);
+    assert_eq!(r.regressed, 1, "{}", r.to_markdown());
+    let s = r
+        .steps
+        .iter()
+        .find(|s| s.verdict == Verdict::Regressed)
+        .unwrap();
+    assert_eq!((s.target.as_str(), s.level), ("node", 64));
+    assert!(s.noise_checked);
+    assert!(s.current.p99_us.is_infinite());
+    assert_eq!(
+        s.current.failing.as_deref(),
+        Some("no request succeeded in 2 of 3 repeats")
+    );
+    // One failing repeat of three leaves a finite median: judged as usual
+    // (its interval reaches +∞, so no change beyond noise is shown)...
+    let one = compare(
+        &base,
+        &node_64_failing(pair_side(3, 0.01, 1.0, 1.0), &[1]),
+        5.0,
+    );
+    let s = one
+        .steps
+        .iter()
+        .find(|s| s.target == "node" && s.level == 64)
+        .unwrap();
+    assert!(s.current.p99_us.is_finite());
+    // ...and it is never an improvement.
+    assert_ne!(s.verdict, Verdict::Improved);
+    assert!(
+        one.to_markdown()
+            .contains("no request succeeded in 1 of 3 repeats (current)")
+    );
+}

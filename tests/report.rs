@@ -120,6 +120,8 @@ fn make_step(
         }
     };
     let successes = (rps * DURATION_S).round() as u64;
+    // Schema 2: rps is successful requests over the measured window.
+    let rps = successes as f64 / DURATION_S;
     let h = latency_histogram(rng, mean_ms, successes);
     let requests = successes + errors;
     let mut endpoints = BTreeMap::new();
@@ -141,17 +143,41 @@ fn make_step(
         }
     }
     let latency = LatencySummary::from_histogram(&h);
-    let timeline = (0..10u32)
+    // Per-second shape first (the noise drawn in the same order as ever),
+    // then scaled so the buckets add up to the step's population.
+    let shape: Vec<(f64, f64, f64, f64)> = (0..10u32)
         .map(|t| {
             let warm = if t == 0 { 0.8 } else { 1.0 };
-            let per_s = (rps * warm * (1.0 + 0.03 * rng.normal())).max(0.0) as u64;
+            let per_s = (rps * warm * (1.0 + 0.03 * rng.normal())).max(0.0);
+            let p50 = 1.0 + 0.05 * rng.normal();
+            let p99 = (1.0 + 0.1 * rng.normal()) / warm;
+            (warm, per_s, p50, p99)
+        })
+        .collect();
+    let total: f64 = shape.iter().map(|p| p.1).sum();
+    let mut left = successes;
+    let timeline = shape
+        .iter()
+        .enumerate()
+        .map(|(t, &(_, per_s, p50, p99))| {
+            let ok = if t == shape.len() - 1 {
+                left
+            } else {
+                ((per_s / total * successes as f64) as u64).min(left)
+            };
+            left -= ok;
+            let failed = if t == 4 { errors } else { 0 };
             TimelinePoint {
-                t_s: t,
+                t_s: t as u32,
                 width_s: 1,
-                requests: per_s + if t == 4 { errors } else { 0 },
-                errors: if t == 4 { errors } else { 0 },
-                p50_us: (latency.p50 as f64 * (1.0 + 0.05 * rng.normal())) as u64,
-                p99_us: (latency.p99 as f64 * (1.0 + 0.1 * rng.normal()) / warm) as u64,
+                requests: ok + failed,
+                errors: failed,
+                p50_us: latency
+                    .filter(|_| ok > 0)
+                    .map(|l| (l.p50 as f64 * p50) as u64),
+                p99_us: latency
+                    .filter(|_| ok > 0)
+                    .map(|l| (l.p99 as f64 * p99) as u64),
             }
         })
         .collect();
@@ -162,11 +188,21 @@ fn make_step(
             "django-sync" => 2_300.0,
             _ => 1_900.0,
         } * (1.0 + 0.02 * rng.normal());
+        // primary + workers (node-cluster), gunicorn arbiter + workers.
+        let processes = match target {
+            "node" => 1,
+            _ => 3,
+        };
+        let cpu_s = successes as f64 / per_core;
+        // An idle PostgreSQL on json; rps per core counts its CPU too.
+        let db_cpu_s = 0.05;
         ServerUsage {
-            cpu_s: successes as f64 / per_core,
+            cpu_s,
             rss_peak_bytes: 80_000_000,
-            rps_per_core: per_core,
+            rps_per_core: successes as f64 / (cpu_s + db_cpu_s),
             samples: 10,
+            processes,
+            db_cpu_s: Some(db_cpu_s),
         }
     });
     let mut status = BTreeMap::new();
@@ -185,10 +221,22 @@ fn make_step(
         summary: Summary {
             requests,
             errors,
+            error_rate: errors as f64 / requests as f64,
             duration_s: DURATION_S,
             rps,
             latency_us: latency,
             uncorrected_latency_us: None,
+            // The failures are timeouts (2 s).
+            failed_latency_us: (errors > 0).then_some(LatencySummary {
+                min: 2_000_000,
+                mean: 2_000_000.0,
+                p50: 2_000_000,
+                p90: 2_000_000,
+                p99: 2_000_000,
+                p999: 2_000_000,
+                max: 2_000_000,
+            }),
+            out_of_range: 0,
             status,
             errors_by_kind,
             generator: GeneratorStats {
@@ -207,7 +255,12 @@ fn make_step(
         },
         timeline,
         server,
-        flags: Vec::new(),
+        // As the engine flags it: failed requests.
+        flags: if errors > 0 {
+            vec![StepFlag::Errors]
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -292,8 +345,33 @@ fn fixture_holds_real_histograms_matching_its_summaries() {
             "{}",
             s.target
         );
-        let (a, b) = (LatencySummary::from_histogram(&h), s.summary.latency_us);
+        let (a, b) = (
+            LatencySummary::from_histogram(&h).unwrap(),
+            s.summary.latency_us.unwrap(),
+        );
         assert_eq!((a.min, a.p50, a.p99, a.max), (b.min, b.p50, b.p99, b.max));
+        assert!((a.mean - b.mean).abs() <= 1e-9 * b.mean);
+        // Schema 2 definitions hold in every step (JSON floats round-trip
+        // to within an ulp or so).
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+        let ok = s.summary.requests - s.summary.errors;
+        assert!(close(s.summary.rps, ok as f64 / s.summary.duration_s));
+        assert!(close(
+            s.summary.error_rate,
+            s.summary.errors as f64 / s.summary.requests as f64
+        ));
+        assert_eq!(s.has(StepFlag::Errors), s.summary.errors > 0);
+        let tl_requests: u64 = s.timeline.iter().map(|p| p.requests).sum();
+        let tl_errors: u64 = s.timeline.iter().map(|p| p.errors).sum();
+        assert_eq!(
+            (tl_requests, tl_errors),
+            (s.summary.requests, s.summary.errors)
+        );
+        if let Some(u) = &s.server {
+            let cpu = u.cpu_s + u.db_cpu_s.unwrap_or(0.0);
+            assert!((u.rps_per_core - ok as f64 / cpu).abs() < 1e-6 * u.rps_per_core);
+            assert!(u.processes >= 1);
+        }
         for (label, enc) in &s.histograms.endpoints {
             let eh = decode_histogram(enc).unwrap();
             assert_eq!(eh.len(), s.endpoints[label].requests);
@@ -312,7 +390,10 @@ fn fixture_holds_real_histograms_matching_its_summaries() {
             (g.summary.requests, g.summary.errors),
             (f.summary.requests, f.summary.errors)
         );
-        assert_eq!(g.summary.latency_us.p99, f.summary.latency_us.p99);
+        assert_eq!(
+            g.summary.latency_us.map(|l| l.p99),
+            f.summary.latency_us.map(|l| l.p99)
+        );
         assert!((g.summary.rps - f.summary.rps).abs() <= 1e-6 * f.summary.rps);
     }
 }
@@ -518,11 +599,8 @@ fn incomplete_run_reports_what_exists() {
         &TARGETS,
     );
     // The summary row of django-async shows the level it did reach.
-    let row = md
-        .lines()
-        .find(|l| l.starts_with("| django-async |"))
-        .expect("django-async row");
-    assert!(row.contains("| 8 |"), "{row}");
+    let row = row_cells(&md, "json — closed model", "django-async");
+    assert_eq!(row[2], "8", "{row:?}");
 }
 
 /// What `bakeoff load --output` writes: one step, scenario "load".
@@ -643,16 +721,7 @@ fn empty_and_all_failing_runs_still_produce_reports() {
 
     // A target that answered nothing: no latency to draw, throughput zero.
     let mut failing = load_style_results();
-    let step = &mut failing.steps[0];
-    step.summary.errors = step.summary.requests;
-    step.summary.rps = 0.0;
-    step.summary.latency_us = LatencySummary::default();
-    step.histograms.total = encode_histogram(&new_histogram());
-    for p in &mut step.timeline {
-        p.errors = p.requests;
-        p.p50_us = 0;
-        p.p99_us = 0;
-    }
+    fail_step(&mut failing.steps[0]);
     let dir = tempfile::tempdir().unwrap();
     write_reports(dir.path(), &failing, &[]).unwrap();
     let throughput = dir.path().join("charts/load-throughput");
@@ -662,19 +731,75 @@ fn empty_and_all_failing_runs_still_produce_reports() {
         &["127.0.0.1:3000"],
     );
     assert!(!dir.path().join("charts/load-spectrum.svg").exists());
+    assert!(!dir.path().join("charts/load-latency.svg").exists());
     let md = read(&dir.path().join("report.md"));
     assert!(md.contains("(100.00%)"), "{md}");
     assert!(!md.contains("## Warnings"), "{md}");
+    // No percentile, never 0: n/a in the table, no "best" level.
+    let row = row_cells(&md, "load — closed model", "64");
+    assert!(row[1].starts_with("0.0 · n/a / n/a ("), "{row:?}");
+    let summary = row_cells(&md, "load — closed model", "127.0.0.1:3000 §");
+    assert_eq!((summary[1].as_str(), summary[2].as_str()), ("0.0", "n/a"));
+    assert!(
+        md.contains("> **No request succeeded** for 127.0.0.1:3000 on load at 64 connections."),
+        "{md}"
+    );
+    let csv = read(&dir.path().join("summary.csv"));
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let row = split_csv(csv.lines().nth(1).unwrap());
+    for col in ["p50_us", "p90_us", "p99_us", "p999_us", "max_us"] {
+        let i = header.iter().position(|h| *h == col).unwrap();
+        assert_eq!(row[i], "", "{col} of a step without successes");
+    }
+    let i = header.iter().position(|h| *h == "error_rate").unwrap();
+    assert_eq!(row[i], "1.000000");
+}
+
+/// Turns a fixture step into one whose every request got a 500, as the
+/// engine records it: no latency (`null`), rps 0, error rate 1, an empty
+/// histogram, a timeline without percentiles and the errors flag.
+fn fail_step(step: &mut StepRecord) {
+    let s = &mut step.summary;
+    s.errors = s.requests;
+    s.error_rate = 1.0;
+    s.rps = 0.0;
+    s.latency_us = None;
+    s.failed_latency_us = Some(LatencySummary {
+        min: 300,
+        mean: 400.0,
+        p50: 400,
+        p90: 450,
+        p99: 500,
+        p999: 550,
+        max: 600,
+    });
+    s.status = BTreeMap::from([("500".to_string(), s.requests)]);
+    s.errors_by_kind = BTreeMap::from([("http_status".to_string(), s.requests)]);
+    step.histograms.total = encode_histogram(&new_histogram());
+    for (label, e) in &mut step.endpoints {
+        e.errors = e.requests;
+        e.latency_us = None;
+        step.histograms
+            .endpoints
+            .insert(label.clone(), encode_histogram(&new_histogram()));
+    }
+    for p in &mut step.timeline {
+        p.errors = p.requests;
+        p.p50_us = None;
+        p.p99_us = None;
+    }
+    step.flags = vec![StepFlag::Errors];
 }
 
 // ---------------------------------------------------------------- flags
 
 const SATURATED: &str = "a generator thread was busy 97% of the step (threshold 90%)";
 
-/// The fixture with three flagged steps: node's json repeat 1 at 64
+/// The fixture with four flagged steps: node's json repeat 1 at 64
 /// connections was generator-bound, node-cluster's json repeat 0 at 8 was
-/// interrupted, and django-sync's db step at 1000 req/s had failed requests
-/// (the fixture gives it 25 timeouts).
+/// interrupted, and django-sync's and django-async's db steps at 1000 req/s
+/// had failed requests (the fixture gives each 25 timeouts, flagged as the
+/// engine flags them).
 fn flagged_fixture() -> RunResults {
     let mut run = fixture();
     for s in &mut run.steps {
@@ -687,12 +812,11 @@ fn flagged_fixture() -> RunResults {
                 s.flags = vec![StepFlag::Interrupted];
                 s.summary.duration_s = 3.25;
             }
-            ("django-sync", "db", 1000, 0) => {
+            ("django-sync" | "django-async", "db", 1000, 0) => {
                 assert!(
-                    s.summary.errors > 0,
-                    "the fixture's overloaded step has errors"
+                    s.summary.errors > 0 && s.flags == [StepFlag::Errors],
+                    "the fixture's overloaded step has flagged errors"
                 );
-                s.flags = vec![StepFlag::Errors];
             }
             _ => {}
         }
@@ -724,7 +848,7 @@ fn flagged_steps_are_marked_in_markdown_csv_html_and_charts() {
     let md = read(&dir.path().join("report.md"));
 
     assert!(
-        md.contains("> **3 flagged steps.** Table cells that include one are marked († interrupted, ‡ generator saturated, § errors); [Caveats](#caveats) lists each. No verdict rests on a step flagged interrupted or generator saturated."),
+        md.contains("> **4 flagged steps.** Table cells that include one are marked († interrupted, ‡ generator saturated, § errors); [Caveats](#caveats) lists each. No verdict rests on a step flagged interrupted or generator saturated."),
         "{md}"
     );
     // Per level: only the cells that include a flagged repeat are marked.
@@ -823,6 +947,7 @@ fn flagged_steps_are_marked_in_markdown_csv_html_and_charts() {
             own("node", "json", "64", "1", "generator_saturated", SATURATED),
             own("node-cluster", "json", "8", "0", "interrupted", ""),
             own("django-sync", "db", "1000", "0", "errors", ""),
+            own("django-async", "db", "1000", "0", "errors", ""),
         ]
     );
 
@@ -857,11 +982,16 @@ fn flagged_steps_are_marked_in_markdown_csv_html_and_charts() {
 
 #[test]
 fn clean_runs_have_no_marks_or_caveats() {
+    // The fixture's overloaded open-model steps had timeouts, flagged
+    // `errors` as the engine flags them: a clean run leaves them out.
+    let mut clean = fixture();
+    clean.steps.retain(|s| s.flags.is_empty());
+    assert_eq!(clean.steps.len(), fixture().steps.len() - 2);
     let dir = tempfile::tempdir().unwrap();
-    write_reports(dir.path(), &fixture(), &[]).unwrap();
+    write_reports(dir.path(), &clean, &[]).unwrap();
     let md = read(&dir.path().join("report.md"));
     assert!(!md.contains("Caveats") && !md.contains("flagged"), "{md}");
-    assert!(!md.contains(['†', '‡', '§']), "{md}");
+    assert!(!md.contains(['†', '‡', '§', '¶']), "{md}");
     let csv = read(&dir.path().join("summary.csv"));
     assert!(csv.lines().skip(1).all(|l| l.ends_with(",,")), "{csv}");
     let svg = read(&dir.path().join("charts/json-throughput.svg"));
@@ -901,4 +1031,189 @@ fn split_csv(line: &str) -> Vec<String> {
     }
     out.push(cur);
     out
+}
+
+// ---------------------------------------------------------------- unsent
+
+#[test]
+fn unsent_requests_count_as_errors_and_are_marked_everywhere() {
+    // django-async at 1000 req/s could not take the load: 60 scheduled
+    // requests of the window were never sent (besides its 25 timeouts).
+    let mut run = fixture();
+    let step = run
+        .steps
+        .iter_mut()
+        .find(|s| s.target == "django-async" && s.scenario == "db" && s.level == 1000)
+        .unwrap();
+    let s = &mut step.summary;
+    s.generator.unsent = 60;
+    s.requests += 60;
+    s.errors += 60;
+    s.error_rate = s.errors as f64 / s.requests as f64;
+    s.errors_by_kind.insert("unsent".into(), 60);
+    let last = step.timeline.last_mut().unwrap();
+    last.requests += 60;
+    last.errors += 60;
+    step.flags = vec![StepFlag::Errors, StepFlag::Unsent];
+    assert_eq!((step.summary.requests, step.summary.errors), (9_416, 85));
+
+    let dir = tempfile::tempdir().unwrap();
+    write_reports(dir.path(), &run, &[]).unwrap();
+    let md = read(&dir.path().join("report.md"));
+    assert!(
+        md.contains(
+            "> **2 flagged steps.** Table cells that include one are marked (§ errors, ¶ unsent);"
+        ),
+        "{md}"
+    );
+    // The level's cell counts them among the errors and marks them.
+    let at1000 = row_cells(&md, "db — open model", "1000");
+    assert!(
+        at1000[4].ends_with("(85 errors, 60 of them unsent) §¶"),
+        "{at1000:?}"
+    );
+    // The summary row's error count and rate (over all its levels: 85 of
+    // 16 916 requests) include them.
+    let summary = row_cells(&md, "db — open model", "django-async §¶");
+    assert_eq!(summary[5], "85 (0.50%; 60 unsent)");
+    // Legend, Caveats.
+    assert!(
+        md.contains("- ¶ **unsent**: django-async at 1000 offered req/s, repeat 0: 60 of 9 416 scheduled requests never sent. The open model's schedule could not be kept"),
+        "{md}"
+    );
+    let caveats = md.split("## Caveats").nth(1).expect("a Caveats section");
+    assert!(caveats.contains("- ¶ **unsent** (`unsent`):"), "{caveats}");
+    assert!(
+        caveats.contains("| django-async | db | 1000 offered req/s | 0 | ¶ unsent | 60 of 9 416 scheduled requests never sent |"),
+        "{caveats}"
+    );
+    assert!(
+        caveats.contains("| django-async | db | 1000 offered req/s | 0 | § errors | 85 of 9 416 requests failed (timeout 25, unsent 60) |"),
+        "{caveats}"
+    );
+    // CSV: errors and error_rate include them, and they have a column.
+    let csv = read(&dir.path().join("summary.csv"));
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let row = csv
+        .lines()
+        .map(split_csv)
+        .find(|r| r[0] == "django-async" && r[1] == "db" && r[3] == "1000")
+        .unwrap();
+    assert_eq!(
+        (
+            row[col("errors")].as_str(),
+            row[col("error_rate")].as_str(),
+            row[col("unsent")].as_str(),
+            row[col("flags")].as_str()
+        ),
+        ("85", "0.009027", "60", "errors;unsent")
+    );
+    // HTML, made from the Markdown, carries the same marks.
+    let html = read(&dir.path().join("report.html"));
+    assert!(html.contains(" §¶</td>"), "marks in the HTML tables");
+    assert!(html.contains("60 of 9 416 scheduled requests never sent"));
+}
+
+// ------------------------------------------------------ variants and CPUs
+
+#[test]
+fn variants_show_processes_database_cpu_and_the_single_cpu_caveat() {
+    let dir = tempfile::tempdir().unwrap();
+    write_reports(dir.path(), &fixture(), &[]).unwrap();
+    let md = read(&dir.path().join("report.md"));
+    // Columns: variant, server processes, steps sampled, server CPU, PostgreSQL CPU.
+    let node = row_cells(&md, "Variants", "node");
+    let cluster = row_cells(&md, "Variants", "node-cluster");
+    assert_eq!((node[1].as_str(), node[2].as_str()), ("1", "6"));
+    assert_eq!(cluster[1], "3");
+    assert_eq!(
+        cluster[4], "0.3",
+        "6 sampled steps × 0.05 s of PostgreSQL CPU"
+    );
+    // The fixture's servers were pinned to one CPU.
+    assert!(
+        md.contains("> **One CPU for the servers.** The targets and the database ran on CPU 1 only, so node-cluster (3 processes), django-sync (3 processes) and django-async (3 processes) could not show what running several processes buys"),
+        "{md}"
+    );
+    let html = read(&dir.path().join("report.html"));
+    assert!(html.contains("<h2 id=\"variants\">Variants</h2>"));
+    assert!(html.contains("<strong>One CPU for the servers.</strong>"));
+    // With two CPUs for the servers the caveat goes; without a database
+    // run by bakeoff the PostgreSQL column says so.
+    let mut two = fixture();
+    two.provenance.cpu_layout = Some(CpuLayout {
+        generator: vec![0],
+        targets: vec![1, 2],
+    });
+    for s in &mut two.steps {
+        if let Some(u) = &mut s.server {
+            u.db_cpu_s = None;
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_reports(dir.path(), &two, &[]).unwrap();
+    let md = read(&dir.path().join("report.md"));
+    assert!(!md.contains("One CPU for the servers"), "{md}");
+    assert_eq!(row_cells(&md, "Variants", "node")[4], "not run by bakeoff");
+    // CSV: processes and PostgreSQL CPU per step.
+    let csv = read(&dir.path().join("summary.csv"));
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let (p, d) = (
+        header.iter().position(|h| *h == "processes").unwrap(),
+        header.iter().position(|h| *h == "db_cpu_s").unwrap(),
+    );
+    let first = split_csv(csv.lines().nth(1).unwrap());
+    assert_eq!((first[p].as_str(), first[d].as_str()), ("1", ""));
+}
+
+#[test]
+fn a_target_failing_every_db_request_has_no_percentiles_anywhere() {
+    // django-sync answers 500 to every /db request.
+    let mut run = fixture();
+    for s in run
+        .steps
+        .iter_mut()
+        .filter(|s| s.target == "django-sync" && s.scenario == "db")
+    {
+        fail_step(s);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_reports(dir.path(), &run, &[]).unwrap();
+    let md = read(&dir.path().join("report.md"));
+    assert!(
+        md.contains(
+            "> **No request succeeded** for django-sync on db at 250, 500, 1000 offered req/s."
+        ),
+        "{md}"
+    );
+    for level in ["250", "500", "1000"] {
+        let row = row_cells(&md, "db — open model", level);
+        assert!(row[3].starts_with("0.0 · n/a / n/a ("), "{row:?}");
+    }
+    let summary = row_cells(&md, "db — open model", "django-sync §");
+    assert_eq!((summary[1].as_str(), summary[2].as_str()), ("0.0", "n/a"));
+    let caveats = md.split("## Caveats").nth(1).unwrap();
+    assert!(
+        caveats.contains("| django-sync | db | 250 offered req/s | 0 | § errors | all 2 500 requests failed (http_status 2 500): no request succeeded, so the step has no percentiles |"),
+        "{caveats}"
+    );
+    // Charts: no django-sync latency point; a cross and a legend instead.
+    let latency = read(&dir.path().join("charts/db-latency.svg"));
+    assert!(
+        svg_texts(&latency)
+            .iter()
+            .any(|t| t == "no successful req."),
+        "db-latency legend"
+    );
+    let spectrum = read(&dir.path().join("charts/db-spectrum.svg"));
+    assert!(
+        svg_texts(&spectrum)
+            .iter()
+            .any(|t| t == "django-sync (n/a)"),
+        "db-spectrum legend"
+    );
+    // The clean json scenario has no cross.
+    let json = read(&dir.path().join("charts/json-latency.svg"));
+    assert!(!svg_texts(&json).iter().any(|t| t == "no successful req."));
 }

@@ -472,7 +472,8 @@ max_error_rate = 0.001
         .iter_mut()
         .filter(|s| s.target == "node" && s.level == 128)
     {
-        s.summary.errors = s.summary.requests / 50;
+        let ok = s.summary.requests - s.summary.errors;
+        fixtures::set_errors(s, ok / 49);
     }
     let v = verdict_of(&run(steps), toml);
     assert_eq!(v.verdict, Verdict::Refuted, "{}", v.evidence);
@@ -785,4 +786,411 @@ fn verify_into_a_closed_pipe_exits_quietly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+// ------------------------------------------------ failures never look like speed
+
+/// The fixture's every step of `target` on `scenario` turned into one whose
+/// every request got a 500 (no latency, rps 0, error rate 1).
+fn failing(
+    mut r: bakeoff::results::RunResults,
+    target: &str,
+    scenarios: &[&str],
+) -> bakeoff::results::RunResults {
+    for s in scenarios {
+        assert!(
+            fixtures::fail_all(&mut r.steps, target, s) > 0,
+            "{target} on {s}"
+        );
+    }
+    r
+}
+
+fn by_id<'a>(verdicts: &'a [claims::ClaimVerdict], id: &str) -> &'a claims::ClaimVerdict {
+    verdicts.iter().find(|v| v.id == id).expect(id)
+}
+
+#[test]
+fn orm_claim_is_not_supported_when_django_answers_500_to_every_db_request() {
+    let r = failing(full_run(), "django-sync", &["db"]);
+    // The fixture is what the engine would write for such a target.
+    for s in r
+        .steps
+        .iter()
+        .filter(|s| s.target == "django-sync" && s.scenario == "db")
+    {
+        assert!(s.summary.latency_us.is_none());
+        assert_eq!((s.summary.rps, s.summary.error_rate), (0.0, 1.0));
+    }
+    let verdicts = claims::evaluate(&r, &claims::load(None).unwrap());
+    let orm = by_id(&verdicts, "orm-quick-database");
+    assert_ne!(orm.verdict, Verdict::Supported, "{}", orm.evidence);
+    // db counts as slower (twice), queries and fortunes as equal: not
+    // "within ×1.2 in every comparison", not slower in most.
+    assert_eq!(orm.verdict, Verdict::Inconclusive, "{}", orm.evidence);
+    assert!(
+        orm.evidence
+            .contains("slower beyond noise in 2 of 6 comparisons and within ×1.2 in 4"),
+        "{}",
+        orm.evidence
+    );
+    assert!(
+        orm.evidence.ends_with(
+            "Failures count against their target: django-sync on db at 8 and 128 connections (no request succeeded)."
+        ),
+        "{}",
+        orm.evidence
+    );
+    // In every database scenario: refuted, never supported.
+    let all = failing(full_run(), "django-sync", &["db", "queries", "fortunes"]);
+    let orm = by_id(
+        &claims::evaluate(&all, &claims::load(None).unwrap()),
+        "orm-quick-database",
+    )
+    .clone();
+    assert_eq!(orm.verdict, Verdict::Refuted, "{}", orm.evidence);
+    assert!(
+        orm.evidence.contains("slower beyond noise in 6 of 6"),
+        "{}",
+        orm.evidence
+    );
+    // Both targets failing: a tie of failures is not "quick".
+    let both = failing(all, "node", &["db", "queries", "fortunes"]);
+    let orm = by_id(
+        &claims::evaluate(&both, &claims::load(None).unwrap()),
+        "orm-quick-database",
+    )
+    .clone();
+    assert_eq!(orm.verdict, Verdict::Inconclusive, "{}", orm.evidence);
+    assert!(
+        orm.evidence.contains("within ×1.2 in 0"),
+        "{}",
+        orm.evidence
+    );
+}
+
+#[test]
+fn verify_and_the_report_show_the_failure() {
+    let r = failing(full_run(), "django-sync", &["db"]);
+    let dir = tempfile::tempdir().unwrap();
+    r.save_atomic(&dir.path().join("results.json")).unwrap();
+    let out = bin()
+        .args(["verify", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let orm = v["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "orm-quick-database")
+        .expect("the ORM claim");
+    assert_ne!(orm["verdict"], "supported", "{orm}");
+    assert!(
+        orm["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("django-sync on db at 8 and 128 connections (no request succeeded)"),
+        "{orm}"
+    );
+
+    // The report: the verdict row carries the failure, the db table shows
+    // n/a (never 0) for django-sync's latency, and a note says why.
+    let sections = claims::report_sections(&r, None).unwrap();
+    let out_dir = dir.path().join("report");
+    bakeoff::report::write_reports(&out_dir, &r, &sections).unwrap();
+    let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| orm-quick-database |"))
+        .expect("the ORM row of the verdict table");
+    assert!(!row.contains("**supported**"), "{row}");
+    assert!(row.contains("(no request succeeded)"), "{row}");
+    assert!(
+        md.contains("> **No request succeeded** for django-sync on db at 8, 32, 128 connections."),
+        "{md}"
+    );
+    let db = md
+        .split("\n## db — closed model")
+        .nth(1)
+        .expect("db section");
+    let at128 = db
+        .lines()
+        .find(|l| l.starts_with("| 128 |"))
+        .expect("the 128 row");
+    let cells: Vec<&str> = at128.trim_matches('|').split('|').map(str::trim).collect();
+    // level, node, node-cluster, django-sync, django-async
+    assert!(cells[3].starts_with("0.0 · n/a / n/a ("), "{at128}");
+    assert!(
+        !cells[3].contains(" 0 /") && !cells[3].contains("/ 0 "),
+        "{at128}"
+    );
+    // The capacity table does not call it "still growing".
+    let cap = md
+        .split("## Capacity and knee")
+        .nth(1)
+        .expect("capacity section");
+    let line = cap
+        .lines()
+        .find(|l| l.starts_with("| django-sync | db |"))
+        .expect("django-sync's db row");
+    assert!(line.contains("— (no request succeeded)"), "{line}");
+    assert!(!line.contains("not reached"), "{line}");
+    // The ratio table marks the 0.
+    let ratios = md
+        .split("## Throughput ratios across scenarios")
+        .nth(1)
+        .unwrap();
+    assert!(ratios.contains("| db | 128 |"), "{ratios}");
+    assert!(ratios.contains("0 (none succeeded)"), "{ratios}");
+}
+
+#[test]
+fn scaling_reads_an_all_failing_target_as_failing() {
+    // django-sync answers nothing on io: node scales, django-sync does not
+    // "keep growing".
+    let r = failing(io_run(3, 0.02), "django-sync", &["io"]);
+    let v = verdict_of(&r, SCALING);
+    assert_eq!(v.verdict, Verdict::Supported, "{}", v.evidence);
+    assert!(
+        v.evidence
+            .contains("django-sync grew — (no successful request at any level) to 0 req/s"),
+        "{}",
+        v.evidence
+    );
+    // Not "grew ×1.00 (no knee)", which reads as flat but alive.
+    assert!(!v.evidence.contains("django-sync grew ×"), "{}", v.evidence);
+    assert!(
+        v.evidence.ends_with(
+            "Failures count against their target: django-sync on io at 8, 64 and 256 connections (no request succeeded in any of 3 repeats)."
+        ),
+        "{}",
+        v.evidence
+    );
+    // The subject failing everything refutes the claim.
+    let r = failing(io_run(3, 0.02), "node", &["io"]);
+    let v = verdict_of(&r, SCALING);
+    assert_eq!(v.verdict, Verdict::Refuted, "{}", v.evidence);
+    assert!(
+        v.evidence
+            .contains("node's throughput grew — (no successful request at any level) to 0 req/s"),
+        "{}",
+        v.evidence
+    );
+    // Both failing: no verdict in anyone's favour.
+    let r = failing(
+        failing(io_run(3, 0.02), "node", &["io"]),
+        "django-sync",
+        &["io"],
+    );
+    assert_eq!(verdict_of(&r, SCALING).verdict, Verdict::Inconclusive);
+    // The capacity table agrees.
+    let r = failing(io_run(3, 0.02), "django-sync", &["io"]);
+    let cap = claims::capacity::capacity_section(&r, &claims::load(None).unwrap().capacity);
+    let line = cap
+        .markdown
+        .lines()
+        .find(|l| l.starts_with("| django-sync | io |"))
+        .unwrap();
+    assert_eq!(
+        line,
+        "| django-sync | io | closed | — (no request succeeded) | — | — | — |"
+    );
+}
+
+#[test]
+fn head_to_head_and_tail_never_favour_a_failing_target() {
+    let ratio = r#"
+[[claim]]
+id = "ahead"
+text = "Node is faster."
+kind = "ratio_at_highest"
+scenarios = ["json"]
+subject = "node"
+versus = "django-sync"
+"#;
+    let tail = r#"
+[[claim]]
+id = "tail"
+text = "Seamless under high traffic."
+kind = "tail_under_load"
+scenarios = ["json"]
+subject = "node"
+versus = ["django-sync"]
+"#;
+    let json = |node_p99: u64| {
+        let mut steps = curve(
+            "node",
+            "json",
+            Closed,
+            &[(64, 9_000.0, 2_000, node_p99)],
+            3,
+            0.01,
+        );
+        steps.extend(curve(
+            "django-sync",
+            "json",
+            Closed,
+            &[(64, 1_500.0, 30_000, 90_000)],
+            3,
+            0.01,
+        ));
+        run(steps)
+    };
+    // Clean: node wins both.
+    assert_eq!(verdict_of(&json(5_000), ratio).verdict, Verdict::Supported);
+    assert_eq!(verdict_of(&json(5_000), tail).verdict, Verdict::Supported);
+    // node fails everything: behind, refuted.
+    let r = failing(json(5_000), "node", &["json"]);
+    assert_eq!(verdict_of(&r, ratio).verdict, Verdict::Refuted);
+    let v = verdict_of(&r, tail);
+    assert_eq!(v.verdict, Verdict::Refuted, "{}", v.evidence);
+    assert!(
+        v.evidence
+            .contains("node's p99 was failing with 100.00% errors"),
+        "{}",
+        v.evidence
+    );
+    // Fast answers but 2 % errors: its p99 may not count for it, so the
+    // p99 comparison goes to django-sync and node is no longer ahead.
+    let mut r = json(5_000);
+    for s in r.steps.iter_mut().filter(|s| s.target == "node") {
+        let ok = s.summary.requests;
+        fixtures::set_errors(s, ok / 49);
+    }
+    let v = verdict_of(&r, ratio);
+    assert_eq!(v.verdict, Verdict::Inconclusive, "{}", v.evidence);
+    assert!(
+        v.evidence.contains(
+            "node on json at 64 connections (3 of 3 repeats failed more than 1% of requests)"
+        ),
+        "{}",
+        v.evidence
+    );
+}
+
+#[test]
+fn one_failed_repeat_of_three_cannot_make_a_win() {
+    // node is 6× django-sync in every repeat but one, which answered
+    // nothing: its median p99 is the worse of the other two, its interval
+    // reaches +∞, and "ahead beyond noise" can no longer be shown.
+    let toml = r#"
+[[claim]]
+id = "ahead"
+text = "Node is faster."
+kind = "ratio_at_highest"
+scenarios = ["json"]
+subject = "node"
+versus = "django-sync"
+"#;
+    let mut steps = curve(
+        "node",
+        "json",
+        Closed,
+        &[(64, 9_000.0, 2_000, 5_000)],
+        3,
+        0.01,
+    );
+    steps.extend(curve(
+        "django-sync",
+        "json",
+        Closed,
+        &[(64, 1_500.0, 30_000, 90_000)],
+        3,
+        0.01,
+    ));
+    let clean = run(steps);
+    assert_eq!(verdict_of(&clean, toml).verdict, Verdict::Supported);
+    let mut one = clean.clone();
+    let s = one
+        .steps
+        .iter_mut()
+        .find(|s| s.target == "node" && s.repeat == 1)
+        .unwrap();
+    *s = fixtures::failing_step("node", "json", Closed, 64, 1, 90_000);
+    let v = verdict_of(&one, toml);
+    assert_eq!(v.verdict, Verdict::Inconclusive, "{}", v.evidence);
+    assert!(
+        v.evidence
+            .contains("node on json at 64 connections (no request succeeded in 1 of 3 repeats)"),
+        "{}",
+        v.evidence
+    );
+    assert!(
+        v.evidence.contains("compared by their ranges (min–max)"),
+        "{}",
+        v.evidence
+    );
+}
+
+#[test]
+fn capacity_is_the_per_rate_median_over_repeats() {
+    // Three repeats probe the same rates. Repeat 1 answered nothing at
+    // 400 req/s and repeat 2 missed the 50 ms objective at 800: per
+    // repeat, the capacities would be ≥ 1600, none and 400 (median 400).
+    // Per rate, the medians over the repeats meet the objective at every
+    // rate (the failing repeat counts as +∞ but is outvoted).
+    let mut steps = Vec::new();
+    for (rate, p99s) in [
+        (400u64, [Some(20_000u64), None, Some(20_000)]),
+        (800, [Some(30_000), Some(30_000), Some(70_000)]),
+        (1600, [Some(40_000), Some(40_000), Some(45_000)]),
+    ] {
+        for (repeat, p99) in p99s.into_iter().enumerate() {
+            let r = repeat as u32;
+            steps.push(match p99 {
+                Some(p99) => step(
+                    "node",
+                    "shop-open",
+                    Open,
+                    rate,
+                    r,
+                    rate as f64,
+                    5_000,
+                    p99,
+                    0,
+                ),
+                None => fixtures::failing_step("node", "shop-open", Open, rate, r, rate * 10),
+            });
+        }
+    }
+    let spec = claims::load(None).unwrap().capacity;
+    let cap = claims::capacity::capacity_section(&run(steps.clone()), &spec);
+    assert!(
+        cap.markdown
+            .contains("| ≥ 1600 req/s (p99 ≤ 50.0 ms at every rate measured) |"),
+        "{}",
+        cap.markdown
+    );
+    assert!(
+        cap.markdown
+            .contains("median over the repeats of that rate"),
+        "{}",
+        cap.markdown
+    );
+    // Two failing repeats of three at 800: that rate misses, and says why.
+    let mut worse = steps.clone();
+    let i = worse
+        .iter()
+        .position(|s| s.level == 800 && s.repeat == 0)
+        .unwrap();
+    worse[i] = fixtures::failing_step("node", "shop-open", Open, 800, 0, 8_000);
+    let cap = claims::capacity::capacity_section(&run(worse), &spec);
+    assert!(
+        cap.markdown
+            .contains("| 400 req/s (p99 > 50.0 ms from 800 req/s) |"),
+        "{}",
+        cap.markdown
+    );
+    // A rate measured in fewer repeats (an older run) is named.
+    steps.retain(|s| !(s.level == 1600 && s.repeat == 2));
+    let cap = claims::capacity::capacity_section(&run(steps), &spec);
+    assert!(
+        cap.markdown
+            .contains("rates measured in fewer repeats: 1600 (2 of 3)"),
+        "{}",
+        cap.markdown
+    );
 }

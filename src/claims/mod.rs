@@ -20,8 +20,11 @@ use serde::Serialize;
 pub use spec::{ClaimSpec, ClaimsError, ClaimsFile, Predicate, load};
 
 use crate::report::Section;
-use crate::results::{RunResults, StepFlag};
-use crate::stats::{ExcludedStep, MIN_REPEATS_FOR_INTERVAL, StepGroups, StepKey, median};
+use crate::results::{Model, RunResults, StepFlag};
+use crate::stats::{
+    ExcludedStep, MIN_REPEATS_FOR_INTERVAL, SLO_MAX_ERROR_RATE, StepGroups, StepKey,
+    intervals_phrase, median,
+};
 
 /// The verdict on one claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,14 +71,26 @@ pub struct ClaimVerdict {
 /// excluded is Inconclusive, and every claim that asked for excluded
 /// figures ends its evidence with the steps left out, e.g. "2 steps
 /// excluded: generator saturated (node · json · 256 ×2)."
+///
+/// Failing figures (no successful request, or more than 1 % errors; see
+/// [`crate::stats`]) count against their own target, and every claim that
+/// used some names them, e.g. "Failures count against their target:
+/// django-sync on db at 8 and 128 connections (no request succeeded)."
 pub fn evaluate(results: &RunResults, claims: &ClaimsFile) -> Vec<ClaimVerdict> {
     let groups = StepGroups::for_verdicts(results);
+    // Forget what building the groups touched: each claim names its own.
+    groups.take_failing();
     claims
         .claims
         .iter()
         .map(|c| {
             let finding = predicates::evaluate(&c.predicate, &groups, claims.noise);
             let mut evidence = finding.evidence;
+            let failing = groups.take_failing();
+            if !failing.is_empty() {
+                evidence.push(' ');
+                evidence.push_str(&failing_sentence(&failing));
+            }
             let misses = groups.take_misses();
             if !misses.is_empty() {
                 evidence.push(' ');
@@ -136,6 +151,49 @@ pub fn excluded_sentence(excluded: &[(StepKey, &[ExcludedStep])]) -> String {
     format!("{total} {steps} excluded: {}.", parts.join("; "))
 }
 
+/// "Failures count against their target: django-sync on db at 8 and 128
+/// connections (no request succeeded); node on io at 256 connections
+/// (1.50% of requests failed (more than 1%))." Points with the same target,
+/// scenario and reason are listed together.
+pub fn failing_sentence(failing: &[(StepKey, String)]) -> String {
+    // (target, scenario, model, why) → levels, in key order.
+    type Point<'a> = (&'a str, &'a str, Model, &'a str);
+    let mut groups: Vec<(Point, Vec<u64>)> = Vec::new();
+    for (k, why) in failing {
+        let id = (
+            k.target.as_str(),
+            k.scenario.as_str(),
+            k.model,
+            why.as_str(),
+        );
+        match groups.iter_mut().find(|(g, _)| *g == id) {
+            Some((_, levels)) => levels.push(k.level),
+            None => groups.push((id, vec![k.level])),
+        }
+    }
+    let parts: Vec<String> = groups
+        .into_iter()
+        .map(|((target, scenario, model, why), levels)| {
+            format!(
+                "{target} on {scenario} at {} {} ({why})",
+                and_list(&levels),
+                model.level_label()
+            )
+        })
+        .collect();
+    format!("Failures count against their target: {}.", parts.join("; "))
+}
+
+/// "8", "8 and 64", "8, 64 and 256".
+fn and_list(levels: &[u64]) -> String {
+    let s: Vec<String> = levels.iter().map(u64::to_string).collect();
+    match s.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 /// `{"claims":[{"id","text","verdict","evidence","predicate"}...]}`.
 pub fn verdicts_json(verdicts: &[ClaimVerdict]) -> serde_json::Value {
     serde_json::json!({ "claims": verdicts })
@@ -162,19 +220,27 @@ pub fn verdict_markdown(results: &RunResults, verdicts: &[ClaimVerdict]) -> Stri
         ));
     }
     md.push('\n');
-    let max_repeats = StepGroups::for_verdicts(results)
-        .groups
-        .values()
-        .map(|r| r.n())
-        .max()
-        .unwrap_or(0);
+    let groups = StepGroups::for_verdicts(results);
+    let counts = || groups.groups.values().map(|r| r.n());
+    let max_repeats = counts().max().unwrap_or(0);
     if max_repeats < MIN_REPEATS_FOR_INTERVAL {
         md.push_str(&format!(
             "This run has fewer than {MIN_REPEATS_FOR_INTERVAL} repeats per step, so no spread could be measured: differences had to reach the larger margin to count. Run with `--repeat {MIN_REPEATS_FOR_INTERVAL}` or more for verdicts that account for run-to-run noise.\n"
         ));
     } else {
-        md.push_str("Differences count only when the ratio clears the threshold and the 95% bootstrap intervals of the medians over repeats do not overlap.\n");
+        let min_repeats = counts()
+            .filter(|n| *n >= MIN_REPEATS_FOR_INTERVAL)
+            .min()
+            .unwrap_or(max_repeats);
+        md.push_str(&format!(
+            "Differences count only when the ratio clears the threshold and {} do not overlap.\n",
+            intervals_phrase(min_repeats, max_repeats)
+        ));
     }
+    md.push_str(&format!(
+        "A step without a successful request, or with more than {}% of its requests failed (unsent ones included), has no latency a verdict may use: it counts as infinitely slow, against its own target, and its throughput counts successful requests only.\n",
+        SLO_MAX_ERROR_RATE * 100.0
+    ));
     if !results.complete {
         md.push_str("\nThe run is incomplete: verdicts use only the steps that were measured.\n");
     }
@@ -227,6 +293,7 @@ pub fn ratio_table_section(results: &RunResults, claims: &ClaimsFile) -> Option<
     md.push_str(&"---:|".repeat(all.len() + targets.len()));
     md.push('\n');
     let mut rows = 0;
+    let mut failed_any = false;
     for s in scenarios {
         let present: Vec<&str> = all
             .iter()
@@ -238,9 +305,17 @@ pub fn ratio_table_section(results: &RunResults, claims: &ClaimsFile) -> Option<
         };
         rows += 1;
         let rps = |t: &str| g.get(t, s, level).and_then(|r| median(&r.rps));
+        let none_ok = |t: &str| {
+            g.get(t, s, level)
+                .is_some_and(|r| r.without_success() == r.n())
+        };
         md.push_str(&format!("| {s} | {level} |"));
         for t in &all {
             match rps(t) {
+                Some(v) if none_ok(t) => {
+                    failed_any = true;
+                    md.push_str(&format!(" {v:.0} (none succeeded) |"));
+                }
                 Some(v) => md.push_str(&format!(" {v:.0} |")),
                 None if g.is_excluded(t, s, level) => md.push_str(" excluded |"),
                 None => md.push_str(" — |"),
@@ -249,11 +324,17 @@ pub fn ratio_table_section(results: &RunResults, claims: &ClaimsFile) -> Option<
         let base = rps(versus);
         for t in &targets {
             match (rps(t), base) {
-                (Some(a), Some(b)) => md.push_str(&format!(" ×{:.2} |", crate::stats::ratio(a, b))),
+                (Some(a), Some(b)) => match crate::stats::ratio(a, b) {
+                    r if r.is_finite() => md.push_str(&format!(" ×{r:.2} |")),
+                    _ => md.push_str(" ×∞ |"),
+                },
                 _ => md.push_str(" — |"),
             }
         }
         md.push('\n');
+    }
+    if failed_any {
+        md.push_str("\n\"none succeeded\": no request of that target succeeded there, so it served 0 successful req/s.\n");
     }
     let excluded = g.take_misses();
     if !excluded.is_empty() {

@@ -2,8 +2,9 @@
 //! one sentence of evidence (figures, targets, scenario, levels, repeats),
 //! plus the predicate's own wording. Every comparison goes through
 //! [`crate::stats::judge`], so a difference counts only when it clears the
-//! ratio and the run-to-run noise (bootstrap intervals with ≥ 3 repeats, a
-//! larger margin below that).
+//! ratio and the run-to-run noise (non-overlapping intervals of the medians
+//! with ≥ 3 repeats: the range of the repeats up to 5 repeats, a 95 %
+//! bootstrap interval beyond, and labelled so; a larger margin below 3).
 //!
 //! The groups hold only steps a verdict may rest on (see
 //! [`StepGroups::for_verdicts`]). A point whose every repeat was excluded
@@ -13,9 +14,21 @@
 //! multi-scenario claim that scenario counts in the denominator without
 //! deciding anything (it can keep a claim from being supported or refuted,
 //! never decide it). `claims::evaluate` names the excluded steps.
+//!
+//! Failing figures follow the rule of [`crate::stats`]: a step without a
+//! successful request, or with more than 1 % of its requests failed, has
+//! an infinitely slow latency (and its rps counts successes only), so it
+//! can only count against its own target. On an all-failing target:
+//! scaling and ratio/head-to-head read it as behind (0 req/s, failing p99)
+//! and never as "still growing"; a latency comparison counts it as slower,
+//! never as "within the ratio"; tail_under_load refutes a failing subject;
+//! cpu_bound never refutes from a failing lowest level (growth from
+//! nothing is not growth). `claims::evaluate` names the failing points.
 
 use crate::results::Model;
-use crate::stats::{Favours, Judgement, NoisePolicy, Repeats, StepGroups, judge, knee, median};
+use crate::stats::{
+    Favours, Judgement, NoisePolicy, RANGE_ONLY_REPEATS, Repeats, StepGroups, judge, knee, median,
+};
 
 use super::Verdict;
 use super::spec::Predicate;
@@ -80,7 +93,7 @@ pub fn evaluate(p: &Predicate, g: &StepGroups, noise: NoisePolicy) -> Finding {
 /// The predicate in words, for the verdict table.
 pub fn describe(p: &Predicate, noise: NoisePolicy) -> String {
     let margin = format!(
-        "beyond noise (×{} with ≥ 3 repeats and non-overlapping bootstrap intervals, ×{} otherwise)",
+        "beyond noise (×{} with ≥ 3 repeats and non-overlapping intervals of the medians: the range of the repeats up to {RANGE_ONLY_REPEATS} repeats, a 95% bootstrap interval beyond; ×{} otherwise)",
         noise.ratio, noise.few_repeats_ratio
     );
     match p {
@@ -181,8 +194,40 @@ fn rps(v: f64) -> String {
     format!("{v:.0} req/s")
 }
 
-fn repeats_phrase(n: usize, noise: NoisePolicy) -> String {
-    match n {
+/// The fewest and most repeats the comparisons of a finding rested on.
+#[derive(Debug, Clone, Copy)]
+struct RepeatCount {
+    min: usize,
+    max: usize,
+}
+
+impl RepeatCount {
+    fn new() -> Self {
+        RepeatCount {
+            min: usize::MAX,
+            max: 0,
+        }
+    }
+    fn add(&mut self, j: &Judgement) {
+        self.min = self.min.min(j.a.n.min(j.b.n));
+        self.max = self.max.max(j.a.n.max(j.b.n));
+    }
+}
+
+/// "single repeat, so a ×1.5 margin was required", "median of 3 repeats,
+/// compared by their ranges (min–max)", "median of 8 repeats with 95%
+/// bootstrap intervals of the median": what the noise check was, named
+/// for what it is (a 95 % bootstrap interval of 5 or fewer repeats is their
+/// min–max).
+fn repeats_phrase(c: RepeatCount, noise: NoisePolicy) -> String {
+    let (min, max) = (c.min, c.max.max(c.min));
+    let count = if min == max {
+        format!("{min}")
+    } else {
+        format!("{min} to {max}")
+    };
+    match min {
+        usize::MAX => "no comparison could be judged".to_string(),
         0 | 1 => format!(
             "single repeat, so a ×{} margin was required",
             noise.few_repeats_ratio
@@ -191,7 +236,15 @@ fn repeats_phrase(n: usize, noise: NoisePolicy) -> String {
             "2 repeats, so a ×{} margin was required",
             noise.few_repeats_ratio
         ),
-        n => format!("median of {n} repeats with 95% bootstrap intervals"),
+        _ if max <= RANGE_ONLY_REPEATS => {
+            format!("median of {count} repeats, compared by their ranges (min–max)")
+        }
+        _ if min > RANGE_ONLY_REPEATS => {
+            format!("median of {count} repeats with 95% bootstrap intervals of the median")
+        }
+        _ => format!(
+            "median of {count} repeats, compared by their ranges (up to {RANGE_ONLY_REPEATS} repeats) or 95% bootstrap intervals of the median"
+        ),
     }
 }
 
@@ -259,7 +312,8 @@ fn judge_at(
     judge(figure(ra), figure(rb), higher_is_better, noise)
 }
 
-/// Median (level, rps, p99) points of a target on a scenario.
+/// Median (level, rps, p99) points of a target on a scenario; p99 is
+/// infinite where it counts as failing.
 pub fn curve(g: &StepGroups, target: &str, scenario: &str) -> Vec<(u64, f64, f64)> {
     g.levels(target, scenario)
         .into_iter()
@@ -268,6 +322,24 @@ pub fn curve(g: &StepGroups, target: &str, scenario: &str) -> Vec<(u64, f64, f64
             Some((l, median(&r.rps)?, median(&r.p99_us)?))
         })
         .collect()
+}
+
+/// Whether no request of the curve succeeded at any of its levels.
+pub fn never_succeeded(c: &[(u64, f64, f64)]) -> bool {
+    !c.is_empty() && c.iter().all(|p| p.1 == 0.0 && p.2.is_infinite())
+}
+
+/// The knee of a curve in words: "knee at 64", "no knee", or "no
+/// successful request at any level" (an all-failing target has no curve
+/// to read a knee from, and must not read as "still growing").
+fn knee_words(c: &[(u64, f64, f64)], growth_fraction: f64) -> String {
+    if never_succeeded(c) {
+        return "no successful request at any level".to_string();
+    }
+    match knee(c, growth_fraction) {
+        Some(l) => format!("knee at {l}"),
+        None => "no knee".to_string(),
+    }
 }
 
 fn scaling(
@@ -308,32 +380,39 @@ fn scaling(
     if !unusable.is_empty() {
         return excluded_finding(&unusable);
     }
-    let growth_and_knee = |t: &str| -> (f64, String, f64) {
+    // Growth from the lowest to the highest common level; None when the
+    // target had no successful request at the lowest (growth from nothing
+    // is not growth, and must not count for it).
+    let growth_and_knee = |t: &str| -> (Option<f64>, String, f64) {
         let c = curve(g, t, scenario);
         let rps_at = |l: u64| c.iter().find(|p| p.0 == l).map(|p| p.1).unwrap_or(0.0);
-        let growth = crate::stats::ratio(rps_at(hi), rps_at(lo));
-        let k = match knee(&c, growth_fraction) {
-            Some(l) => format!("knee at {l}"),
-            None => "no knee".to_string(),
-        };
-        (growth, k, rps_at(hi))
+        let growth = (rps_at(lo) > 0.0).then(|| crate::stats::ratio(rps_at(hi), rps_at(lo)));
+        (growth, knee_words(&c, growth_fraction), rps_at(hi))
     };
+    let grew = |growth: Option<f64>| growth.map_or_else(|| "—".to_string(), x);
     let (sub_growth, sub_knee, sub_rps) = growth_and_knee(subject);
     let mut parts = Vec::new();
     let mut all_ahead = true;
     let mut any_behind = false;
-    let mut min_n = usize::MAX;
+    let mut count = RepeatCount::new();
     for v in versus {
         let (v_growth, v_knee, v_rps) = growth_and_knee(v);
         let Some(j) = judge_at(g, scenario, hi, subject, v, rps_of, true, noise) else {
             return not_measured(&[format!("{v} on {scenario} at {}", at(hi, model))]);
         };
-        min_n = min_n.min(j.repeats);
-        all_ahead &= j.favours == Favours::A && sub_growth > v_growth;
+        count.add(&j);
+        // A target without growth (failing at the lowest level) is behind
+        // any that grew; the subject must have grown to be ahead.
+        let grew_more = match (sub_growth, v_growth) {
+            (Some(a), Some(b)) => a > b,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        all_ahead &= j.favours == Favours::A && grew_more;
         any_behind |= j.favours == Favours::B;
         parts.push(format!(
             "{v} grew {} ({v_knee}) to {} ({subject}'s rps {})",
-            x(v_growth),
+            grew(v_growth),
             rps(v_rps),
             lead(j.advantage)
         ));
@@ -350,10 +429,10 @@ fn scaling(
         format!(
             "On {scenario} from {lo} to {}, {subject}'s throughput grew {} ({sub_knee}) to {} while {} ({}).",
             at(hi, model),
-            x(sub_growth),
+            grew(sub_growth),
             rps(sub_rps),
             parts.join(" and "),
-            repeats_phrase(min_n, noise)
+            repeats_phrase(count, noise)
         ),
     )
 }
@@ -431,11 +510,11 @@ fn ratio_at_highest(
     } else {
         Verdict::Inconclusive
     };
-    let min_n = rows
-        .iter()
-        .map(|h| h.rps.repeats.min(h.p99.repeats))
-        .min()
-        .unwrap_or(0);
+    let mut count = RepeatCount::new();
+    for h in &rows {
+        count.add(&h.rps);
+        count.add(&h.p99);
+    }
     let per: Vec<String> = rows
         .iter()
         .map(|h| {
@@ -451,7 +530,7 @@ fn ratio_at_highest(
     let mut evidence = format!(
         "{subject} was ahead of {versus} beyond noise in {wins_a} of {n} measured scenarios and behind in {wins_b} ({subject}'s rps/p99 advantage at the highest common level: {}; {})",
         per.join(", "),
-        repeats_phrase(min_n, noise)
+        repeats_phrase(count, noise)
     );
     if !unusable.is_empty() {
         evidence.push_str(&format!(
@@ -490,26 +569,58 @@ pub fn rps_ratios(
         .collect()
 }
 
-/// "rps ×1.40 (geometric mean over 8 scenarios, ×0.80 to ×3.10)".
+/// "rps ×1.40 (geometric mean over 8 scenarios, ×0.80 to ×3.10)", plus the
+/// scenarios left out of the mean because a side had no successful
+/// request there (a ratio of 0 or ∞ has no logarithm); they are named, so
+/// a target's failures never quietly drop out of its average.
 fn geo_mean_ratio(g: &StepGroups, scenarios: &[String], a: &str, b: &str) -> Option<String> {
-    let ratios: Vec<f64> = rps_ratios(g, scenarios, a, b)
-        .into_iter()
+    let all = rps_ratios(g, scenarios, a, b);
+    if all.is_empty() {
+        return None;
+    }
+    let ratios: Vec<f64> = all
+        .iter()
         .map(|r| r.2)
         .filter(|r| r.is_finite() && *r > 0.0)
         .collect();
-    if ratios.is_empty() {
-        return None;
+    let named = |keep: fn(f64) -> bool| -> Vec<&str> {
+        all.iter()
+            .filter(|r| keep(r.2))
+            .map(|r| r.0.as_str())
+            .collect()
+    };
+    let a_failed = named(|r| r == 0.0);
+    let b_failed = named(|r| r.is_infinite());
+    let mut text = if ratios.is_empty() {
+        "rps: no scenario where both answered".to_string()
+    } else {
+        let gm = (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp();
+        let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let over = match ratios.len() {
+            1 => "1 scenario".to_string(),
+            n => format!("{n} scenarios"),
+        };
+        format!(
+            "rps {} (geometric mean over {over}, {} to {})",
+            x(gm),
+            x(lo),
+            x(hi)
+        )
+    };
+    if !a_failed.is_empty() {
+        text.push_str(&format!(
+            ", and no successful request of {a} on {}",
+            a_failed.join(", ")
+        ));
     }
-    let gm = (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp();
-    let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    Some(format!(
-        "rps {} (geometric mean over {} scenarios, {} to {})",
-        x(gm),
-        ratios.len(),
-        x(lo),
-        x(hi)
-    ))
+    if !b_failed.is_empty() {
+        text.push_str(&format!(
+            ", and no successful request of {b} on {}",
+            b_failed.join(", ")
+        ));
+    }
+    Some(text)
 }
 
 fn latency(
@@ -524,7 +635,7 @@ fn latency(
     let mut gone = Vec::new();
     let mut unusable = Vec::new();
     let (mut pairs, mut slower, mut quick) = (0usize, 0usize, 0usize);
-    let mut min_n = usize::MAX;
+    let mut count = RepeatCount::new();
     for s in scenarios {
         let both = [subject, versus];
         let (Some(lo), Some(hi)) = (
@@ -552,14 +663,16 @@ fn latency(
         };
         for j in [&j50, &j99] {
             pairs += 1;
-            min_n = min_n.min(j.repeats);
+            count.add(j);
             // advantage = versus / subject latency; its inverse is how many
             // times slower the subject is.
             let times_slower = 1.0 / j.advantage;
             if j.favours == Favours::B {
                 slower += 1;
             }
-            if times_slower <= ratio {
+            // A failing subject is never "within the ratio", not even of a
+            // versus that failed too (two failures tie at ×1).
+            if times_slower <= ratio && j.a.median.is_finite() {
                 quick += 1;
             }
         }
@@ -585,7 +698,7 @@ fn latency(
     let mut evidence = format!(
         "{subject}'s latency relative to {versus} (×1 = equal, higher = slower) was {}; {subject} was slower beyond noise in {slower} of {pairs} comparisons and within ×{ratio} in {quick} ({})",
         per.join("; "),
-        repeats_phrase(min_n, noise)
+        repeats_phrase(count, noise)
     );
     if !unusable.is_empty() {
         evidence.push_str(&format!(
@@ -614,7 +727,7 @@ fn tail_under_load(
     let mut gone = Vec::new();
     let mut unusable = Vec::new();
     let (mut supported, mut refuted, mut measured) = (0, 0, 0);
-    let mut min_n = usize::MAX;
+    let mut count = RepeatCount::new();
     for s in scenarios {
         let m = missing(g, &[s], &all);
         let Some(hi) = g.highest_common_level(s, &all).filter(|_| m.is_empty()) else {
@@ -634,13 +747,13 @@ fn tail_under_load(
         };
         measured += 1;
         let err = median(&sub.error_rate).unwrap_or(1.0);
-        let p99 = median(&sub.p99_us).unwrap_or(0.0);
+        let p99 = median(&sub.p99_us).unwrap_or(f64::INFINITY);
         let mut ahead_all = err <= max_error_rate;
         let mut behind_any = err > max_error_rate;
         let mut vs = Vec::new();
         for v in versus {
             if let Some(j) = judge_at(g, s, hi, subject, v, p99_of, false, noise) {
-                min_n = min_n.min(j.repeats);
+                count.add(&j);
                 ahead_all &= j.favours == Favours::A;
                 behind_any |= j.favours == Favours::B;
                 vs.push(format!(
@@ -679,7 +792,7 @@ fn tail_under_load(
     let mut evidence = format!(
         "{} ({})",
         capitalize(&per.join("; ")),
-        repeats_phrase(min_n, noise)
+        repeats_phrase(count, noise)
     );
     if !unusable.is_empty() {
         evidence.push_str(&format!(
@@ -721,6 +834,18 @@ fn cpu_bound(
     else {
         return not_measured(&[format!("{subject} on {scenario}")]);
     };
+    let model = g.model(subject, scenario);
+    // Growth from a failing lowest level (no success, or too many errors)
+    // would read as scaling, in the subject's favour: no verdict.
+    if median(&rlo.p99_us).is_none_or(f64::is_infinite) {
+        return Finding::new(
+            Verdict::Inconclusive,
+            format!(
+                "{subject}'s figures at the lowest level ({}) on {scenario} count as failing, so its growth from there cannot be judged.",
+                at(lo, model)
+            ),
+        );
+    }
     // Growth judged against the growth limit as the margin: "clearly grew
     // ×max_growth or more" refutes.
     let growth_policy = NoisePolicy {
@@ -741,11 +866,7 @@ fn cpu_bound(
     } else {
         Verdict::Inconclusive
     };
-    let model = g.model(subject, scenario);
-    let k = match knee(&curve(g, subject, scenario), 0.1) {
-        Some(l) => format!("knee at {l}"),
-        None => "no knee".into(),
-    };
+    let k = knee_words(&curve(g, subject, scenario), 0.1);
     let mut evidence = format!(
         "On {scenario} from {lo} to {}, {subject}'s throughput grew {} ({k}, {} at the top) while its p99 rose {} ({} to {})",
         at(hi, model),
@@ -766,10 +887,10 @@ fn cpu_bound(
     if !vs.is_empty() {
         evidence.push_str(&format!("; {subject} made {}", vs.join(", ")));
     }
-    evidence.push_str(&format!(
-        " ({})",
-        repeats_phrase(growth.repeats.min(latency.repeats), noise)
-    ));
+    let mut count = RepeatCount::new();
+    count.add(&growth);
+    count.add(&latency);
+    evidence.push_str(&format!(" ({})", repeats_phrase(count, noise)));
     evidence.push('.');
     Finding::new(verdict, evidence)
 }

@@ -2,13 +2,16 @@
 //! markers) per target on a log millisecond axis. Percentiles come from the
 //! repeats' merged histogram. A black ring around a p99 point marks a
 //! level that includes a step flagged interrupted or generator_saturated.
+//! A level without a successful request has no point: the lines break
+//! there and a cross in the target's colour sits on the chart's floor.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
     Axis, Chart, DrawError, LINE_WIDTH, LegendEntry, PlotContext, REFERENCE, Swatch, build_chart,
-    draw_dashed, draw_flag_rings, draw_legend, draw_line, flag_ring_legend, layout,
+    draw_dashed, draw_flag_rings, draw_legend, draw_line, draw_no_success, flag_ring_legend,
+    layout, no_success_legend, runs,
 };
 
 pub(crate) struct Latency<'a> {
@@ -62,26 +65,46 @@ impl Chart for Latency<'_> {
         )?;
         let mut legend = Vec::new();
         let mut flagged = Vec::new();
+        let mut any_failed = false;
+        let floor = y.range().start;
         for t in &sc.targets {
             let color = self.ctx.palette.color(&t.target);
-            let series = |pick: fn(&crate::results::LatencySummary) -> u64| -> Vec<(f64, f64)> {
-                t.levels
-                    .iter()
-                    .filter_map(|l| Some((x.pos(l.level as f64), y.pos(ms(pick(l.latency_us.as_ref()?))))))
-                    .collect()
+            // One run of points per stretch of levels with a latency.
+            let series = |pick: fn(&crate::results::LatencySummary) -> u64| {
+                runs(t.levels.iter().map(|l| {
+                    let v = pick(l.latency_us.as_ref()?);
+                    Some((x.pos(l.level as f64), y.pos(ms(v))))
+                }))
             };
-            draw_line(&mut chart, &series(|l| l.p99), color, true)?;
+            for run in series(|l| l.p99) {
+                draw_line(&mut chart, &run, color, true)?;
+            }
             flagged.extend(
                 t.levels
                     .iter()
                     .filter(|l| l.disqualified())
                     .filter_map(|l| Some((x.pos(l.level as f64), y.pos(ms(l.latency_us?.p99))))),
             );
-            draw_dashed(&mut chart, &series(|l| l.p50), color, LINE_WIDTH - 1, true)?;
+            for run in series(|l| l.p50) {
+                draw_dashed(&mut chart, &run, color, LINE_WIDTH - 1, true)?;
+            }
+            let failed: Vec<(f64, f64)> = t
+                .levels
+                .iter()
+                .filter(|l| l.latency_us.is_none())
+                .map(|l| (x.pos(l.level as f64), floor))
+                .collect();
+            if !failed.is_empty() {
+                draw_no_success(&mut chart, &failed, color)?;
+                any_failed = true;
+            }
             legend.push(LegendEntry::new(&t.target, color, Swatch::Line));
         }
         legend.push(LegendEntry::new("p99 (solid)", REFERENCE, Swatch::Line));
         legend.push(LegendEntry::new("p50 (dashed)", REFERENCE, Swatch::Dashed));
+        if any_failed {
+            legend.push(no_success_legend());
+        }
         if !flagged.is_empty() {
             draw_flag_rings(&mut chart, &flagged)?;
             legend.push(flag_ring_legend());

@@ -8,6 +8,10 @@
 //! `ab_glyph` support, so no system font library is needed; PNG text is
 //! rasterized by `glyphs.rs`. This module writes only the chart files; the
 //! reports that link them are `report`'s.
+//!
+//! A level (or second) without a successful request has no percentile: the
+//! latency lines break there instead of bridging it (never a point at 0),
+//! and the latency chart marks such levels with a cross on its floor.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -366,6 +370,8 @@ pub(crate) enum Swatch {
     Bar,
     /// Hollow ring (a flagged point).
     Ring,
+    /// A cross (a level without a successful request).
+    Cross,
 }
 
 pub(crate) struct LegendEntry {
@@ -409,6 +415,14 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
                     area.draw(&PathElement::new(vec![(x0, y), (x0 + 10, y)], style))
                         .map_err(draw_err)?;
                 }
+            }
+            Swatch::Cross => {
+                area.draw(&Cross::new(
+                    (30, y),
+                    MARKER_RADIUS + 2,
+                    e.color.stroke_width(3),
+                ))
+                .map_err(draw_err)?;
             }
             Swatch::Ring => {
                 area.draw(&Circle::new(
@@ -468,6 +482,49 @@ pub(crate) fn draw_line<DB: DrawingBackend>(
             .map_err(draw_err)?;
     }
     Ok(())
+}
+
+/// Splits a series at its gaps (None), so a line never bridges a level or a
+/// second that has no figure.
+pub(crate) fn runs(points: impl IntoIterator<Item = Option<(f64, f64)>>) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for p in points {
+        match p {
+            Some(p) => {
+                if let Some(last) = out.last_mut() {
+                    last.push(p);
+                }
+            }
+            None => {
+                if out.last().is_some_and(|r| !r.is_empty()) {
+                    out.push(Vec::new());
+                }
+            }
+        }
+    }
+    out.retain(|r| !r.is_empty());
+    out
+}
+
+/// Crosses on the plot's floor at levels without a successful request.
+pub(crate) fn draw_no_success<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Coords>,
+    points: &[(f64, f64)],
+    color: RGBColor,
+) -> Result<(), DrawError> {
+    chart
+        .draw_series(
+            points
+                .iter()
+                .map(|&p| Cross::new(p, MARKER_RADIUS + 2, color.stroke_width(3))),
+        )
+        .map_err(draw_err)?;
+    Ok(())
+}
+
+/// The legend entry of [`draw_no_success`].
+pub(crate) fn no_success_legend() -> LegendEntry {
+    LegendEntry::new("no successful req.", REFERENCE, Swatch::Cross)
 }
 
 /// Rings around points whose level includes a step no verdict may rest
@@ -545,6 +602,20 @@ pub(crate) fn figures_at_common_level<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_break_at_gaps() {
+        let r = runs([
+            Some((1.0, 1.0)),
+            Some((2.0, 2.0)),
+            None,
+            None,
+            Some((4.0, 4.0)),
+            None,
+        ]);
+        assert_eq!(r, vec![vec![(1.0, 1.0), (2.0, 2.0)], vec![(4.0, 4.0)]]);
+        assert!(runs([None, None]).is_empty());
+    }
 
     #[test]
     fn palette_is_stable_per_target() {

@@ -1,6 +1,8 @@
-//! Server efficiency: successful requests per second of server CPU time
-//! (= req/s per fully used core) vs level, for the targets whose server
-//! processes were sampled. Skipped when none were.
+//! Server efficiency: successful requests per CPU-second of the server and
+//! of the PostgreSQL bakeoff ran for it (`rps_per_core`, = req/s per fully
+//! used core; a target that pushes work into the database is not
+//! flattered) vs level, for the targets whose server processes were
+//! sampled. Skipped when none were.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -26,7 +28,7 @@ pub(crate) fn prepare<'a>(ctx: &'a PlotContext<'a>) -> Option<PerCore<'a>> {
 impl Chart for PerCore<'_> {
     fn title(&self) -> String {
         format!(
-            "{}: req/s per server CPU core vs {}",
+            "{}: req/s per CPU core (server + database) vs {}",
             self.ctx.heading(),
             self.ctx.scenario.model.level_label()
         )
@@ -57,7 +59,7 @@ impl Chart for PerCore<'_> {
             &x,
             &y,
             self.ctx.level_axis_desc(),
-            "req/s per server core (req per CPU-second)",
+            "req/s per core (req per server + database CPU-second)",
         )?;
         let mut legend = Vec::new();
         for t in &sc.targets {

@@ -3,7 +3,9 @@
 //! the highest level every target measured, or, when the targets share no
 //! level, each target's highest. Tails beyond what the sample count supports
 //! are not drawn, and neither is the lowest percent: a single freak minimum
-//! would otherwise stretch the log axis over decades nobody reads.
+//! would otherwise stretch the log axis over decades nobody reads. A
+//! target without a successful request at that level has no curve; the
+//! legend names it with "(n/a)".
 
 use hdrhistogram::Histogram;
 use plotters::coord::Shift;
@@ -26,11 +28,20 @@ pub(crate) struct Spectrum<'a> {
     common: Option<u64>,
     /// (target, figures at the chosen level)
     lines: Vec<(&'a str, &'a LevelFigures)>,
+    /// Targets measured at the chosen level without a successful request.
+    failed: Vec<&'a str>,
 }
 
 pub(crate) fn prepare<'a>(ctx: &'a PlotContext<'a>) -> Option<Spectrum<'a>> {
     let (common, lines) = super::figures_at_common_level(ctx, |l| l.latency_us.is_some());
-    (!lines.is_empty()).then_some(Spectrum { ctx, common, lines })
+    let (_, failed) = super::figures_at_common_level(ctx, |l| l.latency_us.is_none());
+    let failed = failed.into_iter().map(|(t, _)| t).collect();
+    (!lines.is_empty()).then_some(Spectrum {
+        ctx,
+        common,
+        lines,
+        failed,
+    })
 }
 
 /// How far along the nines axis a histogram of `count` samples is worth
@@ -126,6 +137,14 @@ impl Chart for Spectrum<'_> {
                 None => format!("{target} @ {}", l.level),
             };
             legend.push(LegendEntry::new(label, color, Swatch::Line));
+        }
+        for target in &self.failed {
+            let color = self.ctx.palette.color(target);
+            legend.push(LegendEntry::new(
+                format!("{target} (n/a)"),
+                color,
+                Swatch::Cross,
+            ));
         }
         draw_legend(&legend_area, &legend)
     }

@@ -2,13 +2,14 @@
 //! panel) and p99 latency per second (bottom panel), to show warm-up,
 //! stalls and drift. The step shown is the highest level every target
 //! measured (each target's highest when they share none), lowest repeat.
+//! A second without a successful request has no p99: the line breaks.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
     Axis, Chart, DrawError, LINE_WIDTH, LegendEntry, PlotContext, REFERENCE, Swatch, TIMELINE_SIZE,
-    build_chart, draw_dashed, draw_legend, draw_line, layout,
+    build_chart, draw_dashed, draw_legend, draw_line, layout, runs,
 };
 use crate::report::summary::LevelFigures;
 use crate::results::TimelinePoint;
@@ -115,11 +116,11 @@ impl Chart for Timeline<'_> {
                 .iter()
                 .map(|p| (middle(p), successful_per_s(p)))
                 .collect();
-            let p99: Vec<(f64, f64)> = l
-                .timeline
-                .iter()
-                .filter_map(|p| Some((middle(p), y_p99.pos(p.p99_us? as f64 / 1000.0))))
-                .collect();
+            let p99 = runs(
+                l.timeline
+                    .iter()
+                    .map(|p| Some((middle(p), y_p99.pos(p.p99_us? as f64 / 1000.0)))),
+            );
             draw_line(&mut rps_chart, &rps, color, marked)?;
             if l.timeline.iter().any(|p| p.errors > 0) {
                 let errors: Vec<(f64, f64)> = l
@@ -129,7 +130,9 @@ impl Chart for Timeline<'_> {
                     .collect();
                 draw_dashed(&mut rps_chart, &errors, color, LINE_WIDTH - 1, false)?;
             }
-            draw_line(&mut p99_chart, &p99, color, marked)?;
+            for run in &p99 {
+                draw_line(&mut p99_chart, run, color, marked)?;
+            }
             let label = match self.common {
                 Some(_) => target.to_string(),
                 None => format!("{target} @ {}", l.level),

@@ -1,9 +1,12 @@
 //! `summary.csv`: one row per measured step with the figures of the
-//! summary tables, for spreadsheets and scripts. `flags` lists the step's
-//! flags separated by `;` (interrupted, generator_saturated, errors; empty
-//! when clean) and `saturated_reason` says why the generator was the
-//! bottleneck. Rows are ordered by
-//! scenario (as run), target (report order), level and repeat.
+//! summary tables, for spreadsheets and scripts. `errors` and `error_rate`
+//! include the `unsent` requests; the latency cells are empty, never 0,
+//! when no request succeeded; `db_cpu_s` is empty when bakeoff ran no
+//! database (or the server was not sampled). `flags` lists the step's
+//! flags separated by `;` (interrupted, generator_saturated, errors,
+//! unsent; empty when clean) and `saturated_reason` says why the generator
+//! was the bottleneck. Rows are ordered by scenario (as run), target
+//! (report order), level and repeat.
 
 use std::fmt::Write as _;
 
@@ -13,7 +16,7 @@ use crate::results::StepRecord;
 pub struct CsvExporter;
 
 /// Column names, in order.
-pub const COLUMNS: [&str; 17] = [
+pub const COLUMNS: [&str; 21] = [
     "target",
     "scenario",
     "model",
@@ -21,6 +24,8 @@ pub const COLUMNS: [&str; 17] = [
     "repeat",
     "requests",
     "errors",
+    "error_rate",
+    "unsent",
     "rps",
     "p50_us",
     "p90_us",
@@ -29,6 +34,8 @@ pub const COLUMNS: [&str; 17] = [
     "max_us",
     "server_cpu_s",
     "rps_per_core",
+    "processes",
+    "db_cpu_s",
     "flags",
     "saturated_reason",
 ];
@@ -69,9 +76,18 @@ impl Exporter for CsvExporter {
                     .map(|l| f(l).to_string())
                     .unwrap_or_default()
             };
-            let (cpu, per_core) = match &s.server {
-                Some(u) => (format!("{:.3}", u.cpu_s), format!("{:.2}", u.rps_per_core)),
-                None => (String::new(), String::new()),
+            let (cpu, per_core, processes, db_cpu) = match &s.server {
+                Some(u) => (
+                    format!("{:.3}", u.cpu_s),
+                    format!("{:.2}", u.rps_per_core),
+                    if u.processes > 0 {
+                        u.processes.to_string()
+                    } else {
+                        String::new()
+                    },
+                    u.db_cpu_s.map(|d| format!("{d:.3}")).unwrap_or_default(),
+                ),
+                None => (String::new(), String::new(), String::new(), String::new()),
             };
             let flags = s
                 .flags
@@ -82,7 +98,7 @@ impl Exporter for CsvExporter {
             // Writing into a String cannot fail.
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{},{:.2},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{:.6},{},{:.2},{},{},{},{},{},{},{},{},{},{},{}",
                 field(&s.target),
                 field(&s.scenario),
                 s.model.as_str(),
@@ -90,6 +106,8 @@ impl Exporter for CsvExporter {
                 s.repeat,
                 s.summary.requests,
                 s.summary.errors,
+                s.summary.error_rate,
+                s.summary.generator.unsent,
                 s.summary.rps,
                 pct(|l| l.p50),
                 pct(|l| l.p90),
@@ -98,6 +116,8 @@ impl Exporter for CsvExporter {
                 pct(|l| l.max),
                 cpu,
                 per_core,
+                processes,
+                db_cpu,
                 flags,
                 field(s.summary.generator.saturated.as_deref().unwrap_or(""))
             );

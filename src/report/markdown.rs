@@ -1,15 +1,18 @@
-//! `report.md`: provenance, a note on what the numbers mean, per scenario
-//! the summary tables (cells that include a flagged step marked † ‡ §, with
-//! a legend under the table) and chart links, the Caveats section listing
-//! every flagged step, then the contributed sections. Ready
-//! to paste into a design doc. Deterministic: every date comes from the
-//! results' provenance, never from the clock.
+//! `report.md`: provenance, the variants (server processes, server and
+//! PostgreSQL CPU, and whether one CPU could show what several processes
+//! buy), notes on what the numbers mean (and on levels where no request
+//! succeeded), per scenario the summary tables (cells that include a
+//! flagged step marked † ‡ § ¶, with a legend under the table; "n/a" where
+//! no request succeeded, never 0) and chart links, the Caveats section
+//! listing every flagged step, then the contributed sections. Ready to
+//! paste into a design doc; the HTML report is made from it. Deterministic:
+//! every date comes from the results' provenance, never from the clock.
 
 use std::fmt::Write as _;
 
 use super::summary::{
-    Caveat, FLAGS, ScenarioSummary, flag_mark, flag_meaning, flag_name, format_errors, format_ms_opt,
-    format_rps, group_thousands,
+    Caveat, FLAGS, NoSuccess, RunSummary, ScenarioSummary, flag_mark, flag_meaning, flag_name,
+    format_errors, format_ms_opt, format_rps, group_thousands,
 };
 use super::{Exporter, Report, ReportError, png_link};
 use crate::results::{Provenance, StepFlag};
@@ -43,7 +46,11 @@ pub fn render(report: &Report) -> String {
         );
     }
     provenance(&mut md, p);
+    variants(&mut md, p, report.summary);
     let _ = writeln!(md, "{}\n", shared_machine_note(p));
+    if !report.summary.no_success.is_empty() {
+        let _ = writeln!(md, "{}\n", no_success_note(&report.summary.no_success));
+    }
     if !report.summary.caveats.is_empty() {
         let _ = writeln!(md, "{}\n", caveats_note(report));
     }
@@ -126,6 +133,113 @@ fn provenance(md: &mut String, p: &Provenance) {
         }
         md.push('\n');
     }
+}
+
+/// The Variants section: per variant its server processes and the CPU its
+/// servers and PostgreSQL used; and, when the servers had one CPU, what
+/// that means for multi-process variants. Left out when no step sampled
+/// its server (e.g. `bakeoff load`).
+fn variants(md: &mut String, p: &Provenance, summary: &RunSummary) {
+    let sampled = summary.variants.iter().any(|v| v.sampled_steps > 0);
+    let one_cpu = p.cpu_layout.as_ref().filter(|l| l.targets.len() == 1);
+    if !sampled && one_cpu.is_none() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "## Variants
+"
+    );
+    if sampled {
+        let _ = writeln!(
+            md,
+            "Server processes are the most live processes of a variant seen in one sample (primary and workers). CPU is summed over the measured windows of the steps whose servers were sampled; PostgreSQL CPU is that of the database bakeoff ran for them. Requests per core divide successful requests by both.\n"
+        );
+        let _ = writeln!(
+            md,
+            "| variant | server processes | steps sampled | server CPU (s) | PostgreSQL CPU (s) |"
+        );
+        let _ = writeln!(md, "|---|--:|--:|--:|--:|");
+        for v in &summary.variants {
+            let none = || "—".to_string();
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |",
+                cell(&v.target),
+                v.processes.map_or_else(none, |n| n.to_string()),
+                v.sampled_steps,
+                if v.sampled_steps > 0 {
+                    format!("{:.1}", v.server_cpu_s)
+                } else {
+                    none()
+                },
+                match v.db_cpu_s {
+                    Some(s) => format!("{s:.1}"),
+                    None if v.sampled_steps > 0 => "not run by bakeoff".to_string(),
+                    None => none(),
+                }
+            );
+        }
+        md.push('\n');
+    }
+    if let Some(layout) = one_cpu {
+        let _ = writeln!(md, "{}\n", single_cpu_note(&layout.targets, summary));
+    }
+}
+
+/// The sentence for servers pinned to one CPU: several processes take
+/// turns on it, so what clustering buys cannot show.
+fn single_cpu_note(cpus_list: &[usize], summary: &RunSummary) -> String {
+    let mut multi: Vec<String> = summary
+        .variants
+        .iter()
+        .filter(|v| v.target == "node-cluster" || v.processes.is_some_and(|n| n > 1))
+        .map(|v| match v.processes {
+            Some(n) => format!("{} ({n} processes)", v.target),
+            None => v.target.clone(),
+        })
+        .collect();
+    let which = match multi.len() {
+        0 => "node-cluster, or any variant that runs several server processes,".to_string(),
+        1 => multi.remove(0),
+        _ => {
+            let last = multi.pop().unwrap_or_default();
+            format!("{} and {last}", multi.join(", "))
+        }
+    };
+    format!(
+        "> **One CPU for the servers.** The targets and the database ran on {} only, so {which} could not show what running several processes buys: on one CPU they take turns. node-cluster against node here measures the cost of clustering, not its benefit.",
+        cpus(cpus_list)
+    )
+}
+
+/// The note near the top when some levels had no successful request.
+fn no_success_note(list: &[NoSuccess]) -> String {
+    // (target, scenario, model) → levels.
+    type Point<'a> = (&'a str, &'a str, crate::results::Model);
+    let mut groups: Vec<(Point, Vec<u64>)> = Vec::new();
+    for n in list {
+        let id = (n.target.as_str(), n.scenario.as_str(), n.model);
+        match groups.iter_mut().find(|(g, _)| *g == id) {
+            Some((_, levels)) => levels.push(n.level),
+            None => groups.push((id, vec![n.level])),
+        }
+    }
+    let parts: Vec<String> = groups
+        .into_iter()
+        .map(|((target, scenario, model), levels)| {
+            let levels: Vec<String> = levels.iter().map(u64::to_string).collect();
+            format!(
+                "{target} on {scenario} at {} {}",
+                levels.join(", "),
+                model.level_label()
+            )
+        })
+        .collect();
+    format!(
+        "> **No request succeeded** for {}. Those cells show 0 req/s and n/a for latency (a failure has no percentiles), and no verdict counts them in the target's favour.",
+        parts.join("; ")
+    )
 }
 
 fn shared_machine_note(p: &Provenance) -> String {
@@ -292,7 +406,7 @@ fn scenario(md: &mut String, report: &Report, sc: &ScenarioSummary) {
                     b.level.to_string() + &marks(&b.marks()),
                 )
             })
-            .unwrap_or_default();
+            .unwrap_or_else(|| (format_rps(0.0), "n/a".to_string()));
         let all_marks: String = FLAGS
             .iter()
             .filter(|f| t.levels.iter().any(|l| l.has(**f)))
@@ -305,14 +419,14 @@ fn scenario(md: &mut String, report: &Report, sc: &ScenarioSummary) {
             marks(&all_marks),
             t.max_level().map(|l| l.to_string()).unwrap_or_default(),
             group_thousands(t.requests()),
-            format_errors(t.errors(), t.requests()),
+            format_errors(t.errors(), t.requests(), t.unsent()),
         );
     }
     md.push('\n');
 
     let _ = writeln!(
         md,
-        "Per level, each cell reads *req/s · p50 / p99 latency in ms* (req/s is the median of the repeats, with their min–max in brackets when there are several; percentiles are of all repeats together):\n"
+        "Per level, each cell reads *req/s · p50 / p99 latency in ms* (req/s is the median of the repeats, with their min–max in brackets when there are several; percentiles are of the successful requests of all repeats together, n/a where none succeeded):\n"
     );
     let mut header = format!("| {unit} |");
     let mut rule = String::from("|--:|");
@@ -341,7 +455,14 @@ fn scenario(md: &mut String, report: &Report, sc: &ScenarioSummary) {
                         format_ms_opt(l.latency_us.map(|s| s.p50)),
                         format_ms_opt(l.latency_us.map(|s| s.p99))
                     );
-                    if l.errors > 0 {
+                    if l.unsent > 0 {
+                        let _ = write!(
+                            line,
+                            " ({} errors, {} of them unsent)",
+                            group_thousands(l.errors),
+                            group_thousands(l.unsent)
+                        );
+                    } else if l.errors > 0 {
                         let _ = write!(line, " ({} errors)", group_thousands(l.errors));
                     }
                     line.push_str(&marks(&l.marks()));

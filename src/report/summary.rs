@@ -1,11 +1,17 @@
 //! The figures the reports and charts share, computed once from
 //! [`RunResults`]: per scenario × target × level, the median throughput
 //! across repeats and its spread, latency percentiles of the repeats'
-//! merged histogram, errors, server usage, a timeline and the flags of the
-//! repeats; and the run's caveats (every flagged step, with why). Also the
-//! number formats and the flag marks (†‡§) used in tables, so Markdown,
-//! HTML and charts agree. Flagged steps stay in the figures: reports mark
-//! them, `claims` and `gates` leave them out.
+//! merged histogram, errors (unsent requests included, and counted
+//! apart), server and PostgreSQL usage, a timeline and the flags of the
+//! repeats; per variant, its server processes and CPU; and the run's
+//! caveats (every flagged step, with why). Also the number formats and the
+//! flag marks (†‡§¶) used in tables, so Markdown, HTML and charts agree.
+//! Flagged steps stay in the figures: reports mark them, `claims` and
+//! `gates` leave them out.
+//!
+//! A level without a successful request has no percentiles (`latency_us`
+//! is None: "n/a" in tables, no point on charts, never 0), is never a
+//! target's "best" level, and is listed in [`RunSummary::no_success`].
 //!
 //! This module only reads results; it does not write files or draw.
 
@@ -30,6 +36,36 @@ pub struct RunSummary {
     /// Every flag of every step, in report order (scenario, target, level,
     /// repeat, flag).
     pub caveats: Vec<Caveat>,
+    /// Per variant (in `targets` order), its server processes and CPU.
+    pub variants: Vec<VariantUsage>,
+    /// Every (scenario, target, level) whose repeats had no successful
+    /// request at all, in report order.
+    pub no_success: Vec<NoSuccess>,
+}
+
+/// What one variant ran and used, over the steps whose server was sampled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantUsage {
+    pub target: String,
+    /// Most server processes seen in a step (primary + workers), None when
+    /// no step recorded a count.
+    pub processes: Option<u32>,
+    /// Steps whose server processes were sampled.
+    pub sampled_steps: usize,
+    /// Server CPU seconds summed over the sampled steps' windows.
+    pub server_cpu_s: f64,
+    /// PostgreSQL CPU seconds summed over the sampled steps that recorded
+    /// it; None when bakeoff ran no database for them.
+    pub db_cpu_s: Option<f64>,
+}
+
+/// A level at which no request of a target succeeded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoSuccess {
+    pub scenario: String,
+    pub model: Model,
+    pub target: String,
+    pub level: u64,
 }
 
 /// One scenario (and model) across all targets.
@@ -62,18 +98,27 @@ pub struct LevelFigures {
     pub rps_median: f64,
     pub rps_min: f64,
     pub rps_max: f64,
-    /// Summed over repeats.
+    /// Summed over repeats; `errors` includes `unsent`.
     pub requests: u64,
     pub errors: u64,
+    /// Open model: scheduled requests never sent, summed over repeats.
+    pub unsent: u64,
+    /// Repeats without a single successful request.
+    pub without_success: usize,
     /// From the merged histogram of the repeats; if a histogram could not be
     /// decoded, the median of the repeats' stored summaries instead. None
     /// when no request succeeded.
     pub latency_us: Option<LatencySummary>,
     /// Merged latency histogram of the repeats, when every one decoded.
     pub histogram: Option<Histogram<u64>>,
-    /// Median across the repeats that sampled the server.
+    /// Median across the repeats that sampled the server (successful
+    /// requests per CPU-second of the server and its PostgreSQL).
     pub rps_per_core: Option<f64>,
     pub server_cpu_s: Option<f64>,
+    /// Median PostgreSQL CPU seconds across the repeats that recorded it.
+    pub db_cpu_s: Option<f64>,
+    /// Most server processes seen in a repeat (None: not recorded).
+    pub processes: Option<u32>,
     /// Timeline of the lowest repeat present.
     pub timeline: Vec<TimelinePoint>,
     /// Which repeat `timeline` comes from.
@@ -91,6 +136,11 @@ impl LevelFigures {
     /// Whether a verdict could not rest on some repeat of this level.
     pub fn disqualified(&self) -> bool {
         self.flags.iter().any(|(_, f)| f.disqualifies())
+    }
+
+    /// Whether no request of any repeat succeeded (no percentiles).
+    pub fn none_succeeded(&self) -> bool {
+        self.repeats > 0 && self.without_success == self.repeats
     }
 
     /// The marks of the flags present, in [`FLAGS`] order ("‡§").
@@ -140,7 +190,9 @@ pub fn flag_meaning(flag: StepFlag) -> &'static str {
         StepFlag::GeneratorSaturated => {
             "the load generator, not the target, set the pace; req/s understates the target and latency includes the generator's own delay, and no verdict rests on it"
         }
-        StepFlag::Errors => "some requests failed; latency percentiles and req/s count successful requests only, the failures are in the error counts",
+        StepFlag::Errors => {
+            "some requests failed; latency percentiles and req/s count successful requests only, the failures are in the error counts"
+        }
         StepFlag::Unsent => {
             "the open model's schedule could not be kept: more than 0.1% of the scheduled requests were never sent (no connection was free in time); they count as errors"
         }
@@ -182,13 +234,20 @@ pub fn flag_detail(step: &StepRecord, flag: StepFlag) -> String {
                 .filter(|(_, n)| **n > 0)
                 .map(|(k, n)| format!("{k} {}", group_thousands(*n)))
                 .collect();
-            let mut text = format!(
-                "{} of {} requests failed",
-                group_thousands(s.errors),
-                group_thousands(s.requests)
-            );
+            let mut text = if s.latency_us.is_none() {
+                format!("all {} requests failed", group_thousands(s.requests))
+            } else {
+                format!(
+                    "{} of {} requests failed",
+                    group_thousands(s.errors),
+                    group_thousands(s.requests)
+                )
+            };
             if !kinds.is_empty() {
                 text.push_str(&format!(" ({})", kinds.join(", ")));
+            }
+            if s.latency_us.is_none() {
+                text.push_str(": no request succeeded, so the step has no percentiles");
             }
             text
         }
@@ -196,10 +255,12 @@ pub fn flag_detail(step: &StepRecord, flag: StepFlag) -> String {
 }
 
 impl TargetSummary {
-    /// The level with the highest median throughput.
+    /// The level with the highest median throughput, among the levels with
+    /// a successful request (None when no request ever succeeded).
     pub fn best(&self) -> Option<&LevelFigures> {
         self.levels
             .iter()
+            .filter(|l| !l.none_succeeded() && l.rps_median > 0.0)
             .max_by(|a, b| a.rps_median.total_cmp(&b.rps_median))
     }
 
@@ -218,6 +279,10 @@ impl TargetSummary {
 
     pub fn errors(&self) -> u64 {
         self.levels.iter().map(|l| l.errors).sum()
+    }
+
+    pub fn unsent(&self) -> u64 {
+        self.levels.iter().map(|l| l.unsent).sum()
     }
 }
 
@@ -324,11 +389,47 @@ pub fn summarize(results: &RunResults) -> RunSummary {
         }
     }
     caveats.sort_by_key(|(sc, t, c)| (*sc, *t, c.level, c.repeat, c.flag));
+    let no_success = scenarios
+        .iter()
+        .flat_map(|sc| {
+            sc.targets.iter().flat_map(move |t| {
+                t.levels
+                    .iter()
+                    .filter(|l| l.none_succeeded())
+                    .map(move |l| NoSuccess {
+                        scenario: sc.scenario.clone(),
+                        model: sc.model,
+                        target: t.target.clone(),
+                        level: l.level,
+                    })
+            })
+        })
+        .collect();
+    let variants = targets.iter().map(|t| variant_usage(t, results)).collect();
     RunSummary {
         targets,
         scenarios,
         warnings,
         caveats: caveats.into_iter().map(|(_, _, c)| c).collect(),
+        variants,
+        no_success,
+    }
+}
+
+fn variant_usage(target: &str, results: &RunResults) -> VariantUsage {
+    let sampled: Vec<&crate::results::ServerUsage> = results
+        .steps
+        .iter()
+        .filter(|s| s.target == target)
+        .filter_map(|s| s.server.as_ref())
+        .collect();
+    let db: Vec<f64> = sampled.iter().filter_map(|u| u.db_cpu_s).collect();
+    VariantUsage {
+        target: target.to_string(),
+        processes: sampled.iter().map(|u| u.processes).filter(|&p| p > 0).max(),
+        sampled_steps: sampled.len(),
+        server_cpu_s: sampled.iter().map(|u| u.cpu_s).sum(),
+        db_cpu_s: (!db.is_empty()).then(|| db.iter().sum()),
     }
 }
 
@@ -358,7 +459,10 @@ fn combine(level: u64, steps: &[&StepRecord], warnings: &mut Vec<String>) -> Lev
     rps.sort_by(f64::total_cmp);
 
     let mut merged: Option<Histogram<u64>> = Some(crate::results::new_histogram());
-    for s in steps {
+    // A step without a successful request has nothing to add (its
+    // histogram is empty by definition; a stray one must not lend it
+    // percentiles).
+    for s in steps.iter().filter(|s| s.summary.latency_us.is_some()) {
         let decoded = crate::results::decode_histogram(&s.histograms.total);
         match (decoded, merged.as_mut()) {
             (Ok(h), Some(m)) => {
@@ -393,6 +497,10 @@ fn combine(level: u64, steps: &[&StepRecord], warnings: &mut Vec<String>) -> Lev
         .iter()
         .filter_map(|s| s.server.as_ref().map(|u| u.cpu_s))
         .collect();
+    let db_cpu: Vec<f64> = steps
+        .iter()
+        .filter_map(|s| s.server.as_ref().and_then(|u| u.db_cpu_s))
+        .collect();
     let first = steps.iter().min_by_key(|s| s.repeat);
 
     LevelFigures {
@@ -403,10 +511,21 @@ fn combine(level: u64, steps: &[&StepRecord], warnings: &mut Vec<String>) -> Lev
         rps_max: rps.last().copied().unwrap_or(0.0),
         requests: steps.iter().map(|s| s.summary.requests).sum(),
         errors: steps.iter().map(|s| s.summary.errors).sum(),
+        unsent: steps.iter().map(|s| s.summary.generator.unsent).sum(),
+        without_success: steps
+            .iter()
+            .filter(|s| s.summary.latency_us.is_none())
+            .count(),
         latency_us,
         histogram: merged,
         rps_per_core: median(&per_core),
         server_cpu_s: median(&cpu),
+        db_cpu_s: median(&db_cpu),
+        processes: steps
+            .iter()
+            .filter_map(|s| s.server.as_ref().map(|u| u.processes))
+            .filter(|&p| p > 0)
+            .max(),
         timeline: first.map(|s| s.timeline.clone()).unwrap_or_default(),
         timeline_repeat: first.map(|s| s.repeat).unwrap_or(0),
         flags: {
@@ -487,13 +606,13 @@ pub fn format_rps(rps: f64) -> String {
     }
 }
 
-/// Microseconds as milliseconds, about three significant digits: 0.042,
-/// 0.420, 4.20, 42.0, 420, 4 200.
-/// `format_ms`, or "n/a" when there is no figure (no request succeeded).
+/// [`format_ms`], or "n/a" when there is no figure (no request succeeded).
 pub fn format_ms_opt(us: Option<u64>) -> String {
     us.map_or_else(|| "n/a".to_string(), format_ms)
 }
 
+/// Microseconds as milliseconds, about three significant digits: 0.042,
+/// 0.420, 4.20, 42.0, 420, 4 200.
 pub fn format_ms(us: u64) -> String {
     let ms = us as f64 / 1000.0;
     if us == 0 {
@@ -509,17 +628,22 @@ pub fn format_ms(us: u64) -> String {
     }
 }
 
-/// "12 (0.40%)" or "0".
-pub fn format_errors(errors: u64, requests: u64) -> String {
+/// "12 (0.40%)" or "0"; with unsent requests (counted in `errors`),
+/// "12 (0.40%; 5 unsent)".
+pub fn format_errors(errors: u64, requests: u64, unsent: u64) -> String {
     if errors == 0 {
         return "0".into();
     }
-    let pct = if requests > 0 {
-        100.0 * errors as f64 / requests as f64
+    let pct = 100.0 * crate::stats::error_rate(errors, requests);
+    if unsent > 0 {
+        format!(
+            "{} ({pct:.2}%; {} unsent)",
+            group_thousands(errors),
+            group_thousands(unsent)
+        )
     } else {
-        100.0
-    };
-    format!("{} ({pct:.2}%)", group_thousands(errors))
+        format!("{} ({pct:.2}%)", group_thousands(errors))
+    }
 }
 
 /// 1234567 → "1 234 567" (a plain space, so every font has it).
@@ -604,6 +728,40 @@ mod tests {
     }
 
     #[test]
+    fn a_level_without_successes_has_no_percentiles_and_is_never_best() {
+        let mut run = RunResults::new(Provenance::default());
+        // One request, and it failed: an empty histogram, no latency.
+        let failed = step("node", 64, 0, 0.0, &[]);
+        assert!(failed.summary.latency_us.is_none());
+        let half = step("node", 8, 1, 0.0, &[]);
+        run.steps = vec![step("node", 8, 0, 300.0, &[100; 10]), half, failed];
+        let s = summarize(&run);
+        let node = &s.scenarios[0].targets[0];
+        let l64 = node.at(64).unwrap();
+        assert!(l64.latency_us.is_none() && l64.none_succeeded());
+        assert_eq!(l64.without_success, 1);
+        // Level 8: one repeat of two failed; the other's percentiles stay.
+        let l8 = node.at(8).unwrap();
+        assert!(!l8.none_succeeded());
+        assert_eq!(l8.without_success, 1);
+        assert_eq!(l8.latency_us.map(|l| l.p99), Some(100));
+        assert_eq!(node.best().map(|b| b.level), Some(8));
+        assert_eq!(
+            s.no_success,
+            [NoSuccess {
+                scenario: "json".into(),
+                model: Model::Closed,
+                target: "node".into(),
+                level: 64,
+            }]
+        );
+        // A target that never succeeded has no best level.
+        let mut run = RunResults::new(Provenance::default());
+        run.steps = vec![step("node", 64, 0, 0.0, &[])];
+        assert!(summarize(&run).scenarios[0].targets[0].best().is_none());
+    }
+
+    #[test]
     fn corrupt_histogram_falls_back_to_stored_summary() {
         let mut run = RunResults::new(Provenance::default());
         let mut bad = step("node", 4, 0, 10.0, &[700; 4]);
@@ -634,8 +792,10 @@ mod tests {
         assert_eq!(format_ms(4_200), "4.20");
         assert_eq!(format_ms(42_000), "42.0");
         assert_eq!(format_ms(4_200_000), "4 200");
-        assert_eq!(format_errors(0, 10), "0");
-        assert_eq!(format_errors(1, 200), "1 (0.50%)");
+        assert_eq!(format_errors(0, 10, 0), "0");
+        assert_eq!(format_errors(1, 200, 0), "1 (0.50%)");
+        assert_eq!(format_errors(3, 200, 2), "3 (1.50%; 2 unsent)");
+        assert_eq!(format_errors(0, 0, 0), "0");
         assert_eq!(slugify("GET /db?x=1"), "get--db-x-1");
         assert_eq!(median(&[3.0, 1.0]), Some(2.0));
         assert_eq!(median(&[]), None);
