@@ -448,7 +448,11 @@ fn a_slow_tail_does_not_shrink_throughput() {
     ));
     let s = &m.summary;
     assert_eq!(s.errors, 0, "{:?}", s.errors_by_kind);
-    assert_eq!(s.requests, server.received(), "every request started is counted");
+    assert_eq!(
+        s.requests,
+        server.received(),
+        "every request started is counted"
+    );
     assert_eq!(s.duration_s, window.as_secs_f64());
     let reference = server.received() as f64 / window.as_secs_f64();
     assert!(
@@ -473,7 +477,10 @@ fn the_closed_model_starts_at_the_origin() {
         Duration::from_millis(300),
     ));
     let lat = m.summary.latency_us.unwrap();
-    assert!(lat.min >= 20_000, "every /delay request takes 20 ms: {lat:?}");
+    assert!(
+        lat.min >= 20_000,
+        "every /delay request takes 20 ms: {lat:?}"
+    );
 }
 
 /// A target that fails every request has no percentiles, zero throughput
@@ -569,7 +576,11 @@ fn unsent_requests_are_errors_and_flag_the_step() {
         },
         None,
     );
-    assert!(step.has(bakeoff::results::StepFlag::Unsent), "{:?}", step.flags);
+    assert!(
+        step.has(bakeoff::results::StepFlag::Unsent),
+        "{:?}",
+        step.flags
+    );
 }
 
 /// A generator asked for far more than one thread can send is flagged

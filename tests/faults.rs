@@ -495,6 +495,10 @@ fn the_slo_search_probes_the_same_rates_in_every_repeat() {
             .map(|s| s.level)
             .collect()
     };
-    assert!(rates(0).len() > 2, "the search probed extra rates: {:?}", rates(0));
+    assert!(
+        rates(0).len() > 2,
+        "the search probed extra rates: {:?}",
+        rates(0)
+    );
     assert_eq!(rates(1), rates(0), "repeat 1 replays repeat 0's rates");
 }

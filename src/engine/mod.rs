@@ -376,7 +376,10 @@ fn generator_thread(
         (Some(s), None) => (s, now),
         _ => (life_start, now),
     };
-    let wall = to.0.saturating_duration_since(from.0).as_secs_f64().max(1e-9);
+    let wall =
+        to.0.saturating_duration_since(from.0)
+            .as_secs_f64()
+            .max(1e-9);
     let cpu = to.1.saturating_sub(from.1).as_secs_f64();
     let utilization = cpu / wall;
     let runnable = (cpu + to.2.saturating_sub(from.2).as_secs_f64()) / wall;

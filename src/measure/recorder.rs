@@ -244,11 +244,7 @@ impl Recorder {
                 busiest_thread_utilization: generator.busiest_thread_utilization,
                 busiest_thread_runnable: generator.busiest_thread_runnable,
                 wake_lag_us: wake_lag,
-                saturated: saturation(
-                    &generator,
-                    wake_lag.as_ref(),
-                    latency_us.map(|l| l.p99),
-                ),
+                saturated: saturation(&generator, wake_lag.as_ref(), latency_us.map(|l| l.p99)),
             },
         };
         let endpoints = self
@@ -407,7 +403,11 @@ mod tests {
         assert_eq!(s.duration_s, 2.0);
         assert_eq!(
             m.into_step(meta(), None).flags,
-            [crate::results::StepFlag::GeneratorSaturated, crate::results::StepFlag::Errors, crate::results::StepFlag::Unsent]
+            [
+                crate::results::StepFlag::GeneratorSaturated,
+                crate::results::StepFlag::Errors,
+                crate::results::StepFlag::Unsent
+            ]
         );
     }
 

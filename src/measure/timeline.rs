@@ -147,6 +147,9 @@ mod tests {
         assert_eq!((pts[0].requests, pts[1].errors, pts[2].requests), (1, 1, 1));
         let p99 = pts[2].p99_us.unwrap();
         assert!((2970..=3030).contains(&p99), "{p99}");
-        assert_eq!(pts[1].p99_us, None, "a bucket of failures has no percentiles");
+        assert_eq!(
+            pts[1].p99_us, None,
+            "a bucket of failures has no percentiles"
+        );
     }
 }
