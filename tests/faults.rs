@@ -502,3 +502,33 @@ fn the_slo_search_probes_the_same_rates_in_every_repeat() {
     );
     assert_eq!(rates(1), rates(0), "repeat 1 replays repeat 0's rates");
 }
+
+/// A target that answers 500 to everything fails a latency gate: its steps
+/// have no percentiles, and "no successful request" is not "fast".
+#[test]
+fn a_latency_gate_fails_on_a_target_that_answers_500_to_everything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let failing = FaultServer::start_after(1, Fault::Status(500));
+    let suite = tmp.path().join("gate.toml");
+    std::fs::write(
+        &suite,
+        "name = \"gate\"\ntargets = [\"failing\"]\n[defaults]\nwarmup = \"0s\"\nduration = \"300ms\"\ntimeout = \"300ms\"\n[urls]\nfailing = \"http://127.0.0.1:9\"\n[[scenario]]\nname = \"root\"\nmodel = \"closed\"\nconcurrency = [2]\npath = \"/\"\n[[thresholds]]\ncheck = \"p99 < 50ms\"\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("run");
+    let output = run_external(&suite, &out, &[("failing", failing.url())]);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    let gate = all
+        .lines()
+        .find(|l| l.contains("FAIL") && l.contains("p99 < 50ms"))
+        .unwrap_or_else(|| panic!("no failed gate in: {all}"));
+    assert!(gate.contains("no request succeeded"), "{gate}");
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    assert!(results["steps"][0]["summary"]["latency_us"].is_null());
+}

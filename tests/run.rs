@@ -55,6 +55,8 @@ struct Summary {
 struct Server {
     cpu_s: f64,
     rss_peak_bytes: u64,
+    processes: u32,
+    db_cpu_s: Option<f64>,
 }
 
 fn read_results(path: &Path) -> Results {
@@ -143,6 +145,15 @@ fn quick_run_of_two_targets_measures_everything_and_leaves_nothing() {
         );
         let server = step.server.as_ref().expect("local targets are sampled");
         assert!(server.cpu_s > 0.0 && server.rss_peak_bytes > 0);
+        // node is one process; gunicorn is an arbiter plus its workers.
+        match step.target.as_str() {
+            "node" => assert_eq!(server.processes, 1, "{}", step.scenario),
+            _ => assert!(server.processes >= 2, "{}: {}", step.scenario, server.processes),
+        }
+        let db = server.db_cpu_s.expect("bakeoff runs the database: its CPU is counted");
+        if step.scenario == "db" {
+            assert!(db > 0.0, "{} / db used no database CPU", step.target);
+        }
     }
     assert!(
         stdout.contains("best rps"),

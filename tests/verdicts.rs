@@ -666,6 +666,27 @@ fn report_sections_include_verdicts_ratios_and_capacity() {
     );
 }
 
+/// Saves `r`, runs `bakeoff verify --format json` on it (which must exit 0)
+/// and returns the finding of claim `id`.
+fn verified_claim(r: &bakeoff::results::RunResults, id: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    r.save_atomic(&dir.path().join("results.json")).unwrap();
+    let out = bin()
+        .args(["verify", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("claim {id} in {v}"))
+        .clone()
+}
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_bakeoff"))
 }
@@ -712,21 +733,7 @@ fn verify_prints_json_and_exits_0() {
 fn verify_names_the_steps_it_excluded() {
     let mut r = full_run();
     flag(&mut r.steps, "node", 128, StepFlag::GeneratorSaturated);
-    let dir = tempfile::tempdir().unwrap();
-    r.save_atomic(&dir.path().join("results.json")).unwrap();
-    let out = bin()
-        .args(["verify", "--format", "json"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let scaling = v["claims"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "event-loop-scalability")
-        .expect("the scalability claim");
+    let scaling = verified_claim(&r, "event-loop-scalability");
     assert_eq!(scaling["verdict"], "inconclusive", "{scaling}");
     let evidence = scaling["evidence"].as_str().unwrap();
     assert!(
@@ -872,21 +879,7 @@ fn orm_claim_is_not_supported_when_django_answers_500_to_every_db_request() {
 #[test]
 fn verify_and_the_report_show_the_failure() {
     let r = failing(full_run(), "django-sync", &["db"]);
-    let dir = tempfile::tempdir().unwrap();
-    r.save_atomic(&dir.path().join("results.json")).unwrap();
-    let out = bin()
-        .args(["verify", "--format", "json"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let orm = v["claims"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "orm-quick-database")
-        .expect("the ORM claim");
+    let orm = verified_claim(&r, "orm-quick-database");
     assert_ne!(orm["verdict"], "supported", "{orm}");
     assert!(
         orm["evidence"]
@@ -899,6 +892,7 @@ fn verify_and_the_report_show_the_failure() {
     // The report: the verdict row carries the failure, the db table shows
     // n/a (never 0) for django-sync's latency, and a note says why.
     let sections = claims::report_sections(&r, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("report");
     bakeoff::report::write_reports(&out_dir, &r, &sections).unwrap();
     let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
