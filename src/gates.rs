@@ -135,7 +135,7 @@ pub fn evaluate(thresholds: &[Threshold], results: &RunResults) -> Vec<GateOutco
     let mut out = Vec::new();
     for t in thresholds {
         for key in &keys {
-            if !matches(t, &key.target, &key.scenario) {
+            if !matches(t, key) {
                 continue;
             }
             let excluded = groups.excluded.get(*key).map(Vec::as_slice).unwrap_or(&[]);
@@ -200,18 +200,14 @@ fn unjudged(excluded: &[ExcludedStep]) -> String {
 pub fn unmatched<'a>(thresholds: &'a [Threshold], results: &RunResults) -> Vec<&'a Threshold> {
     thresholds
         .iter()
-        .filter(|t| {
-            !results
-                .steps
-                .iter()
-                .any(|s| matches(t, &s.target, &s.scenario))
-        })
+        .filter(|t| !results.steps.iter().any(|s| matches(t, &StepKey::of(s))))
         .collect()
 }
 
-fn matches(t: &Threshold, target: &str, scenario: &str) -> bool {
-    t.target.as_deref().is_none_or(|x| x == target)
-        && t.scenario.as_deref().is_none_or(|x| x == scenario)
+fn matches(t: &Threshold, key: &StepKey) -> bool {
+    t.target.as_deref().is_none_or(|x| x == key.target)
+        && t.scenario.as_deref().is_none_or(|x| x == key.scenario)
+        && t.model.is_none_or(|m| m == key.model)
 }
 
 fn is_latency(metric: Metric) -> bool {
@@ -294,11 +290,37 @@ mod tests {
         Threshold {
             target: target.map(String::from),
             scenario: scenario.map(String::from),
+            model: None,
             metric,
             op,
             value,
             text: text.into(),
         }
+    }
+
+    #[test]
+    fn a_model_narrows_a_gate() {
+        let mut open = step("node", "shop-open", 1800, 0, 900.0, 5_000, 500);
+        open.model = crate::results::Model::Open;
+        let r = run(vec![step("node", "db", 8, 0, 900.0, 5_000, 0), open]);
+        let mut closed_only = th(
+            None,
+            None,
+            Metric::ErrorRate,
+            Comparison::Lt,
+            0.01,
+            "error_rate < 1%",
+        );
+        closed_only.model = Some(crate::results::Model::Closed);
+        let out = evaluate(std::slice::from_ref(&closed_only), &r);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!((out[0].scenario.as_str(), out[0].passed), ("db", true));
+        closed_only.model = Some(crate::results::Model::Open);
+        let out = evaluate(&[closed_only], &r);
+        assert_eq!(
+            (out[0].scenario.as_str(), out[0].passed),
+            ("shop-open", false)
+        );
     }
 
     #[test]

@@ -148,9 +148,16 @@ fn quick_run_of_two_targets_measures_everything_and_leaves_nothing() {
         // node is one process; gunicorn is an arbiter plus its workers.
         match step.target.as_str() {
             "node" => assert_eq!(server.processes, 1, "{}", step.scenario),
-            _ => assert!(server.processes >= 2, "{}: {}", step.scenario, server.processes),
+            _ => assert!(
+                server.processes >= 2,
+                "{}: {}",
+                step.scenario,
+                server.processes
+            ),
         }
-        let db = server.db_cpu_s.expect("bakeoff runs the database: its CPU is counted");
+        let db = server
+            .db_cpu_s
+            .expect("bakeoff runs the database: its CPU is counted");
         if step.scenario == "db" {
             assert!(db > 0.0, "{} / db used no database CPU", step.target);
         }

@@ -111,6 +111,16 @@ fn bad_threshold() {
 }
 
 #[test]
+fn bad_threshold_model() {
+    assert_located(
+        "bad-threshold-model.toml",
+        12,
+        9,
+        "threshold model must be \"closed\" or \"open\", got \"closd\"",
+    );
+}
+
+#[test]
 fn bad_path() {
     assert_located("bad-path.toml", 9, 8, "path \"json\" must start with '/'");
 }

@@ -282,6 +282,10 @@ impl LoadModel {
 pub struct Threshold {
     pub target: Option<String>,
     pub scenario: Option<String>,
+    /// Only steps of this load model (`model = "closed"` in a suite): an
+    /// open scenario that offers rates past a target's capacity on purpose
+    /// (to find it) would otherwise fail an error-rate gate by design.
+    pub model: Option<crate::results::Model>,
     pub metric: Metric,
     pub op: Comparison,
     /// Microseconds for latency metrics, a fraction (0.001 = 0.1%) for

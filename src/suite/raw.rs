@@ -177,11 +177,13 @@ pub struct RawThreshold {
     pub target: Option<Spanned<String>>,
     #[serde(default)]
     pub scenario: Option<Spanned<String>>,
+    #[serde(default)]
+    pub model: Option<Spanned<String>>,
     pub check: Spanned<String>,
 }
 
 impl RawThreshold {
-    pub const FIELDS: &'static [&'static str] = &["target", "scenario", "check"];
+    pub const FIELDS: &'static [&'static str] = &["target", "scenario", "model", "check"];
 }
 
 /// Where each struct's fields live in the file, for "unknown key ... in

@@ -160,10 +160,21 @@ impl Validator<'_> {
                 }
                 name.into_inner()
             });
+            let model = t.model.and_then(|m| match m.get_ref().as_str() {
+                "closed" => Some(crate::results::Model::Closed),
+                "open" => Some(crate::results::Model::Open),
+                other => {
+                    let message =
+                        format!("threshold model must be \"closed\" or \"open\", got {other:?}");
+                    self.error(m.span(), message);
+                    None
+                }
+            });
             match parse_check(t.check.get_ref()) {
                 Ok(check) => thresholds.push(Threshold {
                     target,
                     scenario,
+                    model,
                     metric: check.metric,
                     op: check.op,
                     value: check.value,
