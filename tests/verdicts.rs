@@ -741,6 +741,8 @@ fn verify_names_the_steps_it_excluded() {
         "{evidence}"
     );
 
+    let dir = tempfile::tempdir().unwrap();
+    r.save_atomic(&dir.path().join("results.json")).unwrap();
     let md = bin().arg("verify").arg(dir.path()).output().unwrap();
     let text = String::from_utf8(md.stdout).unwrap();
     assert!(
