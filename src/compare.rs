@@ -3,7 +3,11 @@
 //! as JSON for machines.
 //!
 //! Steps are matched by (target, scenario, model, level); repeats on each
-//! side are reduced to their median. A step regressed when its rps dropped
+//! side are reduced to their median (a level's figures as
+//! `results/README.md` defines them, the numbers the report's tables
+//! print; latency formatted by [`crate::units::latency`]). Rows list
+//! targets in the one order, first appearance in the results
+//! ([`StepGroups::targets_in_order`]). A step regressed when its rps dropped
 //! or its p99 rose by more than the threshold (percent) and, when both
 //! sides have at least [`MIN_REPEATS_FOR_INTERVAL`] repeats, the bootstrap
 //! intervals of that figure's median do not overlap (the change is beyond
@@ -36,12 +40,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::gates::format_us;
 use crate::results::{RunResults, StepFlag};
 use crate::stats::{
     BOOTSTRAP_CONFIDENCE, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, MIN_REPEATS_FOR_INTERVAL, Repeats,
     StepGroups, StepKey, bootstrap_median_interval, intervals_overlap, intervals_phrase, median,
 };
+use crate::units;
 
 /// What happened to one step between baseline and current.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -352,12 +356,17 @@ pub fn compare(baseline: &RunResults, current: &RunResults, threshold_pct: f64) 
             None => only_in_current.push(unmatched(key)),
         }
     }
-    let only_in_baseline = base
+    // The one target order (first appearance in the results), stable
+    // within a target (scenario, model, level).
+    steps.sort_by_key(|s| (cur.target_rank(&s.target), base.target_rank(&s.target)));
+    only_in_current.sort_by_key(|s| cur.target_rank(&s.target));
+    let mut only_in_baseline: Vec<UnmatchedStep> = base
         .groups
         .keys()
         .filter(|k| !cur.groups.contains_key(k))
         .map(unmatched)
         .collect();
+    only_in_baseline.sort_by_key(|s| base.target_rank(&s.target));
     let count = |v: Verdict| steps.iter().filter(|s| s.verdict == v).count();
     CompareReport {
         threshold_pct,
@@ -404,8 +413,8 @@ fn step_table<'a>(steps: impl Iterator<Item = &'a StepComparison>) -> String {
             s.current.rps,
             pct(s.delta_pct.rps),
             pct(s.delta_pct.p50),
-            format_us(s.baseline.p99_us),
-            format_us(s.current.p99_us),
+            units::latency(s.baseline.p99_us),
+            units::latency(s.current.p99_us),
             pct(s.delta_pct.p99),
             verdict
         ));

@@ -4,7 +4,9 @@
 //! A threshold applies to every matching (target, scenario, level): at each
 //! level the metric is the **median over repeats** of that step's figure
 //! (latency percentiles in µs from `summary.latency_us`, `summary.rps`,
-//! and `summary.error_rate`, unsent requests included), so one noisy
+//! and `summary.error_rate`, unsent requests included; the level's figures
+//! as `results/README.md` defines them, the same numbers the report's
+//! tables print, formatted by [`crate::units::latency`]), so one noisy
 //! repeat cannot fail a gate that the others pass, and a gate fails when
 //! any level fails. This module only judges; `run` prints the failures and
 //! exits 1. Parsing the threshold expressions is the suite's job
@@ -107,24 +109,15 @@ impl GateOutcome {
     }
 }
 
-/// "850 µs", "71.2 ms", "1.25 s"; "failing" for the infinite latency of a
-/// step without successes or with too many errors (see [`crate::stats`]):
-/// callers say why next to it.
-pub fn format_us(us: f64) -> String {
-    if us.is_infinite() {
-        "failing".to_string()
-    } else if us >= 1_000_000.0 {
-        format!("{:.2} s", us / 1_000_000.0)
-    } else if us >= 1_000.0 {
-        format!("{:.1} ms", us / 1_000.0)
-    } else {
-        format!("{us:.0} µs")
-    }
-}
+/// The latency format of gate messages: [`crate::units::latency`], the
+/// one latency format ("71.2 ms"; "failing" for the infinite latency of a
+/// step without successes or with too many errors, callers say why next to
+/// it). Kept under this name for the verdict evidence that still calls it.
+pub use crate::units::latency as format_us;
 
 /// Evaluates every threshold against the matching steps: one outcome per
 /// threshold × matching (target, scenario, level), in threshold order then
-/// step order. A threshold that matches no step yields no outcome (see
+/// target order ([`StepGroups::targets_in_order`]), scenario and level. A threshold that matches no step yields no outcome (see
 /// [`unmatched`]).
 ///
 /// Flagged repeats are left out, and a level with no usable repeat fails
@@ -132,6 +125,8 @@ pub fn format_us(us: f64) -> String {
 pub fn evaluate(thresholds: &[Threshold], results: &RunResults) -> Vec<GateOutcome> {
     let groups = StepGroups::for_verdicts(results);
     let keys: BTreeSet<&StepKey> = groups.groups.keys().chain(groups.excluded.keys()).collect();
+    let mut keys: Vec<&StepKey> = keys.into_iter().collect();
+    keys.sort_by_key(|k| groups.target_rank(&k.target));
     let mut out = Vec::new();
     for t in thresholds {
         for key in &keys {

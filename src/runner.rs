@@ -285,8 +285,11 @@ fn step_seed(scenario: &str, level: u64) -> u64 {
     h ^ level.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// The table printed at the end of a run: per scenario and target, the
-/// best throughput over levels and the p99 at the highest level.
+/// The table printed at the end of a run: per scenario and target (in
+/// the one order of `stats::StepGroups::targets_in_order`), the best level
+/// and its median req/s (`stats::best_level`, what the report's summary
+/// table prints) and the median p99 at the highest level (the level's
+/// figure, as in the report, verdicts, gates and `compare`).
 pub fn summary_table(results: &RunResults) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
@@ -295,37 +298,38 @@ pub fn summary_table(results: &RunResults) -> String {
         "{:<14} {:<14} {:>10} {:>8} {:>14} {:>8}  flagged steps",
         "scenario", "target", "best rps", "at", "p99 @ highest", "errors"
     );
-    let scenarios = stats::StepGroups::scenarios_in_order(results);
-    for scenario in &scenarios {
-        let mut targets: Vec<&str> = Vec::new();
-        for s in results.steps.iter().filter(|s| &s.scenario == scenario) {
-            if !targets.contains(&s.target.as_str()) {
-                targets.push(&s.target);
-            }
-        }
-        for target in targets {
+    // Every step counts here, flagged or not, as in the report (which
+    // marks flagged figures rather than dropping them).
+    let groups = stats::StepGroups::from_results(results);
+    let targets = stats::StepGroups::targets_in_order(results);
+    for scenario in &stats::StepGroups::scenarios_in_order(results) {
+        for target in &targets {
+            let levels: Vec<(u64, &stats::Repeats)> = groups
+                .levels(target, scenario)
+                .into_iter()
+                .filter_map(|l| Some((l, groups.get(target, scenario, l)?)))
+                .collect();
+            let Some((_, top_repeats)) = levels.last().copied() else {
+                continue;
+            };
+            let (best_rps, best_at) = match stats::best_level(levels.iter().copied()) {
+                Some((level, rps)) => (units::rps(rps), level.to_string()),
+                None => (units::rps(0.0), "n/a".to_string()),
+            };
             let steps: Vec<&StepRecord> = results
                 .steps
                 .iter()
-                .filter(|s| &s.scenario == scenario && s.target == target)
+                .filter(|s| &s.scenario == scenario && &s.target == target)
                 .collect();
-            let Some(best) = steps
-                .iter()
-                .max_by(|a, b| a.summary.rps.total_cmp(&b.summary.rps))
-            else {
-                continue;
-            };
-            let Some(top) = steps.iter().max_by_key(|s| s.level) else {
-                continue;
-            };
             let errors: u64 = steps.iter().map(|s| s.summary.errors).sum();
+            let p99 = stats::median(&top_repeats.p99_us).unwrap_or(f64::NAN);
             let line = format!(
                 "{:<14} {:<14} {:>10} {:>8} {:>14} {:>8}  {}",
                 scenario,
                 target,
-                units::rate(best.summary.rps),
-                best.level,
-                units::latency_opt_us(top.summary.latency_us.map(|l| l.p99)),
+                best_rps,
+                best_at,
+                units::latency(p99),
                 errors,
                 flagged(&steps)
             );
@@ -399,6 +403,10 @@ mod tests {
         let table = summary_table(&results);
         let row = table.lines().nth(1).unwrap();
         assert!(row.starts_with("json"), "{table}");
+        // Best: the level with the highest median rps, its median printed
+        // (as in the report); p99 at the highest level: its median, here
+        // failing (no step had a successful request).
+        assert!(row.contains(" 128 ") && row.contains("failing"), "{table}");
         assert!(
             row.ends_with("generator_saturated ×2, errors ×1"),
             "{table}"

@@ -50,6 +50,21 @@
 //! evidence can name them; likewise which failing figures it used
 //! ([`StepGroups::take_failing`]).
 //!
+//! # A level's figures over repeats
+//!
+//! A level (one [`StepKey`]) has **one** figure per quantity, computed here
+//! and nowhere else, and every table, verdict, gate and comparison prints
+//! that figure (defined in `results/README.md`, "A level's figures over
+//! repeats"): its throughput is the [`median`] of its repeats' `rps`, its
+//! latency percentile (p50, p99, ...) the [`median`] of the repeats'
+//! percentiles under the rule above ([`Repeats::median_latency`]), and its
+//! "best" level the one with the highest median `rps` ([`best_level`]).
+//! The merged histogram of the repeats is a different figure ("all repeats
+//! pooled") and only the percentile-spectrum chart draws it. Steps are
+//! grouped once ([`group_steps`]), and targets and scenarios appear in one
+//! order everywhere: first appearance in `results.steps`
+//! ([`StepGroups::targets_in_order`], [`StepGroups::scenarios_in_order`]).
+//!
 //! Everything here is pure and deterministic (the bootstrap uses a fixed
 //! seed); nothing here reads files or prints. Verdict wording lives in
 //! `claims`, regression wording in `compare`.
@@ -122,6 +137,52 @@ impl Repeats {
     /// Number of repeats.
     pub fn n(&self) -> usize {
         self.rps.len()
+    }
+
+    /// The repeats of one level, from its steps (see [`group_steps`]).
+    pub fn of<'a>(steps: impl IntoIterator<Item = &'a StepRecord>) -> Self {
+        let mut r = Repeats::default();
+        for step in steps {
+            r.push(step);
+        }
+        r
+    }
+
+    /// The level's latency figures: per percentile, the [`median`] of the
+    /// repeats' figures, where a failing repeat counts as +infinity (module
+    /// documentation). None when that median is +infinity, i.e. when the
+    /// level's latency counts as failing ([`Self::failure_summary`] says
+    /// why); a repeat's figures are all finite or all infinite, so the
+    /// percentiles are failing together. `min` and `mean` follow the same
+    /// rule. This is the figure every table, verdict, gate and comparison
+    /// prints as "p99 at level X".
+    pub fn median_latency(&self) -> Option<LatencySummary> {
+        let counted = |f: fn(&LatencySummary) -> f64| -> Vec<f64> {
+            self.measured
+                .iter()
+                .zip(&self.p99_us)
+                .map(|(m, p99)| match m {
+                    Some(l) if p99.is_finite() => f(l),
+                    _ => f64::INFINITY,
+                })
+                .collect()
+        };
+        let pick = |xs: &[f64]| median(xs).filter(|m| m.is_finite());
+        let whole = |xs: &[f64]| pick(xs).map(|m| m.round() as u64);
+        Some(LatencySummary {
+            p99: whole(&self.p99_us)?,
+            min: whole(&counted(|l| l.min as f64))?,
+            mean: pick(&counted(|l| l.mean))?,
+            p50: whole(&self.p50_us)?,
+            p90: whole(&self.p90_us)?,
+            p999: whole(&self.p999_us)?,
+            max: whole(&self.max_us)?,
+        })
+    }
+
+    /// The median of the repeats' `rps`: the level's throughput.
+    pub fn median_rps(&self) -> f64 {
+        median(&self.rps).unwrap_or(0.0)
     }
 
     fn push(&mut self, step: &StepRecord) {
@@ -205,6 +266,30 @@ pub fn latency_counts(any_success: bool, error_rate: f64) -> bool {
     any_success && error_rate <= SLO_MAX_ERROR_RATE
 }
 
+/// The "best" of a target's levels: the level whose median `rps`
+/// ([`Repeats::median_rps`]) is highest, among the levels where some
+/// request succeeded (median above 0); None when none did. Ties go to the
+/// higher level. What the report's summary table and the terminal table
+/// at the end of `run` both print.
+pub fn best_level<'a>(levels: impl IntoIterator<Item = (u64, &'a Repeats)>) -> Option<(u64, f64)> {
+    levels
+        .into_iter()
+        .map(|(level, r)| (level, r.median_rps()))
+        .filter(|(_, rps)| *rps > 0.0)
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
+}
+
+/// The one grouping of a run's steps: by [`StepKey`], each key's steps in
+/// the order they were run (repeat order). Every reader of results groups
+/// through this ([`StepGroups`], the report's figures).
+pub fn group_steps(results: &RunResults) -> BTreeMap<StepKey, Vec<&StepRecord>> {
+    let mut g: BTreeMap<StepKey, Vec<&StepRecord>> = BTreeMap::new();
+    for step in &results.steps {
+        g.entry(StepKey::of(step)).or_default().push(step);
+    }
+    g
+}
+
 /// A step left out of [`StepGroups::for_verdicts`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExcludedStep {
@@ -230,6 +315,8 @@ pub struct StepGroups {
     misses: RefCell<BTreeSet<StepKey>>,
     /// Keys [`StepGroups::get`] answered (see [`StepGroups::take_failing`]).
     answered: RefCell<BTreeSet<StepKey>>,
+    /// [`StepGroups::targets_in_order`] of the results grouped.
+    target_order: Vec<String>,
 }
 
 impl StepGroups {
@@ -247,13 +334,19 @@ impl StepGroups {
     }
 
     fn grouped(results: &RunResults, keep: impl Fn(&StepRecord) -> bool) -> Self {
-        let mut g = StepGroups::default();
-        for step in &results.steps {
-            if keep(step) {
-                g.groups.entry(StepKey::of(step)).or_default().push(step);
-            } else {
+        let mut g = StepGroups {
+            target_order: Self::targets_in_order(results),
+            ..StepGroups::default()
+        };
+        for (key, steps) in group_steps(results) {
+            let (kept, left): (Vec<&StepRecord>, Vec<&StepRecord>) =
+                steps.into_iter().partition(|s| keep(s));
+            if !kept.is_empty() {
+                g.groups.insert(key.clone(), Repeats::of(kept));
+            }
+            for step in left {
                 g.excluded
-                    .entry(StepKey::of(step))
+                    .entry(key.clone())
                     .or_default()
                     .push(ExcludedStep {
                         repeat: step.repeat,
@@ -292,16 +385,18 @@ impl StepGroups {
 
     /// The points [`Self::get`] answered since the last call whose latency
     /// figures count as failing in some repeat, with
-    /// [`Repeats::failure_summary`], in key order: what a verdict's
+    /// [`Repeats::failure_summary`], in target order, then key order: what a verdict's
     /// evidence names as counting against its target.
     pub fn take_failing(&self) -> Vec<(StepKey, String)> {
         let keys = std::mem::take(&mut *self.answered.borrow_mut());
-        keys.into_iter()
-            .filter_map(|k| {
-                let why = self.groups.get(&k)?.failure_summary()?;
-                Some((k, why))
-            })
-            .collect()
+        self.in_target_order(
+            keys.into_iter()
+                .filter_map(|k| {
+                    let why = self.groups.get(&k)?.failure_summary()?;
+                    Some((k, why))
+                })
+                .collect(),
+        )
     }
 
     /// Whether `target` × `scenario` at `level` was measured but every
@@ -318,20 +413,25 @@ impl StepGroups {
     /// with their excluded steps.
     pub fn take_misses(&self) -> Vec<(StepKey, &[ExcludedStep])> {
         let keys = std::mem::take(&mut *self.misses.borrow_mut());
-        keys.into_iter()
-            .filter_map(|k| {
-                let steps = self.excluded.get(&k)?.as_slice();
-                Some((k, steps))
-            })
-            .collect()
+        self.in_target_order(
+            keys.into_iter()
+                .filter_map(|k| {
+                    let steps = self.excluded.get(&k)?.as_slice();
+                    Some((k, steps))
+                })
+                .collect(),
+        )
     }
 
-    /// Every excluded point with its excluded steps, in key order.
+    /// Every excluded point with its excluded steps, in target order
+    /// ([`Self::targets_in_order`]), then key order.
     pub fn all_excluded(&self) -> Vec<(StepKey, &[ExcludedStep])> {
-        self.excluded
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_slice()))
-            .collect()
+        self.in_target_order(
+            self.excluded
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_slice()))
+                .collect(),
+        )
     }
 
     /// Measured levels of `target` × `scenario`, ascending, including
@@ -380,18 +480,40 @@ impl StepGroups {
         levels
     }
 
-    /// Distinct target names, in name order.
+    /// Distinct target names, in [`Self::targets_in_order`] of the results
+    /// grouped.
     pub fn targets(&self) -> Vec<String> {
-        let mut t: Vec<String> = self
-            .groups
-            .keys()
-            .chain(self.excluded.keys())
-            .map(|k| k.target.clone())
-            .collect();
-        t.dedup();
-        t.sort();
-        t.dedup();
-        t
+        self.target_order.clone()
+    }
+
+    /// The place of `target` in [`Self::targets_in_order`] (unknown
+    /// targets last), for sorting keys into the one target order.
+    pub fn target_rank(&self, target: &str) -> usize {
+        self.target_order
+            .iter()
+            .position(|t| t == target)
+            .unwrap_or(usize::MAX)
+    }
+
+    /// `keys` in the one order: target (as [`Self::targets_in_order`]),
+    /// then scenario, model and level.
+    fn in_target_order<T>(&self, mut items: Vec<(StepKey, T)>) -> Vec<(StepKey, T)> {
+        items.sort_by_cached_key(|(k, _)| (self.target_rank(&k.target), k.clone()));
+        items
+    }
+
+    /// The one target order of bakeoff: distinct target names in order of
+    /// first appearance in `results.steps`, i.e. the suite's target order
+    /// in repeat 0. Every table, chart legend, gate list and verdict
+    /// evidence lists targets in this order.
+    pub fn targets_in_order(results: &RunResults) -> Vec<String> {
+        let mut seen: Vec<String> = Vec::new();
+        for s in &results.steps {
+            if !seen.contains(&s.target) {
+                seen.push(s.target.clone());
+            }
+        }
+        seen
     }
 
     /// Distinct scenario names, in order of first appearance in `results`.

@@ -1,6 +1,57 @@
-//! Human-readable figures for terminal output: latencies, rates, bytes.
+//! The one formatting module for figures: durations (latencies), rates,
+//! counts and error shares, for reports, verdict evidence, gate messages,
+//! `compare` and terminal tables alike. A latency printed anywhere after
+//! `results.json` goes through [`latency`] (or [`latency_ms`], its number
+//! without the unit, in table cells whose header says "ms"), so the same
+//! figure reads the same everywhere. [`latency_us`] is the compact form of
+//! the live terminal output of `bakeoff load` (one step as measured).
+//!
+//! This module formats only; which figure is printed (the median over
+//! repeats) is `stats`' business.
 
-/// 850µs, 12.3ms, 1.25s.
+/// A latency in µs as milliseconds with about three significant digits,
+/// without the unit: "0.042", "0.420", "4.20", "42.0", "420", "4 200";
+/// "failing" for the +infinity of a failing figure (see [`crate::stats`]),
+/// "n/a" for NaN (nothing measured).
+pub fn latency_ms(us: f64) -> String {
+    if us.is_nan() {
+        return "n/a".into();
+    }
+    if us.is_infinite() {
+        return "failing".into();
+    }
+    let ms = us / 1000.0;
+    if us.round() <= 0.0 {
+        "0".into()
+    } else if ms < 1.0 {
+        format!("{ms:.3}")
+    } else if ms < 10.0 {
+        format!("{ms:.2}")
+    } else if ms < 100.0 {
+        format!("{ms:.1}")
+    } else {
+        group_thousands(ms.round() as u64)
+    }
+}
+
+/// A latency in µs with its unit: "0.850 ms", "71.2 ms", "1 250 ms";
+/// "failing" for +infinity (callers say why next to it), "n/a" for NaN.
+/// The one latency format of tables, evidence, gates and `compare`.
+pub fn latency(us: f64) -> String {
+    if us.is_finite() {
+        format!("{} ms", latency_ms(us))
+    } else {
+        latency_ms(us)
+    }
+}
+
+/// [`latency_ms`] of a measured figure, or "n/a" when there is none (no
+/// request succeeded).
+pub fn latency_ms_opt(us: Option<u64>) -> String {
+    us.map_or_else(|| "n/a".to_string(), |us| latency_ms(us as f64))
+}
+
+/// 850µs, 12.3ms, 1.25s: the compact form of `bakeoff load`'s live output.
 pub fn latency_us(us: u64) -> String {
     match us {
         0..=999 => format!("{us}µs"),
@@ -14,7 +65,7 @@ pub fn latency_opt_us(us: Option<u64>) -> String {
     us.map_or_else(|| "n/a".to_string(), latency_us)
 }
 
-/// Requests per second with sensible precision.
+/// Requests per second for terminal lines, with sensible precision.
 pub fn rate(rps: f64) -> String {
     if rps >= 100.0 {
         format!("{rps:.0}")
@@ -23,14 +74,89 @@ pub fn rate(rps: f64) -> String {
     }
 }
 
+/// Requests per second for tables: grouped thousands, one decimal below
+/// 100; "–" when not finite.
+pub fn rps(rps: f64) -> String {
+    if !rps.is_finite() {
+        return "–".into();
+    }
+    if rps < 100.0 {
+        format!("{rps:.1}")
+    } else {
+        group_thousands(rps.round() as u64)
+    }
+}
+
+/// "12 (0.40%)" or "0"; with unsent requests (counted in `errors`),
+/// "12 (0.40%; 5 unsent)".
+pub fn errors(errors: u64, requests: u64, unsent: u64) -> String {
+    if errors == 0 {
+        return "0".into();
+    }
+    let pct = 100.0 * crate::stats::error_rate(errors, requests);
+    if unsent > 0 {
+        format!(
+            "{} ({pct:.2}%; {} unsent)",
+            group_thousands(errors),
+            group_thousands(unsent)
+        )
+    } else {
+        format!("{} ({pct:.2}%)", group_thousands(errors))
+    }
+}
+
+/// 1234567 → "1 234 567" (a plain space, so every font has it).
+pub fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn latency_units() {
-        assert_eq!(super::latency_us(850), "850µs");
-        assert_eq!(super::latency_us(12_340), "12.34ms");
-        assert_eq!(super::latency_us(1_250_000), "1.25s");
-        assert_eq!(super::rate(12345.6), "12346");
-        assert_eq!(super::rate(12.34), "12.3");
+        assert_eq!(latency_us(850), "850µs");
+        assert_eq!(latency_us(12_340), "12.34ms");
+        assert_eq!(latency_us(1_250_000), "1.25s");
+        assert_eq!(rate(12345.6), "12346");
+        assert_eq!(rate(12.34), "12.3");
+    }
+
+    #[test]
+    fn one_latency_format() {
+        assert_eq!(latency_ms(42.0), "0.042");
+        assert_eq!(latency_ms(420.0), "0.420");
+        assert_eq!(latency_ms(4_200.0), "4.20");
+        assert_eq!(latency_ms(42_000.0), "42.0");
+        assert_eq!(latency_ms(4_200_000.0), "4 200");
+        assert_eq!(latency_ms(0.0), "0");
+        assert_eq!(latency(850.0), "0.850 ms");
+        assert_eq!(latency(71_200.0), "71.2 ms");
+        assert_eq!(latency(1_250_000.0), "1 250 ms");
+        assert_eq!(latency(f64::INFINITY), "failing");
+        assert_eq!(latency(f64::NAN), "n/a");
+        assert_eq!(latency_ms_opt(None), "n/a");
+        assert_eq!(latency_ms_opt(Some(4_200)), "4.20");
+    }
+
+    #[test]
+    fn counts_and_rates() {
+        assert_eq!(group_thousands(1_234_567), "1 234 567");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(rps(12_345.4), "12 345");
+        assert_eq!(rps(42.25), "42.2");
+        assert_eq!(errors(0, 10, 0), "0");
+        assert_eq!(errors(1, 200, 0), "1 (0.50%)");
+        assert_eq!(errors(3, 200, 2), "3 (1.50%; 2 unsent)");
+        assert_eq!(errors(0, 0, 0), "0");
     }
 }

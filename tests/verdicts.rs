@@ -741,6 +741,8 @@ fn verify_names_the_steps_it_excluded() {
         "{evidence}"
     );
 
+    let dir = tempfile::tempdir().unwrap();
+    r.save_atomic(&dir.path().join("results.json")).unwrap();
     let md = bin().arg("verify").arg(dir.path()).output().unwrap();
     let text = String::from_utf8(md.stdout).unwrap();
     assert!(
@@ -1186,5 +1188,193 @@ fn capacity_is_the_per_rate_median_over_repeats() {
             .contains("rates measured in fewer repeats: 1600 (2 of 3)"),
         "{}",
         cap.markdown
+    );
+}
+
+/// A step of `target` on "shop" at 128 connections whose histogram holds
+/// `samples` (value µs, count), with its summary made from that histogram
+/// by the crate, as the engine does.
+fn shop_step(
+    target: &str,
+    repeat: u32,
+    rps: f64,
+    samples: &[(u64, u64)],
+) -> bakeoff::results::StepRecord {
+    let mut h = bakeoff::results::new_histogram();
+    for &(v, n) in samples {
+        h.record_n(v, n).unwrap();
+    }
+    let mut s = step(target, "shop", Closed, 128, repeat, rps, 1_000, 2_000, 0);
+    s.summary.latency_us = bakeoff::results::LatencySummary::from_histogram(&h);
+    s.histograms.total = bakeoff::results::encode_histogram(&h);
+    s
+}
+
+/// The acceptance test of "one analysis pass": three repeats whose pooled
+/// histogram has a p99 of ~200 ms while the median of their p99s is 12 ms.
+/// The report's table, a claim's evidence (`bakeoff verify`), a gate
+/// message and `bakeoff compare` all print the level's one p99, 12.0 ms
+/// (`units::latency` of the median of the repeats' p99s), and the terminal
+/// table's "best req/s" is the report's.
+#[test]
+fn one_p99_per_level_in_report_claims_gates_and_compare() {
+    use bakeoff::suite::plan::{Comparison, Metric, Threshold};
+    let steps = vec![
+        // node: p99 10 ms, 12 ms, and a repeat with a fat tail (10 % at
+        // 200 ms, its p99 200 ms). Pooled, that tail is 100 of 3000
+        // samples, so the pooled p99 is 200 ms; the median p99 is 12 ms.
+        shop_step("node", 0, 3_900.0, &[(2_000, 980), (10_000, 20)]),
+        shop_step("node", 1, 4_000.0, &[(2_000, 980), (12_000, 20)]),
+        shop_step("node", 2, 4_100.0, &[(2_000, 900), (200_000, 100)]),
+        shop_step("django-sync", 0, 1_000.0, &[(50_000, 980), (250_000, 20)]),
+        shop_step("django-sync", 1, 1_000.0, &[(50_000, 980), (250_000, 20)]),
+        shop_step("django-sync", 2, 1_000.0, &[(50_000, 980), (250_000, 20)]),
+    ];
+    let r = run(steps);
+
+    // The fixture means something: the two definitions differ clearly.
+    let summary = bakeoff::report::summarize(&r);
+    let node = &summary.scenarios[0].targets[0];
+    assert_eq!(node.target, "node");
+    let level = node.at(128).unwrap();
+    let pooled = level.histogram.as_ref().unwrap().value_at_quantile(0.99);
+    assert!(pooled >= 199_000, "pooled p99 {pooled}");
+    let p99 = level.p99_us();
+    assert!((12_000.0..12_100.0).contains(&p99), "median p99 {p99}");
+    let figure = bakeoff::units::latency(p99);
+    assert_eq!(figure, "12.0 ms");
+    let pooled_figure = bakeoff::units::latency(pooled as f64);
+    assert_ne!(figure, pooled_figure);
+
+    // 1. report.md's per-level table: "req/s · p50 / p99" in ms.
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("report");
+    bakeoff::report::write_reports(&out_dir, &r, &[]).unwrap();
+    let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| 128 |"))
+        .unwrap_or_else(|| panic!("the 128 row in {md}"));
+    let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
+    // level, node, django-sync (the one target order: first appearance).
+    assert_eq!(
+        cells[1],
+        format!(
+            "4 000 (3 900–4 100) · 2.00 / {}",
+            bakeoff::units::latency_ms(p99)
+        ),
+        "{row}"
+    );
+    assert!(
+        !row.contains(&bakeoff::units::latency_ms(pooled as f64)),
+        "{row}"
+    );
+
+    // 2. A claim's evidence, through `bakeoff verify`.
+    let claims_path = dir.path().join("claims.toml");
+    std::fs::write(
+        &claims_path,
+        r#"
+[[claim]]
+id = "tail"
+text = "Seamless under high traffic."
+kind = "tail_under_load"
+scenarios = ["shop"]
+subject = "node"
+versus = ["django-sync"]
+"#,
+    )
+    .unwrap();
+    let results_path = dir.path().join("results.json");
+    r.save_atomic(&results_path).unwrap();
+    let out = bin()
+        .args(["verify", "--format", "json", "--claims"])
+        .arg(&claims_path)
+        .arg(&results_path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let evidence = v["claims"][0]["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains(&format!("node's p99 was {figure} with")),
+        "{evidence}"
+    );
+    assert!(!evidence.contains(&pooled_figure), "{evidence}");
+
+    // 3. A gate message: `p99 < 50ms` passes on the median (it would fail
+    // on the pooled 200 ms) and prints the same figure.
+    let gate = Threshold {
+        target: Some("node".into()),
+        scenario: None,
+        metric: Metric::P99,
+        op: Comparison::Lt,
+        value: 50_000.0,
+        text: "p99 < 50ms".into(),
+    };
+    let outcomes = bakeoff::gates::evaluate(&[gate], &r);
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].actual, p99);
+    assert_eq!(
+        outcomes[0].to_string(),
+        format!("pass node/shop at 128: p99 < 50ms (actual {figure}, median of 3)")
+    );
+
+    // 4. `bakeoff compare`: the Markdown row and the JSON figure.
+    let out = bin()
+        .arg("compare")
+        .arg(&results_path)
+        .arg(&results_path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("| node | shop | 128 conn |"))
+        .unwrap_or_else(|| panic!("node's row in {text}"));
+    assert!(row.contains(&format!("| {figure} → {figure} |")), "{row}");
+    let out = bin()
+        .args(["compare", "--format", "json"])
+        .arg(&results_path)
+        .arg(&results_path)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let node_step = json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["target"] == "node")
+        .unwrap();
+    assert_eq!(node_step["current"]["p99_us"].as_f64(), Some(p99));
+
+    // One "best req/s": the terminal table at the end of `run` prints the
+    // report's best level and its median.
+    let best = node.best().unwrap();
+    let table = bakeoff::runner::summary_table(&r);
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("shop") && l.contains(" node "))
+        .unwrap_or_else(|| panic!("{table}"));
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        (cols[2], cols[4], cols[5], cols[6]),
+        ("4", "128", "12.0", "ms"),
+        "{line}"
+    );
+    assert_eq!(
+        format!("{} {}", cols[2], cols[3]),
+        bakeoff::units::rps(best.rps_median)
     );
 }

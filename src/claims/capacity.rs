@@ -16,7 +16,6 @@
 
 use std::time::Duration;
 
-use crate::gates::format_us;
 use crate::report::Section;
 use crate::results::{Model, RunResults};
 use crate::stats::{SLO_MAX_ERROR_RATE, StepGroups, median, slo_bracket};
@@ -29,12 +28,7 @@ pub fn capacity_section(results: &RunResults, spec: &CapacitySpec) -> Section {
     // Flagged steps (interrupted, generator saturated) are left out, so a
     // knee never comes from the generator's limit.
     let g = StepGroups::for_verdicts(results);
-    let mut targets: Vec<String> = Vec::new();
-    for s in &results.steps {
-        if !targets.contains(&s.target) {
-            targets.push(s.target.clone());
-        }
-    }
+    let targets = StepGroups::targets_in_order(results);
     let scenarios = StepGroups::scenarios_in_order(results);
     let mut md = format!(
         "The knee is the level past which throughput never again grows by more than {:.0}% while p99 climbs. \
@@ -122,7 +116,7 @@ fn slo_cell(g: &StepGroups, target: &str, scenario: &str, slo: Duration) -> Stri
         .iter()
         .filter_map(|(l, r)| Some((*l, median(&r.p99_us)?)))
         .collect();
-    let slo_text = format_us(slo_us);
+    let slo_text = crate::units::latency(slo_us);
     // Why the lowest failing rate missed the objective.
     let missed = |f: u64| -> String {
         let Some((_, r)) = rates.iter().find(|(l, _)| *l == f) else {

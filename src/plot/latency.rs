@@ -1,9 +1,10 @@
 //! Latency vs level: p99 (solid, filled markers) and p50 (dashed, hollow
-//! markers) per target on a log millisecond axis. Percentiles come from the
-//! repeats' merged histogram. A black ring around a p99 point marks a
+//! markers) per target on a log millisecond axis. Each point is the
+//! level's figure, the median of the repeats' percentiles
+//! (`LevelFigures::latency_us`, the number the tables print). A black ring around a p99 point marks a
 //! level that includes a step flagged interrupted or generator_saturated.
-//! A level without a successful request has no point: the lines break
-//! there and a cross in the target's colour sits on the chart's floor.
+//! A level without a successful request, or whose median latency counts as
+//! failing, has no point: the lines break there and a cross in the target's colour sits on the chart's floor.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;

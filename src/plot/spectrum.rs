@@ -6,6 +6,11 @@
 //! would otherwise stretch the log axis over decades nobody reads. A
 //! target without a successful request at that level has no curve; the
 //! legend names it with "(n/a)".
+//!
+//! The curve is the repeats' histograms merged ("all repeats pooled", as
+//! the title says), the one place that figure is drawn: a level's printed
+//! percentiles are the median of the repeats' (`results/README.md`, "A
+//! level's figures over repeats"), and the two differ when repeats do.
 
 use hdrhistogram::Histogram;
 use plotters::coord::Shift;
@@ -80,12 +85,12 @@ impl Chart for Spectrum<'_> {
         let sc = self.ctx.scenario;
         match self.common {
             Some(level) => format!(
-                "{}: latency percentiles at {level} {}",
+                "{}: latency percentiles at {level} {}, all repeats pooled",
                 self.ctx.heading(),
                 sc.model.level_label()
             ),
             None => format!(
-                "{}: latency percentiles at each target's highest level",
+                "{}: latency percentiles at each target's highest level, all repeats pooled",
                 self.ctx.heading()
             ),
         }

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use super::summary::{
     Caveat, FLAGS, NoSuccess, RunSummary, ScenarioSummary, flag_mark, flag_meaning, flag_name,
-    format_errors, format_ms_opt, format_rps, group_thousands,
+    format_errors, format_rps, group_thousands,
 };
 use super::{Exporter, Report, ReportError, png_link};
 use crate::results::{Provenance, StepFlag};
@@ -426,7 +426,7 @@ fn scenario(md: &mut String, report: &Report, sc: &ScenarioSummary) {
 
     let _ = writeln!(
         md,
-        "Per level, each cell reads *req/s · p50 / p99 latency in ms* (req/s is the median of the repeats, with their min–max in brackets when there are several; percentiles are of the successful requests of all repeats together, n/a where none succeeded):\n"
+        "Per level, each cell reads *req/s · p50 / p99 latency in ms* (req/s is the median of the repeats, with their min–max in brackets when there are several; each percentile is the median of the repeats' percentiles of their successful requests, the figure verdicts, gates and `compare` use; n/a where no request succeeded, failing where a repeat with more than 1% of its requests failed, or without a success, decides the median):\n"
     );
     let mut header = format!("| {unit} |");
     let mut rule = String::from("|--:|");
@@ -452,8 +452,8 @@ fn scenario(md: &mut String, report: &Report, sc: &ScenarioSummary) {
                     let _ = write!(
                         line,
                         " · {} / {}",
-                        format_ms_opt(l.latency_us.map(|s| s.p50)),
-                        format_ms_opt(l.latency_us.map(|s| s.p99))
+                        l.latency_cell(l.p50_us()),
+                        l.latency_cell(l.p99_us())
                     );
                     if l.unsent > 0 {
                         let _ = write!(

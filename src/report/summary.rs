@@ -1,17 +1,27 @@
 //! The figures the reports and charts share, computed once from
-//! [`RunResults`]: per scenario × target × level, the median throughput
-//! across repeats and its spread, latency percentiles of the repeats'
-//! merged histogram, errors (unsent requests included, and counted
+//! [`RunResults`]: per scenario × target × level, the level's figures as
+//! `results/README.md` defines them ("A level's figures over repeats"),
+//! computed by [`crate::stats`] and nowhere else: the median throughput
+//! across repeats and its spread, the median of the repeats' latency
+//! percentiles (a failing repeat counts as +infinity, see
+//! [`crate::stats::Repeats`]), the same numbers claims, gates and
+//! `compare` print; the repeats' pooled histogram, for the percentile
+//! spectrum only; errors (unsent requests included, and counted
 //! apart), server and PostgreSQL usage, a timeline and the flags of the
 //! repeats; per variant, its server processes and CPU; and the run's
-//! caveats (every flagged step, with why). Also the number formats and the
-//! flag marks (†‡§¶) used in tables, so Markdown, HTML and charts agree.
+//! caveats (every flagged step, with why). Also the flag marks (†‡§¶) used
+//! in tables, so Markdown, HTML and charts agree; the number formats are
+//! [`crate::units`]' (re-exported here under their old names). Targets
+//! appear in the one order of [`StepGroups::targets_in_order`].
 //! Flagged steps stay in the figures: reports mark them, `claims` and
 //! `gates` leave them out.
 //!
 //! A level without a successful request has no percentiles (`latency_us`
 //! is None: "n/a" in tables, no point on charts, never 0), is never a
-//! target's "best" level, and is listed in [`RunSummary::no_success`].
+//! target's "best" level ([`crate::stats::best_level`]), and is listed in
+//! [`RunSummary::no_success`]. A level whose median latency counts as
+//! failing (too many failing repeats) has no percentiles either, and its
+//! table cells say "failing".
 //!
 //! This module only reads results; it does not write files or draw.
 
@@ -20,14 +30,20 @@ use std::collections::{BTreeMap, BTreeSet};
 use hdrhistogram::Histogram;
 
 use crate::results::{LatencySummary, Model, RunResults, StepFlag, StepRecord, TimelinePoint};
+use crate::stats::{Repeats, StepGroups, median};
+pub use crate::units::{
+    errors as format_errors, group_thousands, latency_ms_opt as format_ms_opt, rps as format_rps,
+};
 
-/// Targets with a fixed place (and colour) in every report, in this order.
+/// Targets with a fixed colour in every chart (the palette's order; the
+/// order targets are listed in is [`StepGroups::targets_in_order`]).
 pub const KNOWN_TARGETS: [&str; 4] = ["node", "node-cluster", "django-sync", "django-async"];
 
 /// Everything a report shows, grouped by scenario.
 #[derive(Debug, Clone)]
 pub struct RunSummary {
-    /// Every target of the run, known targets first, then in order of appearance.
+    /// Every target of the run, in order of first appearance
+    /// ([`StepGroups::targets_in_order`]).
     pub targets: Vec<String>,
     /// In order of first appearance in the results.
     pub scenarios: Vec<ScenarioSummary>,
@@ -105,11 +121,21 @@ pub struct LevelFigures {
     pub unsent: u64,
     /// Repeats without a single successful request.
     pub without_success: usize,
-    /// From the merged histogram of the repeats; if a histogram could not be
-    /// decoded, the median of the repeats' stored summaries instead. None
-    /// when no request succeeded.
+    /// The per-repeat samples every figure of the level is the median of
+    /// ([`crate::stats::Repeats`], the same code claims, gates and
+    /// `compare` read).
+    pub per_repeat: Repeats,
+    /// The level's latency figures: per percentile, the median of the
+    /// repeats' figures ([`Repeats::median_latency`]). None when no request
+    /// succeeded or when that median counts as failing (see
+    /// [`Self::latency_failing`]).
     pub latency_us: Option<LatencySummary>,
-    /// Merged latency histogram of the repeats, when every one decoded.
+    /// Why some repeats' latency counts as failing
+    /// ([`Repeats::failure_summary`]), None when every repeat's counts.
+    pub latency_failing: Option<String>,
+    /// The repeats' histograms merged ("all repeats pooled"), when every
+    /// one decoded: for the percentile-spectrum chart only. Its percentiles
+    /// are not the level's figures and are never printed as such.
     pub histogram: Option<Histogram<u64>>,
     /// Median across the repeats that sampled the server (successful
     /// requests per CPU-second of the server and its PostgreSQL).
@@ -141,6 +167,30 @@ impl LevelFigures {
     /// Whether no request of any repeat succeeded (no percentiles).
     pub fn none_succeeded(&self) -> bool {
         self.repeats > 0 && self.without_success == self.repeats
+    }
+
+    /// The level's p50 in µs: the median of the repeats' p50, +infinity
+    /// when it counts as failing.
+    pub fn p50_us(&self) -> f64 {
+        median(&self.per_repeat.p50_us).unwrap_or(f64::NAN)
+    }
+
+    /// The level's p99 in µs: the median of the repeats' p99, +infinity
+    /// when it counts as failing. The figure the verdicts, gates and
+    /// `compare` print for this level.
+    pub fn p99_us(&self) -> f64 {
+        median(&self.per_repeat.p99_us).unwrap_or(f64::NAN)
+    }
+
+    /// A latency figure for a table cell, in ms without the unit: "n/a"
+    /// when no request succeeded, "failing" when the median counts as
+    /// failing, else [`crate::units::latency_ms`].
+    pub fn latency_cell(&self, us: f64) -> String {
+        if self.none_succeeded() {
+            "n/a".to_string()
+        } else {
+            crate::units::latency_ms(us)
+        }
     }
 
     /// The marks of the flags present, in [`FLAGS`] order ("‡§").
@@ -256,12 +306,13 @@ pub fn flag_detail(step: &StepRecord, flag: StepFlag) -> String {
 
 impl TargetSummary {
     /// The level with the highest median throughput, among the levels with
-    /// a successful request (None when no request ever succeeded).
+    /// a successful request (None when no request ever succeeded):
+    /// [`crate::stats::best_level`], as the terminal table at the end of
+    /// `run` prints it.
     pub fn best(&self) -> Option<&LevelFigures> {
-        self.levels
-            .iter()
-            .filter(|l| !l.none_succeeded() && l.rps_median > 0.0)
-            .max_by(|a, b| a.rps_median.total_cmp(&b.rps_median))
+        let (level, _) =
+            crate::stats::best_level(self.levels.iter().map(|l| (l.level, &l.per_repeat)))?;
+        self.at(level)
     }
 
     /// Highest level measured.
@@ -302,9 +353,10 @@ impl ScenarioSummary {
     }
 }
 
-/// Groups the steps of a run and computes the shared figures.
+/// Groups the steps of a run ([`crate::stats::group_steps`]) and computes
+/// the shared figures.
 pub fn summarize(results: &RunResults) -> RunSummary {
-    let targets = target_order(results.steps.iter().map(|s| s.target.as_str()));
+    let targets = StepGroups::targets_in_order(results);
     let rank = |t: &str| targets.iter().position(|x| x == t).unwrap_or(usize::MAX);
 
     // (scenario, model) in order of first appearance.
@@ -318,15 +370,11 @@ pub fn summarize(results: &RunResults) -> RunSummary {
         }
     }
 
+    let grouped = crate::stats::group_steps(results);
     let mut warnings = Vec::new();
     let mut scenarios = Vec::new();
     let mut used_slugs = BTreeSet::new();
     for (scenario, model) in &keys {
-        let in_scenario: Vec<&StepRecord> = results
-            .steps
-            .iter()
-            .filter(|s| s.scenario == *scenario && s.model == *model)
-            .collect();
         let two_models = keys.iter().filter(|(sc, _)| sc == scenario).count() > 1;
         let mut slug = slugify(scenario);
         if two_models {
@@ -336,26 +384,25 @@ pub fn summarize(results: &RunResults) -> RunSummary {
             slug.push('_');
         }
 
-        let mut by_target: BTreeMap<usize, (String, BTreeMap<u64, Vec<&StepRecord>>)> =
-            BTreeMap::new();
-        for s in &in_scenario {
+        // Per target (in the one order), its levels ascending.
+        let mut by_target: BTreeMap<usize, (String, Vec<LevelFigures>)> = BTreeMap::new();
+        let mut levels: BTreeSet<u64> = BTreeSet::new();
+        for (key, steps) in grouped
+            .iter()
+            .filter(|(k, _)| k.scenario == *scenario && k.model == *model)
+        {
+            levels.insert(key.level);
             by_target
-                .entry(rank(&s.target))
-                .or_insert_with(|| (s.target.clone(), BTreeMap::new()))
+                .entry(rank(&key.target))
+                .or_insert_with(|| (key.target.clone(), Vec::new()))
                 .1
-                .entry(s.level)
-                .or_default()
-                .push(s);
+                .push(combine(key.level, steps, &mut warnings));
         }
-        let levels: BTreeSet<u64> = in_scenario.iter().map(|s| s.level).collect();
         let targets = by_target
             .into_values()
-            .map(|(target, per_level)| TargetSummary {
-                levels: per_level
-                    .into_iter()
-                    .map(|(level, steps)| combine(level, &steps, &mut warnings))
-                    .collect(),
-                target,
+            .map(|(target, mut levels)| {
+                levels.sort_by_key(|l| l.level);
+                TargetSummary { levels, target }
             })
             .collect();
         scenarios.push(ScenarioSummary {
@@ -433,29 +480,11 @@ fn variant_usage(target: &str, results: &RunResults) -> VariantUsage {
     }
 }
 
-/// Known targets first (in [`KNOWN_TARGETS`] order), then the others in
-/// order of first appearance.
-pub fn target_order<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut seen: Vec<String> = Vec::new();
-    for n in names {
-        if !seen.iter().any(|s| s == n) {
-            seen.push(n.to_string());
-        }
-    }
-    let mut ordered: Vec<String> = KNOWN_TARGETS
-        .iter()
-        .filter(|k| seen.iter().any(|s| s == *k))
-        .map(|k| k.to_string())
-        .collect();
-    ordered.extend(
-        seen.into_iter()
-            .filter(|s| !KNOWN_TARGETS.contains(&s.as_str())),
-    );
-    ordered
-}
-
+/// The figures of one level from its steps (repeats): every median via
+/// [`Repeats`], the pooled histogram for the spectrum chart.
 fn combine(level: u64, steps: &[&StepRecord], warnings: &mut Vec<String>) -> LevelFigures {
-    let mut rps: Vec<f64> = steps.iter().map(|s| s.summary.rps).collect();
+    let per_repeat = Repeats::of(steps.iter().copied());
+    let mut rps = per_repeat.rps.clone();
     rps.sort_by(f64::total_cmp);
 
     let mut merged: Option<Histogram<u64>> = Some(crate::results::new_histogram());
@@ -468,7 +497,7 @@ fn combine(level: u64, steps: &[&StepRecord], warnings: &mut Vec<String>) -> Lev
             (Ok(h), Some(m)) => {
                 if let Err(e) = m.add(&h) {
                     warnings.push(format!(
-                        "{} / {} / level {} repeat {}: histogram out of range ({e:?}); using stored percentiles",
+                        "{} / {} / level {} repeat {}: histogram out of range ({e:?}); the percentile spectrum uses the level's figures",
                         s.scenario, s.target, s.level, s.repeat
                     ));
                     merged = None;
@@ -476,7 +505,7 @@ fn combine(level: u64, steps: &[&StepRecord], warnings: &mut Vec<String>) -> Lev
             }
             (Err(e), _) => {
                 warnings.push(format!(
-                    "{} / {} / level {} repeat {}: {e}; using stored percentiles",
+                    "{} / {} / level {} repeat {}: {e}; the percentile spectrum uses the level's figures",
                     s.scenario, s.target, s.level, s.repeat
                 ));
                 merged = None;
@@ -484,14 +513,10 @@ fn combine(level: u64, steps: &[&StepRecord], warnings: &mut Vec<String>) -> Lev
             (Ok(_), None) => {}
         }
     }
-    let latency_us = match &merged {
-        Some(h) => LatencySummary::from_histogram(h),
-        None => median_latency(steps),
-    };
-
     let per_core: Vec<f64> = steps
         .iter()
         .filter_map(|s| s.server.as_ref().map(|u| u.rps_per_core))
+        .filter(|v| v.is_finite())
         .collect();
     let cpu: Vec<f64> = steps
         .iter()
@@ -506,17 +531,16 @@ fn combine(level: u64, steps: &[&StepRecord], warnings: &mut Vec<String>) -> Lev
     LevelFigures {
         level,
         repeats: steps.len(),
-        rps_median: median(&rps).unwrap_or(0.0),
+        rps_median: per_repeat.median_rps(),
         rps_min: rps.first().copied().unwrap_or(0.0),
         rps_max: rps.last().copied().unwrap_or(0.0),
         requests: steps.iter().map(|s| s.summary.requests).sum(),
         errors: steps.iter().map(|s| s.summary.errors).sum(),
         unsent: steps.iter().map(|s| s.summary.generator.unsent).sum(),
-        without_success: steps
-            .iter()
-            .filter(|s| s.summary.latency_us.is_none())
-            .count(),
-        latency_us,
+        without_success: per_repeat.without_success(),
+        latency_us: per_repeat.median_latency(),
+        latency_failing: per_repeat.failure_summary(),
+        per_repeat,
         histogram: merged,
         rps_per_core: median(&per_core),
         server_cpu_s: median(&cpu),
@@ -540,44 +564,6 @@ fn combine(level: u64, steps: &[&StepRecord], warnings: &mut Vec<String>) -> Lev
     }
 }
 
-/// The median of the stored percentiles, None when a repeat had no
-/// successful request (its missing figures cannot be averaged away).
-fn median_latency(steps: &[&StepRecord]) -> Option<LatencySummary> {
-    let all: Vec<LatencySummary> = steps
-        .iter()
-        .map(|s| s.summary.latency_us)
-        .collect::<Option<_>>()?;
-    let pick = |f: fn(&LatencySummary) -> u64| -> u64 {
-        let v: Vec<f64> = all.iter().map(|l| f(l) as f64).collect();
-        median(&v).unwrap_or(0.0).round() as u64
-    };
-    let means: Vec<f64> = all.iter().map(|l| l.mean).collect();
-    Some(LatencySummary {
-        min: pick(|l| l.min),
-        mean: median(&means).unwrap_or(0.0),
-        p50: pick(|l| l.p50),
-        p90: pick(|l| l.p90),
-        p99: pick(|l| l.p99),
-        p999: pick(|l| l.p999),
-        max: pick(|l| l.max),
-    })
-}
-
-/// Median of the values (mean of the middle two for an even count).
-pub fn median(values: &[f64]) -> Option<f64> {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    Some(if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    })
-}
-
 /// Lower-case ASCII letters, digits, '-' and '_'; anything else becomes '-'.
 pub fn slugify(name: &str) -> String {
     let s: String = name
@@ -594,69 +580,10 @@ pub fn slugify(name: &str) -> String {
     if s.is_empty() { "scenario".into() } else { s }
 }
 
-/// Requests per second for tables: grouped thousands, one decimal below 100.
-pub fn format_rps(rps: f64) -> String {
-    if !rps.is_finite() {
-        return "–".into();
-    }
-    if rps < 100.0 {
-        format!("{rps:.1}")
-    } else {
-        group_thousands(rps.round() as u64)
-    }
-}
-
-/// [`format_ms`], or "n/a" when there is no figure (no request succeeded).
-pub fn format_ms_opt(us: Option<u64>) -> String {
-    us.map_or_else(|| "n/a".to_string(), format_ms)
-}
-
-/// Microseconds as milliseconds, about three significant digits: 0.042,
-/// 0.420, 4.20, 42.0, 420, 4 200.
+/// Microseconds as milliseconds, about three significant digits (the
+/// table-cell form of [`crate::units::latency`]): 0.042, 4.20, 4 200.
 pub fn format_ms(us: u64) -> String {
-    let ms = us as f64 / 1000.0;
-    if us == 0 {
-        "0".into()
-    } else if ms < 1.0 {
-        format!("{ms:.3}")
-    } else if ms < 10.0 {
-        format!("{ms:.2}")
-    } else if ms < 100.0 {
-        format!("{ms:.1}")
-    } else {
-        group_thousands(ms.round() as u64)
-    }
-}
-
-/// "12 (0.40%)" or "0"; with unsent requests (counted in `errors`),
-/// "12 (0.40%; 5 unsent)".
-pub fn format_errors(errors: u64, requests: u64, unsent: u64) -> String {
-    if errors == 0 {
-        return "0".into();
-    }
-    let pct = 100.0 * crate::stats::error_rate(errors, requests);
-    if unsent > 0 {
-        format!(
-            "{} ({pct:.2}%; {} unsent)",
-            group_thousands(errors),
-            group_thousands(unsent)
-        )
-    } else {
-        format!("{} ({pct:.2}%)", group_thousands(errors))
-    }
-}
-
-/// 1234567 → "1 234 567" (a plain space, so every font has it).
-pub fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
+    crate::units::latency_ms(us as f64)
 }
 
 #[cfg(test)]
@@ -695,7 +622,7 @@ mod tests {
     }
 
     #[test]
-    fn medians_and_merged_percentiles() {
+    fn medians_of_the_repeats_not_the_pooled_histogram() {
         let mut run = RunResults::new(Provenance::default());
         run.steps = vec![
             step("django-sync", 8, 0, 100.0, &[1000; 10]),
@@ -705,11 +632,12 @@ mod tests {
             step("node", 1, 0, 50.0, &[10; 3]),
         ];
         let s = summarize(&run);
-        assert_eq!(s.targets, ["node", "django-sync"]);
+        // The one target order: first appearance in the results.
+        assert_eq!(s.targets, ["django-sync", "node"]);
         let sc = &s.scenarios[0];
         assert_eq!(sc.levels, [1, 8]);
         assert_eq!(sc.common_level(), Some(8));
-        let node = &sc.targets[0];
+        let node = &sc.targets[1];
         assert_eq!(node.target, "node");
         let l8 = node.at(8).unwrap();
         assert_eq!(
@@ -718,10 +646,13 @@ mod tests {
         );
         assert_eq!(l8.repeats, 3);
         assert_eq!(l8.errors, 3);
-        // 20 samples at 100 µs and 5 at 5000 µs: p50 is 100, p99 is ~5000.
+        // Repeat p99s of 100, 100 and ~5000 µs: the level's p99 is their
+        // median, 100 µs, although the pooled histogram's p99 is ~5000.
         let lat = l8.latency_us.unwrap();
-        assert_eq!(lat.p50, 100);
-        assert!(lat.p99 >= 4995, "{lat:?}");
+        assert_eq!((lat.p50, lat.p99), (100, 100));
+        assert_eq!(l8.p99_us(), 100.0);
+        let pooled = l8.histogram.as_ref().unwrap().value_at_quantile(0.99);
+        assert!(pooled >= 4995, "{pooled}");
         assert_eq!(node.best().unwrap().level, 8);
         assert_eq!(node.max_level(), Some(8));
         assert!(s.warnings.is_empty());
@@ -740,11 +671,19 @@ mod tests {
         let l64 = node.at(64).unwrap();
         assert!(l64.latency_us.is_none() && l64.none_succeeded());
         assert_eq!(l64.without_success, 1);
-        // Level 8: one repeat of two failed; the other's percentiles stay.
+        // Level 8: one repeat of two failed; the median of (100 µs, +∞)
+        // is failing, as in verdicts and gates.
         let l8 = node.at(8).unwrap();
         assert!(!l8.none_succeeded());
         assert_eq!(l8.without_success, 1);
-        assert_eq!(l8.latency_us.map(|l| l.p99), Some(100));
+        assert_eq!(l8.latency_us, None);
+        assert_eq!(l8.p99_us(), f64::INFINITY);
+        assert_eq!(l8.latency_cell(l8.p99_us()), "failing");
+        assert_eq!(l64.latency_cell(l64.p99_us()), "n/a");
+        assert_eq!(
+            l8.latency_failing.as_deref(),
+            Some("no request succeeded in 1 of 2 repeats")
+        );
         assert_eq!(node.best().map(|b| b.level), Some(8));
         assert_eq!(
             s.no_success,
