@@ -635,7 +635,7 @@ pub fn intervals_phrase(min_n: usize, max_n: usize) -> String {
     let conf = BOOTSTRAP_CONFIDENCE * 100.0;
     if max_n <= RANGE_ONLY_REPEATS {
         format!(
-            "the ranges (min–max) of the repeats; with {RANGE_ONLY_REPEATS} or fewer repeats that is what a {conf:.0}% bootstrap interval of the median amounts to"
+            "the ranges (min–max) of the repeats (with {RANGE_ONLY_REPEATS} or fewer repeats, what a {conf:.0}% bootstrap interval of the median amounts to)"
         )
     } else if min_n > RANGE_ONLY_REPEATS {
         format!("{conf:.0}% bootstrap intervals of the medians")
