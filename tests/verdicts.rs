@@ -1310,6 +1310,7 @@ versus = ["django-sync"]
     // 3. A gate message: `p99 < 50ms` passes on the median (it would fail
     // on the pooled 200 ms) and prints the same figure.
     let gate = Threshold {
+        model: None,
         target: Some("node".into()),
         scenario: None,
         metric: Metric::P99,
