@@ -127,6 +127,9 @@ pub struct Repeats {
     /// The stored latency summary per repeat, as measured (None: no
     /// request succeeded), for evidence that quotes what was measured.
     pub measured: Vec<Option<LatencySummary>>,
+    /// The repeat number of each sample, so figures of the same repeat at
+    /// two levels can be paired (a growth factor per repeat).
+    pub repeat: Vec<u32>,
     pub requests: u64,
     pub errors: u64,
     /// Every flag of the repeats held here (sorted, no duplicates).
@@ -200,6 +203,7 @@ impl Repeats {
         self.max_us.push(pct(|l| l.max));
         self.error_rate.push(s.error_rate);
         self.measured.push(s.latency_us);
+        self.repeat.push(step.repeat);
         self.requests += s.requests;
         self.errors += s.errors;
         self.flags.extend(step.flags.iter().copied());

@@ -34,6 +34,7 @@ fn sections() -> Vec<Section> {
         markdown: "| claim | verdict |\n|---|---|\n| node-scales | **Supported** |\n\n\
                    See [the tables](#json-closed-model) and `summary.csv`."
             .into(),
+        charts: Vec::new(),
     }]
 }
 
@@ -1216,4 +1217,129 @@ fn a_target_failing_every_db_request_has_no_percentiles_anywhere() {
     // The clean json scenario has no cross.
     let json = read(&dir.path().join("charts/json-latency.svg"));
     assert!(!svg_texts(&json).iter().any(|t| t == "no successful req."));
+}
+
+/// `![alt](path)` targets of a Markdown document.
+fn image_links(md: &str) -> Vec<String> {
+    md.split("![")
+        .skip(1)
+        .filter_map(|rest| {
+            let open = rest.find("](")?;
+            let tail = &rest[open + 2..];
+            Some(tail[..tail.find(')')?].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn contributed_sections_open_the_report_and_provenance_closes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write_reports(dir.path(), &fixture(), &sections()).unwrap();
+    let md = read(&dir.path().join("report.md"));
+    let headings: Vec<&str> = md.lines().filter(|l| l.starts_with("## ")).collect();
+    assert_eq!(headings.first(), Some(&"## Verdicts"), "{headings:?}");
+    let pos = |h: &str| headings.iter().position(|x| *x == h).unwrap();
+    assert!(pos("## Verdicts") < pos("## json — closed model"));
+    assert!(pos("## db — open model") < pos("## Provenance"));
+    assert!(pos("## Provenance") < pos("## Variants"), "{headings:?}");
+    // Every image linked exists.
+    let links = image_links(&md);
+    assert!(!links.is_empty());
+    for link in links {
+        assert!(dir.path().join(&link).is_file(), "{link} does not exist");
+    }
+}
+
+#[test]
+fn a_section_chart_that_was_not_drawn_is_left_out() {
+    use bakeoff::plot::ChartKind;
+    use bakeoff::report::ChartRef;
+    let chart = |scenario: &str, kind| ChartRef {
+        scenario: scenario.into(),
+        kind,
+        caption: format!("**{scenario}**"),
+    };
+    let sections = vec![
+        Section {
+            title: "Headline charts".into(),
+            markdown: "One per claim.".into(),
+            charts: vec![
+                chart("json", ChartKind::Throughput),
+                chart("nowhere", ChartKind::Throughput),
+            ],
+        },
+        Section {
+            title: "Nothing drawn".into(),
+            markdown: String::new(),
+            charts: vec![chart("nowhere", ChartKind::Latency)],
+        },
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    write_reports(dir.path(), &fixture(), &sections).unwrap();
+    let md = read(&dir.path().join("report.md"));
+    assert!(
+        md.contains("## Headline charts\n\nOne per claim.\n\n**json**\n\n![json — closed model: throughput vs connections](charts/json-throughput.png)\n"),
+        "{md}"
+    );
+    assert!(!md.contains("**nowhere**"), "{md}");
+    assert!(!md.contains("## Nothing drawn"), "{md}");
+}
+
+#[test]
+fn reports_are_byte_identical_when_regenerated() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture_path(), dir.path().join("results.json")).unwrap();
+    let files = ["report.md", "report.html", "summary.csv"];
+    let mut outputs = Vec::new();
+    for _ in 0..2 {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+            .arg("report")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        outputs.push(
+            files
+                .iter()
+                .map(|f| std::fs::read(dir.path().join(f)).unwrap())
+                .collect::<Vec<_>>(),
+        );
+    }
+    for (i, f) in files.iter().enumerate() {
+        assert!(outputs[0][i] == outputs[1][i], "{f} differs");
+    }
+    // The embedded claims open the regenerated report.
+    let md = String::from_utf8(outputs[0][0].clone()).unwrap();
+    let first = md.lines().find(|l| l.starts_with("## "));
+    assert_eq!(first, Some("## Claims and verdicts"), "{md}");
+}
+
+#[test]
+fn level_axes_spanning_more_than_a_decade_are_log_and_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    write_reports(dir.path(), &fixture(), &[]).unwrap();
+    // json: 1, 8, 64 connections (×64): log, ticks at the measured levels.
+    for kind in ["throughput", "latency"] {
+        let texts = svg_texts(&read(&dir.path().join(format!("charts/json-{kind}.svg"))));
+        assert!(
+            texts
+                .iter()
+                .any(|t| t == "connections (concurrent clients) (log scale)"),
+            "json-{kind}: {texts:?}"
+        );
+        for level in ["1", "8", "64"] {
+            assert!(texts.iter().any(|t| t == level), "json-{kind}: {texts:?}");
+        }
+    }
+    // db (open): 250 to 1000 req/s (×4): linear, and not called log.
+    let texts = svg_texts(&read(&dir.path().join("charts/db-throughput.svg")));
+    assert!(
+        texts.iter().any(|t| t == "offered load (req/s)"),
+        "{texts:?}"
+    );
+    assert!(!texts.iter().any(|t| t.contains("log scale")), "{texts:?}");
 }

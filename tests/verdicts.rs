@@ -634,22 +634,39 @@ fn report_sections_include_verdicts_ratios_and_capacity() {
         titles,
         [
             "Claims and verdicts",
+            "Headline charts",
             "Throughput ratios across scenarios",
             "Capacity and knee"
         ]
     );
+    // One headline chart per claim resting on a scenario's curve, in claim
+    // order; none for the ratio claims or the out-of-scope ones.
+    let headline: Vec<(&str, &str)> = sections[1]
+        .charts
+        .iter()
+        .map(|c| (c.scenario.as_str(), c.caption.as_str()))
+        .collect();
+    assert_eq!(headline.len(), 4, "{headline:?}");
+    assert_eq!(headline[0].0, "io");
+    assert!(
+        headline[0].1.starts_with("**event-loop-scalability**"),
+        "{headline:?}"
+    );
+    assert_eq!(headline[1].0, "db");
+    assert_eq!(headline[2].0, "shop");
+    assert_eq!(headline[3].0, "cpu");
     let verdicts = &sections[0].markdown;
     assert!(
         verdicts.contains("| event-loop-scalability | “Node.js provides high scalability"),
         "{verdicts}"
     );
     assert!(verdicts.contains("fewer than 3 repeats"), "{verdicts}");
-    let ratios = &sections[1].markdown;
+    let ratios = &sections[2].markdown;
     assert!(
         ratios.contains("| json | 128 | 4650 | 5425 | 1395 | 1550 | ×3.00 | ×3.50 | ×0.90 |"),
         "{ratios}"
     );
-    let cap = &sections[2].markdown;
+    let cap = &sections[3].markdown;
     // Knee at 32 connections (1500 -> 1550 is under 10 % growth).
     assert!(
         cap.contains("| node | json | closed | 32 connections | 4500 | 4650 at 128 | — |"),
@@ -834,12 +851,14 @@ fn orm_claim_is_not_supported_when_django_answers_500_to_every_db_request() {
     let verdicts = claims::evaluate(&r, &claims::load(None).unwrap());
     let orm = by_id(&verdicts, "orm-quick-database");
     assert_ne!(orm.verdict, Verdict::Supported, "{}", orm.evidence);
-    // db counts as slower (twice), queries and fortunes as equal: not
-    // "within ×1.2 in every comparison", not slower in most.
+    // db counts as slower (twice), queries and fortunes as equal, which one
+    // repeat cannot show to be within ×1.2 (×1.00 with the ×1.25
+    // few-repeats allowance is beyond it): not slower in most either.
     assert_eq!(orm.verdict, Verdict::Inconclusive, "{}", orm.evidence);
     assert!(
-        orm.evidence
-            .contains("slower beyond noise in 2 of 6 comparisons and within ×1.2 in 4"),
+        orm.evidence.contains(
+            "slower beyond noise in 2 of 6 comparisons and within ×1.2 beyond noise in 0"
+        ),
         "{}",
         orm.evidence
     );
@@ -872,7 +891,7 @@ fn orm_claim_is_not_supported_when_django_answers_500_to_every_db_request() {
     .clone();
     assert_eq!(orm.verdict, Verdict::Inconclusive, "{}", orm.evidence);
     assert!(
-        orm.evidence.contains("within ×1.2 in 0"),
+        orm.evidence.contains("within ×1.2 beyond noise in 0"),
         "{}",
         orm.evidence
     );
@@ -1378,4 +1397,286 @@ versus = ["django-sync"]
         format!("{} {}", cols[2], cols[3]),
         bakeoff::units::rps(best.rps_median)
     );
+}
+
+// ------------------------------------------------- the noise rule everywhere
+
+const ORM: &str = r#"
+[[claim]]
+id = "orm"
+text = "The ORM is quick."
+kind = "latency_uncontended_and_loaded"
+scenarios = ["db"]
+subject = "django-sync"
+versus = "node"
+ratio = 1.2
+"#;
+
+/// node and django-sync on db at 8 and 128 connections, django-sync's
+/// latency `slower` times node's, `repeats` repeats with ±2 % jitter.
+fn db_run(slower: f64, repeats: u32) -> bakeoff::results::RunResults {
+    let times = |v: u64| (v as f64 * slower).round() as u64;
+    let mut steps = curve(
+        "node",
+        "db",
+        Closed,
+        &[
+            (8, 1_000.0, 10_000, 20_000),
+            (128, 4_000.0, 50_000, 100_000),
+        ],
+        repeats,
+        0.02,
+    );
+    steps.extend(curve(
+        "django-sync",
+        "db",
+        Closed,
+        &[
+            (8, 1_000.0, times(10_000), times(20_000)),
+            (128, 4_000.0, times(50_000), times(100_000)),
+        ],
+        repeats,
+        0.02,
+    ));
+    run(steps)
+}
+
+#[test]
+fn one_repeat_at_1_19_is_not_supported() {
+    // ×1.19 on one repeat: within ×1.2 by the raw medians, but one repeat
+    // cannot show that (×1.19 × 1.25 = ×1.49).
+    let v = verdict_of(&db_run(1.19, 1), ORM);
+    assert_eq!(v.verdict, Verdict::Inconclusive, "{}", v.evidence);
+    assert!(
+        v.evidence.contains(
+            "×1.19 on one repeat, ×1.49 with the ×1.25 few-repeats allowance, beyond ×1.2"
+        ),
+        "{}",
+        v.evidence
+    );
+    assert!(
+        v.evidence.contains("within ×1.2 beyond noise in 0"),
+        "{}",
+        v.evidence
+    );
+    // Three tight repeats at ×1.10 show it: the worst case of the ranges
+    // stays within ×1.2, and the evidence says so.
+    let v = verdict_of(&db_run(1.10, 3), ORM);
+    assert_eq!(v.verdict, Verdict::Supported, "{}", v.evidence);
+    assert!(
+        v.evidence
+            .contains("across the ranges of 3 repeats, within ×1.2"),
+        "{}",
+        v.evidence
+    );
+    // Three repeats at ×1.19: the spread reaches past ×1.2.
+    let v = verdict_of(&db_run(1.19, 3), ORM);
+    assert_eq!(v.verdict, Verdict::Inconclusive, "{}", v.evidence);
+    // Clearly slower on one repeat: refuted, over the ×1.5 margin.
+    let v = verdict_of(&db_run(2.0, 1), ORM);
+    assert_eq!(v.verdict, Verdict::Refuted, "{}", v.evidence);
+    assert!(
+        v.evidence
+            .contains("slower beyond noise: ×2.00 on one repeat, over the ×1.5 margin"),
+        "{}",
+        v.evidence
+    );
+}
+
+/// node and django-sync on io at 8 and 256 connections: `node` and
+/// `django` = per repeat (rps at 8, rps at 256).
+fn growth_run(node: &[(f64, f64)], django: &[(f64, f64)]) -> bakeoff::results::RunResults {
+    let mut steps = Vec::new();
+    for (target, points) in [("node", node), ("django-sync", django)] {
+        for (r, (lo, hi)) in points.iter().enumerate() {
+            let r = r as u32;
+            steps.push(step(target, "io", Closed, 8, r, *lo, 50_000, 55_000, 0));
+            steps.push(step(target, "io", Closed, 256, r, *hi, 60_000, 90_000, 0));
+        }
+    }
+    run(steps)
+}
+
+#[test]
+fn scaling_growth_within_noise_is_inconclusive() {
+    // node ends ×1.43 ahead at 256 (clear), but grew ×10.0 against
+    // django-sync's ×9.33: under the ×1.2 ratio, so no "grows more".
+    let v = verdict_of(
+        &growth_run(
+            &[(196.0, 1_960.0), (200.0, 2_000.0), (204.0, 2_040.0)],
+            &[(147.0, 1_372.0), (150.0, 1_400.0), (153.0, 1_428.0)],
+        ),
+        SCALING,
+    );
+    assert_eq!(v.verdict, Verdict::Inconclusive, "{}", v.evidence);
+    assert!(
+        v.evidence
+            .contains("node's rps at 256 ×1.43 better (×1.43, ranges of 3 repeats apart)"),
+        "{}",
+        v.evidence
+    );
+    assert!(
+        v.evidence
+            .contains("its growth ×1.07 better (×1.07, under the ×1.2 ratio)"),
+        "{}",
+        v.evidence
+    );
+    // Growth medians ×2.3 apart, but one repeat of each overlaps the
+    // other's: within noise.
+    let v = verdict_of(
+        &growth_run(
+            &[(100.0, 3_000.0), (100.0, 1_500.0), (100.0, 2_800.0)],
+            &[(100.0, 1_000.0), (100.0, 1_200.0), (100.0, 1_600.0)],
+        ),
+        SCALING,
+    );
+    assert_eq!(v.verdict, Verdict::Inconclusive, "{}", v.evidence);
+    assert!(
+        v.evidence
+            .contains("its growth ×2.33 better (×2.33, but the ranges of 3 repeats overlap)"),
+        "{}",
+        v.evidence
+    );
+}
+
+#[test]
+fn scaling_with_clear_separation_is_supported_and_names_the_rule() {
+    let v = verdict_of(&io_run(3, 0.02), SCALING);
+    assert_eq!(v.verdict, Verdict::Supported, "{}", v.evidence);
+    assert!(
+        v.evidence
+            .contains("its growth ×15.00 better (×15.00, ranges of 3 repeats apart)"),
+        "{}",
+        v.evidence
+    );
+    assert!(
+        v.evidence
+            .contains("growth judged per repeat, each repeat's rps at 256 over its rps at 8"),
+        "{}",
+        v.evidence
+    );
+    // One repeat: the ×1.5 margin, said so.
+    let v = verdict_of(&io_run(1, 0.0), SCALING);
+    assert_eq!(v.verdict, Verdict::Supported, "{}", v.evidence);
+    assert!(
+        v.evidence
+            .contains("its growth ×15.00 better (×15.00 on one repeat, over the ×1.5 margin)"),
+        "{}",
+        v.evidence
+    );
+}
+
+#[test]
+fn a_lowest_level_with_errors_never_counts_as_growth() {
+    // django-sync's lowest level fails 5 % of its requests in every
+    // repeat, so its low throughput there is not a base to grow from: its
+    // growth is 0, which counts against it, never for it.
+    let mut r = io_run(3, 0.02);
+    for s in r
+        .steps
+        .iter_mut()
+        .filter(|s| s.target == "django-sync" && s.level == 8)
+    {
+        fixtures::set_errors(s, 80);
+    }
+    let v = verdict_of(&r, SCALING);
+    assert_eq!(v.verdict, Verdict::Supported, "{}", v.evidence);
+    assert!(v.evidence.contains("django-sync grew —"), "{}", v.evidence);
+    // The same for the subject: it cannot win on growth.
+    let mut r = io_run(3, 0.02);
+    for s in r
+        .steps
+        .iter_mut()
+        .filter(|s| s.target == "node" && s.level == 8)
+    {
+        fixtures::set_errors(s, 80);
+    }
+    let v = verdict_of(&r, SCALING);
+    assert_ne!(v.verdict, Verdict::Supported, "{}", v.evidence);
+}
+
+// ------------------------------------------------------------ report order
+
+/// `![alt](path)` targets of a Markdown document.
+fn image_links(md: &str) -> Vec<String> {
+    md.split("![")
+        .skip(1)
+        .filter_map(|rest| {
+            let open = rest.find("](")?;
+            let tail = &rest[open + 2..];
+            Some(tail[..tail.find(')')?].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn report_opens_with_the_verdicts_and_every_image_exists() {
+    let r = full_run();
+    let sections = claims::report_sections(&r, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    bakeoff::report::write_reports(dir.path(), &r, &sections).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    let headings: Vec<&str> = md.lines().filter(|l| l.starts_with("## ")).collect();
+    assert!(md.starts_with("# bakeoff report"), "{md}");
+    assert_eq!(headings[0], "## Claims and verdicts", "{headings:?}");
+    assert_eq!(headings[1], "## Headline charts", "{headings:?}");
+    let pos = |h: &str| headings.iter().position(|x| *x == h).unwrap();
+    assert!(pos("## Capacity and knee") < pos("## json — closed model"));
+    assert!(pos("## shop — closed model") < pos("## Provenance"));
+    assert!(pos("## Provenance") > headings.len() - 3, "{headings:?}");
+    // The headline charts are the scenarios' own PNGs.
+    let headline = md
+        .split("## Headline charts")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let links = image_links(headline);
+    assert_eq!(
+        links,
+        [
+            "charts/io-throughput.png",
+            "charts/db-latency.png",
+            "charts/shop-latency.png",
+            "charts/cpu-throughput.png"
+        ],
+        "{headline}"
+    );
+    let all = image_links(&md);
+    assert!(all.len() > links.len());
+    for link in &all {
+        assert!(dir.path().join(link).is_file(), "{link} does not exist");
+    }
+}
+
+#[test]
+fn report_command_regenerates_byte_identical_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    full_run()
+        .save_atomic(&dir.path().join("results.json"))
+        .unwrap();
+    let files = ["report.md", "report.html", "summary.csv"];
+    let mut outputs = Vec::new();
+    for _ in 0..2 {
+        let out = bin().arg("report").arg(dir.path()).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        outputs.push(
+            files
+                .iter()
+                .map(|f| std::fs::read(dir.path().join(f)).unwrap())
+                .collect::<Vec<_>>(),
+        );
+    }
+    for (i, f) in files.iter().enumerate() {
+        assert!(
+            outputs[0][i] == outputs[1][i],
+            "{f} differs between two runs of `bakeoff report`"
+        );
+    }
 }

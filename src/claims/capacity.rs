@@ -99,6 +99,7 @@ pub fn capacity_section(results: &RunResults, spec: &CapacitySpec) -> Section {
     Section {
         title: "Capacity and knee".to_string(),
         markdown: md,
+        charts: Vec::new(),
     }
 }
 

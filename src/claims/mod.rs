@@ -19,7 +19,8 @@ use serde::Serialize;
 
 pub use spec::{ClaimSpec, ClaimsError, ClaimsFile, Predicate, load};
 
-use crate::report::Section;
+use crate::plot::ChartKind;
+use crate::report::{ChartRef, Section};
 use crate::results::{Model, RunResults, StepFlag};
 use crate::stats::{
     ExcludedStep, MIN_REPEATS_FOR_INTERVAL, SLO_MAX_ERROR_RATE, StepGroups, StepKey,
@@ -346,11 +347,75 @@ pub fn ratio_table_section(results: &RunResults, claims: &ClaimsFile) -> Option<
     (rows > 0).then(|| Section {
         title: "Throughput ratios across scenarios".to_string(),
         markdown: md,
+        charts: Vec::new(),
     })
 }
 
-/// Sections for report.md / report.html: the verdict table, the
-/// throughput-ratio table (when the claims have a `ratio_table` claim and
+/// The chart a claim's verdict rests on, as (scenario, kind): the
+/// throughput chart of a scaling or cpu-bound claim's scenario, the latency
+/// chart of a latency or tail claim's first scenario the run measured.
+/// Ratio claims span every scenario (their chart is the ratio table), and
+/// out-of-scope claims measure nothing: no headline chart.
+fn headline_chart<'a>(p: &'a Predicate, measured: &[String]) -> Option<(&'a str, ChartKind)> {
+    let first = |scenarios: &'a [String]| {
+        scenarios
+            .iter()
+            .find(|s| measured.contains(s))
+            .map(String::as_str)
+    };
+    match p {
+        Predicate::Scaling { scenario, .. } | Predicate::CpuBound { scenario, .. } => measured
+            .contains(scenario)
+            .then_some((scenario.as_str(), ChartKind::Throughput)),
+        Predicate::LatencyUncontendedAndLoaded { scenarios, .. }
+        | Predicate::TailUnderLoad { scenarios, .. } => {
+            Some((first(scenarios.as_slice())?, ChartKind::Latency))
+        }
+        Predicate::RatioAtHighest { .. }
+        | Predicate::RatioTable { .. }
+        | Predicate::OutOfScope { .. } => None,
+    }
+}
+
+/// "Headline charts": one chart per claim that rests on one scenario's
+/// curve (see [`headline_chart`]), captioned with the claim and its
+/// verdict, in claim order. None when no claim has one.
+pub fn headline_section(
+    results: &RunResults,
+    claims: &ClaimsFile,
+    verdicts: &[ClaimVerdict],
+) -> Option<Section> {
+    let measured = StepGroups::scenarios_in_order(results);
+    let charts: Vec<ChartRef> = claims
+        .claims
+        .iter()
+        .filter_map(|c| {
+            let (scenario, kind) = headline_chart(&c.predicate, &measured)?;
+            let verdict = verdicts.iter().find(|v| v.id == c.id)?.verdict;
+            let what = match kind {
+                ChartKind::Latency => "latency",
+                _ => "throughput",
+            };
+            Some(ChartRef {
+                scenario: scenario.to_string(),
+                kind,
+                caption: format!(
+                    "**{}** (**{}**): {what} on {scenario}.",
+                    c.id,
+                    verdict.as_str()
+                ),
+            })
+        })
+        .collect();
+    (!charts.is_empty()).then(|| Section {
+        title: "Headline charts".to_string(),
+        markdown: "One chart per claim that rests on a scenario's curve: the scenario it was judged on (for a claim on several, the first the run measured). Each scenario's tables and all its charts follow below.".to_string(),
+        charts,
+    })
+}
+
+/// Sections for report.md / report.html, which open with them in this
+/// order: the verdict table, the headline charts, the throughput-ratio table (when the claims have a `ratio_table` claim and
 /// the run measured its scenarios) and the capacity/knee table. `claims` =
 /// None means the embedded suites/claims.toml.
 pub fn report_sections(
@@ -362,7 +427,9 @@ pub fn report_sections(
     let mut sections = vec![Section {
         title: "Claims and verdicts".to_string(),
         markdown: verdict_markdown(results, &verdicts),
+        charts: Vec::new(),
     }];
+    sections.extend(headline_section(results, &file, &verdicts));
     sections.extend(ratio_table_section(results, &file));
     sections.push(capacity::capacity_section(results, &file.capacity));
     Ok(sections)

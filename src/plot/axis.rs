@@ -10,6 +10,10 @@ use plotters::prelude::Cartesian2d;
 
 use crate::report::summary::group_thousands;
 
+/// A level axis is logarithmic when its largest level is more than this
+/// many times its smallest (more than a decade).
+pub(crate) const LOG_LEVELS_SPAN: f64 = 10.0;
+
 /// How an axis maps data values to positions.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Scale {
@@ -108,8 +112,10 @@ impl Axis {
         }
     }
 
-    /// An axis of measured levels with a tick at each: log when the levels
-    /// span a wide, geometric-looking range, linear otherwise.
+    /// An axis of measured levels with a tick at each measured level: log
+    /// when the levels span more than a decade (largest / smallest >
+    /// [`LOG_LEVELS_SPAN`]), where a linear axis would crowd the low levels
+    /// into its first few pixels; linear otherwise.
     pub fn levels(levels: &[u64]) -> Axis {
         let min = levels.iter().copied().min().unwrap_or(1) as f64;
         let max = levels.iter().copied().max().unwrap_or(1) as f64;
@@ -118,7 +124,7 @@ impl Axis {
         while ticks.len() > 14 {
             ticks = ticks.iter().step_by(2).copied().collect();
         }
-        if min > 0.0 && max / min >= 8.0 {
+        if min > 0.0 && max / min > LOG_LEVELS_SPAN {
             Axis {
                 scale: Scale::Log10,
                 lo: min / 1.4,
@@ -160,6 +166,11 @@ impl Axis {
             hi: 1.0 - 10f64.powf(-max_nines),
             ticks,
         }
+    }
+
+    /// Whether the axis is logarithmic (its description should say so).
+    pub fn is_log(&self) -> bool {
+        self.scale == Scale::Log10
     }
 
     /// Position of a data value on the drawn (linear) axis.
@@ -293,6 +304,15 @@ mod tests {
         assert_eq!(a.label(a.pos(64.0)), "64");
         let b = Axis::levels(&[100, 200, 300]);
         assert_eq!(b.scale, Scale::Linear);
+        // More than a decade, and no more.
+        assert!(Axis::levels(&[8, 16, 32, 64, 128]).is_log());
+        assert!(Axis::levels(&[1, 11]).is_log());
+        assert!(!Axis::levels(&[10, 50, 100]).is_log());
+        assert!(!Axis::levels(&[8, 64]).is_log());
+        // Ticks at the measured levels, labelled as measured.
+        let c = Axis::levels(&[8, 16, 32, 64, 128, 256]);
+        let labels: Vec<String> = c.key_points().iter().map(|p| c.label(*p)).collect();
+        assert_eq!(labels, ["8", "16", "32", "64", "128", "256"]);
         let single = Axis::levels(&[64]);
         assert!(single.range().start < 64.0 && single.range().end > 64.0);
     }

@@ -61,7 +61,7 @@ impl Chart for Latency<'_> {
             &plot,
             &x,
             &y,
-            self.ctx.level_axis_desc(),
+            &self.ctx.level_axis_desc(&x),
             "latency (ms, log scale)",
         )?;
         let mut legend = Vec::new();

@@ -194,10 +194,17 @@ impl PlotContext<'_> {
         self.scenario.heading()
     }
 
-    fn level_axis_desc(&self) -> &'static str {
-        match self.scenario.model {
+    /// What the level axis shows, with "(log scale)" when `axis` is one
+    /// (levels spanning more than a decade, see [`Axis::levels`]).
+    fn level_axis_desc(&self, axis: &Axis) -> String {
+        let what = match self.scenario.model {
             Model::Closed => "connections (concurrent clients)",
             Model::Open => "offered load (req/s)",
+        };
+        if axis.is_log() {
+            format!("{what} (log scale)")
+        } else {
+            what.to_string()
         }
     }
 }

@@ -58,7 +58,7 @@ impl Chart for PerCore<'_> {
             &plot,
             &x,
             &y,
-            self.ctx.level_axis_desc(),
+            &self.ctx.level_axis_desc(&x),
             "req/s per core (req per server + database CPU-second)",
         )?;
         let mut legend = Vec::new();

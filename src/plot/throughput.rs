@@ -51,7 +51,7 @@ impl Chart for Throughput<'_> {
             &plot,
             &x,
             &y,
-            self.ctx.level_axis_desc(),
+            &self.ctx.level_axis_desc(&x),
             "throughput (successful req/s)",
         )?;
 

@@ -1,11 +1,15 @@
-//! `report.md`: provenance, the variants (server processes, server and
-//! PostgreSQL CPU, and whether one CPU could show what several processes
-//! buy), notes on what the numbers mean (and on levels where no request
-//! succeeded), per scenario the summary tables (cells that include a
-//! flagged step marked † ‡ § ¶, with a legend under the table; "n/a" where
-//! no request succeeded, never 0) and chart links, the Caveats section
-//! listing every flagged step, then the contributed sections. Ready to
-//! paste into a design doc; the HTML report is made from it. Deterministic:
+//! `report.md`, in the order a reader of a design doc needs it: the title,
+//! with short notes that qualify every figure (the run is incomplete; read
+//! the numbers as relative; levels where no request succeeded; flagged
+//! steps); the contributed sections (the verdict table first, then one
+//! headline chart per claim, the throughput ratios and capacity); per
+//! scenario the summary tables (cells that include a flagged step marked
+//! † ‡ § ¶, with a legend under the table; "n/a" where no request
+//! succeeded, never 0) and chart links; the Caveats section listing every
+//! flagged step; and at the end the provenance and the variants (server
+//! processes, server and PostgreSQL CPU, and whether one CPU could show
+//! what several processes buy). Ready to paste into a design doc; the HTML
+//! report is made from it. Every image it links was drawn. Deterministic:
 //! every date comes from the results' provenance, never from the clock.
 
 use std::fmt::Write as _;
@@ -14,7 +18,8 @@ use super::summary::{
     Caveat, FLAGS, NoSuccess, RunSummary, ScenarioSummary, flag_mark, flag_meaning, flag_name,
     format_errors, format_rps, group_thousands,
 };
-use super::{Exporter, Report, ReportError, png_link};
+use super::{Exporter, Report, ReportError, Section, png_link};
+use crate::plot::ChartFile;
 use crate::results::{Provenance, StepFlag};
 
 pub struct MarkdownExporter;
@@ -45,14 +50,16 @@ pub fn render(report: &Report) -> String {
             results.steps.len()
         );
     }
-    provenance(&mut md, p);
-    variants(&mut md, p, report.summary);
+    // Short notes that qualify every figure below, verdicts included.
     let _ = writeln!(md, "{}\n", shared_machine_note(p));
     if !report.summary.no_success.is_empty() {
         let _ = writeln!(md, "{}\n", no_success_note(&report.summary.no_success));
     }
     if !report.summary.caveats.is_empty() {
         let _ = writeln!(md, "{}\n", caveats_note(report));
+    }
+    for s in report.sections {
+        section(&mut md, report, s);
     }
 
     if report.summary.scenarios.is_empty() {
@@ -65,10 +72,8 @@ pub fn render(report: &Report) -> String {
         scenario(&mut md, report, sc);
     }
     caveats(&mut md, report);
-    for s in report.sections {
-        let _ = writeln!(md, "## {}\n", s.title.trim());
-        let _ = writeln!(md, "{}\n", s.markdown.trim_end());
-    }
+    provenance(&mut md, p);
+    variants(&mut md, p, report.summary);
     if !report.warnings.is_empty() {
         let _ = writeln!(md, "## Warnings\n");
         for w in report.warnings {
@@ -80,6 +85,30 @@ pub fn render(report: &Report) -> String {
         md.pop();
     }
     md
+}
+
+/// A contributed section: its Markdown, then each of its charts that was
+/// drawn under its caption. Left out when it has charts to show and none
+/// was drawn.
+fn section(md: &mut String, report: &Report, s: &Section) {
+    let charts: Vec<(&str, &ChartFile)> = s
+        .charts
+        .iter()
+        .filter_map(|r| Some((r.caption.as_str(), report.chart(r)?)))
+        .collect();
+    if !s.charts.is_empty() && charts.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "## {}\n", s.title.trim());
+    if !s.markdown.trim().is_empty() {
+        let _ = writeln!(md, "{}\n", s.markdown.trim_end());
+    }
+    for (caption, chart) in charts {
+        if !caption.trim().is_empty() {
+            let _ = writeln!(md, "{}\n", caption.trim_end());
+        }
+        let _ = writeln!(md, "![{}]({})\n", chart.title, png_link(chart));
+    }
 }
 
 fn provenance(md: &mut String, p: &Provenance) {

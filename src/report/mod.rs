@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::plot::{ChartFile, Palette, PlotContext, PlotError};
+use crate::plot::{ChartFile, ChartKind, Palette, PlotContext, PlotError};
 use crate::results::{ResultsError, RunResults, write_atomic};
 
 mod csv;
@@ -27,11 +27,27 @@ pub use summary::{RunSummary, summarize};
 pub const CHARTS_DIR: &str = "charts";
 
 /// A section contributed to the reports by another module (verdicts,
-/// capacity), written in Markdown (headings, paragraphs, pipe tables).
-#[derive(Debug, Clone, PartialEq)]
+/// headline charts, capacity), written in Markdown (headings, paragraphs,
+/// pipe tables), optionally followed by charts of the run.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Section {
     pub title: String,
     pub markdown: String,
+    /// Charts to show after `markdown`, each with a caption. A chart that
+    /// was not drawn is left out; a section whose every chart is left out
+    /// (and that has charts to show) is left out entirely, so every image
+    /// a report links exists.
+    pub charts: Vec<ChartRef>,
+}
+
+/// A chart of one scenario, named by the scenario (as in `results.json`)
+/// and the chart kind; the renderer links the PNG drawn for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartRef {
+    pub scenario: String,
+    pub kind: ChartKind,
+    /// Markdown shown above the chart.
+    pub caption: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +69,8 @@ pub struct Report<'a> {
     pub summary: &'a RunSummary,
     /// Charts that were drawn, in scenario order then [`crate::plot::ChartKind::ALL`] order.
     pub charts: &'a [ChartFile],
-    /// Extra Markdown sections (verdicts, capacity), shown after the scenarios.
+    /// Extra Markdown sections (verdicts, headline charts, capacity), shown
+    /// first, right after the title.
     pub sections: &'a [Section],
     /// Problems that did not stop the report (undecodable histograms,
     /// charts that could not be drawn).
@@ -64,6 +81,17 @@ impl Report<'_> {
     /// The charts of one scenario (by its slug).
     pub fn charts_of<'b>(&'b self, slug: &'b str) -> impl Iterator<Item = &'b ChartFile> + 'b {
         self.charts.iter().filter(move |c| c.scenario == slug)
+    }
+
+    /// The drawn chart a [`ChartRef`] names (the first scenario of that
+    /// name in the summary), if it was drawn.
+    pub fn chart(&self, r: &ChartRef) -> Option<&ChartFile> {
+        let sc = self
+            .summary
+            .scenarios
+            .iter()
+            .find(|sc| sc.scenario == r.scenario)?;
+        self.charts_of(&sc.slug).find(|c| c.kind == r.kind)
     }
 }
 
@@ -98,8 +126,8 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
 }
 
 /// Writes charts/ (SVG+PNG), report.md, report.html, summary.csv into
-/// `out_dir`. `sections` are extra Markdown sections (verdicts, capacity) to
-/// include in md and html. Returns every path written.
+/// `out_dir`. `sections` are extra Markdown sections (verdicts, headline
+/// charts, capacity) that open md and html, in order. Returns every path written.
 ///
 /// A chart that cannot be drawn does not stop the reports; it is named in
 /// their warnings instead. Each file is written atomically.

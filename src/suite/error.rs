@@ -169,10 +169,12 @@ mod tests {
 
     #[test]
     fn unknown_key_names_its_table_and_the_allowed_keys() {
-        let msg = reword("unknown field `wieght`, expected one of `target`, `scenario`, `check`");
+        let msg = reword(
+            "unknown field `wieght`, expected one of `target`, `scenario`, `model`, `check`",
+        );
         assert_eq!(
             msg,
-            "unknown key \"wieght\" in [[thresholds]] (expected one of: target, scenario, check)"
+            "unknown key \"wieght\" in [[thresholds]] (expected one of: target, scenario, model, check)"
         );
     }
 
