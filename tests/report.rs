@@ -7,6 +7,8 @@
 //! [`generate_fixture`]. Regenerate it with
 //! `BAKEOFF_WRITE_FIXTURE=1 cargo test --release --test report -- --ignored regenerate_fixture`.
 
+mod markdown_support;
+use markdown_support::image_links;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -1217,18 +1219,6 @@ fn a_target_failing_every_db_request_has_no_percentiles_anywhere() {
     // The clean json scenario has no cross.
     let json = read(&dir.path().join("charts/json-latency.svg"));
     assert!(!svg_texts(&json).iter().any(|t| t == "no successful req."));
-}
-
-/// `![alt](path)` targets of a Markdown document.
-fn image_links(md: &str) -> Vec<String> {
-    md.split("![")
-        .skip(1)
-        .filter_map(|rest| {
-            let open = rest.find("](")?;
-            let tail = &rest[open + 2..];
-            Some(tail[..tail.find(')')?].to_string())
-        })
-        .collect()
 }
 
 #[test]

@@ -5,6 +5,8 @@
 
 #[path = "fixtures/verdicts/mod.rs"]
 mod fixtures;
+mod markdown_support;
+use markdown_support::image_links;
 
 use std::process::Command;
 
@@ -1596,18 +1598,6 @@ fn a_lowest_level_with_errors_never_counts_as_growth() {
 }
 
 // ------------------------------------------------------------ report order
-
-/// `![alt](path)` targets of a Markdown document.
-fn image_links(md: &str) -> Vec<String> {
-    md.split("![")
-        .skip(1)
-        .filter_map(|rest| {
-            let open = rest.find("](")?;
-            let tail = &rest[open + 2..];
-            Some(tail[..tail.find(')')?].to_string())
-        })
-        .collect()
-}
 
 #[test]
 fn report_opens_with_the_verdicts_and_every_image_exists() {
