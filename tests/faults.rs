@@ -508,7 +508,10 @@ fn the_slo_search_probes_the_same_rates_in_every_repeat() {
 #[test]
 fn a_latency_gate_fails_on_a_target_that_answers_500_to_everything() {
     let tmp = tempfile::tempdir().unwrap();
-    let failing = FaultServer::start_after(1, Fault::Status(500));
+    // 500 after 5 ms: an instant 500 lets two connections spin the
+    // generator flat out, which (rightly) flags it saturated on a busy
+    // machine and leaves the gate "not judged" instead.
+    let failing = FaultServer::start_after(1, Fault::SlowStatus(Duration::from_millis(5), 500));
     let suite = tmp.path().join("gate.toml");
     std::fs::write(
         &suite,

@@ -23,6 +23,9 @@ pub enum Fault {
     Healthy,
     /// Answers with this status.
     Status(u16),
+    /// Answers with this status after this delay (a target whose handler
+    /// fails after doing some work, and a generator left mostly idle).
+    SlowStatus(Duration, u16),
     /// Answers 200 after this delay.
     Slow(Duration),
     /// Reads the request and never answers (the connection stays open).
@@ -144,6 +147,11 @@ async fn connection(mut stream: TcpStream, healthy: u64, fault: Fault, requests:
             Fault::Slow(delay) => {
                 tokio::time::sleep(delay).await;
                 stream.write_all(OK).await
+            }
+            Fault::SlowStatus(delay, code) => {
+                tokio::time::sleep(delay).await;
+                let head = format!("HTTP/1.1 {code} Fault\r\nContent-Length: 5\r\n\r\nfault");
+                stream.write_all(head.as_bytes()).await
             }
             Fault::Stall => std::future::pending().await,
             Fault::ResetMidResponse => {
