@@ -7,8 +7,8 @@
 //! [`generate_fixture`]. Regenerate it with
 //! `BAKEOFF_WRITE_FIXTURE=1 cargo test --release --test report -- --ignored regenerate_fixture`.
 
-mod markdown_support;
-use markdown_support::image_links;
+mod report_support;
+use report_support::{image_links, regenerate_twice};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -1279,31 +1279,8 @@ fn a_section_chart_that_was_not_drawn_is_left_out() {
 fn reports_are_byte_identical_when_regenerated() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(fixture_path(), dir.path().join("results.json")).unwrap();
-    let files = ["report.md", "report.html", "summary.csv"];
-    let mut outputs = Vec::new();
-    for _ in 0..2 {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_bakeoff"))
-            .arg("report")
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        outputs.push(
-            files
-                .iter()
-                .map(|f| std::fs::read(dir.path().join(f)).unwrap())
-                .collect::<Vec<_>>(),
-        );
-    }
-    for (i, f) in files.iter().enumerate() {
-        assert!(outputs[0][i] == outputs[1][i], "{f} differs");
-    }
+    let md = regenerate_twice(dir.path());
     // The embedded claims open the regenerated report.
-    let md = String::from_utf8(outputs[0][0].clone()).unwrap();
     let first = md.lines().find(|l| l.starts_with("## "));
     assert_eq!(first, Some("## Claims and verdicts"), "{md}");
 }

@@ -5,8 +5,8 @@
 
 #[path = "fixtures/verdicts/mod.rs"]
 mod fixtures;
-mod markdown_support;
-use markdown_support::image_links;
+mod report_support;
+use report_support::{image_links, regenerate_twice};
 
 use std::process::Command;
 
@@ -1646,27 +1646,5 @@ fn report_command_regenerates_byte_identical_reports() {
     full_run()
         .save_atomic(&dir.path().join("results.json"))
         .unwrap();
-    let files = ["report.md", "report.html", "summary.csv"];
-    let mut outputs = Vec::new();
-    for _ in 0..2 {
-        let out = bin().arg("report").arg(dir.path()).output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        outputs.push(
-            files
-                .iter()
-                .map(|f| std::fs::read(dir.path().join(f)).unwrap())
-                .collect::<Vec<_>>(),
-        );
-    }
-    for (i, f) in files.iter().enumerate() {
-        assert!(
-            outputs[0][i] == outputs[1][i],
-            "{f} differs between two runs of `bakeoff report`"
-        );
-    }
+    regenerate_twice(dir.path());
 }
