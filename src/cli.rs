@@ -206,8 +206,8 @@ pub struct CompareArgs {
     /// Regression threshold in percent ("10" and "10%" both mean 10 percent).
     #[arg(long, default_value = "5", value_parser = parse_percent)]
     pub threshold: f64,
-    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
-    pub format: ReportFormat,
+    #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = crate::report::format::parse_output)]
+    pub format: Vec<crate::report::format::OutputSpec>,
 }
 
 #[derive(Debug, Args)]
@@ -217,8 +217,8 @@ pub struct VerifyArgs {
     /// Claims file (default: the embedded suites/claims.toml).
     #[arg(long)]
     pub claims: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
-    pub format: ReportFormat,
+    #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = crate::report::format::parse_output)]
+    pub format: Vec<crate::report::format::OutputSpec>,
 }
 
 /// Parses "10s", "500ms", "2m", "1h", or a bare number of seconds.

@@ -40,10 +40,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::results::{RunResults, StepFlag};
+use crate::analysis::{Analysis, Repeats, StepGroups, StepId};
+use crate::report::doc::{Column, Document, Rich, Table};
+use crate::results::{Model, StepFlag};
 use crate::stats::{
-    BOOTSTRAP_CONFIDENCE, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, MIN_REPEATS_FOR_INTERVAL, Repeats,
-    StepGroups, StepKey, bootstrap_median_interval, intervals_overlap, intervals_phrase, median,
+    BOOTSTRAP_CONFIDENCE, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, MIN_REPEATS_FOR_INTERVAL,
+    bootstrap_median_interval, intervals_overlap, intervals_phrase, median,
 };
 use crate::units;
 
@@ -96,7 +98,7 @@ pub struct Deltas {
 pub struct StepComparison {
     pub target: String,
     pub scenario: String,
-    pub model: String,
+    pub model: Model,
     pub level: u64,
     pub baseline: Figures,
     pub current: Figures,
@@ -154,7 +156,7 @@ impl StepComparison {
 pub struct UnmatchedStep {
     pub target: String,
     pub scenario: String,
-    pub model: String,
+    pub model: Model,
     pub level: u64,
 }
 
@@ -177,15 +179,15 @@ impl CompareReport {
         self.regressed > 0
     }
 
-    /// The one-line summary that opens the Markdown.
-    pub fn summary_line(&self) -> String {
+    /// The one-line summary that opens the comparison.
+    pub fn summary_line(&self) -> Rich {
         let head = match self.regressed {
-            0 => "**No regression**".to_string(),
-            1 => "**1 regression**".to_string(),
-            n => format!("**{n} regressions**"),
+            0 => "No regression".to_string(),
+            1 => "1 regression".to_string(),
+            n => format!("{n} regressions"),
         };
         let mut s = format!(
-            "{head}: {} compared at a {}% threshold: {} regressed, {} improved, {} unchanged",
+            ": {} compared at a {}% threshold: {} regressed, {} improved, {} unchanged",
             plural(self.steps.len(), "step"),
             trim_float(self.threshold_pct),
             self.regressed,
@@ -199,13 +201,15 @@ impl CompareReport {
             ));
         }
         s.push('.');
-        s
+        Rich::strong(head).and(s)
     }
 
-    /// Markdown for a PR comment: summary line, table, unmatched steps, notes.
-    pub fn to_markdown(&self) -> String {
-        let mut md = self.summary_line();
-        md.push_str("\n\n");
+    /// The comparison as a document (for a PR comment in Markdown, a
+    /// terminal, HTML or CSV): summary line, the changed steps, every
+    /// step, marks, noise, failures, unmatched steps, notes.
+    pub fn to_document(&self) -> Document {
+        let mut doc = Document::new("");
+        doc.paragraph(self.summary_line());
         if !self.steps.is_empty() {
             let changed: Vec<&StepComparison> = self
                 .steps
@@ -213,39 +217,37 @@ impl CompareReport {
                 .filter(|s| s.verdict != Verdict::NoChange)
                 .collect();
             if !changed.is_empty() {
-                md.push_str(&step_table(changed.iter().copied()));
-                md.push('\n');
+                doc.table(step_table(changed.iter().copied()));
             }
-            // Every step, folded away on GitHub so the comment stays short.
             if changed.len() < self.steps.len() {
-                md.push_str(&format!(
-                    "<details><summary>All {}</summary>\n\n",
-                    plural(self.steps.len(), "step")
-                ));
-                md.push_str(&step_table(self.steps.iter()));
-                md.push_str("\n</details>\n\n");
+                doc.heading(3, format!("All {}", plural(self.steps.len(), "step")));
+                doc.table(step_table(self.steps.iter()));
             }
             let flagged: Vec<&StepComparison> =
                 self.steps.iter().filter(|s| !s.mark().is_empty()).collect();
             if !flagged.is_empty() {
-                md.push_str("Marked rows rest on flagged steps: ‡ a side has a step flagged interrupted or generator_saturated, so its figures may describe the generator or a cut-short window rather than the target (rerun before trusting the change); § a side had failed or unsent requests.\n\n");
-                for s in &flagged {
-                    md.push_str(&format!(
-                        "- {} {}/{} at {} {}: {}\n",
-                        s.mark(),
-                        s.target,
-                        s.scenario,
-                        s.level,
-                        level_unit(&s.model),
-                        s.flags_text()
-                    ));
-                }
-                md.push('\n');
+                doc.paragraph("Marked rows rest on flagged steps: ‡ a side has a step flagged interrupted or generator_saturated, so its figures may describe the generator or a cut-short window rather than the target (rerun before trusting the change); § a side had failed or unsent requests.");
+                doc.list(
+                    flagged
+                        .iter()
+                        .map(|s| {
+                            Rich::text(format!(
+                                "{} {}/{} at {} {}: {}",
+                                s.mark(),
+                                s.target,
+                                s.scenario,
+                                s.level,
+                                level_unit(s.model),
+                                s.flags_text()
+                            ))
+                        })
+                        .collect(),
+                );
             }
             let unchecked = self.steps.iter().filter(|s| !s.noise_checked).count();
             if unchecked > 0 {
-                md.push_str(&format!(
-                    "Medians over repeats. {unchecked} step(s) had fewer than {MIN_REPEATS_FOR_INTERVAL} repeats on a side, so their changes were judged by the threshold alone, without a noise check.\n\n"
+                doc.paragraph(format!(
+                    "Medians over repeats. {unchecked} step(s) had fewer than {MIN_REPEATS_FOR_INTERVAL} repeats on a side, so their changes were judged by the threshold alone, without a noise check."
                 ));
             } else {
                 let sides = || {
@@ -255,8 +257,8 @@ impl CompareReport {
                 };
                 let min_n = sides().min().unwrap_or(0);
                 let max_n = sides().max().unwrap_or(0);
-                md.push_str(&format!(
-                    "Medians over repeats; a change counts only beyond the threshold and outside run-to-run noise ({} do not overlap).\n\n",
+                doc.paragraph(format!(
+                    "Medians over repeats; a change counts only beyond the threshold and outside run-to-run noise ({} do not overlap).",
                     intervals_phrase(min_n, max_n)
                 ));
             }
@@ -266,24 +268,28 @@ impl CompareReport {
                 .filter(|s| s.baseline.failing.is_some() || s.current.failing.is_some())
                 .collect();
             if !failing.is_empty() {
-                md.push_str("Repeats without a successful request, or with more than 1% of their requests failed (unsent ones included), have no usable latency: they count as infinitely slow, and a latency shown as \"failing\" is one where they make the median. Losing all successes is therefore a regression whatever the threshold. Steps with such repeats:\n\n");
-                for s in &failing {
-                    let mut sides = Vec::new();
-                    for (side, f) in [("baseline", &s.baseline), ("current", &s.current)] {
-                        if let Some(why) = &f.failing {
-                            sides.push(format!("{why} ({side})"));
-                        }
-                    }
-                    md.push_str(&format!(
-                        "- {}/{} at {} {}: {}\n",
-                        s.target,
-                        s.scenario,
-                        s.level,
-                        level_unit(&s.model),
-                        sides.join("; ")
-                    ));
-                }
-                md.push('\n');
+                doc.paragraph("Repeats without a successful request, or with more than 1% of their requests failed (unsent ones included), have no usable latency: they count as infinitely slow, and a latency shown as \"failing\" is one where they make the median. Losing all successes is therefore a regression whatever the threshold. Steps with such repeats:");
+                doc.list(
+                    failing
+                        .iter()
+                        .map(|s| {
+                            let mut sides = Vec::new();
+                            for (side, f) in [("baseline", &s.baseline), ("current", &s.current)] {
+                                if let Some(why) = &f.failing {
+                                    sides.push(format!("{why} ({side})"));
+                                }
+                            }
+                            Rich::text(format!(
+                                "{}/{} at {} {}: {}",
+                                s.target,
+                                s.scenario,
+                                s.level,
+                                level_unit(s.model),
+                                sides.join("; ")
+                            ))
+                        })
+                        .collect(),
+                );
             }
         }
         for (title, list) in [
@@ -299,19 +305,22 @@ impl CompareReport {
                             u.target,
                             u.scenario,
                             u.level,
-                            level_unit(&u.model)
+                            level_unit(u.model)
                         )
                     })
                     .collect();
-                md.push_str(&format!("{title}: {}.\n\n", items.join(", ")));
+                doc.paragraph(format!("{title}: {}.", items.join(", ")));
             }
         }
         for n in &self.notes {
-            md.push_str(&format!("Note: {n}\n\n"));
+            doc.paragraph(format!("Note: {n}"));
         }
-        md.truncate(md.trim_end().len());
-        md.push('\n');
-        md
+        doc
+    }
+
+    /// The comparison in Markdown ([`Self::to_document`] rendered).
+    pub fn to_markdown(&self) -> String {
+        crate::report::render::markdown::render(&self.to_document())
     }
 
     /// The report as JSON (what `--format json` prints).
@@ -323,9 +332,11 @@ impl CompareReport {
 }
 
 /// Compares `current` against `baseline` at `threshold_pct` percent.
-pub fn compare(baseline: &RunResults, current: &RunResults, threshold_pct: f64) -> CompareReport {
-    let base = StepGroups::from_results(baseline);
-    let mut cur = StepGroups::from_results(current);
+/// Every step of each side counts ([`Analysis::all`]): flagged rows are
+/// marked, not dropped.
+pub fn compare(baseline: &Analysis, current: &Analysis, threshold_pct: f64) -> CompareReport {
+    let base: &StepGroups = &baseline.all;
+    let mut cur: StepGroups = current.all.clone();
     let mut notes = Vec::new();
 
     // `load --output` files name the target host:port by default; when each
@@ -338,7 +349,7 @@ pub fn compare(baseline: &RunResults, current: &RunResults, threshold_pct: f64) 
             "target \"{}\" (current) was compared with \"{}\" (baseline), the only target on each side; use `--name` with `bakeoff load` to keep names stable.",
             ct[0], bt[0]
         ));
-        let renamed: BTreeMap<StepKey, Repeats> = std::mem::take(&mut cur.groups)
+        let renamed: BTreeMap<StepId, Repeats> = std::mem::take(&mut cur.groups)
             .into_iter()
             .map(|(mut k, v)| {
                 k.target = bt[0].clone();
@@ -380,8 +391,8 @@ pub fn compare(baseline: &RunResults, current: &RunResults, threshold_pct: f64) 
     }
 }
 
-/// A Markdown table of steps, regressions first, then improvements.
-fn step_table<'a>(steps: impl Iterator<Item = &'a StepComparison>) -> String {
+/// A table of steps, regressions first, then improvements.
+fn step_table<'a>(steps: impl Iterator<Item = &'a StepComparison>) -> Table {
     let mut rows: Vec<&StepComparison> = steps.collect();
     let rank = |v: Verdict| match v {
         Verdict::Regressed => 0,
@@ -389,44 +400,52 @@ fn step_table<'a>(steps: impl Iterator<Item = &'a StepComparison>) -> String {
         Verdict::NoChange => 2,
     };
     rows.sort_by_key(|s| rank(s.verdict));
-    let mut md = String::from(
-        "| target | scenario | level | rps (base → current) | Δ rps | Δ p50 | p99 (base → current) | Δ p99 | verdict |\n",
-    );
-    md.push_str("|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+    let mut t = Table::new(vec![
+        Column::left("target"),
+        Column::left("scenario"),
+        Column::right("level"),
+        Column::right("rps (base → current)"),
+        Column::right("Δ rps"),
+        Column::right("Δ p50"),
+        Column::right("p99 (base → current)"),
+        Column::right("Δ p99"),
+        Column::left("verdict"),
+    ]);
     for s in rows {
         let mut verdict = match s.verdict {
-            Verdict::Regressed => format!("**regressed** ({})", s.reasons.join(", ")),
-            Verdict::Improved => format!("improved ({})", s.reasons.join(", ")),
-            Verdict::NoChange => "no change".to_string(),
+            Verdict::Regressed => {
+                Rich::strong("regressed").and(format!(" ({})", s.reasons.join(", ")))
+            }
+            Verdict::Improved => Rich::text(format!("improved ({})", s.reasons.join(", "))),
+            Verdict::NoChange => Rich::text("no change"),
         };
         if !s.mark().is_empty() {
-            verdict.push(' ');
-            verdict.push_str(s.mark());
+            verdict = verdict.and(format!(" {}", s.mark()));
         }
-        md.push_str(&format!(
-            "| {} | {} | {} {} | {:.1} → {:.1} | {} | {} | {} → {} | {} | {} |\n",
-            s.target,
-            s.scenario,
-            s.level,
-            level_unit(&s.model),
-            s.baseline.rps,
-            s.current.rps,
-            pct(s.delta_pct.rps),
-            pct(s.delta_pct.p50),
-            units::latency(s.baseline.p99_us),
-            units::latency(s.current.p99_us),
-            pct(s.delta_pct.p99),
-            verdict
-        ));
+        t.row([
+            Rich::text(s.target.clone()),
+            Rich::text(s.scenario.clone()),
+            Rich::text(format!("{} {}", s.level, level_unit(s.model))),
+            Rich::text(format!("{:.1} → {:.1}", s.baseline.rps, s.current.rps)),
+            Rich::text(pct(s.delta_pct.rps)),
+            Rich::text(pct(s.delta_pct.p50)),
+            Rich::text(format!(
+                "{} → {}",
+                units::latency(s.baseline.p99_us),
+                units::latency(s.current.p99_us)
+            )),
+            Rich::text(pct(s.delta_pct.p99)),
+            verdict,
+        ]);
     }
-    md
+    t
 }
 
-fn unmatched(k: &StepKey) -> UnmatchedStep {
+fn unmatched(k: &StepId) -> UnmatchedStep {
     UnmatchedStep {
         target: k.target.clone(),
         scenario: k.scenario.clone(),
-        model: k.model.as_str().to_string(),
+        model: k.model,
         level: k.level,
     }
 }
@@ -443,7 +462,7 @@ fn figures(r: &Repeats) -> Figures {
     }
 }
 
-fn compare_step(key: &StepKey, b: &Repeats, c: &Repeats, threshold_pct: f64) -> StepComparison {
+fn compare_step(key: &StepId, b: &Repeats, c: &Repeats, threshold_pct: f64) -> StepComparison {
     let (fb, fc) = (figures(b), figures(c));
     let delta_pct = Deltas {
         rps: delta(fb.rps, fc.rps),
@@ -520,7 +539,7 @@ fn compare_step(key: &StepKey, b: &Repeats, c: &Repeats, threshold_pct: f64) -> 
     StepComparison {
         target: key.target.clone(),
         scenario: key.scenario.clone(),
-        model: key.model.as_str().to_string(),
+        model: key.model,
         level: key.level,
         baseline: fb,
         current: fc,
@@ -571,8 +590,12 @@ fn pct(d: Option<f64>) -> String {
     }
 }
 
-fn level_unit(model: &str) -> &'static str {
-    if model == "open" { "req/s" } else { "conn" }
+/// The short unit of a level in compare's rows: "conn" or "req/s".
+fn level_unit(model: Model) -> &'static str {
+    match model {
+        Model::Open => "req/s",
+        Model::Closed => "conn",
+    }
 }
 
 /// "1 step", "3 steps".

@@ -30,8 +30,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::results::RunResults;
-use crate::stats::{ExcludedStep, Repeats, StepGroups, StepKey, median};
+use crate::analysis::{ExcludedStep, Repeats, StepGroups, StepId};
+use crate::stats::median;
 use crate::suite::{Metric, Threshold};
 
 /// The outcome of one threshold on one (target, scenario, level).
@@ -57,7 +57,7 @@ pub struct GateOutcome {
     /// outcome then fails.
     pub not_judged: Option<String>,
     /// Latency metrics: why some repeats' latency counts as failing
-    /// ([`crate::stats::Repeats::failure_summary`]), e.g. "no request
+    /// ([`crate::analysis::Repeats::failure_summary`]), e.g. "no request
     /// succeeded".
     pub failing: Option<String>,
 }
@@ -103,29 +103,24 @@ impl GateOutcome {
             Metric::Rps => format!("{:.1} req/s", self.actual),
             Metric::ErrorRate => format!("{:.3}%", self.actual * 100.0),
             Metric::P50 | Metric::P90 | Metric::P99 | Metric::P999 | Metric::Max => {
-                format_us(self.actual)
+                crate::units::latency(self.actual)
             }
         }
     }
 }
 
-/// The latency format of gate messages: [`crate::units::latency`], the
-/// one latency format ("71.2 ms"; "failing" for the infinite latency of a
-/// step without successes or with too many errors, callers say why next to
-/// it). Kept under this name for the verdict evidence that still calls it.
-pub use crate::units::latency as format_us;
-
 /// Evaluates every threshold against the matching steps: one outcome per
 /// threshold × matching (target, scenario, level), in threshold order then
-/// target order ([`StepGroups::targets_in_order`]), scenario and level. A threshold that matches no step yields no outcome (see
+/// target order ([`StepGroups::targets_in_order`]), scenario and level, over
+/// the verdict groups ([`StepGroups::for_verdicts`]). A threshold that
+/// matches no step yields no outcome (see
 /// [`unmatched`]).
 ///
 /// Flagged repeats are left out, and a level with no usable repeat fails
 /// as not judged (see the module documentation).
-pub fn evaluate(thresholds: &[Threshold], results: &RunResults) -> Vec<GateOutcome> {
-    let groups = StepGroups::for_verdicts(results);
-    let keys: BTreeSet<&StepKey> = groups.groups.keys().chain(groups.excluded.keys()).collect();
-    let mut keys: Vec<&StepKey> = keys.into_iter().collect();
+pub fn evaluate(thresholds: &[Threshold], groups: &StepGroups) -> Vec<GateOutcome> {
+    let keys: BTreeSet<&StepId> = groups.groups.keys().chain(groups.excluded.keys()).collect();
+    let mut keys: Vec<&StepId> = keys.into_iter().collect();
     keys.sort_by_key(|k| groups.target_rank(&k.target));
     let mut out = Vec::new();
     for t in thresholds {
@@ -189,17 +184,23 @@ fn unjudged(excluded: &[ExcludedStep]) -> String {
     text
 }
 
-/// Thresholds that match no step of `results` (a misspelt target, or a
+/// Thresholds that match no step of `groups` (a misspelt target, or a
 /// scenario left out by `--scenario`): worth a warning, since they gate
 /// nothing.
-pub fn unmatched<'a>(thresholds: &'a [Threshold], results: &RunResults) -> Vec<&'a Threshold> {
+pub fn unmatched<'a>(thresholds: &'a [Threshold], groups: &StepGroups) -> Vec<&'a Threshold> {
     thresholds
         .iter()
-        .filter(|t| !results.steps.iter().any(|s| matches(t, &StepKey::of(s))))
+        .filter(|t| {
+            !groups
+                .groups
+                .keys()
+                .chain(groups.excluded.keys())
+                .any(|k| matches(t, k))
+        })
         .collect()
 }
 
-fn matches(t: &Threshold, key: &StepKey) -> bool {
+fn matches(t: &Threshold, key: &StepId) -> bool {
     t.target.as_deref().is_none_or(|x| x == key.target)
         && t.scenario.as_deref().is_none_or(|x| x == key.scenario)
         && t.model.is_none_or(|m| m == key.model)
@@ -224,7 +225,9 @@ fn samples(r: &Repeats, metric: Metric) -> &[f64] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{HistogramSet, LatencySummary, Model, Provenance, StepRecord, Summary};
+    use crate::results::{
+        HistogramSet, LatencySummary, Model, Provenance, RunResults, StepRecord, Summary,
+    };
     use crate::suite::Comparison;
 
     fn step(
@@ -266,6 +269,11 @@ mod tests {
             server: None,
             flags: Vec::new(),
         }
+    }
+
+    /// The gates over the verdict groups of `r`, as `run` evaluates them.
+    fn evaluate(thresholds: &[Threshold], r: &RunResults) -> Vec<GateOutcome> {
+        super::evaluate(thresholds, &StepGroups::for_verdicts(r))
     }
 
     fn run(steps: Vec<StepRecord>) -> RunResults {
@@ -407,7 +415,7 @@ mod tests {
         );
         let ts = [good, bad];
         assert!(evaluate(&ts[1..], &r).is_empty());
-        let u = unmatched(&ts, &r);
+        let u = unmatched(&ts, &StepGroups::for_verdicts(&r));
         assert_eq!(u.len(), 1);
         assert_eq!(u[0].target.as_deref(), Some("nod"));
     }

@@ -7,6 +7,7 @@
 //! tests can drive it in-process.
 
 pub mod alloc;
+pub mod analysis;
 pub mod check;
 pub mod claims;
 pub mod cli;

@@ -7,7 +7,7 @@
 //! # A failure never looks like speed
 //!
 //! This is the one rule every verdict, gate, comparison and SLO capacity
-//! follows, and it is applied here, once, when a step enters [`Repeats`]:
+//! follows, and it is applied here, once, when a step enters [`crate::analysis::Repeats`]:
 //!
 //! - A repeat's **latency figures** (p50 … max) are its percentiles only
 //!   when it had at least one successful request **and** at most
@@ -28,7 +28,7 @@
 //!
 //! A failing step can therefore only count **against** its own target.
 //! [`slo_p99`] is the same rule for the run loop's SLO search, and
-//! [`Repeats::failure_summary`] says in words why a figure is failing.
+//! [`crate::analysis::Repeats::failure_summary`] says in words why a figure is failing.
 //!
 //! # Intervals
 //!
@@ -42,37 +42,33 @@
 //! # Excluded steps
 //!
 //! Steps flagged `interrupted` or `generator_saturated`
-//! ([`StepRecord::usable_for_verdicts`]) can be left out of the groups
-//! ([`StepGroups::for_verdicts`]): they are kept aside as
-//! [`ExcludedStep`]s, their levels still count as measured (so the "highest
+//! ([`crate::results::StepRecord::usable_for_verdicts`]) can be left out of the groups
+//! ([`crate::analysis::StepGroups::for_verdicts`]): they are kept aside as
+//! [`crate::analysis::ExcludedStep`]s, their levels still count as measured (so the "highest
 //! common level" a claim compares at does not silently move down), and the
 //! groups remember which excluded figures a predicate asked for, so its
 //! evidence can name them; likewise which failing figures it used
-//! ([`StepGroups::take_failing`]).
+//! ([`crate::analysis::StepGroups::failing_among`]).
 //!
 //! # A level's figures over repeats
 //!
-//! A level (one [`StepKey`]) has **one** figure per quantity, computed here
+//! A level (one [`crate::analysis::StepId`]) has **one** figure per quantity, computed here
 //! and nowhere else, and every table, verdict, gate and comparison prints
 //! that figure (defined in `results/README.md`, "A level's figures over
 //! repeats"): its throughput is the [`median`] of its repeats' `rps`, its
 //! latency percentile (p50, p99, ...) the [`median`] of the repeats'
-//! percentiles under the rule above ([`Repeats::median_latency`]), and its
-//! "best" level the one with the highest median `rps` ([`best_level`]).
+//! percentiles under the rule above ([`crate::analysis::Repeats::median_latency`]), and its
+//! "best" level the one with the highest median `rps` ([`crate::analysis::best_level`]).
 //! The merged histogram of the repeats is a different figure ("all repeats
 //! pooled") and only the percentile-spectrum chart draws it. Steps are
-//! grouped once ([`group_steps`]), and targets and scenarios appear in one
+//! grouped once ([`crate::analysis::group_steps`]), and targets and scenarios appear in one
 //! order everywhere: first appearance in `results.steps`
-//! ([`StepGroups::targets_in_order`], [`StepGroups::scenarios_in_order`]).
+//! ([`crate::analysis::StepGroups::targets_in_order`], [`crate::analysis::StepGroups::scenarios_in_order`]).
 //!
 //! Everything here is pure and deterministic (the bootstrap uses a fixed
 //! seed); nothing here reads files or prints. Verdict wording lives in
 //! `claims`, regression wording in `compare`.
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
-
-use crate::results::{LatencySummary, Model, RunResults, StepFlag, StepRecord};
 
 /// Seed of every bootstrap in bakeoff, so the same results always give the
 /// same intervals and verdicts.
@@ -89,180 +85,6 @@ pub const RANGE_ONLY_REPEATS: usize = 5;
 /// below this a larger margin stands in for it.
 pub const MIN_REPEATS_FOR_INTERVAL: usize = 3;
 
-/// Identifies one measured point across its repeats.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct StepKey {
-    pub target: String,
-    pub scenario: String,
-    pub model: Model,
-    pub level: u64,
-}
-
-impl StepKey {
-    pub fn of(step: &StepRecord) -> Self {
-        StepKey {
-            target: step.target.clone(),
-            scenario: step.scenario.clone(),
-            model: step.model,
-            level: step.level,
-        }
-    }
-}
-
-/// The repeats of one step, as per-repeat samples of the figures verdicts,
-/// gates and comparisons look at. Latency samples follow the rule of the
-/// module documentation: +infinity for a repeat without a successful
-/// request or with more than [`SLO_MAX_ERROR_RATE`] of its requests failed.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Repeats {
-    pub rps: Vec<f64>,
-    pub p50_us: Vec<f64>,
-    pub p90_us: Vec<f64>,
-    pub p99_us: Vec<f64>,
-    pub p999_us: Vec<f64>,
-    pub max_us: Vec<f64>,
-    /// `summary.error_rate` per repeat (unsent requests included; 1.0 when
-    /// a repeat had no successful request).
-    pub error_rate: Vec<f64>,
-    /// The stored latency summary per repeat, as measured (None: no
-    /// request succeeded), for evidence that quotes what was measured.
-    pub measured: Vec<Option<LatencySummary>>,
-    /// The repeat number of each sample, so figures of the same repeat at
-    /// two levels can be paired (a growth factor per repeat).
-    pub repeat: Vec<u32>,
-    pub requests: u64,
-    pub errors: u64,
-    /// Every flag of the repeats held here (sorted, no duplicates).
-    pub flags: BTreeSet<StepFlag>,
-}
-
-impl Repeats {
-    /// Number of repeats.
-    pub fn n(&self) -> usize {
-        self.rps.len()
-    }
-
-    /// The repeats of one level, from its steps (see [`group_steps`]).
-    pub fn of<'a>(steps: impl IntoIterator<Item = &'a StepRecord>) -> Self {
-        let mut r = Repeats::default();
-        for step in steps {
-            r.push(step);
-        }
-        r
-    }
-
-    /// The level's latency figures: per percentile, the [`median`] of the
-    /// repeats' figures, where a failing repeat counts as +infinity (module
-    /// documentation). None when that median is +infinity, i.e. when the
-    /// level's latency counts as failing ([`Self::failure_summary`] says
-    /// why); a repeat's figures are all finite or all infinite, so the
-    /// percentiles are failing together. `min` and `mean` follow the same
-    /// rule. This is the figure every table, verdict, gate and comparison
-    /// prints as "p99 at level X".
-    pub fn median_latency(&self) -> Option<LatencySummary> {
-        let counted = |f: fn(&LatencySummary) -> f64| -> Vec<f64> {
-            self.measured
-                .iter()
-                .zip(&self.p99_us)
-                .map(|(m, p99)| match m {
-                    Some(l) if p99.is_finite() => f(l),
-                    _ => f64::INFINITY,
-                })
-                .collect()
-        };
-        let pick = |xs: &[f64]| median(xs).filter(|m| m.is_finite());
-        let whole = |xs: &[f64]| pick(xs).map(|m| m.round() as u64);
-        Some(LatencySummary {
-            p99: whole(&self.p99_us)?,
-            min: whole(&counted(|l| l.min as f64))?,
-            mean: pick(&counted(|l| l.mean))?,
-            p50: whole(&self.p50_us)?,
-            p90: whole(&self.p90_us)?,
-            p999: whole(&self.p999_us)?,
-            max: whole(&self.max_us)?,
-        })
-    }
-
-    /// The median of the repeats' `rps`: the level's throughput.
-    pub fn median_rps(&self) -> f64 {
-        median(&self.rps).unwrap_or(0.0)
-    }
-
-    fn push(&mut self, step: &StepRecord) {
-        let s = &step.summary;
-        let counts = latency_counts(s.latency_us.is_some(), s.error_rate);
-        let pct = |f: fn(&LatencySummary) -> u64| match &s.latency_us {
-            Some(l) if counts => f(l) as f64,
-            _ => f64::INFINITY,
-        };
-        self.rps.push(s.rps);
-        self.p50_us.push(pct(|l| l.p50));
-        self.p90_us.push(pct(|l| l.p90));
-        self.p99_us.push(pct(|l| l.p99));
-        self.p999_us.push(pct(|l| l.p999));
-        self.max_us.push(pct(|l| l.max));
-        self.error_rate.push(s.error_rate);
-        self.measured.push(s.latency_us);
-        self.repeat.push(step.repeat);
-        self.requests += s.requests;
-        self.errors += s.errors;
-        self.flags.extend(step.flags.iter().copied());
-    }
-
-    /// Repeats without a successful request.
-    pub fn without_success(&self) -> usize {
-        self.measured.iter().filter(|m| m.is_none()).count()
-    }
-
-    /// Repeats whose latency figures count as +infinity (no success, or
-    /// more than [`SLO_MAX_ERROR_RATE`] errors).
-    pub fn failing(&self) -> usize {
-        self.p99_us.iter().filter(|v| v.is_infinite()).count()
-    }
-
-    /// Why some repeats' latency figures count as failing, in words, or
-    /// None when every repeat's figures count: "no request succeeded",
-    /// "no request succeeded in 1 of 3 repeats", "4.00% of requests failed
-    /// (more than 1%)", "2 of 3 repeats failed more than 1% of requests".
-    pub fn failure_summary(&self) -> Option<String> {
-        let n = self.n();
-        let none = self.without_success();
-        let erring: Vec<f64> = self
-            .measured
-            .iter()
-            .zip(&self.error_rate)
-            .filter(|(m, e)| m.is_some() && !latency_counts(true, **e))
-            .map(|(_, e)| *e)
-            .collect();
-        if none == 0 && erring.is_empty() {
-            return None;
-        }
-        let limit = SLO_MAX_ERROR_RATE * 100.0;
-        let mut parts = Vec::new();
-        if none == n {
-            parts.push(if n > 1 {
-                format!("no request succeeded in any of {n} repeats")
-            } else {
-                "no request succeeded".to_string()
-            });
-        } else if none > 0 {
-            parts.push(format!("no request succeeded in {none} of {n} repeats"));
-        }
-        match erring.as_slice() {
-            [] => {}
-            [e] if n == 1 => parts.push(format!(
-                "{:.2}% of requests failed (more than {limit}%)",
-                e * 100.0
-            )),
-            e => parts.push(format!(
-                "{} of {n} repeats failed more than {limit}% of requests",
-                e.len()
-            )),
-        }
-        Some(parts.join("; "))
-    }
-}
-
 /// Whether a step's latency figures may count for it in a verdict: it had
 /// a successful request and at most [`SLO_MAX_ERROR_RATE`] of its requests
 /// failed (see the module documentation).
@@ -270,267 +92,7 @@ pub fn latency_counts(any_success: bool, error_rate: f64) -> bool {
     any_success && error_rate <= SLO_MAX_ERROR_RATE
 }
 
-/// The "best" of a target's levels: the level whose median `rps`
-/// ([`Repeats::median_rps`]) is highest, among the levels where some
-/// request succeeded (median above 0); None when none did. Ties go to the
-/// higher level. What the report's summary table and the terminal table
-/// at the end of `run` both print.
-pub fn best_level<'a>(levels: impl IntoIterator<Item = (u64, &'a Repeats)>) -> Option<(u64, f64)> {
-    levels
-        .into_iter()
-        .map(|(level, r)| (level, r.median_rps()))
-        .filter(|(_, rps)| *rps > 0.0)
-        .max_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
-}
-
-/// The one grouping of a run's steps: by [`StepKey`], each key's steps in
-/// the order they were run (repeat order). Every reader of results groups
-/// through this ([`StepGroups`], the report's figures).
-pub fn group_steps(results: &RunResults) -> BTreeMap<StepKey, Vec<&StepRecord>> {
-    let mut g: BTreeMap<StepKey, Vec<&StepRecord>> = BTreeMap::new();
-    for step in &results.steps {
-        g.entry(StepKey::of(step)).or_default().push(step);
-    }
-    g
-}
-
-/// A step left out of [`StepGroups::for_verdicts`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExcludedStep {
-    pub repeat: u32,
-    /// The disqualifying flags (interrupted, generator_saturated).
-    pub flags: Vec<StepFlag>,
-    /// `summary.generator.saturated`: why the generator was the bottleneck.
-    pub reason: Option<String>,
-}
-
 pub use crate::measure::error_rate;
-
-/// All steps of a run grouped by [`StepKey`], repeats together.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct StepGroups {
-    /// The repeats that count, by key. A key whose every repeat was
-    /// excluded is absent here and present in `excluded`.
-    pub groups: BTreeMap<StepKey, Repeats>,
-    /// Steps left out by [`StepGroups::for_verdicts`], by key.
-    pub excluded: BTreeMap<StepKey, Vec<ExcludedStep>>,
-    /// Keys [`StepGroups::get`] was asked for and could not answer because
-    /// every repeat was excluded (see [`StepGroups::take_misses`]).
-    misses: RefCell<BTreeSet<StepKey>>,
-    /// Keys [`StepGroups::get`] answered (see [`StepGroups::take_failing`]).
-    answered: RefCell<BTreeSet<StepKey>>,
-    /// [`StepGroups::targets_in_order`] of the results grouped.
-    target_order: Vec<String>,
-}
-
-impl StepGroups {
-    /// Every step, flagged or not (what `compare` reads: it marks flagged
-    /// rows instead of dropping them).
-    pub fn from_results(results: &RunResults) -> Self {
-        Self::grouped(results, |_| true)
-    }
-
-    /// Only the steps a verdict may rest on: those flagged `interrupted` or
-    /// `generator_saturated` go to `excluded` instead (what claims and gates
-    /// read).
-    pub fn for_verdicts(results: &RunResults) -> Self {
-        Self::grouped(results, StepRecord::usable_for_verdicts)
-    }
-
-    fn grouped(results: &RunResults, keep: impl Fn(&StepRecord) -> bool) -> Self {
-        let mut g = StepGroups {
-            target_order: Self::targets_in_order(results),
-            ..StepGroups::default()
-        };
-        for (key, steps) in group_steps(results) {
-            let (kept, left): (Vec<&StepRecord>, Vec<&StepRecord>) =
-                steps.into_iter().partition(|s| keep(s));
-            if !kept.is_empty() {
-                g.groups.insert(key.clone(), Repeats::of(kept));
-            }
-            for step in left {
-                g.excluded
-                    .entry(key.clone())
-                    .or_default()
-                    .push(ExcludedStep {
-                        repeat: step.repeat,
-                        flags: step
-                            .flags
-                            .iter()
-                            .copied()
-                            .filter(|f| f.disqualifies())
-                            .collect(),
-                        reason: step.summary.generator.saturated.clone(),
-                    });
-            }
-        }
-        g
-    }
-
-    /// The usable repeats of `target` × `scenario` at `level` (any model).
-    /// None when that point was not measured, or when every repeat of it
-    /// was excluded; the latter is remembered for [`Self::take_misses`],
-    /// the points answered for [`Self::take_failing`].
-    pub fn get(&self, target: &str, scenario: &str, level: u64) -> Option<&Repeats> {
-        let is = |k: &StepKey| k.target == target && k.scenario == scenario && k.level == level;
-        let found = self.groups.iter().find(|(k, _)| is(k));
-        match found {
-            Some((k, _)) => {
-                self.answered.borrow_mut().insert(k.clone());
-            }
-            None => {
-                if let Some(k) = self.excluded.keys().find(|k| is(k)) {
-                    self.misses.borrow_mut().insert(k.clone());
-                }
-            }
-        }
-        found.map(|(_, v)| v)
-    }
-
-    /// The points [`Self::get`] answered since the last call whose latency
-    /// figures count as failing in some repeat, with
-    /// [`Repeats::failure_summary`], in target order, then key order: what a verdict's
-    /// evidence names as counting against its target.
-    pub fn take_failing(&self) -> Vec<(StepKey, String)> {
-        let keys = std::mem::take(&mut *self.answered.borrow_mut());
-        self.in_target_order(
-            keys.into_iter()
-                .filter_map(|k| {
-                    let why = self.groups.get(&k)?.failure_summary()?;
-                    Some((k, why))
-                })
-                .collect(),
-        )
-    }
-
-    /// Whether `target` × `scenario` at `level` was measured but every
-    /// repeat of it was excluded.
-    pub fn is_excluded(&self, target: &str, scenario: &str, level: u64) -> bool {
-        self.get(target, scenario, level).is_none()
-            && self
-                .excluded
-                .keys()
-                .any(|k| k.target == target && k.scenario == scenario && k.level == level)
-    }
-
-    /// The excluded points [`Self::get`] was asked for since the last call,
-    /// with their excluded steps.
-    pub fn take_misses(&self) -> Vec<(StepKey, &[ExcludedStep])> {
-        let keys = std::mem::take(&mut *self.misses.borrow_mut());
-        self.in_target_order(
-            keys.into_iter()
-                .filter_map(|k| {
-                    let steps = self.excluded.get(&k)?.as_slice();
-                    Some((k, steps))
-                })
-                .collect(),
-        )
-    }
-
-    /// Every excluded point with its excluded steps, in target order
-    /// ([`Self::targets_in_order`]), then key order.
-    pub fn all_excluded(&self) -> Vec<(StepKey, &[ExcludedStep])> {
-        self.in_target_order(
-            self.excluded
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_slice()))
-                .collect(),
-        )
-    }
-
-    /// Measured levels of `target` × `scenario`, ascending, including
-    /// levels whose every repeat was excluded.
-    pub fn levels(&self, target: &str, scenario: &str) -> Vec<u64> {
-        let mut levels: Vec<u64> = self
-            .groups
-            .keys()
-            .chain(self.excluded.keys())
-            .filter(|k| k.target == target && k.scenario == scenario)
-            .map(|k| k.level)
-            .collect();
-        levels.sort_unstable();
-        levels.dedup();
-        levels
-    }
-
-    /// The model of a scenario as measured for `target`, if measured.
-    pub fn model(&self, target: &str, scenario: &str) -> Option<Model> {
-        self.groups
-            .keys()
-            .chain(self.excluded.keys())
-            .find(|k| k.target == target && k.scenario == scenario)
-            .map(|k| k.model)
-    }
-
-    /// Highest level every one of `targets` was measured at in `scenario`.
-    pub fn highest_common_level(&self, scenario: &str, targets: &[&str]) -> Option<u64> {
-        self.common_levels(scenario, targets).last().copied()
-    }
-
-    /// Lowest level every one of `targets` was measured at in `scenario`.
-    pub fn lowest_common_level(&self, scenario: &str, targets: &[&str]) -> Option<u64> {
-        self.common_levels(scenario, targets).first().copied()
-    }
-
-    fn common_levels(&self, scenario: &str, targets: &[&str]) -> Vec<u64> {
-        let Some((first, rest)) = targets.split_first() else {
-            return Vec::new();
-        };
-        let mut levels = self.levels(first, scenario);
-        for t in rest {
-            let other = self.levels(t, scenario);
-            levels.retain(|l| other.contains(l));
-        }
-        levels
-    }
-
-    /// Distinct target names, in [`Self::targets_in_order`] of the results
-    /// grouped.
-    pub fn targets(&self) -> Vec<String> {
-        self.target_order.clone()
-    }
-
-    /// The place of `target` in [`Self::targets_in_order`] (unknown
-    /// targets last), for sorting keys into the one target order.
-    pub fn target_rank(&self, target: &str) -> usize {
-        self.target_order
-            .iter()
-            .position(|t| t == target)
-            .unwrap_or(usize::MAX)
-    }
-
-    /// `keys` in the one order: target (as [`Self::targets_in_order`]),
-    /// then scenario, model and level.
-    fn in_target_order<T>(&self, mut items: Vec<(StepKey, T)>) -> Vec<(StepKey, T)> {
-        items.sort_by_cached_key(|(k, _)| (self.target_rank(&k.target), k.clone()));
-        items
-    }
-
-    /// The one target order of bakeoff: distinct target names in order of
-    /// first appearance in `results.steps`, i.e. the suite's target order
-    /// in repeat 0. Every table, chart legend, gate list and verdict
-    /// evidence lists targets in this order.
-    pub fn targets_in_order(results: &RunResults) -> Vec<String> {
-        let mut seen: Vec<String> = Vec::new();
-        for s in &results.steps {
-            if !seen.contains(&s.target) {
-                seen.push(s.target.clone());
-            }
-        }
-        seen
-    }
-
-    /// Distinct scenario names, in order of first appearance in `results`.
-    pub fn scenarios_in_order(results: &RunResults) -> Vec<String> {
-        let mut seen: Vec<String> = Vec::new();
-        for s in &results.steps {
-            if !seen.contains(&s.scenario) {
-                seen.push(s.scenario.clone());
-            }
-        }
-        seen
-    }
-}
 
 /// Median of `xs` (mean of the two middle values for an even count).
 /// NaN values are ignored; infinities are kept: a repeat with no successful
@@ -860,7 +422,7 @@ pub const SLO_MAX_ERROR_RATE: f64 = 0.01;
 /// The p99 (µs) an SLO is judged on: `p99_us`, or infinite when nothing
 /// succeeded or more than [`SLO_MAX_ERROR_RATE`] of the requests failed
 /// (unsent ones included: `errors` counts them), so a dead or failing
-/// target never "meets" its SLO. The same rule as [`Repeats`] (module
+/// target never "meets" its SLO. The same rule as [`crate::analysis::Repeats`] (module
 /// documentation), for the run loop, which has one step at hand.
 pub fn slo_p99(p99_us: f64, requests: u64, errors: u64) -> f64 {
     if latency_counts(errors < requests, error_rate(errors, requests)) {
@@ -1110,102 +672,6 @@ mod tests {
         assert_eq!(next_probe_rate(Some(300), Some(200), 0.05, 1000), None);
     }
 
-    fn step(repeat: u32, p99: Option<u64>, requests: u64, errors: u64) -> StepRecord {
-        use crate::results::{HistogramSet, Summary};
-        StepRecord {
-            target: "node".into(),
-            scenario: "db".into(),
-            model: Model::Closed,
-            level: 64,
-            repeat,
-            started_at: String::new(),
-            summary: Summary {
-                requests,
-                errors,
-                error_rate: error_rate(errors, requests),
-                duration_s: 10.0,
-                rps: (requests - errors) as f64 / 10.0,
-                latency_us: p99.map(|p99| LatencySummary {
-                    min: 1,
-                    mean: p99 as f64 / 2.0,
-                    p50: p99 / 2,
-                    p90: p99 - 1,
-                    p99,
-                    p999: p99 + 1,
-                    max: p99 + 2,
-                }),
-                ..Summary::default()
-            },
-            endpoints: Default::default(),
-            histograms: HistogramSet::default(),
-            timeline: Vec::new(),
-            server: None,
-            flags: Vec::new(),
-        }
-    }
-
-    fn repeats_of(steps: Vec<StepRecord>) -> Repeats {
-        let mut run = RunResults::new(crate::results::Provenance::default());
-        run.steps = steps;
-        let g = StepGroups::from_results(&run);
-        g.get("node", "db", 64).cloned().unwrap()
-    }
-
-    #[test]
-    fn failing_repeats_have_infinite_latency_and_say_why() {
-        // A repeat that answered nothing successfully (all 500s).
-        let r = repeats_of(vec![step(0, None, 1000, 1000)]);
-        assert_eq!(r.p99_us, [f64::INFINITY]);
-        assert_eq!(r.p50_us, [f64::INFINITY]);
-        assert_eq!(r.rps, [0.0]);
-        assert_eq!(r.error_rate, [1.0]);
-        assert_eq!(r.failure_summary().as_deref(), Some("no request succeeded"));
-        // Fast successes but 4 % errors: the latency may not count for it.
-        let r = repeats_of(vec![step(0, Some(900), 1000, 40)]);
-        assert_eq!(r.p99_us, [f64::INFINITY]);
-        assert_eq!(r.measured[0].map(|l| l.p99), Some(900));
-        assert_eq!(
-            r.failure_summary().as_deref(),
-            Some("4.00% of requests failed (more than 1%)")
-        );
-        // At the limit (1 %) it still counts.
-        let r = repeats_of(vec![step(0, Some(900), 1000, 10)]);
-        assert_eq!(r.p99_us, [900.0]);
-        assert_eq!(r.failure_summary(), None);
-        let r = repeats_of(vec![
-            step(0, Some(900), 1000, 0),
-            step(1, None, 1000, 1000),
-            step(2, Some(900), 1000, 500),
-        ]);
-        assert_eq!((r.without_success(), r.failing()), (1, 2));
-        assert_eq!(
-            r.failure_summary().as_deref(),
-            Some(
-                "no request succeeded in 1 of 3 repeats; 1 of 3 repeats failed more than 1% of requests"
-            )
-        );
-    }
-
-    #[test]
-    fn a_repeat_without_successes_never_improves_the_median() {
-        // Three repeats, the middle one answered nothing: the median p99 is
-        // the worse of the other two, not their average (11 ms) and not 0.
-        let r = repeats_of(vec![
-            step(0, Some(10_000), 1000, 0),
-            step(1, None, 1000, 1000),
-            step(2, Some(12_000), 1000, 0),
-        ]);
-        let m = median(&r.p99_us).unwrap();
-        assert_eq!(m, 12_000.0);
-        assert!(r.p99_us.iter().filter(|v| v.is_finite()).all(|&v| m >= v));
-        // Its interval reaches +infinity, so it cannot win beyond noise.
-        let e = Estimate::of(&r.p99_us).unwrap();
-        assert_eq!(e.interval, Some((10_000.0, f64::INFINITY)));
-        let clean = [30_000.0, 31_000.0, 32_000.0];
-        let j = judge(&r.p99_us, &clean, false, NoisePolicy::default()).unwrap();
-        assert_eq!(j.favours, Favours::Neither);
-    }
-
     #[test]
     fn failing_sides_lose_or_tie_never_win() {
         let p = NoisePolicy::default();
@@ -1247,22 +713,6 @@ mod tests {
         assert!(intervals_phrase(3, 5).starts_with("the ranges (min–max)"));
         assert!(intervals_phrase(6, 8).starts_with("95% bootstrap intervals"));
         assert!(intervals_phrase(3, 8).contains("range of the repeats"));
-    }
-
-    #[test]
-    fn answered_points_with_failures_are_remembered() {
-        let mut run = RunResults::new(crate::results::Provenance::default());
-        let mut ok = step(0, Some(900), 1000, 0);
-        ok.level = 8;
-        run.steps = vec![ok, step(0, None, 1000, 1000)];
-        let g = StepGroups::for_verdicts(&run);
-        assert!(g.get("node", "db", 8).is_some());
-        assert!(g.get("node", "db", 64).is_some());
-        let failing = g.take_failing();
-        assert_eq!(failing.len(), 1);
-        assert_eq!(failing[0].0.level, 64);
-        assert_eq!(failing[0].1, "no request succeeded");
-        assert!(g.take_failing().is_empty());
     }
 
     #[test]

@@ -8,10 +8,19 @@ mod fixtures;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use bakeoff::compare::{Verdict, compare};
+use bakeoff::compare::{CompareReport, Verdict};
 use bakeoff::results::Model::{Closed, Open};
 use bakeoff::results::{RunResults, StepFlag};
 use fixtures::{curve, run, step};
+
+/// `compare` on the analyses of two results, as `bakeoff compare` runs it.
+fn compare(baseline: &RunResults, current: &RunResults, threshold_pct: f64) -> CompareReport {
+    bakeoff::compare::compare(
+        &bakeoff::analysis::analyze(baseline, None, &[]),
+        &bakeoff::analysis::analyze(current, None, &[]),
+        threshold_pct,
+    )
+}
 
 /// node and django-sync on json at two levels; `scale` multiplies node's
 /// rps at 64 connections, `p99_scale` its p99 there.

@@ -12,7 +12,8 @@ use report_support::{image_links, regenerate_twice};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use bakeoff::report::{Section, write_reports};
+use bakeoff::analysis::{Analysis, analyze};
+use bakeoff::report::write_reports as write_analysis;
 use bakeoff::results::{
     CpuLayout, EndpointSummary, GeneratorStats, HistogramSet, LatencySummary, Model, Provenance,
     RunResults, ServerUsage, StepFlag, StepRecord, Summary, TimelinePoint, decode_histogram,
@@ -30,14 +31,24 @@ fn fixture() -> RunResults {
     RunResults::load(&fixture_path()).expect("tests/fixtures/report/results.json loads")
 }
 
-fn sections() -> Vec<Section> {
-    vec![Section {
-        title: "Verdicts".into(),
-        markdown: "| claim | verdict |\n|---|---|\n| node-scales | **Supported** |\n\n\
-                   See [the tables](#json-closed-model) and `summary.csv`."
-            .into(),
-        charts: Vec::new(),
-    }]
+/// The reports of `results` with the embedded claims (as `bakeoff report`).
+fn with_claims(results: &RunResults) -> Analysis {
+    let claims = bakeoff::claims::load(None).expect("the embedded claims load");
+    analyze(results, Some(&claims), &[])
+}
+
+/// The reports of `results` alone: no claims, no gates.
+fn plain(results: &RunResults) -> Analysis {
+    analyze(results, None, &[])
+}
+
+/// Writes the reports of `results`, from `analysis` (one of the above).
+fn write_reports(
+    dir: &Path,
+    results: &RunResults,
+    analysis: fn(&RunResults) -> Analysis,
+) -> Result<Vec<PathBuf>, bakeoff::report::ReportError> {
+    write_analysis(dir, results, &analysis(results))
 }
 
 // ---------------------------------------------------------------- fixture
@@ -480,7 +491,7 @@ fn references(html: &str) -> Vec<String> {
 #[test]
 fn markdown_and_csv_match_snapshots() {
     let dir = tempfile::tempdir().unwrap();
-    write_reports(dir.path(), &fixture(), &sections()).unwrap();
+    write_reports(dir.path(), &fixture(), with_claims).unwrap();
     insta::assert_snapshot!("report_md", read(&dir.path().join("report.md")));
     insta::assert_snapshot!("summary_csv", read(&dir.path().join("summary.csv")));
 }
@@ -488,7 +499,7 @@ fn markdown_and_csv_match_snapshots() {
 #[test]
 fn every_chart_kind_renders_svg_and_png_naming_every_target() {
     let dir = tempfile::tempdir().unwrap();
-    let written = write_reports(dir.path(), &fixture(), &[]).unwrap();
+    let written = write_reports(dir.path(), &fixture(), plain).unwrap();
     for scenario in ["json", "db"] {
         for kind in CHART_KINDS {
             let svg = dir.path().join(format!("charts/{scenario}-{kind}.svg"));
@@ -530,7 +541,7 @@ fn every_chart_kind_renders_svg_and_png_naming_every_target() {
 #[test]
 fn html_is_self_contained() {
     let dir = tempfile::tempdir().unwrap();
-    let written = write_reports(dir.path(), &fixture(), &sections()).unwrap();
+    let written = write_reports(dir.path(), &fixture(), with_claims).unwrap();
     let html = read(&dir.path().join("report.html"));
     for r in references(&html) {
         assert!(
@@ -571,7 +582,7 @@ fn incomplete_run_reports_what_exists() {
     });
     let kept = run.steps.len();
     let dir = tempfile::tempdir().unwrap();
-    write_reports(dir.path(), &run, &[]).unwrap();
+    write_reports(dir.path(), &run, plain).unwrap();
 
     let md = read(&dir.path().join("report.md"));
     assert!(md.contains("Incomplete run"), "{md}");
@@ -716,7 +727,7 @@ fn empty_and_all_failing_runs_still_produce_reports() {
     empty.steps.clear();
     empty.complete = false;
     let dir = tempfile::tempdir().unwrap();
-    write_reports(dir.path(), &empty, &[]).unwrap();
+    write_reports(dir.path(), &empty, plain).unwrap();
     let md = read(&dir.path().join("report.md"));
     assert!(md.contains("Incomplete run") && md.contains("No steps were measured"));
     assert_eq!(read(&dir.path().join("summary.csv")).lines().count(), 1);
@@ -726,7 +737,7 @@ fn empty_and_all_failing_runs_still_produce_reports() {
     let mut failing = load_style_results();
     fail_step(&mut failing.steps[0]);
     let dir = tempfile::tempdir().unwrap();
-    write_reports(dir.path(), &failing, &[]).unwrap();
+    write_reports(dir.path(), &failing, plain).unwrap();
     let throughput = dir.path().join("charts/load-throughput");
     assert_valid_chart(
         &throughput.with_extension("svg"),
@@ -847,7 +858,7 @@ fn row_cells(md: &str, heading: &str, first: &str) -> Vec<String> {
 #[test]
 fn flagged_steps_are_marked_in_markdown_csv_html_and_charts() {
     let dir = tempfile::tempdir().unwrap();
-    write_reports(dir.path(), &flagged_fixture(), &[]).unwrap();
+    write_reports(dir.path(), &flagged_fixture(), plain).unwrap();
     let md = read(&dir.path().join("report.md"));
 
     assert!(
@@ -991,7 +1002,7 @@ fn clean_runs_have_no_marks_or_caveats() {
     clean.steps.retain(|s| s.flags.is_empty());
     assert_eq!(clean.steps.len(), fixture().steps.len() - 2);
     let dir = tempfile::tempdir().unwrap();
-    write_reports(dir.path(), &clean, &[]).unwrap();
+    write_reports(dir.path(), &clean, plain).unwrap();
     let md = read(&dir.path().join("report.md"));
     assert!(!md.contains("Caveats") && !md.contains("flagged"), "{md}");
     assert!(!md.contains(['†', '‡', '§', '¶']), "{md}");
@@ -1061,7 +1072,7 @@ fn unsent_requests_count_as_errors_and_are_marked_everywhere() {
     assert_eq!((step.summary.requests, step.summary.errors), (9_416, 85));
 
     let dir = tempfile::tempdir().unwrap();
-    write_reports(dir.path(), &run, &[]).unwrap();
+    write_reports(dir.path(), &run, plain).unwrap();
     let md = read(&dir.path().join("report.md"));
     assert!(
         md.contains(
@@ -1123,7 +1134,7 @@ fn unsent_requests_count_as_errors_and_are_marked_everywhere() {
 #[test]
 fn variants_show_processes_database_cpu_and_the_single_cpu_caveat() {
     let dir = tempfile::tempdir().unwrap();
-    write_reports(dir.path(), &fixture(), &[]).unwrap();
+    write_reports(dir.path(), &fixture(), plain).unwrap();
     let md = read(&dir.path().join("report.md"));
     // Columns: variant, server processes, steps sampled, server CPU, PostgreSQL CPU.
     let node = row_cells(&md, "Variants", "node");
@@ -1155,7 +1166,7 @@ fn variants_show_processes_database_cpu_and_the_single_cpu_caveat() {
         }
     }
     let dir = tempfile::tempdir().unwrap();
-    write_reports(dir.path(), &two, &[]).unwrap();
+    write_reports(dir.path(), &two, plain).unwrap();
     let md = read(&dir.path().join("report.md"));
     assert!(!md.contains("One CPU for the servers"), "{md}");
     assert_eq!(row_cells(&md, "Variants", "node")[4], "not run by bakeoff");
@@ -1182,7 +1193,7 @@ fn a_target_failing_every_db_request_has_no_percentiles_anywhere() {
         fail_step(s);
     }
     let dir = tempfile::tempdir().unwrap();
-    write_reports(dir.path(), &run, &[]).unwrap();
+    write_reports(dir.path(), &run, plain).unwrap();
     let md = read(&dir.path().join("report.md"));
     assert!(
         md.contains(
@@ -1224,12 +1235,12 @@ fn a_target_failing_every_db_request_has_no_percentiles_anywhere() {
 #[test]
 fn contributed_sections_open_the_report_and_provenance_closes_it() {
     let dir = tempfile::tempdir().unwrap();
-    write_reports(dir.path(), &fixture(), &sections()).unwrap();
+    write_reports(dir.path(), &fixture(), with_claims).unwrap();
     let md = read(&dir.path().join("report.md"));
     let headings: Vec<&str> = md.lines().filter(|l| l.starts_with("## ")).collect();
-    assert_eq!(headings.first(), Some(&"## Verdicts"), "{headings:?}");
+    assert_eq!(headings.first(), Some(&"## Claims and verdicts"), "{headings:?}");
     let pos = |h: &str| headings.iter().position(|x| *x == h).unwrap();
-    assert!(pos("## Verdicts") < pos("## json — closed model"));
+    assert!(pos("## Claims and verdicts") < pos("## json — closed model"));
     assert!(pos("## db — open model") < pos("## Provenance"));
     assert!(pos("## Provenance") < pos("## Variants"), "{headings:?}");
     // Every image linked exists.
@@ -1241,38 +1252,29 @@ fn contributed_sections_open_the_report_and_provenance_closes_it() {
 }
 
 #[test]
-fn a_section_chart_that_was_not_drawn_is_left_out() {
-    use bakeoff::plot::ChartKind;
-    use bakeoff::report::ChartRef;
-    let chart = |scenario: &str, kind| ChartRef {
-        scenario: scenario.into(),
-        kind,
-        caption: format!("**{scenario}**"),
-    };
-    let sections = vec![
-        Section {
-            title: "Headline charts".into(),
-            markdown: "One per claim.".into(),
-            charts: vec![
-                chart("json", ChartKind::Throughput),
-                chart("nowhere", ChartKind::Throughput),
-            ],
-        },
-        Section {
-            title: "Nothing drawn".into(),
-            markdown: String::new(),
-            charts: vec![chart("nowhere", ChartKind::Latency)],
-        },
-    ];
+fn a_headline_chart_that_was_not_drawn_is_left_out() {
+    let results = fixture();
+    let mut analysis = with_claims(&results);
+    let claims = analysis.claims.as_mut().unwrap();
+    let drawn = claims.headlines.clone();
+    assert!(!drawn.is_empty());
+    let mut nowhere = drawn[0].clone();
+    nowhere.scenario = "nowhere".into();
+    nowhere.claim = "claim-on-nowhere".into();
+    claims.headlines.push(nowhere);
     let dir = tempfile::tempdir().unwrap();
-    write_reports(dir.path(), &fixture(), &sections).unwrap();
+    write_analysis(dir.path(), &results, &analysis).unwrap();
     let md = read(&dir.path().join("report.md"));
-    assert!(
-        md.contains("## Headline charts\n\nOne per claim.\n\n**json**\n\n![json — closed model: throughput vs connections](charts/json-throughput.png)\n"),
-        "{md}"
-    );
-    assert!(!md.contains("**nowhere**"), "{md}");
-    assert!(!md.contains("## Nothing drawn"), "{md}");
+    assert!(md.contains("## Headline charts"), "{md}");
+    assert!(md.contains(&format!("**{}**", drawn[0].claim)), "{md}");
+    assert!(!md.contains("claim-on-nowhere"), "{md}");
+    // With no headline chart drawn at all, the section is left out.
+    let claims = analysis.claims.as_mut().unwrap();
+    claims.headlines.retain(|h| h.scenario == "nowhere");
+    let dir = tempfile::tempdir().unwrap();
+    write_analysis(dir.path(), &results, &analysis).unwrap();
+    let md = read(&dir.path().join("report.md"));
+    assert!(!md.contains("## Headline charts"), "{md}");
 }
 
 #[test]
@@ -1288,7 +1290,7 @@ fn reports_are_byte_identical_when_regenerated() {
 #[test]
 fn level_axes_spanning_more_than_a_decade_are_log_and_say_so() {
     let dir = tempfile::tempdir().unwrap();
-    write_reports(dir.path(), &fixture(), &[]).unwrap();
+    write_reports(dir.path(), &fixture(), plain).unwrap();
     // json: 1, 8, 64 connections (×64): log, ticks at the measured levels.
     for kind in ["throughput", "latency"] {
         let texts = svg_texts(&read(&dir.path().join(format!("charts/json-{kind}.svg"))));

@@ -10,10 +10,50 @@ use report_support::{image_links, regenerate_twice};
 
 use std::process::Command;
 
+use bakeoff::analysis::{Analysis, StepGroups, analyze};
 use bakeoff::claims::{self, Verdict, spec};
 use bakeoff::results::Model::{Closed, Open};
-use bakeoff::results::StepFlag;
+use bakeoff::results::{RunResults, StepFlag};
 use fixtures::{curve, flag, run, step};
+
+/// The verdicts of `file` on `r`, as `verify` and the report evaluate them.
+fn evaluate(r: &RunResults, file: &claims::ClaimsFile) -> Vec<claims::ClaimVerdict> {
+    claims::evaluate(&StepGroups::for_verdicts(r), file)
+}
+
+/// The analysis of `r` with the embedded claims (as `bakeoff report`).
+fn with_claims(r: &RunResults) -> Analysis {
+    analyze(r, Some(&claims::load(None).unwrap()), &[])
+}
+
+/// `report.md` of `r` with the embedded claims.
+fn report_markdown(r: &RunResults) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    bakeoff::report::write_reports(dir.path(), r, &with_claims(r)).unwrap();
+    std::fs::read_to_string(dir.path().join("report.md")).unwrap()
+}
+
+/// The body of the `## title` section of a Markdown report.
+fn section<'a>(md: &'a str, title: &str) -> &'a str {
+    let head = format!("\n## {title}\n");
+    let start = md.find(&head).unwrap_or_else(|| panic!("no section {title:?} in {md}")) + head.len();
+    let end = md[start..].find("\n## ").map_or(md.len(), |e| start + e);
+    &md[start..end]
+}
+
+/// The "Capacity and knee" section of `r` under `spec`, in Markdown.
+fn capacity_md(r: &RunResults, spec: &claims::spec::CapacitySpec) -> String {
+    let g = StepGroups::for_verdicts(r);
+    let table = claims::capacity::capacity_table(
+        &g,
+        spec,
+        &StepGroups::targets_in_order(r),
+        &StepGroups::scenarios_in_order(r),
+    );
+    let mut doc = bakeoff::report::doc::Document::new("");
+    bakeoff::report::claims::capacity(&mut doc, &table);
+    bakeoff::report::render::markdown::render(&doc)
+}
 
 fn claims_of(toml: &str) -> claims::ClaimsFile {
     spec::parse(toml, "test-claims.toml").expect("test claims parse")
@@ -59,7 +99,7 @@ fn io_run(repeats: u32, jitter: f64) -> bakeoff::results::RunResults {
 }
 
 fn verdict_of(results: &bakeoff::results::RunResults, toml: &str) -> claims::ClaimVerdict {
-    let mut v = claims::evaluate(results, &claims_of(toml));
+    let mut v = evaluate(results, &claims_of(toml));
     assert_eq!(v.len(), 1);
     v.remove(0)
 }
@@ -588,7 +628,7 @@ fn full_run() -> bakeoff::results::RunResults {
 #[test]
 fn embedded_claims_cover_a_full_run() {
     let r = full_run();
-    let verdicts = claims::evaluate(&r, &claims::load(None).unwrap());
+    let verdicts = evaluate(&r, &claims::load(None).unwrap());
     let ids: Vec<&str> = verdicts.iter().map(|v| v.id.as_str()).collect();
     for id in [
         "event-loop-scalability",
@@ -630,8 +670,12 @@ fn embedded_claims_cover_a_full_run() {
 #[test]
 fn report_sections_include_verdicts_ratios_and_capacity() {
     let r = full_run();
-    let sections = claims::report_sections(&r, None).unwrap();
-    let titles: Vec<&str> = sections.iter().map(|s| s.title.as_str()).collect();
+    let md = report_markdown(&r);
+    let titles: Vec<&str> = md
+        .lines()
+        .filter_map(|l| l.strip_prefix("## "))
+        .take(4)
+        .collect();
     assert_eq!(
         titles,
         [
@@ -643,32 +687,36 @@ fn report_sections_include_verdicts_ratios_and_capacity() {
     );
     // One headline chart per claim resting on a scenario's curve, in claim
     // order; none for the ratio claims or the out-of-scope ones.
-    let headline: Vec<(&str, &str)> = sections[1]
-        .charts
+    let analysis = with_claims(&r);
+    let headline: Vec<(&str, &str)> = analysis
+        .claims
+        .as_ref()
+        .unwrap()
+        .headlines
         .iter()
-        .map(|c| (c.scenario.as_str(), c.caption.as_str()))
+        .map(|h| (h.scenario.as_str(), h.claim.as_str()))
         .collect();
     assert_eq!(headline.len(), 4, "{headline:?}");
-    assert_eq!(headline[0].0, "io");
+    assert_eq!(headline[0], ("io", "event-loop-scalability"));
     assert!(
-        headline[0].1.starts_with("**event-loop-scalability**"),
-        "{headline:?}"
+        section(&md, "Headline charts").contains("**event-loop-scalability** (**"),
+        "{md}"
     );
     assert_eq!(headline[1].0, "db");
     assert_eq!(headline[2].0, "shop");
     assert_eq!(headline[3].0, "cpu");
-    let verdicts = &sections[0].markdown;
+    let verdicts = section(&md, "Claims and verdicts");
     assert!(
         verdicts.contains("| event-loop-scalability | “Node.js provides high scalability"),
         "{verdicts}"
     );
     assert!(verdicts.contains("fewer than 3 repeats"), "{verdicts}");
-    let ratios = &sections[2].markdown;
+    let ratios = section(&md, "Throughput ratios across scenarios");
     assert!(
         ratios.contains("| json | 128 | 4650 | 5425 | 1395 | 1550 | ×3.00 | ×3.50 | ×0.90 |"),
         "{ratios}"
     );
-    let cap = &sections[3].markdown;
+    let cap = section(&md, "Capacity and knee");
     // Knee at 32 connections (1500 -> 1550 is under 10 % growth).
     assert!(
         cap.contains("| node | json | closed | 32 connections | 4500 | 4650 at 128 | — |"),
@@ -850,7 +898,7 @@ fn orm_claim_is_not_supported_when_django_answers_500_to_every_db_request() {
         assert!(s.summary.latency_us.is_none());
         assert_eq!((s.summary.rps, s.summary.error_rate), (0.0, 1.0));
     }
-    let verdicts = claims::evaluate(&r, &claims::load(None).unwrap());
+    let verdicts = evaluate(&r, &claims::load(None).unwrap());
     let orm = by_id(&verdicts, "orm-quick-database");
     assert_ne!(orm.verdict, Verdict::Supported, "{}", orm.evidence);
     // db counts as slower (twice), queries and fortunes as equal, which one
@@ -874,7 +922,7 @@ fn orm_claim_is_not_supported_when_django_answers_500_to_every_db_request() {
     // In every database scenario: refuted, never supported.
     let all = failing(full_run(), "django-sync", &["db", "queries", "fortunes"]);
     let orm = by_id(
-        &claims::evaluate(&all, &claims::load(None).unwrap()),
+        &evaluate(&all, &claims::load(None).unwrap()),
         "orm-quick-database",
     )
     .clone();
@@ -887,7 +935,7 @@ fn orm_claim_is_not_supported_when_django_answers_500_to_every_db_request() {
     // Both targets failing: a tie of failures is not "quick".
     let both = failing(all, "node", &["db", "queries", "fortunes"]);
     let orm = by_id(
-        &claims::evaluate(&both, &claims::load(None).unwrap()),
+        &evaluate(&both, &claims::load(None).unwrap()),
         "orm-quick-database",
     )
     .clone();
@@ -914,10 +962,9 @@ fn verify_and_the_report_show_the_failure() {
 
     // The report: the verdict row carries the failure, the db table shows
     // n/a (never 0) for django-sync's latency, and a note says why.
-    let sections = claims::report_sections(&r, None).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("report");
-    bakeoff::report::write_reports(&out_dir, &r, &sections).unwrap();
+    bakeoff::report::write_reports(&out_dir, &r, &with_claims(&r)).unwrap();
     let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
     let row = md
         .lines()
@@ -1005,9 +1052,8 @@ fn scaling_reads_an_all_failing_target_as_failing() {
     assert_eq!(verdict_of(&r, SCALING).verdict, Verdict::Inconclusive);
     // The capacity table agrees.
     let r = failing(io_run(3, 0.02), "django-sync", &["io"]);
-    let cap = claims::capacity::capacity_section(&r, &claims::load(None).unwrap().capacity);
+    let cap = capacity_md(&r, &claims::load(None).unwrap().capacity);
     let line = cap
-        .markdown
         .lines()
         .find(|l| l.starts_with("| django-sync | io |"))
         .unwrap();
@@ -1174,18 +1220,18 @@ fn capacity_is_the_per_rate_median_over_repeats() {
         }
     }
     let spec = claims::load(None).unwrap().capacity;
-    let cap = claims::capacity::capacity_section(&run(steps.clone()), &spec);
+    let cap = capacity_md(&run(steps.clone()), &spec);
     assert!(
-        cap.markdown
+        cap
             .contains("| ≥ 1600 req/s (p99 ≤ 50.0 ms at every rate measured) |"),
         "{}",
-        cap.markdown
+        cap
     );
     assert!(
-        cap.markdown
+        cap
             .contains("median over the repeats of that rate"),
         "{}",
-        cap.markdown
+        cap
     );
     // Two failing repeats of three at 800: that rate misses, and says why.
     let mut worse = steps.clone();
@@ -1194,21 +1240,21 @@ fn capacity_is_the_per_rate_median_over_repeats() {
         .position(|s| s.level == 800 && s.repeat == 0)
         .unwrap();
     worse[i] = fixtures::failing_step("node", "shop-open", Open, 800, 0, 8_000);
-    let cap = claims::capacity::capacity_section(&run(worse), &spec);
+    let cap = capacity_md(&run(worse), &spec);
     assert!(
-        cap.markdown
+        cap
             .contains("| 400 req/s (p99 > 50.0 ms from 800 req/s) |"),
         "{}",
-        cap.markdown
+        cap
     );
     // A rate measured in fewer repeats (an older run) is named.
     steps.retain(|s| !(s.level == 1600 && s.repeat == 2));
-    let cap = claims::capacity::capacity_section(&run(steps), &spec);
+    let cap = capacity_md(&run(steps), &spec);
     assert!(
-        cap.markdown
+        cap
             .contains("rates measured in fewer repeats: 1600 (2 of 3)"),
         "{}",
-        cap.markdown
+        cap
     );
 }
 
@@ -1254,7 +1300,7 @@ fn one_p99_per_level_in_report_claims_gates_and_compare() {
     let r = run(steps);
 
     // The fixture means something: the two definitions differ clearly.
-    let summary = bakeoff::report::summarize(&r);
+    let summary = bakeoff::analysis::summarize(&r);
     let node = &summary.scenarios[0].targets[0];
     assert_eq!(node.target, "node");
     let level = node.at(128).unwrap();
@@ -1270,7 +1316,7 @@ fn one_p99_per_level_in_report_claims_gates_and_compare() {
     // 1. report.md's per-level table: "req/s · p50 / p99" in ms.
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("report");
-    bakeoff::report::write_reports(&out_dir, &r, &[]).unwrap();
+    bakeoff::report::write_reports(&out_dir, &r, &analyze(&r, None, &[])).unwrap();
     let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
     let row = md
         .lines()
@@ -1339,7 +1385,7 @@ versus = ["django-sync"]
         value: 50_000.0,
         text: "p99 < 50ms".into(),
     };
-    let outcomes = bakeoff::gates::evaluate(&[gate], &r);
+    let outcomes = bakeoff::gates::evaluate(&[gate], &StepGroups::for_verdicts(&r));
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0].actual, p99);
     assert_eq!(
@@ -1384,7 +1430,9 @@ versus = ["django-sync"]
     // One "best req/s": the terminal table at the end of `run` prints the
     // report's best level and its median.
     let best = node.best().unwrap();
-    let table = bakeoff::runner::summary_table(&r);
+    let table = bakeoff::report::render::text::render(&bakeoff::report::terminal::run_summary(
+        &analyze(&r, None, &[]).summary,
+    ));
     let line = table
         .lines()
         .find(|l| l.starts_with("shop") && l.contains(" node "))
@@ -1602,9 +1650,8 @@ fn a_lowest_level_with_errors_never_counts_as_growth() {
 #[test]
 fn report_opens_with_the_verdicts_and_every_image_exists() {
     let r = full_run();
-    let sections = claims::report_sections(&r, None).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    bakeoff::report::write_reports(dir.path(), &r, &sections).unwrap();
+    bakeoff::report::write_reports(dir.path(), &r, &with_claims(&r)).unwrap();
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     let headings: Vec<&str> = md.lines().filter(|l| l.starts_with("## ")).collect();
     assert!(md.starts_with("# bakeoff report"), "{md}");

@@ -1,7 +1,8 @@
 //! The "Capacity and knee" report section: per target × scenario, the knee
 //! of the throughput curve and, for open-model scenarios with a p99 SLO in
 //! the claims file, the highest offered rate whose p99 met it. The maths
-//! is in `stats` (`knee`, `slo_bracket`); this file only tabulates.
+//! is in `stats` (`knee`, `slo_bracket`); this file computes the rows,
+//! the reports lay them out.
 //!
 //! Capacity at the SLO is computed **per rate, across repeats**: for each
 //! offered rate, the median over its repeats of the SLO p99, where a repeat
@@ -16,99 +17,147 @@
 
 use std::time::Duration;
 
-use crate::report::Section;
-use crate::results::{Model, RunResults};
-use crate::stats::{SLO_MAX_ERROR_RATE, StepGroups, median, slo_bracket};
+use crate::analysis::{ExcludedStep, Repeats, StepGroups, StepId};
+use crate::results::Model;
+use crate::stats::{SLO_MAX_ERROR_RATE, median, slo_bracket};
 
+use super::lookup::Lookup;
 use super::predicates::{curve, never_succeeded};
 use super::spec::CapacitySpec;
 
-/// Builds the section from `results`; SLOs come from `spec.slo_p99`.
-pub fn capacity_section(results: &RunResults, spec: &CapacitySpec) -> Section {
-    // Flagged steps (interrupted, generator saturated) are left out, so a
-    // knee never comes from the generator's limit.
-    let g = StepGroups::for_verdicts(results);
-    let targets = StepGroups::targets_in_order(results);
-    let scenarios = StepGroups::scenarios_in_order(results);
-    let mut md = format!(
-        "The knee is the level past which throughput never again grows by more than {:.0}% while p99 climbs. \
-         Capacity at the SLO is the highest offered rate whose p99 (median over the repeats of that rate) stayed within the scenario's objective, below the lowest rate that missed it; \
-         a repeat without a successful request, or with more than {}% of its requests failed, misses the objective whatever its latency.\n\n",
-        spec.growth_fraction * 100.0,
-        SLO_MAX_ERROR_RATE * 100.0
-    );
-    md.push_str(
-        "| Target | Scenario | Model | Knee | rps at knee | Peak rps | Capacity at SLO |\n",
-    );
-    md.push_str("|---|---|---|---:|---:|---:|---|\n");
-    let mut rows = 0;
-    for scenario in &scenarios {
-        for target in &targets {
-            let c = curve(&g, target, scenario);
+/// The table: one row per target × scenario measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapacityTable {
+    /// The knee rule: throughput never again grows by more than this.
+    pub growth_fraction: f64,
+    pub rows: Vec<CapacityRow>,
+    /// Every point left out (interrupted, generator saturated).
+    pub excluded: Vec<(StepId, Vec<ExcludedStep>)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapacityRow {
+    pub target: String,
+    pub scenario: String,
+    pub model: Model,
+    pub knee: Knee,
+    /// The level with the highest median rps above 0, and that rps.
+    pub peak: Option<(u64, f64)>,
+    pub capacity: Capacity,
+}
+
+/// The knee of a throughput curve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Knee {
+    /// No request succeeded at any level: no curve to read a knee from
+    /// (never "still growing").
+    NoSuccess,
+    OneLevel,
+    /// Still growing at the highest level measured.
+    NotReached { growing_at: u64 },
+    At { level: u64, rps: f64 },
+}
+
+/// Capacity at the SLO of an open-model scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Capacity {
+    /// Closed model: no offered rate.
+    ClosedModel,
+    /// Open model, but the claims file has no SLO for the scenario.
+    NoSlo,
+    Slo(SloCapacity),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SloCapacity {
+    pub slo_us: f64,
+    pub bracket: SloBracket,
+    /// Rates measured in fewer repeats than the most: (rate, repeats, most).
+    pub fewer_repeats: Vec<(u64, usize, usize)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SloBracket {
+    /// Every rate measured met it; `rate` is the highest.
+    AtLeast { rate: u64 },
+    /// `rate` met it, `missed_at` (the lowest rate above) did not.
+    Between { rate: u64, missed_at: u64, why: Miss },
+    /// Every rate missed; `lowest` is the lowest measured.
+    Below { lowest: u64, why: Miss },
+    /// Nothing measured.
+    Unknown,
+}
+
+/// Why a rate missed the objective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Miss {
+    SlowP99,
+    /// Most repeats had no successful request.
+    NoSuccess,
+    /// The median error rate exceeded [`SLO_MAX_ERROR_RATE`].
+    Errors,
+}
+
+/// Builds the table from the verdict groups; SLOs come from `spec.slo_p99`.
+/// Flagged steps (interrupted, generator saturated) are left out, so a
+/// knee never comes from the generator's limit.
+pub fn capacity_table(groups: &StepGroups, spec: &CapacitySpec, targets: &[String], scenarios: &[String]) -> CapacityTable {
+    let g = Lookup::new(groups);
+    let mut rows = Vec::new();
+    for scenario in scenarios {
+        for target in targets {
             let Some(model) = g.model(target, scenario) else {
                 continue;
             };
-            rows += 1;
-            let unit = model.level_label();
-            let knee = crate::stats::knee(&c, spec.growth_fraction);
-            let (knee_cell, knee_rps) = match knee {
-                _ if never_succeeded(&c) => {
-                    ("— (no request succeeded)".to_string(), "—".to_string())
-                }
-                Some(l) => {
-                    let r = c.iter().find(|p| p.0 == l).map(|p| p.1).unwrap_or(0.0);
-                    (format!("{l} {unit}"), format!("{r:.0}"))
-                }
-                None if c.len() < 2 => ("— (one level)".to_string(), "—".to_string()),
-                None => (
-                    format!(
-                        "not reached (growing at {})",
-                        c.last().map(|p| p.0).unwrap_or(0)
-                    ),
-                    "—".to_string(),
-                ),
+            let c = curve(&g, target, scenario);
+            let knee = match crate::stats::knee(&c, spec.growth_fraction) {
+                _ if never_succeeded(&c) => Knee::NoSuccess,
+                Some(level) => Knee::At {
+                    level,
+                    rps: c.iter().find(|p| p.0 == level).map(|p| p.1).unwrap_or(0.0),
+                },
+                None if c.len() < 2 => Knee::OneLevel,
+                None => Knee::NotReached {
+                    growing_at: c.last().map(|p| p.0).unwrap_or(0),
+                },
             };
             let peak = c
                 .iter()
                 .filter(|p| p.1 > 0.0)
                 .max_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|p| format!("{:.0} at {}", p.1, p.0))
-                .unwrap_or_else(|| "—".into());
+                .map(|p| (p.0, p.1));
             let capacity = match (model, spec.slo_p99.get(scenario)) {
-                (Model::Open, Some(slo)) => slo_cell(&g, target, scenario, *slo),
-                (Model::Open, None) => "no SLO in the claims file".to_string(),
-                (Model::Closed, _) => "—".to_string(),
+                (Model::Open, Some(slo)) => Capacity::Slo(slo_capacity(&g, target, scenario, *slo)),
+                (Model::Open, None) => Capacity::NoSlo,
+                (Model::Closed, _) => Capacity::ClosedModel,
             };
-            md.push_str(&format!(
-                "| {target} | {scenario} | {} | {knee_cell} | {knee_rps} | {peak} | {capacity} |\n",
-                model.as_str()
-            ));
+            rows.push(CapacityRow {
+                target: target.clone(),
+                scenario: scenario.clone(),
+                model,
+                knee,
+                peak,
+                capacity,
+            });
         }
     }
-    if rows == 0 {
-        md = "No steps were measured.\n".to_string();
-    } else {
-        let excluded = g.all_excluded();
-        if !excluded.is_empty() {
-            md.push_str(&format!(
-                "\nLeft out of these figures: {}\n",
-                super::excluded_sentence(&excluded)
-            ));
-        }
-    }
-    Section {
-        title: "Capacity and knee".to_string(),
-        markdown: md,
-        charts: Vec::new(),
+    CapacityTable {
+        growth_fraction: spec.growth_fraction,
+        rows,
+        excluded: groups
+            .all_excluded()
+            .into_iter()
+            .map(|(k, steps)| (k, steps.to_vec()))
+            .collect(),
     }
 }
 
-/// The capacity cell of one target × open-model scenario.
-fn slo_cell(g: &StepGroups, target: &str, scenario: &str, slo: Duration) -> String {
+/// Capacity at the SLO of one target × open-model scenario.
+fn slo_capacity(g: &Lookup, target: &str, scenario: &str, slo: Duration) -> SloCapacity {
     let slo_us = slo.as_secs_f64() * 1e6;
     // Per rate: the repeats' SLO p99 (`Repeats::p99_us` is already +∞ for
     // a failing repeat), reduced to their median.
-    let rates: Vec<(u64, &crate::stats::Repeats)> = g
+    let rates: Vec<(u64, &Repeats)> = g
         .levels(target, scenario)
         .into_iter()
         .filter_map(|l| Some((l, g.get(target, scenario, l)?)))
@@ -117,45 +166,41 @@ fn slo_cell(g: &StepGroups, target: &str, scenario: &str, slo: Duration) -> Stri
         .iter()
         .filter_map(|(l, r)| Some((*l, median(&r.p99_us)?)))
         .collect();
-    let slo_text = crate::units::latency(slo_us);
-    // Why the lowest failing rate missed the objective.
-    let missed = |f: u64| -> String {
+    // Why a failing rate missed the objective.
+    let missed = |f: u64| -> Miss {
         let Some((_, r)) = rates.iter().find(|(l, _)| *l == f) else {
-            return format!("p99 > {slo_text}");
+            return Miss::SlowP99;
         };
         if r.without_success() * 2 > r.n() {
-            "no request succeeded".to_string()
+            Miss::NoSuccess
         } else if median(&r.error_rate).is_some_and(|e| e > SLO_MAX_ERROR_RATE) {
-            format!("more than {}% errors", SLO_MAX_ERROR_RATE * 100.0)
+            Miss::Errors
         } else {
-            format!("p99 > {slo_text}")
+            Miss::SlowP99
         }
     };
-    let mut cell = match slo_bracket(&pts, slo_us) {
-        (Some(p), None) => format!("≥ {p} req/s (p99 ≤ {slo_text} at every rate measured)"),
-        (Some(p), Some(f)) => format!("{p} req/s ({} from {f} req/s)", missed(f)),
-        (None, Some(f)) => {
-            // Every rate missed; say why at the lowest.
-            let why = missed(f);
-            if why.starts_with("p99") {
-                format!("below {f} req/s ({why} at every rate measured)")
-            } else {
-                format!("below {f} req/s (missed at every rate measured; {why} at {f} req/s)")
-            }
-        }
-        (None, None) => "—".to_string(),
+    let bracket = match slo_bracket(&pts, slo_us) {
+        (Some(rate), None) => SloBracket::AtLeast { rate },
+        (Some(rate), Some(f)) => SloBracket::Between {
+            rate,
+            missed_at: f,
+            why: missed(f),
+        },
+        (None, Some(f)) => SloBracket::Below {
+            lowest: f,
+            why: missed(f),
+        },
+        (None, None) => SloBracket::Unknown,
     };
     let most = rates.iter().map(|(_, r)| r.n()).max().unwrap_or(0);
-    let fewer: Vec<String> = rates
+    let fewer_repeats = rates
         .iter()
         .filter(|(_, r)| r.n() < most)
-        .map(|(l, r)| format!("{l} ({} of {most})", r.n()))
+        .map(|(l, r)| (*l, r.n(), most))
         .collect();
-    if !fewer.is_empty() {
-        cell.push_str(&format!(
-            "; rates measured in fewer repeats: {}",
-            fewer.join(", ")
-        ));
+    SloCapacity {
+        slo_us,
+        bracket,
+        fewer_repeats,
     }
-    cell
 }

@@ -1,31 +1,30 @@
 //! Claims under test → verdicts (Supported / Refuted / Inconclusive /
-//! OutOfScope) with one sentence of evidence each, and the report sections
-//! built from them: the verdict table, the throughput-ratio table and the
-//! capacity/knee table.
+//! OutOfScope) with one sentence of evidence each, plus the figures the
+//! claims' tables show: the throughput-ratio table (`ratio`) and the
+//! capacity/knee table (`capacity`). Everything here is data for
+//! [`crate::analysis::Analysis`]; the reports lay it out.
 //!
 //! Claims are data (`suites/claims.toml`, parsed in `spec`); predicate
-//! kinds are code (`predicates`); the capacity table is `capacity`. This
-//! module does not measure, and it never reads the suite: the SLOs of the
-//! capacity table live in the claims file.
+//! kinds are code (`predicates`). Each claim looks figures up through its
+//! own [`lookup::Lookup`], so its evidence names exactly the failing and
+//! excluded figures it used. This module does not measure, and it never
+//! reads the suite: the SLOs of the capacity table live in the claims file.
 
 pub mod capacity;
+mod lookup;
 mod predicates;
+pub mod ratio;
 pub mod spec;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Serialize;
 
 pub use spec::{ClaimSpec, ClaimsError, ClaimsFile, Predicate, load};
 
-use crate::plot::ChartKind;
-use crate::report::{ChartRef, Section};
-use crate::results::{Model, RunResults, StepFlag};
-use crate::stats::{
-    ExcludedStep, MIN_REPEATS_FOR_INTERVAL, SLO_MAX_ERROR_RATE, StepGroups, StepKey,
-    intervals_phrase, median,
-};
+use crate::analysis::{ExcludedStep, StepGroups, StepId};
+use crate::results::{Model, StepFlag};
+use lookup::Lookup;
 
 /// The verdict on one claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,7 +67,7 @@ pub struct ClaimVerdict {
 ///
 /// No verdict rests on a step flagged `interrupted` or
 /// `generator_saturated`: such steps are left out of the evidence
-/// ([`StepGroups::for_verdicts`]). A claim whose decisive figures were all
+/// ([`StepGroups::for_verdicts`], the groups given). A claim whose decisive figures were all
 /// excluded is Inconclusive, and every claim that asked for excluded
 /// figures ends its evidence with the steps left out, e.g. "2 steps
 /// excluded: generator saturated (node · json · 256 ×2)."
@@ -77,22 +76,20 @@ pub struct ClaimVerdict {
 /// [`crate::stats`]) count against their own target, and every claim that
 /// used some names them, e.g. "Failures count against their target:
 /// django-sync on db at 8 and 128 connections (no request succeeded)."
-pub fn evaluate(results: &RunResults, claims: &ClaimsFile) -> Vec<ClaimVerdict> {
-    let groups = StepGroups::for_verdicts(results);
-    // Forget what building the groups touched: each claim names its own.
-    groups.take_failing();
+pub fn evaluate(groups: &StepGroups, claims: &ClaimsFile) -> Vec<ClaimVerdict> {
     claims
         .claims
         .iter()
         .map(|c| {
-            let finding = predicates::evaluate(&c.predicate, &groups, claims.noise);
+            let lookup = Lookup::new(groups);
+            let finding = predicates::evaluate(&c.predicate, &lookup, claims.noise);
             let mut evidence = finding.evidence;
-            let failing = groups.take_failing();
+            let failing = lookup.failing();
             if !failing.is_empty() {
                 evidence.push(' ');
                 evidence.push_str(&failing_sentence(&failing));
             }
-            let misses = groups.take_misses();
+            let misses = lookup.misses();
             if !misses.is_empty() {
                 evidence.push(' ');
                 evidence.push_str(&excluded_sentence(&misses));
@@ -122,7 +119,7 @@ fn flag_words(flag: StepFlag) -> &'static str {
 /// "3 steps excluded: generator saturated (node · io · 256 ×2,
 /// django-sync · io · 256); interrupted (node · io · 8)." Each step is
 /// listed under its first disqualifying flag; ×n counts repeats.
-pub fn excluded_sentence(excluded: &[(StepKey, &[ExcludedStep])]) -> String {
+pub fn excluded_sentence(excluded: &[(StepId, &[ExcludedStep])]) -> String {
     let mut by_flag: BTreeMap<StepFlag, Vec<String>> = BTreeMap::new();
     let mut total = 0;
     for (key, steps) in excluded {
@@ -156,7 +153,7 @@ pub fn excluded_sentence(excluded: &[(StepKey, &[ExcludedStep])]) -> String {
 /// connections (no request succeeded); node on io at 256 connections
 /// (1.50% of requests failed (more than 1%))." Points with the same target,
 /// scenario and reason are listed together.
-pub fn failing_sentence(failing: &[(StepKey, String)]) -> String {
+pub fn failing_sentence(failing: &[(StepId, String)]) -> String {
     // (target, scenario, model, why) → levels, in key order.
     type Point<'a> = (&'a str, &'a str, Model, &'a str);
     let mut groups: Vec<(Point, Vec<u64>)> = Vec::new();
@@ -200,155 +197,21 @@ pub fn verdicts_json(verdicts: &[ClaimVerdict]) -> serde_json::Value {
     serde_json::json!({ "claims": verdicts })
 }
 
-/// The verdict table in Markdown, followed by a line on how noise was
-/// handled in this run.
-pub fn verdict_markdown(results: &RunResults, verdicts: &[ClaimVerdict]) -> String {
-    let mut md = String::new();
-    md.push_str("| Claim | Text | Verdict | Evidence | Predicate |\n");
-    md.push_str("|---|---|---|---|---|\n");
-    for v in verdicts {
-        let text = if v.quoted {
-            format!("“{}”", cell(&v.text))
-        } else {
-            cell(&v.text)
-        };
-        md.push_str(&format!(
-            "| {} | {text} | **{}** | {} | {} |\n",
-            cell(&v.id),
-            v.verdict.as_str(),
-            cell(&v.evidence),
-            cell(&v.predicate)
-        ));
-    }
-    md.push('\n');
-    let groups = StepGroups::for_verdicts(results);
-    let counts = || groups.groups.values().map(|r| r.n());
-    let max_repeats = counts().max().unwrap_or(0);
-    if max_repeats < MIN_REPEATS_FOR_INTERVAL {
-        md.push_str(&format!(
-            "This run has fewer than {MIN_REPEATS_FOR_INTERVAL} repeats per step, so no spread could be measured: differences had to reach the larger margin to count. Run with `--repeat {MIN_REPEATS_FOR_INTERVAL}` or more for verdicts that account for run-to-run noise.\n"
-        ));
-    } else {
-        let min_repeats = counts()
-            .filter(|n| *n >= MIN_REPEATS_FOR_INTERVAL)
-            .min()
-            .unwrap_or(max_repeats);
-        md.push_str(&format!(
-            "Differences count only when the ratio clears the threshold and {} do not overlap.\n",
-            intervals_phrase(min_repeats, max_repeats)
-        ));
-    }
-    md.push_str(&format!(
-        "A step without a successful request, or with more than {}% of its requests failed (unsent ones included), has no latency a verdict may use: it counts as infinitely slow, against its own target, and its throughput counts successful requests only.\n",
-        SLO_MAX_ERROR_RATE * 100.0
-    ));
-    if !results.complete {
-        md.push_str("\nThe run is incomplete: verdicts use only the steps that were measured.\n");
-    }
-    let excluded = StepGroups::for_verdicts(results);
-    let excluded = excluded.all_excluded();
-    if !excluded.is_empty() {
-        md.push_str(&format!(
-            "\nNo verdict rests on a step flagged interrupted or generator saturated: {}\n",
-            excluded_sentence(&excluded)
-        ));
-    }
-    md
+/// The kind of chart a claim's verdict rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadlineKind {
+    Throughput,
+    Latency,
 }
 
-/// Markdown table cell: no pipes or line breaks.
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
-}
-
-/// The throughput-ratio table of the first `ratio_table` claim: per
-/// scenario, at the highest level every listed target reached, each
-/// target's median rps and its ratio to the baseline target.
-pub fn ratio_table_section(results: &RunResults, claims: &ClaimsFile) -> Option<Section> {
-    let (scenarios, subject, versus, also) =
-        claims.claims.iter().find_map(|c| match &c.predicate {
-            Predicate::RatioTable {
-                scenarios,
-                subject,
-                versus,
-                also,
-                ..
-            } => Some((scenarios, subject, versus, also)),
-            _ => None,
-        })?;
-    let g = StepGroups::for_verdicts(results);
-    let mut targets: Vec<&str> = vec![subject.as_str()];
-    targets.extend(also.iter().map(String::as_str));
-    let mut all = targets.clone();
-    all.push(versus.as_str());
-    let mut md = format!(
-        "Median rps at the highest level every measured target reached, and each target's ratio to {versus} (above ×1 = faster).\n\n| Scenario | Level |"
-    );
-    for t in &all {
-        md.push_str(&format!(" {t} rps |"));
-    }
-    for t in &targets {
-        md.push_str(&format!(" {t} ÷ {versus} |"));
-    }
-    md.push_str("\n|---|---:|");
-    md.push_str(&"---:|".repeat(all.len() + targets.len()));
-    md.push('\n');
-    let mut rows = 0;
-    let mut failed_any = false;
-    for s in scenarios {
-        let present: Vec<&str> = all
-            .iter()
-            .copied()
-            .filter(|t| !g.levels(t, s).is_empty())
-            .collect();
-        let Some(level) = g.highest_common_level(s, &present) else {
-            continue;
-        };
-        rows += 1;
-        let rps = |t: &str| g.get(t, s, level).and_then(|r| median(&r.rps));
-        let none_ok = |t: &str| {
-            g.get(t, s, level)
-                .is_some_and(|r| r.without_success() == r.n())
-        };
-        md.push_str(&format!("| {s} | {level} |"));
-        for t in &all {
-            match rps(t) {
-                Some(v) if none_ok(t) => {
-                    failed_any = true;
-                    md.push_str(&format!(" {v:.0} (none succeeded) |"));
-                }
-                Some(v) => md.push_str(&format!(" {v:.0} |")),
-                None if g.is_excluded(t, s, level) => md.push_str(" excluded |"),
-                None => md.push_str(" — |"),
-            }
-        }
-        let base = rps(versus);
-        for t in &targets {
-            match (rps(t), base) {
-                (Some(a), Some(b)) => match crate::stats::ratio(a, b) {
-                    r if r.is_finite() => md.push_str(&format!(" ×{r:.2} |")),
-                    _ => md.push_str(" ×∞ |"),
-                },
-                _ => md.push_str(" — |"),
-            }
-        }
-        md.push('\n');
-    }
-    if failed_any {
-        md.push_str("\n\"none succeeded\": no request of that target succeeded there, so it served 0 successful req/s.\n");
-    }
-    let excluded = g.take_misses();
-    if !excluded.is_empty() {
-        md.push_str(&format!(
-            "\n\"excluded\": no usable repeat (steps flagged interrupted or generator saturated are left out). {}\n",
-            excluded_sentence(&excluded)
-        ));
-    }
-    (rows > 0).then(|| Section {
-        title: "Throughput ratios across scenarios".to_string(),
-        markdown: md,
-        charts: Vec::new(),
-    })
+/// The headline chart of one claim: the scenario and kind of chart its
+/// verdict rests on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Headline {
+    pub claim: String,
+    pub verdict: Verdict,
+    pub scenario: String,
+    pub kind: HeadlineKind,
 }
 
 /// The chart a claim's verdict rests on, as (scenario, kind): the
@@ -356,7 +219,7 @@ pub fn ratio_table_section(results: &RunResults, claims: &ClaimsFile) -> Option<
 /// chart of a latency or tail claim's first scenario the run measured.
 /// Ratio claims span every scenario (their chart is the ratio table), and
 /// out-of-scope claims measure nothing: no headline chart.
-fn headline_chart<'a>(p: &'a Predicate, measured: &[String]) -> Option<(&'a str, ChartKind)> {
+fn headline_chart<'a>(p: &'a Predicate, measured: &[String]) -> Option<(&'a str, HeadlineKind)> {
     let first = |scenarios: &'a [String]| {
         scenarios
             .iter()
@@ -366,10 +229,10 @@ fn headline_chart<'a>(p: &'a Predicate, measured: &[String]) -> Option<(&'a str,
     match p {
         Predicate::Scaling { scenario, .. } | Predicate::CpuBound { scenario, .. } => measured
             .contains(scenario)
-            .then_some((scenario.as_str(), ChartKind::Throughput)),
+            .then_some((scenario.as_str(), HeadlineKind::Throughput)),
         Predicate::LatencyUncontendedAndLoaded { scenarios, .. }
         | Predicate::TailUnderLoad { scenarios, .. } => {
-            Some((first(scenarios.as_slice())?, ChartKind::Latency))
+            Some((first(scenarios.as_slice())?, HeadlineKind::Latency))
         }
         Predicate::RatioAtHighest { .. }
         | Predicate::RatioTable { .. }
@@ -377,60 +240,21 @@ fn headline_chart<'a>(p: &'a Predicate, measured: &[String]) -> Option<(&'a str,
     }
 }
 
-/// "Headline charts": one chart per claim that rests on one scenario's
-/// curve (see [`headline_chart`]), captioned with the claim and its
-/// verdict, in claim order. None when no claim has one.
-pub fn headline_section(
-    results: &RunResults,
-    claims: &ClaimsFile,
-    verdicts: &[ClaimVerdict],
-) -> Option<Section> {
-    let measured = StepGroups::scenarios_in_order(results);
-    let charts: Vec<ChartRef> = claims
+/// One headline chart per claim that rests on one scenario's curve (see
+/// [`headline_chart`]), in claim order; `measured` = the run's scenarios.
+pub fn headlines(claims: &ClaimsFile, verdicts: &[ClaimVerdict], measured: &[String]) -> Vec<Headline> {
+    claims
         .claims
         .iter()
         .filter_map(|c| {
-            let (scenario, kind) = headline_chart(&c.predicate, &measured)?;
+            let (scenario, kind) = headline_chart(&c.predicate, measured)?;
             let verdict = verdicts.iter().find(|v| v.id == c.id)?.verdict;
-            let what = match kind {
-                ChartKind::Latency => "latency",
-                _ => "throughput",
-            };
-            Some(ChartRef {
+            Some(Headline {
+                claim: c.id.clone(),
+                verdict,
                 scenario: scenario.to_string(),
                 kind,
-                caption: format!(
-                    "**{}** (**{}**): {what} on {scenario}.",
-                    c.id,
-                    verdict.as_str()
-                ),
             })
         })
-        .collect();
-    (!charts.is_empty()).then(|| Section {
-        title: "Headline charts".to_string(),
-        markdown: "One chart per claim that rests on a scenario's curve: the scenario it was judged on (for a claim on several, the first the run measured). Each scenario's tables and all its charts follow below.".to_string(),
-        charts,
-    })
-}
-
-/// Sections for report.md / report.html, which open with them in this
-/// order: the verdict table, the headline charts, the throughput-ratio table (when the claims have a `ratio_table` claim and
-/// the run measured its scenarios) and the capacity/knee table. `claims` =
-/// None means the embedded suites/claims.toml.
-pub fn report_sections(
-    results: &RunResults,
-    claims: Option<&Path>,
-) -> anyhow::Result<Vec<Section>> {
-    let file = load(claims)?;
-    let verdicts = evaluate(results, &file);
-    let mut sections = vec![Section {
-        title: "Claims and verdicts".to_string(),
-        markdown: verdict_markdown(results, &verdicts),
-        charts: Vec::new(),
-    }];
-    sections.extend(headline_section(results, &file, &verdicts));
-    sections.extend(ratio_table_section(results, &file));
-    sections.push(capacity::capacity_section(results, &file.capacity));
-    Ok(sections)
+        .collect()
 }

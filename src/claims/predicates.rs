@@ -42,12 +42,13 @@
 //! nothing is not growth). `claims::evaluate` names the failing points.
 
 use crate::results::Model;
+use crate::analysis::Repeats;
 use crate::stats::{
-    Estimate, Favours, Judgement, NoisePolicy, RANGE_ONLY_REPEATS, Repeats, StepGroups, judge,
-    knee, median,
+    Estimate, Favours, Judgement, NoisePolicy, RANGE_ONLY_REPEATS, judge, knee, median,
 };
 
 use super::Verdict;
+use super::lookup::Lookup;
 use super::spec::Predicate;
 
 /// A verdict with its one-sentence evidence.
@@ -64,7 +65,7 @@ impl Finding {
 }
 
 /// Evaluates one predicate.
-pub fn evaluate(p: &Predicate, g: &StepGroups, noise: NoisePolicy) -> Finding {
+pub fn evaluate(p: &Predicate, g: &Lookup, noise: NoisePolicy) -> Finding {
     match p {
         Predicate::Scaling {
             scenario,
@@ -392,7 +393,7 @@ impl Bound {
 }
 
 /// "not measured: django-sync on io, node on cpu".
-fn missing(g: &StepGroups, scenarios: &[&str], targets: &[&str]) -> Vec<String> {
+fn missing(g: &Lookup, scenarios: &[&str], targets: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
     for s in scenarios {
         for t in targets {
@@ -420,7 +421,7 @@ fn not_measured(list: &[String]) -> Finding {
 
 /// "node on io at 256 connections" for each of `targets` whose figures at
 /// `level` were all excluded.
-fn excluded_at(g: &StepGroups, scenario: &str, level: u64, targets: &[&str]) -> Vec<String> {
+fn excluded_at(g: &Lookup, scenario: &str, level: u64, targets: &[&str]) -> Vec<String> {
     targets
         .iter()
         .filter(|t| g.is_excluded(t, scenario, level))
@@ -441,7 +442,7 @@ fn excluded_finding(list: &[String]) -> Finding {
 // only rename them.
 #[allow(clippy::too_many_arguments)]
 fn judge_at(
-    g: &StepGroups,
+    g: &Lookup,
     scenario: &str,
     level: u64,
     a: &str,
@@ -457,7 +458,7 @@ fn judge_at(
 
 /// Median (level, rps, p99) points of a target on a scenario; p99 is
 /// infinite where it counts as failing.
-pub fn curve(g: &StepGroups, target: &str, scenario: &str) -> Vec<(u64, f64, f64)> {
+pub fn curve(g: &Lookup, target: &str, scenario: &str) -> Vec<(u64, f64, f64)> {
     g.levels(target, scenario)
         .into_iter()
         .filter_map(|l| {
@@ -500,7 +501,7 @@ fn knee_words(c: &[(u64, f64, f64)], growth_fraction: f64) -> String {
 /// own target. Refuted when a `versus` target's rps at the highest common
 /// level is ahead beyond noise.
 fn scaling(
-    g: &StepGroups,
+    g: &Lookup,
     noise: NoisePolicy,
     scenario: &str,
     subject: &str,
@@ -600,7 +601,7 @@ fn scaling(
 /// The growth factor of `target`'s rps from `lo` to `hi`, one per repeat
 /// measured at both levels (see [`scaling`]); 0 for a repeat whose lowest
 /// level counts as failing.
-fn growth_per_repeat(g: &StepGroups, target: &str, scenario: &str, lo: u64, hi: u64) -> Vec<f64> {
+fn growth_per_repeat(g: &Lookup, target: &str, scenario: &str, lo: u64, hi: u64) -> Vec<f64> {
     let (Some(rlo), Some(rhi)) = (g.get(target, scenario, lo), g.get(target, scenario, hi)) else {
         return Vec::new();
     };
@@ -657,7 +658,7 @@ impl HeadToHead {
 }
 
 fn head_to_head(
-    g: &StepGroups,
+    g: &Lookup,
     scenario: &str,
     a: &str,
     b: &str,
@@ -682,7 +683,7 @@ fn head_to_head(
 }
 
 fn ratio_at_highest(
-    g: &StepGroups,
+    g: &Lookup,
     noise: NoisePolicy,
     scenarios: &[String],
     subject: &str,
@@ -764,7 +765,7 @@ fn ratio_at_highest(
 /// rps ratio of `a` over `b` at the highest common level of each scenario
 /// (medians), as (scenario, level, ratio).
 pub fn rps_ratios(
-    g: &StepGroups,
+    g: &Lookup,
     scenarios: &[String],
     a: &str,
     b: &str,
@@ -784,7 +785,7 @@ pub fn rps_ratios(
 /// scenarios left out of the mean because a side had no successful
 /// request there (a ratio of 0 or ∞ has no logarithm); they are named, so
 /// a target's failures never quietly drop out of its average.
-fn geo_mean_ratio(g: &StepGroups, scenarios: &[String], a: &str, b: &str) -> Option<String> {
+fn geo_mean_ratio(g: &Lookup, scenarios: &[String], a: &str, b: &str) -> Option<String> {
     let all = rps_ratios(g, scenarios, a, b);
     if all.is_empty() {
         return None;
@@ -835,7 +836,7 @@ fn geo_mean_ratio(g: &StepGroups, scenarios: &[String], a: &str, b: &str) -> Opt
 }
 
 fn latency(
-    g: &StepGroups,
+    g: &Lookup,
     noise: NoisePolicy,
     scenarios: &[String],
     subject: &str,
@@ -939,7 +940,7 @@ fn latency(
 }
 
 fn tail_under_load(
-    g: &StepGroups,
+    g: &Lookup,
     noise: NoisePolicy,
     scenarios: &[String],
     subject: &str,
@@ -983,7 +984,7 @@ fn tail_under_load(
                 behind_any |= j.favours == Favours::B;
                 vs.push(format!(
                     "{v} {} ({subject}'s p99 {}: {})",
-                    crate::gates::format_us(j.b.median),
+                    crate::units::latency(j.b.median),
                     lead(j.advantage),
                     rule_words(&j)
                 ));
@@ -997,7 +998,7 @@ fn tail_under_load(
         per.push(format!(
             "on {s} at {} {subject}'s p99 was {} with {:.2}% errors vs {}",
             at(hi, g.model(subject, s)),
-            crate::gates::format_us(p99),
+            crate::units::latency(p99),
             err * 100.0,
             vs.join(", ")
         ));
@@ -1034,7 +1035,7 @@ fn tail_under_load(
 }
 
 fn cpu_bound(
-    g: &StepGroups,
+    g: &Lookup,
     noise: NoisePolicy,
     scenario: &str,
     subject: &str,
@@ -1112,8 +1113,8 @@ fn cpu_bound(
         rps(growth.a.median),
         x(p99_rise),
         rule_words(&latency),
-        crate::gates::format_us(latency.b.median),
-        crate::gates::format_us(latency.a.median),
+        crate::units::latency(latency.b.median),
+        crate::units::latency(latency.a.median),
     );
     let vs: Vec<String> = versus
         .iter()
@@ -1145,6 +1146,7 @@ fn capitalize(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::StepGroups;
     use crate::results::{LatencySummary, Provenance, RunResults, StepRecord, Summary};
 
     /// One step: `rps` successful req/s, p50 = p99 / 2.
@@ -1202,7 +1204,7 @@ mod tests {
             versus: "b".into(),
             ratio: 1.2,
         };
-        evaluate(&p, g, NoisePolicy::default())
+        evaluate(&p, &Lookup::new(g), NoisePolicy::default())
     }
 
     fn scaling_of(g: &StepGroups) -> Finding {
@@ -1212,7 +1214,7 @@ mod tests {
             versus: vec!["b".into()],
             growth_fraction: 0.1,
         };
-        evaluate(&p, g, NoisePolicy::default())
+        evaluate(&p, &Lookup::new(g), NoisePolicy::default())
     }
 
     #[test]
@@ -1363,7 +1365,7 @@ mod tests {
         // Repeat 1 at level 1: 5 % errors, so its latency counts as failing.
         run.steps[2].summary.error_rate = 0.05;
         let g = StepGroups::for_verdicts(&run);
-        assert_eq!(growth_per_repeat(&g, "a", "s", 1, 64), [30.0, 0.0, 30.0]);
+        assert_eq!(growth_per_repeat(&Lookup::new(&g), "a", "s", 1, 64), [30.0, 0.0, 30.0]);
         assert_eq!(growth_median(&[0.0, 0.0]), "—");
     }
 

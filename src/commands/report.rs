@@ -17,13 +17,15 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
         .out
         .clone()
         .unwrap_or_else(|| default_out_dir(&args.run));
-    let sections = crate::claims::report_sections(&results, args.claims.as_deref())
-        .context("evaluating the claims for the report")?;
+    let claims = crate::claims::load(args.claims.as_deref())
+        .context("loading the claims for the report")?;
     let written = {
         let out_dir = out_dir.clone();
         // Drawing PNGs is CPU work; keep it off the async workers.
         tokio::task::spawn_blocking(move || {
-            crate::report::write_reports(&out_dir, &results, &sections)
+            // No thresholds: `report` shows figures and verdicts; gates are `run`'s.
+            let analysis = crate::analysis::analyze(&results, Some(&claims), &[]);
+            crate::report::write_reports(&out_dir, &results, &analysis)
         })
         .await
         .context("the report writer stopped unexpectedly")?

@@ -13,7 +13,7 @@ use crate::Outcome;
 use crate::cli::{RunArgs, TargetsMode};
 use crate::engine::Cancel;
 use crate::results::{CpuLayout, RunResults, local_provenance};
-use crate::runner::{Interrupted, Runner, default_out_dir, summary_table};
+use crate::runner::{Interrupted, Runner, default_out_dir};
 use crate::suite::{self, SuitePlan};
 use crate::targets::{self, Lab, LabConfig};
 
@@ -134,7 +134,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     runner.results.complete = outcome.is_ok();
     runner.save()?;
     let results = runner.results;
-    write_reports(&out_dir, &results);
+    let analysis = analyze_run(&results, &plan);
+    write_reports(&out_dir, &results, &analysis);
 
     if let (Some(signal), Err(err)) = (interrupted_by, &outcome) {
         eprintln!(
@@ -152,9 +153,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         );
         return Err(err);
     }
-    crate::outln!("{}", summary_table(&results));
-    let gates = crate::gates::evaluate(&plan.thresholds, &results);
-    let failed: Vec<_> = gates.iter().filter(|g| !g.passed).collect();
+    crate::out!(
+        "{}",
+        crate::report::render::text::render(&crate::report::terminal::run_summary(&analysis.summary))
+    );
+    let failed: Vec<_> = analysis.gates.iter().filter(|g| !g.passed).collect();
     for g in &failed {
         crate::outln!("gate {g}");
     }
@@ -247,16 +250,22 @@ fn external_urls(
     Ok(urls)
 }
 
-fn write_reports(out_dir: &Path, results: &RunResults) {
-    let sections = match crate::claims::report_sections(results, None) {
-        Ok(s) => s,
+/// The one analysis of the run: figures, verdicts (embedded claims) and
+/// the suite's gates.
+fn analyze_run(results: &RunResults, plan: &SuitePlan) -> crate::analysis::Analysis {
+    let claims = match crate::claims::load(None) {
+        Ok(c) => Some(c),
         Err(err) => {
             eprintln!("bakeoff: verdicts not evaluated: {err:#}");
-            Vec::new()
+            None
         }
     };
+    crate::analysis::analyze(results, claims.as_ref(), &plan.thresholds)
+}
+
+fn write_reports(out_dir: &Path, results: &RunResults, analysis: &crate::analysis::Analysis) {
     // A report that cannot be drawn must not lose the measured results.
-    if let Err(err) = crate::report::write_reports(out_dir, results, &sections) {
+    if let Err(err) = crate::report::write_reports(out_dir, results, analysis) {
         eprintln!("bakeoff: reports not written: {err}");
     }
 }

@@ -1,6 +1,7 @@
-//! `bakeoff verify RUN_DIR [--claims FILE] [--format markdown|json]`:
-//! evaluates the claims against a run and prints the verdict table (with
-//! the capacity/knee table in Markdown) or `{"claims":[...]}`.
+//! `bakeoff verify RUN_DIR [--claims FILE] [--format FORMAT[=PATH]]...`:
+//! evaluates the claims against a run and prints the verdicts, the
+//! throughput-ratio table and the capacity/knee table (the report's claim
+//! sections, from the same analysis), or `{"claims":[...]}` as JSON.
 //!
 //! Exit code: 0 whenever the verdicts could be computed, whatever they are
 //! (a refuted claim is a finding, not a failure of the run; CI gates are
@@ -10,32 +11,31 @@
 use anyhow::Context;
 
 use crate::Outcome;
+use crate::analysis::analyze;
 use crate::claims;
-use crate::cli::{ReportFormat, VerifyArgs};
+use crate::cli::VerifyArgs;
+use crate::report::claims as sections;
+use crate::report::doc::Document;
+use crate::report::format::{self, Format};
+use crate::report::{Charts, format::OutputSpec};
 use crate::results::RunResults;
 
 pub async fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let results = RunResults::load(&args.run).context("loading the results")?;
     let file = claims::load(args.claims.as_deref()).context("loading the claims")?;
-    let verdicts = claims::evaluate(&results, &file);
-    match args.format {
-        ReportFormat::Json => {
-            crate::outln!(
-                "{}",
-                serde_json::to_string_pretty(&claims::verdicts_json(&verdicts))?
-            );
+    let analysis = analyze(&results, Some(&file), &[]);
+    let mut doc = Document::new("");
+    let mut json = serde_json::json!({ "claims": [] });
+    if let Some(c) = &analysis.claims {
+        sections::verdicts(&mut doc, &analysis, c);
+        sections::headlines(&mut doc, c, &Charts::none());
+        if let Some(t) = &c.ratio_table {
+            sections::ratio_table(&mut doc, t);
         }
-        ReportFormat::Markdown => {
-            crate::outln!("## Claims and verdicts\n");
-            crate::out!("{}", claims::verdict_markdown(&results, &verdicts));
-            if let Some(s) = claims::ratio_table_section(&results, &file) {
-                crate::outln!("\n## {}\n", s.title);
-                crate::out!("{}", s.markdown);
-            }
-            let cap = claims::capacity::capacity_section(&results, &file.capacity);
-            crate::outln!("\n## {}\n", cap.title);
-            crate::out!("{}", cap.markdown);
-        }
+        sections::capacity(&mut doc, &c.capacity);
+        json = claims::verdicts_json(&c.verdicts);
     }
+    let outputs = OutputSpec::or_default(&args.format, Format::Markdown);
+    format::emit(&outputs, &doc, &json)?;
     Ok(Outcome::Ok)
 }

@@ -8,7 +8,7 @@ use std::ops::Range;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::Cartesian2d;
 
-use crate::report::summary::group_thousands;
+use crate::units::group_thousands;
 
 /// A level axis is logarithmic when its largest level is more than this
 /// many times its smallest (more than a decade).

@@ -1,6 +1,6 @@
 //! Charts: one file per chart kind (throughput, latency, spectrum,
 //! timeline, per-core), each drawn once for SVG and once for PNG from the
-//! figures of [`crate::report::summary`]. Size, palette and font live here,
+//! figures of [`crate::analysis::summary`]. Size, palette and font live here,
 //! in one place, as do the shared layout, legend and line helpers; axes and
 //! their ticks are in `axis.rs`.
 //!
@@ -20,7 +20,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::report::summary::{KNOWN_TARGETS, LevelFigures, ScenarioSummary};
+use crate::analysis::summary::{KNOWN_TARGETS, LevelFigures, ScenarioSummary};
 use crate::results::{Model, ResultsError, write_atomic};
 
 mod axis;

@@ -20,7 +20,7 @@ use super::{
     Axis, Chart, DrawError, LegendEntry, PlotContext, Swatch, build_chart, draw_legend, draw_line,
     layout,
 };
-use crate::report::summary::LevelFigures;
+use crate::analysis::summary::LevelFigures;
 
 /// The curve starts at this quantile (see the module doc).
 const FIRST_QUANTILE: f64 = 0.01;

@@ -11,7 +11,7 @@ use super::{
     Axis, Chart, DrawError, LINE_WIDTH, LegendEntry, PlotContext, REFERENCE, Swatch, TIMELINE_SIZE,
     build_chart, draw_dashed, draw_legend, draw_line, layout, runs,
 };
-use crate::report::summary::LevelFigures;
+use crate::analysis::summary::LevelFigures;
 use crate::results::TimelinePoint;
 
 /// Latency ratio (max / min) above which the p99 panel uses a log axis.

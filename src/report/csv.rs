@@ -8,12 +8,9 @@
 //! was the bottleneck. Rows are ordered by scenario (as run), target
 //! (report order), level and repeat.
 
-use std::fmt::Write as _;
-
-use super::{Exporter, Report, ReportError};
-use crate::results::StepRecord;
-
-pub struct CsvExporter;
+use super::doc::{Column, Document, Rich, Table};
+use crate::analysis::RunSummary;
+use crate::results::{LatencySummary, RunResults, StepRecord};
 
 /// Column names, in order.
 pub const COLUMNS: [&str; 21] = [
@@ -40,109 +37,80 @@ pub const COLUMNS: [&str; 21] = [
     "saturated_reason",
 ];
 
-impl Exporter for CsvExporter {
-    fn file_name(&self) -> &'static str {
-        "summary.csv"
-    }
+/// One row per measured step, as a one-table document.
+pub fn steps_document(results: &RunResults, summary: &RunSummary) -> Document {
+    let scenario_rank = |s: &StepRecord| {
+        summary
+            .scenarios
+            .iter()
+            .position(|sc| sc.scenario == s.scenario && sc.model == s.model)
+            .unwrap_or(usize::MAX)
+    };
+    let target_rank = |s: &StepRecord| {
+        summary
+            .targets
+            .iter()
+            .position(|t| *t == s.target)
+            .unwrap_or(usize::MAX)
+    };
+    let mut steps: Vec<&StepRecord> = results.steps.iter().collect();
+    steps.sort_by_key(|s| (scenario_rank(s), target_rank(s), s.level, s.repeat));
 
-    fn export(&self, report: &Report) -> Result<Vec<u8>, ReportError> {
-        let scenario_rank = |s: &StepRecord| {
-            report
-                .summary
-                .scenarios
-                .iter()
-                .position(|sc| sc.scenario == s.scenario && sc.model == s.model)
-                .unwrap_or(usize::MAX)
+    let mut table = Table::new(COLUMNS.iter().map(|c| Column::left(*c)).collect());
+    for s in steps {
+        // An empty cell, never 0, when no request succeeded.
+        let pct = |f: fn(&LatencySummary) -> u64| {
+            s.summary
+                .latency_us
+                .as_ref()
+                .map(|l| f(l).to_string())
+                .unwrap_or_default()
         };
-        let target_rank = |s: &StepRecord| {
-            report
-                .summary
-                .targets
-                .iter()
-                .position(|t| *t == s.target)
-                .unwrap_or(usize::MAX)
+        let (cpu, per_core, processes, db_cpu) = match &s.server {
+            Some(u) => (
+                format!("{:.3}", u.cpu_s),
+                format!("{:.2}", u.rps_per_core),
+                if u.processes > 0 {
+                    u.processes.to_string()
+                } else {
+                    String::new()
+                },
+                u.db_cpu_s.map(|d| format!("{d:.3}")).unwrap_or_default(),
+            ),
+            None => (String::new(), String::new(), String::new(), String::new()),
         };
-        let mut steps: Vec<&StepRecord> = report.results.steps.iter().collect();
-        steps.sort_by_key(|s| (scenario_rank(s), target_rank(s), s.level, s.repeat));
-
-        let mut out = COLUMNS.join(",");
-        out.push('\n');
-        for s in steps {
-            // An empty cell, never 0, when no request succeeded.
-            let pct = |f: fn(&crate::results::LatencySummary) -> u64| {
-                s.summary
-                    .latency_us
-                    .as_ref()
-                    .map(|l| f(l).to_string())
-                    .unwrap_or_default()
-            };
-            let (cpu, per_core, processes, db_cpu) = match &s.server {
-                Some(u) => (
-                    format!("{:.3}", u.cpu_s),
-                    format!("{:.2}", u.rps_per_core),
-                    if u.processes > 0 {
-                        u.processes.to_string()
-                    } else {
-                        String::new()
-                    },
-                    u.db_cpu_s.map(|d| format!("{d:.3}")).unwrap_or_default(),
-                ),
-                None => (String::new(), String::new(), String::new(), String::new()),
-            };
-            let flags = s
-                .flags
-                .iter()
-                .map(|f| f.as_str())
-                .collect::<Vec<_>>()
-                .join(";");
-            // Writing into a String cannot fail.
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{},{},{},{:.6},{},{:.2},{},{},{},{},{},{},{},{},{},{},{}",
-                field(&s.target),
-                field(&s.scenario),
-                s.model.as_str(),
-                s.level,
-                s.repeat,
-                s.summary.requests,
-                s.summary.errors,
-                s.summary.error_rate,
-                s.summary.generator.unsent,
-                s.summary.rps,
-                pct(|l| l.p50),
-                pct(|l| l.p90),
-                pct(|l| l.p99),
-                pct(|l| l.p999),
-                pct(|l| l.max),
-                cpu,
-                per_core,
-                processes,
-                db_cpu,
-                flags,
-                field(s.summary.generator.saturated.as_deref().unwrap_or(""))
-            );
-        }
-        Ok(out.into_bytes())
+        let flags = s
+            .flags
+            .iter()
+            .map(|f| f.as_str())
+            .collect::<Vec<_>>()
+            .join(";");
+        let cells = [
+            s.target.clone(),
+            s.scenario.clone(),
+            s.model.as_str().to_string(),
+            s.level.to_string(),
+            s.repeat.to_string(),
+            s.summary.requests.to_string(),
+            s.summary.errors.to_string(),
+            format!("{:.6}", s.summary.error_rate),
+            s.summary.generator.unsent.to_string(),
+            format!("{:.2}", s.summary.rps),
+            pct(|l| l.p50),
+            pct(|l| l.p90),
+            pct(|l| l.p99),
+            pct(|l| l.p999),
+            pct(|l| l.max),
+            cpu,
+            per_core,
+            processes,
+            db_cpu,
+            flags,
+            s.summary.generator.saturated.clone().unwrap_or_default(),
+        ];
+        table.row(cells.map(Rich::text));
     }
-}
-
-/// RFC 4180 quoting when needed.
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fields_are_quoted_only_when_needed() {
-        assert_eq!(field("node"), "node");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
+    let mut doc = Document::new("summary");
+    doc.table(table);
+    doc
 }

@@ -89,6 +89,15 @@ impl OutputSpec {
     pub fn stdout(format: Format) -> Self {
         OutputSpec { format, path: None }
     }
+
+    /// The outputs asked for, or `default` on stdout when none was.
+    pub fn or_default(specs: &[OutputSpec], default: Format) -> Vec<OutputSpec> {
+        if specs.is_empty() {
+            vec![OutputSpec::stdout(default)]
+        } else {
+            specs.to_vec()
+        }
+    }
 }
 
 /// As given on the command line: `json` or `json=out/v.json`.

@@ -1,57 +1,33 @@
 //! Reports of a run: `report.md`, a self-contained `report.html`,
-//! `summary.csv` and the charts (SVG + PNG) they show, all built from
-//! [`RunResults`] alone so `bakeoff report` can regenerate them at any time.
+//! `summary.csv` and the charts (SVG + PNG) they show, all built from the
+//! run's [`Analysis`] (and, for the per-step CSV, its results) so
+//! `bakeoff report` can regenerate them at any time.
 //!
-//! Each output format is an [`Exporter`] (one file per format); the figures
-//! they share are computed once in [`summary`], the charts are drawn by
-//! [`crate::plot`]. This module does not judge claims: verdict and capacity
-//! tables arrive ready-made as Markdown [`Section`]s.
+//! A report is one typed [`doc::Document`] ([`document::run_report`]),
+//! rendered to Markdown and HTML by [`render`]'s renderers; the same
+//! renderers serve every command's `--format` ([`format`]). The claims'
+//! sections ([`claims`]) are shared with `verify`; the terminal table at
+//! the end of a run is [`terminal`]. The charts are drawn by
+//! [`crate::plot`] from the analysis. Nothing here computes a figure.
 
 use std::path::{Path, PathBuf};
 
+use crate::analysis::{Analysis, RunSummary};
 use crate::plot::{ChartFile, ChartKind, Palette, PlotContext, PlotError};
 use crate::results::{ResultsError, RunResults, write_atomic};
 
+pub mod claims;
 mod csv;
 pub mod doc;
+pub mod document;
 pub mod format;
-mod html;
-mod markdown;
-mod markup;
 pub mod render;
-pub mod summary;
+pub mod terminal;
 
-pub use csv::CsvExporter;
-pub use html::HtmlExporter;
-pub use markdown::MarkdownExporter;
-pub use summary::{RunSummary, summarize};
+use doc::{Figure, Rich};
 
 /// Sub-directory of the output directory that holds the charts.
 pub const CHARTS_DIR: &str = "charts";
-
-/// A section contributed to the reports by another module (verdicts,
-/// headline charts, capacity), written in Markdown (headings, paragraphs,
-/// pipe tables), optionally followed by charts of the run.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Section {
-    pub title: String,
-    pub markdown: String,
-    /// Charts to show after `markdown`, each with a caption. A chart that
-    /// was not drawn is left out; a section whose every chart is left out
-    /// (and that has charts to show) is left out entirely, so every image
-    /// a report links exists.
-    pub charts: Vec<ChartRef>,
-}
-
-/// A chart of one scenario, named by the scenario (as in `results.json`)
-/// and the chart kind; the renderer links the PNG drawn for it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChartRef {
-    pub scenario: String,
-    pub kind: ChartKind,
-    /// Markdown shown above the chart.
-    pub caption: String,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -62,107 +38,101 @@ pub enum ReportError {
     },
     #[error(transparent)]
     Write(#[from] ResultsError),
-    #[error("cannot format {file}: {message}")]
-    Format { file: &'static str, message: String },
 }
 
-/// Everything an exporter may show.
-pub struct Report<'a> {
-    pub results: &'a RunResults,
-    pub summary: &'a RunSummary,
-    /// Charts that were drawn, in scenario order then [`crate::plot::ChartKind::ALL`] order.
-    pub charts: &'a [ChartFile],
-    /// Extra Markdown sections (verdicts, headline charts, capacity), shown
-    /// first, right after the title.
-    pub sections: &'a [Section],
-    /// Problems that did not stop the report (undecodable histograms,
-    /// charts that could not be drawn).
-    pub warnings: &'a [String],
+/// The charts that were drawn, in scenario order then
+/// [`ChartKind::ALL`] order, and how to find one.
+pub struct Charts {
+    pub files: Vec<ChartFile>,
+    /// (scenario name, slug), from the summary.
+    scenarios: Vec<(String, String)>,
 }
 
-impl Report<'_> {
-    /// The charts of one scenario (by its slug).
-    pub fn charts_of<'b>(&'b self, slug: &'b str) -> impl Iterator<Item = &'b ChartFile> + 'b {
-        self.charts.iter().filter(move |c| c.scenario == slug)
+impl Charts {
+    /// No charts (for documents printed to a terminal).
+    pub fn none() -> Self {
+        Charts {
+            files: Vec::new(),
+            scenarios: Vec::new(),
+        }
     }
 
-    /// The drawn chart a [`ChartRef`] names (the first scenario of that
-    /// name in the summary), if it was drawn.
-    pub fn chart(&self, r: &ChartRef) -> Option<&ChartFile> {
-        let sc = self
-            .summary
-            .scenarios
-            .iter()
-            .find(|sc| sc.scenario == r.scenario)?;
-        self.charts_of(&sc.slug).find(|c| c.kind == r.kind)
+    /// The charts of one scenario (by its slug).
+    pub fn of_scenario<'a>(&'a self, slug: &'a str) -> impl Iterator<Item = &'a ChartFile> + 'a {
+        self.files.iter().filter(move |c| c.scenario == slug)
+    }
+
+    /// The drawn chart of `kind` for the scenario named `scenario` (the
+    /// first of that name), if it was drawn.
+    pub fn of(&self, scenario: &str, kind: ChartKind) -> Option<&ChartFile> {
+        let (_, slug) = self.scenarios.iter().find(|(name, _)| name == scenario)?;
+        self.of_scenario(slug).find(|c| c.kind == kind)
+    }
+
+    /// A chart as a figure: its PNG linked from the output directory
+    /// (charts/x.png), its SVG for HTML.
+    pub fn figure(&self, chart: &ChartFile) -> Figure {
+        Figure {
+            caption: Rich::default(),
+            alt: chart.title.clone(),
+            png: png_link(chart),
+            svg: Some(chart.svg.clone()),
+        }
     }
 }
 
 /// Relative link to a chart's PNG from the output directory: charts/x.png.
 pub fn png_link(chart: &ChartFile) -> String {
-    link(&chart.png_path)
-}
-
-fn link(path: &Path) -> String {
-    let name = path
+    let name = chart
+        .png_path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     format!("{CHARTS_DIR}/{name}")
 }
 
-/// One output format.
-pub trait Exporter {
-    /// File name inside the output directory.
-    fn file_name(&self) -> &'static str;
-    /// The complete file contents.
-    fn export(&self, report: &Report) -> Result<Vec<u8>, ReportError>;
-}
-
-/// Every format `write_reports` writes.
-pub fn exporters() -> Vec<Box<dyn Exporter>> {
-    vec![
-        Box::new(MarkdownExporter),
-        Box::new(HtmlExporter),
-        Box::new(CsvExporter),
-    ]
-}
-
 /// Writes charts/ (SVG+PNG), report.md, report.html, summary.csv into
-/// `out_dir`. `sections` are extra Markdown sections (verdicts, headline
-/// charts, capacity) that open md and html, in order. Returns every path written.
+/// `out_dir`. Returns every path written.
 ///
 /// A chart that cannot be drawn does not stop the reports; it is named in
 /// their warnings instead. Each file is written atomically.
 pub fn write_reports(
     out_dir: &Path,
     results: &RunResults,
-    sections: &[Section],
+    analysis: &Analysis,
 ) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(out_dir).map_err(|source| ReportError::CreateDir {
         path: out_dir.to_path_buf(),
         source,
     })?;
-    let summary = summarize(results);
-    let mut warnings = summary.warnings.clone();
-    let (charts, chart_errors) = draw_charts(&summary, &out_dir.join(CHARTS_DIR));
+    let mut warnings = analysis.summary.warnings.clone();
+    let (files, chart_errors) = draw_charts(&analysis.summary, &out_dir.join(CHARTS_DIR));
     warnings.extend(chart_errors.iter().map(|e| format!("chart not drawn: {e}")));
+    let charts = Charts {
+        files,
+        scenarios: analysis
+            .summary
+            .scenarios
+            .iter()
+            .map(|s| (s.scenario.clone(), s.slug.clone()))
+            .collect(),
+    };
 
     let mut written: Vec<PathBuf> = charts
+        .files
         .iter()
         .flat_map(|c| [c.svg_path.clone(), c.png_path.clone()])
         .collect();
-    let report = Report {
-        results,
-        summary: &summary,
-        charts: &charts,
-        sections,
-        warnings: &warnings,
-    };
-    for exporter in exporters() {
-        let bytes = exporter.export(&report)?;
-        let path = out_dir.join(exporter.file_name());
-        write_atomic(&path, &bytes)?;
+    let report = document::run_report(analysis, &charts, &warnings);
+    let steps = csv::steps_document(results, &analysis.summary);
+    let files = [
+        ("report.md", render::markdown::render(&report)),
+        ("report.html", render::html::render(&report)),
+        ("summary.csv", render::csv::render(&steps)),
+    ];
+    for (name, text) in files {
+        let path = out_dir.join(name);
+        write_atomic(&path, text.as_bytes())?;
         written.push(path);
     }
     Ok(written)

@@ -94,7 +94,9 @@ fn figure(f: &Figure) -> String {
 fn inline(r: &Rich, cell: bool) -> String {
     let mut out = String::new();
     for span in &r.0 {
-        let at_start = out.is_empty() || out.ends_with('\n');
+        // Block markers only count at the start of a line, which a table
+        // cell never is.
+        let at_start = !cell && (out.is_empty() || out.ends_with('\n'));
         match span {
             Span::Text(t) => out.push_str(&escape(t, at_start)),
             Span::Strong(t) => out.push_str(&format!("**{}**", escape(t, false))),
@@ -130,7 +132,9 @@ fn escape(t: &str, mut at_start: bool) -> String {
         let next = chars.get(i + 1).copied();
         let special = match c {
             '*' | '`' => true,
-            '#' | '>' | '-' | '+' => at_start,
+            '>' => at_start,
+            // A list marker or heading needs a space (or the end) after it.
+            '#' | '-' | '+' => at_start && next.is_none_or(|n| n == ' ' || n == '#'),
             '\\' => next.is_some_and(|n| n.is_ascii_punctuation()),
             '<' => next.is_some_and(|n| n.is_ascii_alphabetic() || "/!?".contains(n)),
             ']' => next == Some('('),

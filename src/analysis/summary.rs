@@ -4,7 +4,7 @@
 //! computed by [`crate::stats`] and nowhere else: the median throughput
 //! across repeats and its spread, the median of the repeats' latency
 //! percentiles (a failing repeat counts as +infinity, see
-//! [`crate::stats::Repeats`]), the same numbers claims, gates and
+//! [`crate::analysis::Repeats`]), the same numbers claims, gates and
 //! `compare` print; the repeats' pooled histogram, for the percentile
 //! spectrum only; errors (unsent requests included, and counted
 //! apart), server and PostgreSQL usage, a timeline and the flags of the
@@ -18,7 +18,7 @@
 //!
 //! A level without a successful request has no percentiles (`latency_us`
 //! is None: "n/a" in tables, no point on charts, never 0), is never a
-//! target's "best" level ([`crate::stats::best_level`]), and is listed in
+//! target's "best" level ([`crate::analysis::best_level`]), and is listed in
 //! [`RunSummary::no_success`]. A level whose median latency counts as
 //! failing (too many failing repeats) has no percentiles either, and its
 //! table cells say "failing".
@@ -30,10 +30,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use hdrhistogram::Histogram;
 
 use crate::results::{LatencySummary, Model, RunResults, StepFlag, StepRecord, TimelinePoint};
-use crate::stats::{Repeats, StepGroups, median};
-pub use crate::units::{
-    errors as format_errors, group_thousands, latency_ms_opt as format_ms_opt, rps as format_rps,
-};
+use crate::analysis::{Repeats, StepGroups};
+use crate::stats::median;
+use crate::units::group_thousands;
 
 /// Targets with a fixed colour in every chart (the palette's order; the
 /// order targets are listed in is [`StepGroups::targets_in_order`]).
@@ -122,7 +121,7 @@ pub struct LevelFigures {
     /// Repeats without a single successful request.
     pub without_success: usize,
     /// The per-repeat samples every figure of the level is the median of
-    /// ([`crate::stats::Repeats`], the same code claims, gates and
+    /// ([`crate::analysis::Repeats`], the same code claims, gates and
     /// `compare` read).
     pub per_repeat: Repeats,
     /// The level's latency figures: per percentile, the median of the
@@ -307,11 +306,11 @@ pub fn flag_detail(step: &StepRecord, flag: StepFlag) -> String {
 impl TargetSummary {
     /// The level with the highest median throughput, among the levels with
     /// a successful request (None when no request ever succeeded):
-    /// [`crate::stats::best_level`], as the terminal table at the end of
+    /// [`crate::analysis::best_level`], as the terminal table at the end of
     /// `run` prints it.
     pub fn best(&self) -> Option<&LevelFigures> {
         let (level, _) =
-            crate::stats::best_level(self.levels.iter().map(|l| (l.level, &l.per_repeat)))?;
+            crate::analysis::best_level(self.levels.iter().map(|l| (l.level, &l.per_repeat)))?;
         self.at(level)
     }
 
@@ -353,7 +352,7 @@ impl ScenarioSummary {
     }
 }
 
-/// Groups the steps of a run ([`crate::stats::group_steps`]) and computes
+/// Groups the steps of a run ([`crate::analysis::group_steps`]) and computes
 /// the shared figures.
 pub fn summarize(results: &RunResults) -> RunSummary {
     let targets = StepGroups::targets_in_order(results);
@@ -370,7 +369,7 @@ pub fn summarize(results: &RunResults) -> RunSummary {
         }
     }
 
-    let grouped = crate::stats::group_steps(results);
+    let grouped = crate::analysis::group_steps(results);
     let mut warnings = Vec::new();
     let mut scenarios = Vec::new();
     let mut used_slugs = BTreeSet::new();
@@ -724,17 +723,17 @@ mod tests {
     fn formats() {
         assert_eq!(group_thousands(1_234_567), "1 234 567");
         assert_eq!(group_thousands(999), "999");
-        assert_eq!(format_rps(12_345.4), "12 345");
-        assert_eq!(format_rps(42.25), "42.2");
+        assert_eq!(crate::units::rps(12_345.4), "12 345");
+        assert_eq!(crate::units::rps(42.25), "42.2");
         assert_eq!(format_ms(42), "0.042");
         assert_eq!(format_ms(420), "0.420");
         assert_eq!(format_ms(4_200), "4.20");
         assert_eq!(format_ms(42_000), "42.0");
         assert_eq!(format_ms(4_200_000), "4 200");
-        assert_eq!(format_errors(0, 10, 0), "0");
-        assert_eq!(format_errors(1, 200, 0), "1 (0.50%)");
-        assert_eq!(format_errors(3, 200, 2), "3 (1.50%; 2 unsent)");
-        assert_eq!(format_errors(0, 0, 0), "0");
+        assert_eq!(crate::units::errors(0, 10, 0), "0");
+        assert_eq!(crate::units::errors(1, 200, 0), "1 (0.50%)");
+        assert_eq!(crate::units::errors(3, 200, 2), "3 (1.50%; 2 unsent)");
+        assert_eq!(crate::units::errors(0, 0, 0), "0");
         assert_eq!(slugify("GET /db?x=1"), "get--db-x-1");
         assert_eq!(median(&[3.0, 1.0]), Some(2.0));
         assert_eq!(median(&[]), None);

@@ -1,0 +1,120 @@
+//! The one pass from results to everything a reader is shown:
+//! [`analyze`] turns a run's [`RunResults`] (with the claims under test and
+//! the suite's thresholds) into an [`Analysis`], plain data that the
+//! reports, charts, `verify`, `compare`, the gates and the terminal table
+//! read and compute nothing from themselves.
+//!
+//! - [`groups`]: the one grouping of steps by [`StepId`] across repeats
+//!   ([`StepGroups`], [`Repeats`]), with the steps a verdict may not rest
+//!   on kept aside.
+//! - [`summary`]: per scenario × target × level, the level's figures as
+//!   `results/README.md` defines them, the caveats, the variants' usage.
+//!
+//! The figures follow the rules of [`crate::stats`] ("a failure never looks
+//! like speed", the noise rule); verdict wording is `claims`', gate wording
+//! `gates'`.
+
+pub mod groups;
+pub mod summary;
+
+pub use groups::{ExcludedStep, Repeats, StepGroups, StepId, best_level, group_steps};
+pub use summary::{RunSummary, summarize};
+
+
+use crate::claims::capacity::{CapacityTable, capacity_table};
+use crate::claims::ratio::{RatioTable, ratio_table};
+use crate::claims::{ClaimVerdict, ClaimsFile, Headline};
+use crate::gates::GateOutcome;
+use crate::results::{Provenance, RunResults};
+use crate::stats::MIN_REPEATS_FOR_INTERVAL;
+use crate::suite::Threshold;
+
+/// Everything a run's readers are shown, computed once.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub provenance: Provenance,
+    /// Whether every planned step was measured.
+    pub complete: bool,
+    /// Steps measured.
+    pub steps: usize,
+    /// The figures of every scenario × target × level (flagged steps
+    /// included and marked), caveats, variants.
+    pub summary: RunSummary,
+    /// Every step, flagged or not (what `compare` reads).
+    pub all: StepGroups,
+    /// The steps a verdict or gate may rest on; flagged ones kept aside.
+    pub usable: StepGroups,
+    /// Repeats per level of the usable groups, as (fewest among those with
+    /// a spread, most): what the noise rule could use.
+    pub repeats: RepeatCounts,
+    /// Claim verdicts and the claims' tables; None without a claims file.
+    pub claims: Option<ClaimsAnalysis>,
+    /// One outcome per threshold × matching level (empty without thresholds).
+    pub gates: Vec<GateOutcome>,
+}
+
+/// What the noise rule could use in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RepeatCounts {
+    /// Most repeats of any level.
+    pub most: usize,
+    /// Fewest repeats among the levels with at least
+    /// [`MIN_REPEATS_FOR_INTERVAL`] (`most` when none has).
+    pub fewest_with_spread: usize,
+}
+
+impl RepeatCounts {
+    /// Whether some level had enough repeats for a spread.
+    pub fn has_spread(&self) -> bool {
+        self.most >= MIN_REPEATS_FOR_INTERVAL
+    }
+}
+
+/// The claims' share of the analysis.
+#[derive(Debug, Clone)]
+pub struct ClaimsAnalysis {
+    /// In claims-file order.
+    pub verdicts: Vec<ClaimVerdict>,
+    /// One chart per claim that rests on one scenario's curve.
+    pub headlines: Vec<Headline>,
+    pub ratio_table: Option<RatioTable>,
+    pub capacity: CapacityTable,
+}
+
+/// The one pass: results (+ claims, + thresholds) → [`Analysis`].
+pub fn analyze(results: &RunResults, claims: Option<&ClaimsFile>, thresholds: &[Threshold]) -> Analysis {
+    let summary = summarize(results);
+    let all = StepGroups::from_results(results);
+    let usable = StepGroups::for_verdicts(results);
+    let counts = || usable.groups.values().map(Repeats::n);
+    let most = counts().max().unwrap_or(0);
+    let repeats = RepeatCounts {
+        most,
+        fewest_with_spread: counts()
+            .filter(|n| *n >= MIN_REPEATS_FOR_INTERVAL)
+            .min()
+            .unwrap_or(most),
+    };
+    let scenarios = StepGroups::scenarios_in_order(results);
+    let claims = claims.map(|file| {
+        let verdicts = crate::claims::evaluate(&usable, file);
+        ClaimsAnalysis {
+            headlines: crate::claims::headlines(file, &verdicts, &scenarios),
+            ratio_table: ratio_table(&usable, file),
+            capacity: capacity_table(&usable, &file.capacity, &summary.targets, &scenarios),
+            verdicts,
+        }
+    });
+    let gates = crate::gates::evaluate(thresholds, &usable);
+    Analysis {
+        provenance: results.provenance.clone(),
+        complete: results.complete,
+        steps: results.steps.len(),
+        summary,
+        all,
+        usable,
+        repeats,
+        claims,
+        gates,
+    }
+}
