@@ -13,9 +13,11 @@ use crate::plot::{ChartFile, ChartKind, Palette, PlotContext, PlotError};
 use crate::results::{ResultsError, RunResults, write_atomic};
 
 mod csv;
+pub mod doc;
 mod html;
 mod markdown;
 mod markup;
+pub mod render;
 pub mod summary;
 
 pub use csv::CsvExporter;
