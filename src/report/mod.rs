@@ -14,6 +14,7 @@ use crate::results::{ResultsError, RunResults, write_atomic};
 
 mod csv;
 pub mod doc;
+pub mod format;
 mod html;
 mod markdown;
 mod markup;
