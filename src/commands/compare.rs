@@ -7,7 +7,7 @@
 use anyhow::Context;
 
 use crate::Outcome;
-use crate::cli::{CompareArgs, ReportFormat};
+use crate::cli::CompareArgs;
 use crate::compare::compare;
 use crate::results::RunResults;
 
@@ -15,10 +15,13 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<Outcome> {
     let baseline = RunResults::load(&args.baseline).context("loading the baseline")?;
     let current = RunResults::load(&args.current).context("loading the current results")?;
     let report = compare(&baseline, &current, args.threshold);
-    match args.format {
-        ReportFormat::Markdown => crate::out!("{}", report.to_markdown()),
-        ReportFormat::Json => crate::outln!("{}", serde_json::to_string_pretty(&report.to_json())?),
-    }
+    // TEMPORARY: markdown or json only, until compare builds a Document.
+    super::verify::emit_markdown_or_json(
+        "compare",
+        &args.format,
+        || report.to_markdown(),
+        || report.to_json(),
+    )?;
     Ok(if report.has_regression() {
         Outcome::GateFailed
     } else {
