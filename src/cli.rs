@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use http::{HeaderName, HeaderValue, Method};
 
+use crate::report::format::OutputSpec;
 use crate::suite::bounds::{DEFAULT_MAX_CONNECTIONS, MAX_RATE, MAX_STEP_DURATION};
 
 #[derive(Debug, Parser)]
@@ -53,20 +54,6 @@ pub enum TargetsMode {
     Compose,
     /// Already-running targets given in the suite or by `--url NAME=URL`.
     External,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum OutputFormat {
-    #[default]
-    Text,
-    Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum ReportFormat {
-    #[default]
-    Markdown,
-    Json,
 }
 
 #[derive(Debug, Args)]
@@ -139,9 +126,10 @@ pub struct LoadArgs {
     /// Label of the target in results (default host:port).
     #[arg(long)]
     pub name: Option<String>,
-    /// What to print on stdout.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    /// Output format: text, markdown, html, csv or json, on stdout or with
+    /// =PATH in a file (repeatable; default: text on stdout).
+    #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = crate::report::format::parse_output)]
+    pub format: Vec<OutputSpec>,
     /// Write a results file (same schema as `run`) here.
     #[arg(long)]
     pub output: Option<PathBuf>,
@@ -181,8 +169,10 @@ pub struct CheckArgs {
     /// Check already-running targets instead, NAME=URL (repeatable).
     #[arg(long = "url", value_name = "NAME=URL")]
     pub urls: Vec<String>,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    /// Output format: text, markdown, html, csv or json, on stdout or with
+    /// =PATH in a file (repeatable; default: text on stdout).
+    #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = crate::report::format::parse_output)]
+    pub format: Vec<OutputSpec>,
 }
 
 #[derive(Debug, Args)]
@@ -206,8 +196,10 @@ pub struct CompareArgs {
     /// Regression threshold in percent ("10" and "10%" both mean 10 percent).
     #[arg(long, default_value = "5", value_parser = parse_percent)]
     pub threshold: f64,
+    /// Output format: markdown or json, on stdout or with =PATH in a file
+    /// (default: markdown on stdout).
     #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = crate::report::format::parse_output)]
-    pub format: Vec<crate::report::format::OutputSpec>,
+    pub format: Vec<OutputSpec>,
 }
 
 #[derive(Debug, Args)]
@@ -217,8 +209,10 @@ pub struct VerifyArgs {
     /// Claims file (default: the embedded suites/claims.toml).
     #[arg(long)]
     pub claims: Option<PathBuf>,
+    /// Output format: markdown or json, on stdout or with =PATH in a file
+    /// (default: markdown on stdout).
     #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = crate::report::format::parse_output)]
-    pub format: Vec<crate::report::format::OutputSpec>,
+    pub format: Vec<OutputSpec>,
 }
 
 /// Parses "10s", "500ms", "2m", "1h", or a bare number of seconds.
@@ -432,6 +426,33 @@ mod tests {
             parse_header("Host: example.com")
                 .unwrap_err()
                 .contains("set by bakeoff")
+        );
+    }
+
+    #[test]
+    fn format_is_repeatable_with_optional_paths() {
+        use crate::report::format::Format;
+        let cli = Cli::try_parse_from([
+            "bakeoff",
+            "check",
+            "--format",
+            "md",
+            "--format",
+            "csv=out/c.csv",
+        ])
+        .unwrap();
+        let Command::Check(args) = cli.command else {
+            panic!("not check")
+        };
+        assert_eq!(args.format.len(), 2);
+        assert_eq!(args.format[0].format, Format::Markdown);
+        assert_eq!(args.format[1].path, Some(PathBuf::from("out/c.csv")));
+        let err = Cli::try_parse_from(["bakeoff", "verify", "run/", "--format", "xml"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("expected one of: text, markdown, html, csv, json"),
+            "{err}"
         );
     }
 

@@ -226,12 +226,14 @@ async fn check_command_with_urls_exits_by_outcome() {
         lines[0].starts_with("target") && lines[0].contains("/fortunes"),
         "{text}"
     );
+    // lines[1] underlines the header.
+    assert!(lines[1].starts_with("------"), "{text}");
     assert!(
-        lines[1].starts_with("good") && !lines[1].contains("FAIL"),
+        lines[2].starts_with("good") && !lines[2].contains("FAIL"),
         "{text}"
     );
     assert!(
-        lines[2].starts_with("broken") && lines[2].contains("FAIL 1/"),
+        lines[3].starts_with("broken") && lines[3].contains("FAIL 1/"),
         "{text}"
     );
     assert!(text.contains("broken /json exact body"), "{text}");
@@ -264,7 +266,8 @@ fn check_command_passes_on_the_four_real_variants() {
         .iter()
         .enumerate()
     {
-        let cells: Vec<&str> = lines[i + 1].split_whitespace().collect();
+        // lines[1] underlines the header.
+        let cells: Vec<&str> = lines[i + 2].split_whitespace().collect();
         assert_eq!(cells[0], *target, "{stdout}");
         // One "ok" per endpoint column: no failure, nothing unverified.
         assert_eq!(cells[1..], ["ok"; 9], "{stdout}");

@@ -3,12 +3,11 @@
 //! details of every failure, or the results as one JSON document. Nothing
 //! here decides pass or fail; it only shows [`CheckResult`]s.
 
-use std::fmt::Write as _;
-
 use serde::Serialize;
 
 use super::contract::ENDPOINTS;
 use super::{CROSS_TARGET, CheckResult};
+use crate::report::doc::{Column, Document, Rich, Table};
 
 /// Counts over a set of results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -64,92 +63,98 @@ pub struct Report<'a> {
 
 /// `results` as a pretty JSON document ([`Report`]).
 pub fn render_json(results: &[CheckResult]) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(&report(results))
+}
+
+/// `results` as a JSON value ([`Report`]), for `--format json`.
+pub fn json(results: &[CheckResult]) -> Result<serde_json::Value, serde_json::Error> {
+    serde_json::to_value(report(results))
+}
+
+fn report(results: &[CheckResult]) -> Report<'_> {
     let summary = Summary::of(results);
-    serde_json::to_string_pretty(&Report {
+    Report {
         passed: summary.failed == 0,
         summary,
         results,
-    })
+    }
 }
 
-/// The text table, failure details and a summary line. `targets` gives the
-/// row order; targets with no results still get a row.
+/// The text table, failure details and a summary line: [`document`] on a
+/// terminal.
 pub fn render_text(targets: &[String], results: &[CheckResult]) -> String {
-    let columns: Vec<&str> = ENDPOINTS
+    crate::report::render::text::render(&document(targets, results))
+}
+
+/// The check results as a document: a table target × endpoint, the
+/// cross-target checks, the failures and unverified checks, a summary
+/// line. `targets` gives the row order; targets with no results still get
+/// a row.
+pub fn document(targets: &[String], results: &[CheckResult]) -> Document {
+    let endpoints: Vec<&str> = ENDPOINTS
         .iter()
         .copied()
         .filter(|e| *e != CROSS_TARGET)
         .collect();
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut header = vec!["target".to_string()];
-    header.extend(columns.iter().map(|c| c.to_string()));
-    rows.push(header);
+    let mut table = Table::new(
+        std::iter::once(Column::left("target"))
+            .chain(endpoints.iter().map(|e| Column::left(*e)))
+            .collect(),
+    );
     for target in targets {
-        let mut row = vec![target.clone()];
-        for column in &columns {
-            let s = Summary::of(
+        let cells = endpoints.iter().map(|endpoint| {
+            Summary::of(
                 results
                     .iter()
-                    .filter(|r| &r.target == target && r.endpoint == *column),
-            );
-            row.push(s.cell());
-        }
-        rows.push(row);
+                    .filter(|r| &r.target == target && r.endpoint == *endpoint),
+            )
+            .cell()
+        });
+        table.row(std::iter::once(target.clone()).chain(cells).map(Rich::text));
     }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in &rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        let _ = writeln!(out, "{}", line.join("  ").trim_end());
-    }
+    let mut doc = Document::new("");
+    doc.table(table);
 
     let cross: Vec<&CheckResult> = results
         .iter()
         .filter(|r| r.target == CROSS_TARGET)
         .collect();
     if !cross.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nacross targets: {}",
+        doc.paragraph(format!(
+            "across targets: {}",
             Summary::of(cross.iter().copied()).cell()
-        );
+        ));
     }
-
-    let failures: Vec<&CheckResult> = results.iter().filter(|r| r.is_failure()).collect();
+    let detail = |r: &CheckResult| {
+        Rich::text(format!(
+            "{} {} {}: {}",
+            r.target, r.endpoint, r.check, r.detail
+        ))
+    };
+    let failures: Vec<Rich> = results
+        .iter()
+        .filter(|r| r.is_failure())
+        .map(detail)
+        .collect();
     if !failures.is_empty() {
-        let _ = writeln!(out, "\nFailures:");
-        for r in failures {
-            let _ = writeln!(
-                out,
-                "  {} {} {}: {}",
-                r.target, r.endpoint, r.check, r.detail
-            );
-        }
+        doc.heading(3, "Failures:");
+        doc.list(failures);
     }
-    let unverified: Vec<&CheckResult> = results.iter().filter(|r| !r.verifiable).collect();
+    let unverified: Vec<Rich> = results
+        .iter()
+        .filter(|r| !r.verifiable)
+        .map(detail)
+        .collect();
     if !unverified.is_empty() {
-        let _ = writeln!(out, "\nNot verified:");
-        for r in unverified {
-            let _ = writeln!(
-                out,
-                "  {} {} {}: {}",
-                r.target, r.endpoint, r.check, r.detail
-            );
-        }
+        doc.heading(3, "Not verified:");
+        doc.list(unverified);
     }
     let s = Summary::of(results);
-    let _ = writeln!(
-        out,
-        "\n{} checks: {} passed, {} failed, {} not verified",
+    doc.paragraph(format!(
+        "{} checks: {} passed, {} failed, {} not verified",
         s.checks, s.passed, s.failed, s.unverified
-    );
-    out
+    ));
+    doc
 }
 
 #[cfg(test)]
@@ -179,13 +184,14 @@ mod tests {
         let text = render_text(&["node".into(), "other".into()], &results);
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("target"));
-        assert!(lines[1].starts_with("node"));
-        assert!(lines[1].contains("FAIL 1/2"));
-        assert!(lines[1].contains("ok (1 n/a)"));
-        assert!(lines[2].starts_with("other"));
+        assert!(lines[1].starts_with("------  "));
+        assert!(lines[2].starts_with("node"));
+        assert!(lines[2].contains("FAIL 1/2"));
+        assert!(lines[2].contains("ok (1 n/a)"));
+        assert!(lines[3].starts_with("other"));
         assert!(text.contains("across targets: ok"));
-        assert!(text.contains("Failures:\n  node /json c: why"));
-        assert!(text.contains("Not verified:\n  node /updates c: why"));
+        assert!(text.contains("Failures:\n\n  - node /json c: why"));
+        assert!(text.contains("Not verified:\n\n  - node /updates c: why"));
         assert!(text.contains("5 checks: 3 passed, 1 failed, 1 not verified"));
     }
 

@@ -12,7 +12,8 @@ use anyhow::Context as _;
 
 use crate::Outcome;
 use crate::check::{self, CheckResult, table};
-use crate::cli::{CheckArgs, OutputFormat, TargetsMode};
+use crate::cli::{CheckArgs, TargetsMode};
+use crate::report::format::{self, Format};
 use crate::targets::{Lab, LabConfig};
 
 /// With `--url`, a database URL to verify `/updates` persistence against
@@ -23,6 +24,8 @@ const DATABASE_URL_ENV: &str = "BAKEOFF_DATABASE_URL";
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub async fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
+    let outputs = format::or_default(&args.format, Format::Text);
+    format::check_outputs(&outputs)?;
     let (names, results) = if args.urls.is_empty() {
         check_started(&args).await?
     } else {
@@ -32,13 +35,9 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         let results = check::check_targets_with_db(&targets, database_url.as_deref()).await;
         (names, results)
     };
-    match args.format {
-        OutputFormat::Text => crate::out!("{}", table::render_text(&names, &results)),
-        OutputFormat::Json => crate::outln!(
-            "{}",
-            table::render_json(&results).context("serializing the check results")?
-        ),
-    }
+    let doc = table::document(&names, &results);
+    let json = table::json(&results).context("serializing the check results")?;
+    format::emit(&outputs, &doc, &json)?;
     Ok(if check::any_failed(&results) {
         Outcome::GateFailed
     } else {

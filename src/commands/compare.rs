@@ -11,7 +11,7 @@ use crate::Outcome;
 use crate::analysis::analyze;
 use crate::cli::CompareArgs;
 use crate::compare::compare;
-use crate::report::format::{self, Format, OutputSpec};
+use crate::report::format::{self, Format};
 use crate::results::RunResults;
 
 pub async fn run(args: CompareArgs) -> anyhow::Result<Outcome> {
@@ -22,7 +22,7 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<Outcome> {
         &analyze(&current, None, &[]),
         args.threshold,
     );
-    let outputs = OutputSpec::or_default(&args.format, Format::Markdown);
+    let outputs = format::or_default(&args.format, Format::Markdown);
     format::emit(&outputs, &report.to_document(), &report.to_json())?;
     Ok(if report.has_regression() {
         Outcome::GateFailed

@@ -9,12 +9,15 @@ use http::Method;
 
 use super::signals::StopSignals;
 use crate::Outcome;
-use crate::cli::{LoadArgs, OutputFormat};
+use crate::cli::LoadArgs;
 use crate::engine::{self, Cancel, Mix, MixEntry, Schedule, StepSpec};
 use crate::measure::{StepMeta, hgrm};
 use crate::progress::StepProgress;
+use crate::report::doc::{Column, Document, Rich, Table};
+use crate::report::format::{self, Format};
 use crate::results::{
-    CpuLayout, Model, RunResults, Summary, local_provenance, now_rfc3339, write_atomic,
+    CpuLayout, LatencySummary, Model, RunResults, Summary, local_provenance, now_rfc3339,
+    write_atomic,
 };
 use crate::suite::bounds::{check_connection_cap, ensure_open_files};
 use crate::units;
@@ -23,7 +26,14 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
     // Refuse remote hosts before anything touches the network.
     let url = engine::parse_url(&args.url, args.allow_remote)?;
     let entry = mix_entry(&args, &url.path_and_query)?;
-    for path in [&args.output, &args.hgrm].into_iter().flatten() {
+    let outputs = format::or_default(&args.format, Format::Text);
+    format::check_outputs(&outputs)?;
+    let files = outputs.iter().filter_map(|o| o.path.as_ref());
+    for path in [&args.output, &args.hgrm]
+        .into_iter()
+        .flatten()
+        .chain(files)
+    {
         check_writable(path)?;
     }
     // -c, --rate and the durations are bounded by their value parsers
@@ -96,15 +106,9 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
     if let Some(path) = &args.hgrm {
         write_atomic(path, hgrm::render(&measurement.latency).as_bytes())?;
     }
-    match args.format {
-        OutputFormat::Json => {
-            crate::outln!("{}", serde_json::to_string_pretty(&measurement.summary)?)
-        }
-        OutputFormat::Text => crate::out!(
-            "{}",
-            text_report(&name, &args, &measurement.summary, interrupted)
-        ),
-    }
+    let doc = document(&name, &args, &measurement.summary, interrupted);
+    let json = serde_json::to_value(&measurement.summary)?;
+    format::emit(&outputs, &doc, &json)?;
     if let Some(path) = &args.output {
         let (model, level) = match schedule {
             Schedule::Closed { connections } => (Model::Closed, u64::from(connections)),
@@ -172,9 +176,12 @@ fn check_writable(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn text_report(name: &str, args: &LoadArgs, s: &Summary, interrupted: bool) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
+/// What `load` shows: a table of what was run and measured, the latency
+/// percentiles (successful, uncorrected, failed requests), and notes.
+fn document(name: &str, args: &LoadArgs, s: &Summary, interrupted: bool) -> Document {
+    let mut doc = Document::new("");
+    let mut facts = Table::new(vec![Column::left(""), Column::left("")]);
+    let mut fact = |k: &str, v: String| facts.row([Rich::text(k), Rich::text(v)]);
     let model = match args.rate {
         Some(rate) => format!(
             "open model, {rate} req/s over {} connections",
@@ -182,109 +189,72 @@ fn text_report(name: &str, args: &LoadArgs, s: &Summary, interrupted: bool) -> S
         ),
         None => format!("closed model, {} connections", args.connections),
     };
-    let _ = writeln!(
-        out,
-        "Target      {name}  {} {}",
-        args.method.to_ascii_uppercase(),
-        args.url
+    fact(
+        "Target",
+        format!("{name} {} {}", args.method.to_ascii_uppercase(), args.url),
     );
-    let _ = writeln!(
-        out,
-        "Load        {model}, {:.1}s measured after {:.1}s warm-up",
-        args.duration.as_secs_f64(),
-        args.warmup.as_secs_f64()
+    fact(
+        "Load",
+        format!(
+            "{model}, {:.1}s measured after {:.1}s warm-up",
+            args.duration.as_secs_f64(),
+            args.warmup.as_secs_f64()
+        ),
     );
     if interrupted {
-        let _ = writeln!(
-            out,
-            "Interrupted only {:.2}s of the window ran",
-            s.duration_s
+        fact(
+            "Interrupted",
+            format!("only {:.2}s of the window ran", s.duration_s),
         );
     }
-    let _ = writeln!(
-        out,
-        "Requests    {} in {:.2}s, {} errors ({:.2}%), {} successful req/s",
-        s.requests,
-        s.duration_s,
-        s.errors,
-        s.error_rate * 100.0,
-        units::rate(s.rps)
-    );
-    let lat = |l: &crate::results::LatencySummary| {
+    fact(
+        "Requests",
         format!(
-            "min {}  mean {}  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
-            units::latency_us(l.min),
-            units::latency_us(l.mean as u64),
-            units::latency_us(l.p50),
-            units::latency_us(l.p90),
-            units::latency_us(l.p99),
-            units::latency_us(l.p999),
-            units::latency_us(l.max)
-        )
+            "{} in {:.2}s, {} errors ({:.2}%), {} successful req/s",
+            s.requests,
+            s.duration_s,
+            s.errors,
+            s.error_rate * 100.0,
+            units::rate(s.rps)
+        ),
+    );
+    let counts = |m: &std::collections::BTreeMap<String, u64>| {
+        m.iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    let corrected = if args.rate.is_some() {
-        " (from intended send time)"
-    } else {
-        ""
-    };
-    match &s.latency_us {
-        Some(l) => {
-            let _ = writeln!(out, "Latency     {}{corrected}", lat(l));
-        }
-        None => {
-            let _ = writeln!(out, "Latency     n/a: no request succeeded");
-        }
-    }
-    if let Some(u) = &s.uncorrected_latency_us {
-        let _ = writeln!(out, "Uncorrected {}", lat(u));
-    }
-    if let Some(f) = &s.failed_latency_us {
-        let _ = writeln!(out, "Failed      {} (time to the error)", lat(f));
-    }
-    if s.out_of_range > 0 {
-        let _ = writeln!(
-            out,
-            "Range       {} latencies beyond the histogram's 1 h range, recorded at 1 h",
-            s.out_of_range
-        );
-    }
-    let status: Vec<String> = s.status.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-    let _ = writeln!(
-        out,
-        "Status      {}",
-        if status.is_empty() {
+    fact(
+        "Status",
+        if s.status.is_empty() {
             "none".into()
         } else {
-            status.join(", ")
-        }
+            counts(&s.status)
+        },
     );
     if !s.errors_by_kind.is_empty() {
-        let errs: Vec<String> = s
-            .errors_by_kind
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect();
-        let _ = writeln!(out, "Errors      {}", errs.join(", "));
+        fact("Errors", counts(&s.errors_by_kind));
     }
+    let g = &s.generator;
     let per_req = if s.requests > 0 {
-        s.generator.cpu_s * 1e6 / s.requests as f64
+        g.cpu_s * 1e6 / s.requests as f64
     } else {
         0.0
     };
-    let g = &s.generator;
-    let _ = write!(
-        out,
-        "Generator   {:.2} CPU s ({per_req:.1} µs/request), {} thread{}, busiest {:.0}% busy ({:.0}% wanting a CPU)",
-        g.cpu_s,
-        g.threads,
-        if g.threads == 1 { "" } else { "s" },
-        g.busiest_thread_utilization * 100.0,
-        g.busiest_thread_runnable * 100.0
+    fact(
+        "Generator",
+        format!(
+            "{:.2} CPU s ({per_req:.1} µs/request), {} thread{}, busiest {:.0}% busy ({:.0}% wanting a CPU)",
+            g.cpu_s,
+            g.threads,
+            if g.threads == 1 { "" } else { "s" },
+            g.busiest_thread_utilization * 100.0,
+            g.busiest_thread_runnable * 100.0
+        ),
     );
     if let (Some(lag), Some(own)) = (&g.send_lag_us, &g.wake_lag_us) {
-        let _ = write!(
-            out,
-            "\nSend lag    p50 {} p99 {} ({} late sends); generator's own delay p50 {} p99 {}",
+        let mut v = format!(
+            "p50 {} p99 {} ({} late sends); generator's own delay p50 {} p99 {}",
             units::latency_us(lag.p50),
             units::latency_us(lag.p99),
             g.late_sends,
@@ -292,15 +262,61 @@ fn text_report(name: &str, args: &LoadArgs, s: &Summary, interrupted: bool) -> S
             units::latency_us(own.p99),
         );
         if g.unsent > 0 {
-            let _ = write!(out, ", {} never sent (counted as errors)", g.unsent);
+            v.push_str(&format!(", {} never sent (counted as errors)", g.unsent));
         }
+        fact("Send lag", v);
     }
-    out.push('\n');
+    doc.table(facts);
+
+    let mut latency = Table::new(
+        std::iter::once(Column::left("latency"))
+            .chain(
+                ["min", "mean", "p50", "p90", "p99", "p99.9", "max"]
+                    .into_iter()
+                    .map(Column::right),
+            )
+            .collect(),
+    );
+    let mut row = |what: &str, l: &LatencySummary| {
+        latency.row(
+            std::iter::once(what.to_string())
+                .chain(
+                    [l.min, l.mean as u64, l.p50, l.p90, l.p99, l.p999, l.max]
+                        .into_iter()
+                        .map(units::latency_us),
+                )
+                .map(Rich::text),
+        )
+    };
+    match &s.latency_us {
+        Some(l) if args.rate.is_some() => row("successful, from intended send time", l),
+        Some(l) => row("successful", l),
+        None => {}
+    }
+    if let Some(u) = &s.uncorrected_latency_us {
+        row("successful, uncorrected", u);
+    }
+    if let Some(f) = &s.failed_latency_us {
+        row("failed, time to the error", f);
+    }
+    if !latency.rows.is_empty() {
+        doc.table(latency);
+    }
+    if s.latency_us.is_none() {
+        doc.note("no request succeeded, so there is no latency of successful requests");
+    }
+    if s.out_of_range > 0 {
+        doc.note(format!(
+            "{} latencies beyond the histogram's 1 h range, recorded at 1 h",
+            s.out_of_range
+        ));
+    }
     if let Some(why) = &g.saturated {
-        let _ = writeln!(
-            out,
-            "Warning     the generator was the bottleneck ({why}): these figures are its limit, not the target's"
+        doc.note(
+            Rich::strong("the generator was the bottleneck").and(format!(
+                " ({why}): these figures are its limit, not the target's"
+            )),
         );
     }
-    out
+    doc
 }

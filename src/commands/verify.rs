@@ -17,7 +17,7 @@ use crate::cli::VerifyArgs;
 use crate::report::claims as sections;
 use crate::report::doc::Document;
 use crate::report::format::{self, Format};
-use crate::report::{Charts, format::OutputSpec};
+use crate::report::Charts;
 use crate::results::RunResults;
 
 pub async fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
@@ -35,7 +35,7 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
         sections::capacity(&mut doc, &c.capacity);
         json = claims::verdicts_json(&c.verdicts);
     }
-    let outputs = OutputSpec::or_default(&args.format, Format::Markdown);
+    let outputs = format::or_default(&args.format, Format::Markdown);
     format::emit(&outputs, &doc, &json)?;
     Ok(Outcome::Ok)
 }

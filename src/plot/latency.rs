@@ -9,10 +9,13 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::hover;
+use crate::units;
+
 use super::{
-    Axis, Chart, DrawError, LINE_WIDTH, LegendEntry, PlotContext, REFERENCE, Swatch, build_chart,
-    draw_dashed, draw_flag_rings, draw_legend, draw_line, draw_no_success, flag_ring_legend,
-    layout, no_success_legend, runs,
+    Axis, Chart, DrawError, Hovers, LINE_WIDTH, LegendEntry, PlotContext, REFERENCE, Swatch,
+    build_chart, draw_dashed, draw_flag_rings, draw_legend, draw_line, draw_no_success,
+    flag_ring_legend, layout, no_success_legend, runs,
 };
 
 pub(crate) struct Latency<'a> {
@@ -41,7 +44,11 @@ impl Chart for Latency<'_> {
         )
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        hovers: &mut Hovers,
+    ) -> Result<(), DrawError> {
         let sc = self.ctx.scenario;
         let (plot, legend_area) = layout(root, &self.title())?;
         let x = Axis::levels(&sc.levels);
@@ -88,6 +95,28 @@ impl Chart for Latency<'_> {
             );
             for run in series(|l| l.p50) {
                 draw_dashed(&mut chart, &run, color, LINE_WIDTH - 1, true)?;
+            }
+            for l in &t.levels {
+                let at = hover::point(&t.target, sc.model, l.level);
+                let px = x.pos(l.level as f64);
+                match l.latency_us {
+                    Some(lat) => {
+                        for (name, v) in [("p99", lat.p99), ("p50", lat.p50)] {
+                            let mut title = format!("{at}: {name} {}", units::latency(v as f64));
+                            if name == "p99" && l.disqualified() {
+                                title.push_str("; flagged: no verdict");
+                            }
+                            hover::add(hovers, &chart, (px, y.pos(ms(v))), title);
+                        }
+                    }
+                    None => {
+                        let why = l
+                            .latency_failing
+                            .clone()
+                            .unwrap_or_else(|| "no successful request".into());
+                        hover::add(hovers, &chart, (px, floor), format!("{at}: {why}"));
+                    }
+                }
             }
             let failed: Vec<(f64, f64)> = t
                 .levels

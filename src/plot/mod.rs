@@ -25,6 +25,7 @@ use crate::results::{Model, ResultsError, write_atomic};
 
 mod axis;
 mod glyphs;
+mod hover;
 mod latency;
 mod per_core;
 mod spectrum;
@@ -32,6 +33,7 @@ mod throughput;
 mod timeline;
 
 pub(crate) use axis::{Axis, Coords};
+pub(crate) use hover::Hovers;
 
 /// Pixel size of every chart (PNG and SVG), except the two-panel timeline.
 pub const SIZE: (u32, u32) = (1280, 720);
@@ -215,7 +217,13 @@ pub(crate) trait Chart {
     fn size(&self) -> (u32, u32) {
         SIZE
     }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError>;
+    /// Draws the chart on `root`, adding a hover title per data point to
+    /// `hovers` (charts without point values add none).
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        hovers: &mut Hovers,
+    ) -> Result<(), DrawError>;
 }
 
 /// Draws every chart that applies to the scenario into `charts_dir`
@@ -264,11 +272,13 @@ fn render<C: Chart>(
     let size = chart.size();
 
     let mut svg = String::new();
+    let mut hovers = Hovers::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        chart.draw(&root).map_err(failed)?;
+        chart.draw(&root, &mut hovers).map_err(failed)?;
         root.present().map_err(|e| failed(draw_err(e)))?;
     }
+    hover::insert(&mut svg, &hovers);
     let svg_path = dir.join(format!("{stem}.svg"));
     write_atomic(&svg_path, svg.as_bytes())?;
 
@@ -280,7 +290,8 @@ fn render<C: Chart>(
         let backend = glyphs::TextRaster::new(BitMapBackend::new(&tmp, size), FONT_BYTES)
             .ok_or(PlotError::Font)?;
         let root = backend.into_drawing_area();
-        chart.draw(&root).map_err(failed)?;
+        // A bitmap has no hover: the titles are the SVG's only.
+        chart.draw(&root, &mut Hovers::new()).map_err(failed)?;
         root.present().map_err(|e| failed(draw_err(e)))?;
     }
     std::fs::rename(&tmp, &png_path).map_err(|source| PlotError::Io {

@@ -7,9 +7,12 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::hover;
+use crate::units;
+
 use super::{
-    Axis, Chart, DrawError, LegendEntry, PlotContext, Swatch, build_chart, draw_legend, draw_line,
-    layout,
+    Axis, Chart, DrawError, Hovers, LegendEntry, PlotContext, Swatch, build_chart, draw_legend,
+    draw_line, layout,
 };
 
 pub(crate) struct PerCore<'a> {
@@ -34,7 +37,11 @@ impl Chart for PerCore<'_> {
         )
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        hovers: &mut Hovers,
+    ) -> Result<(), DrawError> {
         let sc = self.ctx.scenario;
         let (plot, legend_area) = layout(root, &self.title())?;
         let levels: Vec<u64> = sc
@@ -63,16 +70,28 @@ impl Chart for PerCore<'_> {
         )?;
         let mut legend = Vec::new();
         for t in &sc.targets {
-            let points: Vec<(f64, f64)> = t
+            let measured: Vec<(u64, f64)> = t
                 .levels
                 .iter()
-                .filter_map(|l| l.rps_per_core.map(|v| (x.pos(l.level as f64), v)))
+                .filter_map(|l| Some((l.level, l.rps_per_core?)))
                 .collect();
-            if points.is_empty() {
+            if measured.is_empty() {
                 continue;
             }
+            let points: Vec<(f64, f64)> = measured
+                .iter()
+                .map(|&(level, v)| (x.pos(level as f64), v))
+                .collect();
             let color = self.ctx.palette.color(&t.target);
             draw_line(&mut chart, &points, color, true)?;
+            for (&(level, v), &p) in measured.iter().zip(&points) {
+                let title = format!(
+                    "{}: {} req/s per core",
+                    hover::point(&t.target, sc.model, level),
+                    units::rps(v)
+                );
+                hover::add(hovers, &chart, p, title);
+            }
             legend.push(LegendEntry::new(&t.target, color, Swatch::Line));
         }
         draw_legend(&legend_area, &legend)

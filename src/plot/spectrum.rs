@@ -96,7 +96,11 @@ impl Chart for Spectrum<'_> {
         }
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        _hovers: &mut super::Hovers,
+    ) -> Result<(), DrawError> {
         let (plot, legend_area) = layout(root, &self.title())?;
         let limit = self
             .lines

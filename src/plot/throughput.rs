@@ -7,11 +7,14 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::hover;
 use super::{
-    Axis, Chart, Coords, DrawError, LegendEntry, PlotContext, REFERENCE, Swatch, build_chart,
-    draw_dashed, draw_err, draw_flag_rings, draw_legend, draw_line, flag_ring_legend, layout,
+    Axis, Chart, Coords, DrawError, Hovers, LegendEntry, PlotContext, REFERENCE, Swatch,
+    build_chart, draw_dashed, draw_err, draw_flag_rings, draw_legend, draw_line, flag_ring_legend,
+    layout,
 };
 use crate::results::Model;
+use crate::units;
 
 /// Half-width of an error bar's cap.
 const CAP_PX: i32 = 8;
@@ -33,7 +36,11 @@ impl Chart for Throughput<'_> {
         )
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        hovers: &mut Hovers,
+    ) -> Result<(), DrawError> {
         let sc = self.ctx.scenario;
         let (plot, legend_area) = layout(root, &self.title())?;
         let x = Axis::levels(&sc.levels);
@@ -66,6 +73,25 @@ impl Chart for Throughput<'_> {
                 .map(|l| (x.pos(l.level as f64), l.rps_median))
                 .collect();
             draw_line(&mut chart, &points, color, true)?;
+            for (l, &p) in t.levels.iter().zip(&points) {
+                let mut title = format!(
+                    "{}: {} req/s",
+                    hover::point(&t.target, sc.model, l.level),
+                    units::rps(l.rps_median)
+                );
+                if l.repeats > 1 {
+                    title.push_str(&format!(
+                        " (median of {} repeats, {}–{})",
+                        l.repeats,
+                        units::rps(l.rps_min),
+                        units::rps(l.rps_max)
+                    ));
+                }
+                if l.disqualified() {
+                    title.push_str("; flagged: no verdict");
+                }
+                hover::add(hovers, &chart, p, title);
+            }
             flagged.extend(
                 t.levels
                     .iter()

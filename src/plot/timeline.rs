@@ -56,7 +56,11 @@ impl Chart for Timeline<'_> {
         TIMELINE_SIZE
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        _hovers: &mut super::Hovers,
+    ) -> Result<(), DrawError> {
         let (plot, legend_area) = layout(root, &self.title())?;
         let (_, h) = plot.dim_in_pixel();
         let (top, bottom) = plot.split_vertically(h / 2);

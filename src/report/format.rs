@@ -89,15 +89,6 @@ impl OutputSpec {
     pub fn stdout(format: Format) -> Self {
         OutputSpec { format, path: None }
     }
-
-    /// The outputs asked for, or `default` on stdout when none was.
-    pub fn or_default(specs: &[OutputSpec], default: Format) -> Vec<OutputSpec> {
-        if specs.is_empty() {
-            vec![OutputSpec::stdout(default)]
-        } else {
-            specs.to_vec()
-        }
-    }
 }
 
 /// As given on the command line: `json` or `json=out/v.json`.
@@ -184,14 +175,10 @@ pub enum FormatError {
     Write(#[from] ResultsError),
 }
 
-/// Writes each output: files atomically, at most one to stdout (which
-/// tolerates a closed pipe). Conflicts (two on stdout, one file twice) are
-/// refused before anything is written.
-pub fn emit(
-    outputs: &[OutputSpec],
-    doc: &Document,
-    json: &serde_json::Value,
-) -> Result<(), FormatError> {
+/// Refuses outputs that would collide: two on stdout, or one file twice.
+/// [`emit`] checks this too; a command that measures first calls it
+/// before measuring, so a bad `--format` fails at once.
+pub fn check_outputs(outputs: &[OutputSpec]) -> Result<(), FormatError> {
     for (i, second) in outputs.iter().enumerate() {
         for first in &outputs[..i] {
             match (&first.path, &second.path) {
@@ -212,6 +199,18 @@ pub fn emit(
             }
         }
     }
+    Ok(())
+}
+
+/// Writes each output, in order: files atomically, at most one to stdout
+/// (which tolerates a closed pipe). Collisions ([`check_outputs`]) are
+/// refused before anything is written.
+pub fn emit(
+    outputs: &[OutputSpec],
+    doc: &Document,
+    json: &serde_json::Value,
+) -> Result<(), FormatError> {
+    check_outputs(outputs)?;
     for out in outputs {
         let text = render(out.format, doc, json);
         match &out.path {

@@ -1,5 +1,6 @@
 //! CSV (RFC 4180) of a document's tables, for spreadsheets and scripts:
-//! per table a header row of the column titles, then one record per row,
+//! per table a header row of the column titles (none when every title is
+//! empty, as in a key/value table), then one record per row,
 //! each cell its text without emphasis ([`Rich::plain`]). A field holding
 //! `,`, `"`, CR or LF is quoted, its quotes doubled. When the document has
 //! more than one table, they follow each other separated by one empty
@@ -21,7 +22,10 @@ pub fn render(doc: &Document) -> String {
 }
 
 fn table(t: &Table) -> String {
-    let mut out = record(t.columns.iter().map(|c| c.title.as_str()));
+    let mut out = String::new();
+    if t.columns.iter().any(|c| !c.title.is_empty()) {
+        out = record(t.columns.iter().map(|c| c.title.as_str()));
+    }
     for row in &t.rows {
         let cells: Vec<String> = row.iter().map(Rich::plain).collect();
         out.push_str(&record(cells.iter().map(String::as_str)));
@@ -65,5 +69,10 @@ mod tests {
             "target,req/s\nnode,2 350\n\"a,b\",\"say \"\"hi\"\"\nthere\"\n\nx\n1two\n"
         );
         assert_eq!(render(&Document::new("none")), "");
+        let mut kv = Table::new(vec![Column::left(""), Column::left("")]);
+        kv.row([Rich::text("Target"), Rich::text("node")]);
+        let mut doc = Document::new("");
+        doc.table(kv);
+        assert_eq!(render(&doc), "Target,node\n");
     }
 }

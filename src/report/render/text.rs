@@ -232,7 +232,7 @@ mod tests {
 
     #[test]
     fn paragraphs_and_notes_wrap_at_100_columns() {
-        let words = vec!["word"; 30].join(" "); // 149 columns
+        let words = ["word"; 30].join(" "); // 149 columns
         let mut doc = Document::new("");
         doc.paragraph(words.as_str());
         doc.note(words.as_str());
@@ -242,8 +242,8 @@ mod tests {
             assert!(!l.ends_with(' '), "{l:?}");
         }
         let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines[0], vec!["word"; 20].join(" "));
-        assert_eq!(lines[1], vec!["word"; 10].join(" "));
+        assert_eq!(lines[0], ["word"; 20].join(" "));
+        assert_eq!(lines[1], ["word"; 10].join(" "));
         assert!(lines[3].starts_with("note: word"));
         assert!(lines[4].starts_with("      word"));
     }
