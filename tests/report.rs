@@ -542,6 +542,7 @@ fn every_chart_kind_renders_svg_and_png_naming_every_target() {
 fn html_is_self_contained() {
     let dir = tempfile::tempdir().unwrap();
     let written = write_reports(dir.path(), &fixture(), with_claims).unwrap();
+    let md = read(&dir.path().join("report.md"));
     let html = read(&dir.path().join("report.html"));
     for r in references(&html) {
         assert!(
@@ -554,19 +555,21 @@ fn html_is_self_contained() {
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "svg"))
         .count();
+    // Every chart the Markdown links is inlined, once per link (headline
+    // charts appear again under their scenario).
     assert_eq!(
         html.matches("<svg").count(),
-        charts,
-        "every chart inlined once"
+        image_links(&md).len(),
+        "every chart inlined"
     );
+    assert!(charts > 0 && charts <= image_links(&md).len());
     assert!(html.contains("<style>"));
-    // The contributed section is converted, its in-page link kept.
+    // The verdict table opens the page; headings carry anchors.
     assert!(
-        html.contains("<h2 id=\"verdicts\">Verdicts</h2>"),
+        html.contains("<h2 id=\"claims-and-verdicts\">Claims and verdicts</h2>"),
         "verdicts heading"
     );
-    assert!(html.contains("<strong>Supported</strong>"));
-    assert!(html.contains("<a href=\"#json-closed-model\">"));
+    assert!(html.contains("<td><strong>supported</strong></td>") || html.contains("<strong>refuted</strong>") || html.contains("<strong>inconclusive</strong>"));
     assert!(html.contains("id=\"json-closed-model\""));
 }
 
@@ -1311,4 +1314,90 @@ fn level_axes_spanning_more_than_a_decade_are_log_and_say_so() {
         "{texts:?}"
     );
     assert!(!texts.iter().any(|t| t.contains("log scale")), "{texts:?}");
+}
+
+// ------------------------------------------------------- one format registry
+
+fn bakeoff(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `verify` and `compare` write every registered format, each in its own
+/// shape, from the same document; `load` and `check` take the same names
+/// (a bad one is refused by all four with the same list, before anything
+/// runs).
+#[test]
+fn every_command_takes_the_same_format_names() {
+    let fixture = fixture_path();
+    let fixture = fixture.to_str().unwrap();
+    for (command, args) in [
+        ("verify", vec!["verify", fixture]),
+        ("compare", vec!["compare", fixture, fixture]),
+    ] {
+        for name in ["text", "markdown", "md", "html", "csv", "json"] {
+            let mut a = args.clone();
+            a.extend(["--format", name]);
+            let out = bakeoff(&a);
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{command} --format {name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let ok = match name {
+                "text" => {
+                    !stdout.contains("|---") && !stdout.contains("<table") && !stdout.is_empty()
+                }
+                "markdown" | "md" => stdout.contains("\n|---"),
+                "html" => stdout.starts_with("<!DOCTYPE html>") && stdout.contains("<table>"),
+                "csv" => stdout.lines().next().is_some_and(|l| l.contains(',')),
+                "json" => serde_json::from_str::<serde_json::Value>(&stdout).is_ok(),
+                _ => unreachable!(),
+            };
+            assert!(ok, "{command} --format {name}:\n{stdout}");
+        }
+    }
+    // NAME=PATH writes a file; `-` is stdout.
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("verdicts.html");
+    let spec = format!("html={}", html.display());
+    let out = bakeoff(&["verify", fixture, "--format", &spec, "--format", "json=-"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(read(&html).contains("Claims and verdicts"));
+    assert!(serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok());
+    // A bad name: exit 2, every accepted name listed, for all four commands.
+    for args in [
+        vec!["verify", fixture],
+        vec!["compare", fixture, fixture],
+        vec!["load", "http://127.0.0.1:9/", "-d", "1s"],
+        vec!["check", "--url", "node=http://127.0.0.1:9"],
+    ] {
+        let mut a = args.clone();
+        a.extend(["--format", "xml"]);
+        let out = bakeoff(&a);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("text, markdown, html, csv, json"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// The terminal renderings, from the fixed fixture: the table at the end
+/// of `run` and `verify --format text`.
+#[test]
+fn terminal_renderings_match_snapshots() {
+    let results = fixture();
+    let table = bakeoff::report::render::text::render(&bakeoff::report::terminal::run_summary(
+        &plain(&results).summary,
+    ));
+    insta::assert_snapshot!("run_summary_text", table);
+    let out = bakeoff(&["verify", fixture_path().to_str().unwrap(), "--format", "text"]);
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!("verify_text", String::from_utf8(out.stdout).unwrap());
 }

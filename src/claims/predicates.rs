@@ -138,7 +138,7 @@ pub fn describe(p: &Predicate, noise: NoisePolicy) -> String {
             min_share,
             ..
         } => format!(
-            "ratio at the highest common level on {}: {subject} counts as ahead of {versus} in a scenario when its rps or p99 is better {margin} and neither is worse; supported when ahead in ≥ {:.0}% of measured scenarios, refuted when {versus} is",
+            "ratio at the highest common level on {}: {subject} counts as ahead of {versus} in a scenario when its rps or p99 is better {margin} and neither is worse; supported when ahead in ≥ {:.0}% of measured scenarios, refuted when {versus} is ahead in that share",
             scenarios.join(", "),
             min_share * 100.0
         ),

@@ -45,8 +45,9 @@ pub fn render(doc: &Document) -> String {
     if !title.is_empty() {
         body.push_str(&format!("<h1>{}</h1>\n", escape(title)));
     }
+    let mut ids = Vec::new();
     for b in &doc.blocks {
-        body.push_str(&block(b));
+        body.push_str(&block(b, &mut ids));
         body.push('\n');
     }
     format!(
@@ -57,11 +58,34 @@ pub fn render(doc: &Document) -> String {
     )
 }
 
-fn block(b: &Block) -> String {
+/// The anchor of a heading, as Markdown viewers make it: lower-case
+/// letters and digits, every other run of characters one `-` ("json —
+/// closed model" → `json-closed-model`); `-2`, `-3`… for repeats.
+fn unique_id(seen: &mut Vec<String>, text: &str) -> String {
+    let mut id = String::new();
+    for c in text.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            id.push(c);
+        } else if !id.is_empty() && !id.ends_with('-') {
+            id.push('-');
+        }
+    }
+    let id = match id.trim_end_matches('-') {
+        "" => "section".to_string(),
+        s => s.to_string(),
+    };
+    let n = seen.iter().filter(|s| **s == id).count();
+    seen.push(id.clone());
+    if n == 0 { id } else { format!("{id}-{}", n + 1) }
+}
+
+/// One block; `ids`: the heading anchors so far.
+fn block(b: &Block, ids: &mut Vec<String>) -> String {
     match b {
         Block::Heading { level, text } => {
             let h = heading_level(*level);
-            format!("<h{h}>{}</h{h}>", escape(text.trim()))
+            let id = unique_id(ids, text);
+            format!("<h{h} id=\"{id}\">{}</h{h}>", escape(text.trim()))
         }
         Block::Paragraph(r) => format!("<p>{}</p>", inline(r)),
         Block::Note(r) => format!("<blockquote><p>{}</p></blockquote>", inline(r)),

@@ -79,6 +79,10 @@ fn table(t: &Table) -> String {
             .unwrap_or(0)
     };
     let widths: Vec<usize> = (0..t.columns.len()).map(width).collect();
+    let total = widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
+    if total > WIDTH && header {
+        return records(t);
+    }
     let line = |cells: &[String]| {
         let padded: Vec<String> = cells
             .iter()
@@ -100,6 +104,35 @@ fn table(t: &Table) -> String {
         }
     }
     lines.join("\n")
+}
+
+/// A table too wide for a terminal, one record per row: each cell on its
+/// own line under its column's title, wrapped, records apart by an empty
+/// line (as `psql`'s expanded display).
+fn records(t: &Table) -> String {
+    let label = t
+        .columns
+        .iter()
+        .map(|c| one_line(&c.title).chars().count())
+        .max()
+        .unwrap_or(0);
+    let indent = " ".repeat(label + 2);
+    t.rows
+        .iter()
+        .map(|row| {
+            t.columns
+                .iter()
+                .zip(row)
+                .filter(|(_, cell)| !cell.is_empty())
+                .map(|(c, cell)| {
+                    let first = format!("{:<label$}  ", one_line(&c.title));
+                    wrap(&one_line(&inline(cell)), &first, &indent)
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 fn pad(cell: &str, width: usize, align: Align) -> String {
@@ -218,6 +251,22 @@ mod tests {
              node         2 350\n\
              django-sync   85.5  µs\n"
         );
+    }
+
+    #[test]
+    fn a_table_too_wide_for_a_terminal_becomes_records() {
+        let mut t = Table::new(vec![Column::left("Claim"), Column::left("Evidence")]);
+        t.row([Rich::text("a"), Rich::text("word ".repeat(40))]);
+        t.row([Rich::text("b"), Rich::text("short")]);
+        let mut doc = Document::new("");
+        doc.table(t);
+        let out = render(&doc);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "Claim     a");
+        assert!(lines[1].starts_with("Evidence  word word"));
+        assert!(lines[2].starts_with("          word"), "{out}");
+        assert!(out.lines().all(|l| l.chars().count() <= WIDTH), "{out}");
+        assert!(out.ends_with("Claim     b\nEvidence  short\n"), "{out}");
     }
 
     #[test]
