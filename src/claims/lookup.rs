@@ -36,6 +36,17 @@ impl<'g> Lookup<'g> {
         None
     }
 
+    /// [`StepGroups::is_excluded`], remembering the point asked for.
+    pub fn is_excluded(&self, target: &str, scenario: &str, level: u64) -> bool {
+        match self.groups.excluded_id(target, scenario, level) {
+            Some(id) => {
+                self.asked.borrow_mut().insert(id.clone());
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The points asked for whose latency counts as failing, with why.
     pub fn failing(&self) -> Vec<(StepId, String)> {
         self.groups.failing_among(self.asked.borrow().iter())
