@@ -189,7 +189,7 @@ impl CompareReport {
         let mut s = format!(
             ": {} compared at a {}% threshold: {} regressed, {} improved, {} unchanged",
             plural(self.steps.len(), "step"),
-            trim_float(self.threshold_pct),
+            units::number(self.threshold_pct),
             self.regressed,
             self.improved,
             self.unchanged
@@ -427,14 +427,14 @@ fn step_table<'a>(steps: impl Iterator<Item = &'a StepComparison>) -> Table {
             Rich::text(s.scenario.clone()),
             Rich::text(format!("{} {}", s.level, level_unit(s.model))),
             Rich::text(format!("{:.1} → {:.1}", s.baseline.rps, s.current.rps)),
-            Rich::text(pct(s.delta_pct.rps)),
-            Rich::text(pct(s.delta_pct.p50)),
+            Rich::text(units::change_pct(s.delta_pct.rps)),
+            Rich::text(units::change_pct(s.delta_pct.p50)),
             Rich::text(format!(
                 "{} → {}",
                 units::latency(s.baseline.p99_us),
                 units::latency(s.current.p99_us)
             )),
-            Rich::text(pct(s.delta_pct.p99)),
+            Rich::text(units::change_pct(s.delta_pct.p99)),
             verdict,
         ]);
     }
@@ -504,7 +504,7 @@ fn compare_step(key: &StepId, b: &Repeats, c: &Repeats, threshold_pct: f64) -> S
     if rps_real {
         let text = match delta_pct.rps {
             None if fb.rps == 0.0 => "rps up from 0".to_string(),
-            d => format!("rps {}", pct(d)),
+            d => format!("rps {}", units::change_pct(d)),
         };
         if rps_change < 0 {
             worse.push(text)
@@ -521,7 +521,7 @@ fn compare_step(key: &StepId, b: &Repeats, c: &Repeats, threshold_pct: f64) -> S
         } else if fb.p99_us.is_infinite() {
             "p99 no longer failing".to_string()
         } else {
-            format!("p99 {}", pct(delta_pct.p99))
+            format!("p99 {}", units::change_pct(delta_pct.p99))
         };
         if p99_change > 0 {
             worse.push(text)
@@ -582,14 +582,6 @@ fn delta(base: f64, cur: f64) -> Option<f64> {
     }
 }
 
-fn pct(d: Option<f64>) -> String {
-    match d {
-        Some(v) if v.abs() < 0.05 => "0.0%".to_string(),
-        Some(v) => format!("{v:+.1}%"),
-        None => "n/a".to_string(),
-    }
-}
-
 /// The short unit of a level in compare's rows: "conn" or "req/s".
 fn level_unit(model: Model) -> &'static str {
     match model {
@@ -604,14 +596,6 @@ fn plural(n: usize, noun: &str) -> String {
         format!("{n} {noun}")
     } else {
         format!("{n} {noun}s")
-    }
-}
-
-fn trim_float(x: f64) -> String {
-    if x.fract() == 0.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x}")
     }
 }
 
@@ -634,8 +618,5 @@ mod tests {
         assert_eq!(delta(200.0, 150.0), Some(-25.0));
         assert_eq!(delta(0.0, 0.0), Some(0.0));
         assert_eq!(delta(0.0, 3.0), None);
-        assert_eq!(pct(Some(-25.0)), "-25.0%");
-        assert_eq!(pct(Some(0.01)), "0.0%");
-        assert_eq!(pct(None), "n/a");
     }
 }

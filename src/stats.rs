@@ -69,7 +69,6 @@
 //! seed); nothing here reads files or prints. Verdict wording lives in
 //! `claims`, regression wording in `compare`.
 
-
 /// Seed of every bootstrap in bakeoff, so the same results always give the
 /// same intervals and verdicts.
 pub const BOOTSTRAP_SEED: u64 = 0x0bad_cafe_5eed_2024;

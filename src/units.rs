@@ -1,5 +1,5 @@
 //! The one formatting module for figures: durations (latencies), rates,
-//! counts and error shares, for reports, verdict evidence, gate messages,
+//! counts, error shares, ratios and relative changes, for reports, verdict evidence, gate messages,
 //! `compare` and terminal tables alike. A latency printed anywhere after
 //! `results.json` goes through [`latency`] (or [`latency_ms`], its number
 //! without the unit, in table cells whose header says "ms"), so the same
@@ -105,6 +105,34 @@ pub fn errors(errors: u64, requests: u64, unsent: u64) -> String {
     }
 }
 
+/// A ratio: "×1.19"; "×∞" when the denominator was 0 (or failing).
+pub fn ratio(v: f64) -> String {
+    if v.is_finite() {
+        format!("×{v:.2}")
+    } else {
+        "×∞".into()
+    }
+}
+
+/// A relative change in percent: "+12.3%", "-25.0%", "0.0%" (below
+/// 0.05 either way); "n/a" when there is none (a zero or failing side).
+pub fn change_pct(d: Option<f64>) -> String {
+    match d {
+        Some(v) if v.abs() < 0.05 => "0.0%".to_string(),
+        Some(v) => format!("{v:+.1}%"),
+        None => "n/a".to_string(),
+    }
+}
+
+/// A setting as given: "5", "2.5" (no trailing ".0").
+pub fn number(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x}")
+    }
+}
+
 /// 1234567 → "1 234 567" (a plain space, so every font has it).
 pub fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -158,5 +186,12 @@ mod tests {
         assert_eq!(errors(1, 200, 0), "1 (0.50%)");
         assert_eq!(errors(3, 200, 2), "3 (1.50%; 2 unsent)");
         assert_eq!(errors(0, 0, 0), "0");
+        assert_eq!(ratio(1.194), "×1.19");
+        assert_eq!(ratio(f64::INFINITY), "×∞");
+        assert_eq!(change_pct(Some(-25.0)), "-25.0%");
+        assert_eq!(change_pct(Some(0.01)), "0.0%");
+        assert_eq!(change_pct(None), "n/a");
+        assert_eq!(number(5.0), "5");
+        assert_eq!(number(2.5), "2.5");
     }
 }

@@ -569,7 +569,11 @@ fn html_is_self_contained() {
         html.contains("<h2 id=\"claims-and-verdicts\">Claims and verdicts</h2>"),
         "verdicts heading"
     );
-    assert!(html.contains("<td><strong>supported</strong></td>") || html.contains("<strong>refuted</strong>") || html.contains("<strong>inconclusive</strong>"));
+    assert!(
+        html.contains("<td><strong>supported</strong></td>")
+            || html.contains("<strong>refuted</strong>")
+            || html.contains("<strong>inconclusive</strong>")
+    );
     assert!(html.contains("id=\"json-closed-model\""));
 }
 
@@ -1241,7 +1245,11 @@ fn contributed_sections_open_the_report_and_provenance_closes_it() {
     write_reports(dir.path(), &fixture(), with_claims).unwrap();
     let md = read(&dir.path().join("report.md"));
     let headings: Vec<&str> = md.lines().filter(|l| l.starts_with("## ")).collect();
-    assert_eq!(headings.first(), Some(&"## Claims and verdicts"), "{headings:?}");
+    assert_eq!(
+        headings.first(),
+        Some(&"## Claims and verdicts"),
+        "{headings:?}"
+    );
     let pos = |h: &str| headings.iter().position(|x| *x == h).unwrap();
     assert!(pos("## Claims and verdicts") < pos("## json — closed model"));
     assert!(pos("## db — open model") < pos("## Provenance"));
@@ -1366,7 +1374,12 @@ fn every_command_takes_the_same_format_names() {
     let html = dir.path().join("verdicts.html");
     let spec = format!("html={}", html.display());
     let out = bakeoff(&["verify", fixture, "--format", &spec, "--format", "json=-"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(read(&html).contains("Claims and verdicts"));
     assert!(serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok());
     // A bad name: exit 2, every accepted name listed, for all four commands.
@@ -1397,7 +1410,12 @@ fn terminal_renderings_match_snapshots() {
         &plain(&results).summary,
     ));
     insta::assert_snapshot!("run_summary_text", table);
-    let out = bakeoff(&["verify", fixture_path().to_str().unwrap(), "--format", "text"]);
+    let out = bakeoff(&[
+        "verify",
+        fixture_path().to_str().unwrap(),
+        "--format",
+        "text",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     insta::assert_snapshot!("verify_text", String::from_utf8(out.stdout).unwrap());
 }

@@ -36,7 +36,10 @@ fn report_markdown(r: &RunResults) -> String {
 /// The body of the `## title` section of a Markdown report.
 fn section<'a>(md: &'a str, title: &str) -> &'a str {
     let head = format!("\n## {title}\n");
-    let start = md.find(&head).unwrap_or_else(|| panic!("no section {title:?} in {md}")) + head.len();
+    let start = md
+        .find(&head)
+        .unwrap_or_else(|| panic!("no section {title:?} in {md}"))
+        + head.len();
     let end = md[start..].find("\n## ").map_or(md.len(), |e| start + e);
     &md[start..end]
 }
@@ -1222,14 +1225,12 @@ fn capacity_is_the_per_rate_median_over_repeats() {
     let spec = claims::load(None).unwrap().capacity;
     let cap = capacity_md(&run(steps.clone()), &spec);
     assert!(
-        cap
-            .contains("| ≥ 1600 req/s (p99 ≤ 50.0 ms at every rate measured) |"),
+        cap.contains("| ≥ 1600 req/s (p99 ≤ 50.0 ms at every rate measured) |"),
         "{}",
         cap
     );
     assert!(
-        cap
-            .contains("median over the repeats of that rate"),
+        cap.contains("median over the repeats of that rate"),
         "{}",
         cap
     );
@@ -1242,8 +1243,7 @@ fn capacity_is_the_per_rate_median_over_repeats() {
     worse[i] = fixtures::failing_step("node", "shop-open", Open, 800, 0, 8_000);
     let cap = capacity_md(&run(worse), &spec);
     assert!(
-        cap
-            .contains("| 400 req/s (p99 > 50.0 ms from 800 req/s) |"),
+        cap.contains("| 400 req/s (p99 > 50.0 ms from 800 req/s) |"),
         "{}",
         cap
     );
@@ -1251,8 +1251,7 @@ fn capacity_is_the_per_rate_median_over_repeats() {
     steps.retain(|s| !(s.level == 1600 && s.repeat == 2));
     let cap = capacity_md(&run(steps), &spec);
     assert!(
-        cap
-            .contains("rates measured in fewer repeats: 1600 (2 of 3)"),
+        cap.contains("rates measured in fewer repeats: 1600 (2 of 3)"),
         "{}",
         cap
     );

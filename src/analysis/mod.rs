@@ -20,7 +20,6 @@ pub mod summary;
 pub use groups::{ExcludedStep, Repeats, StepGroups, StepId, best_level, group_steps};
 pub use summary::{RunSummary, summarize};
 
-
 use crate::claims::capacity::{CapacityTable, capacity_table};
 use crate::claims::ratio::{RatioTable, ratio_table};
 use crate::claims::{ClaimVerdict, ClaimsFile, Headline};
@@ -82,7 +81,11 @@ pub struct ClaimsAnalysis {
 }
 
 /// The one pass: results (+ claims, + thresholds) → [`Analysis`].
-pub fn analyze(results: &RunResults, claims: Option<&ClaimsFile>, thresholds: &[Threshold]) -> Analysis {
+pub fn analyze(
+    results: &RunResults,
+    claims: Option<&ClaimsFile>,
+    thresholds: &[Threshold],
+) -> Analysis {
     let summary = summarize(results);
     let all = StepGroups::from_results(results);
     let usable = StepGroups::for_verdicts(results);

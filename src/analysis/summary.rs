@@ -29,8 +29,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use hdrhistogram::Histogram;
 
-use crate::results::{LatencySummary, Model, RunResults, StepFlag, StepRecord, TimelinePoint};
 use crate::analysis::{Repeats, StepGroups};
+use crate::results::{LatencySummary, Model, RunResults, StepFlag, StepRecord, TimelinePoint};
 use crate::stats::median;
 use crate::units::group_thousands;
 
@@ -579,12 +579,6 @@ pub fn slugify(name: &str) -> String {
     if s.is_empty() { "scenario".into() } else { s }
 }
 
-/// Microseconds as milliseconds, about three significant digits (the
-/// table-cell form of [`crate::units::latency`]): 0.042, 4.20, 4 200.
-pub fn format_ms(us: u64) -> String {
-    crate::units::latency_ms(us as f64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -725,11 +719,6 @@ mod tests {
         assert_eq!(group_thousands(999), "999");
         assert_eq!(crate::units::rps(12_345.4), "12 345");
         assert_eq!(crate::units::rps(42.25), "42.2");
-        assert_eq!(format_ms(42), "0.042");
-        assert_eq!(format_ms(420), "0.420");
-        assert_eq!(format_ms(4_200), "4.20");
-        assert_eq!(format_ms(42_000), "42.0");
-        assert_eq!(format_ms(4_200_000), "4 200");
         assert_eq!(crate::units::errors(0, 10, 0), "0");
         assert_eq!(crate::units::errors(1, 200, 0), "1 (0.50%)");
         assert_eq!(crate::units::errors(3, 200, 2), "3 (1.50%; 2 unsent)");

@@ -54,8 +54,13 @@ pub enum Knee {
     NoSuccess,
     OneLevel,
     /// Still growing at the highest level measured.
-    NotReached { growing_at: u64 },
-    At { level: u64, rps: f64 },
+    NotReached {
+        growing_at: u64,
+    },
+    At {
+        level: u64,
+        rps: f64,
+    },
 }
 
 /// Capacity at the SLO of an open-model scenario.
@@ -81,7 +86,11 @@ pub enum SloBracket {
     /// Every rate measured met it; `rate` is the highest.
     AtLeast { rate: u64 },
     /// `rate` met it, `missed_at` (the lowest rate above) did not.
-    Between { rate: u64, missed_at: u64, why: Miss },
+    Between {
+        rate: u64,
+        missed_at: u64,
+        why: Miss,
+    },
     /// Every rate missed; `lowest` is the lowest measured.
     Below { lowest: u64, why: Miss },
     /// Nothing measured.
@@ -101,7 +110,12 @@ pub enum Miss {
 /// Builds the table from the verdict groups; SLOs come from `spec.slo_p99`.
 /// Flagged steps (interrupted, generator saturated) are left out, so a
 /// knee never comes from the generator's limit.
-pub fn capacity_table(groups: &StepGroups, spec: &CapacitySpec, targets: &[String], scenarios: &[String]) -> CapacityTable {
+pub fn capacity_table(
+    groups: &StepGroups,
+    spec: &CapacitySpec,
+    targets: &[String],
+    scenarios: &[String],
+) -> CapacityTable {
     let g = Lookup::new(groups);
     let mut rows = Vec::new();
     for scenario in scenarios {

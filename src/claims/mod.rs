@@ -242,7 +242,11 @@ fn headline_chart<'a>(p: &'a Predicate, measured: &[String]) -> Option<(&'a str,
 
 /// One headline chart per claim that rests on one scenario's curve (see
 /// [`headline_chart`]), in claim order; `measured` = the run's scenarios.
-pub fn headlines(claims: &ClaimsFile, verdicts: &[ClaimVerdict], measured: &[String]) -> Vec<Headline> {
+pub fn headlines(
+    claims: &ClaimsFile,
+    verdicts: &[ClaimVerdict],
+    measured: &[String],
+) -> Vec<Headline> {
     claims
         .claims
         .iter()

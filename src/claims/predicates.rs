@@ -41,8 +41,8 @@
 //! cpu_bound never refutes from a failing lowest level (growth from
 //! nothing is not growth). `claims::evaluate` names the failing points.
 
-use crate::results::Model;
 use crate::analysis::Repeats;
+use crate::results::Model;
 use crate::stats::{
     Estimate, Favours, Judgement, NoisePolicy, RANGE_ONLY_REPEATS, judge, knee, median,
 };
@@ -195,11 +195,7 @@ fn at(level: u64, model: Option<Model>) -> String {
 }
 
 fn x(v: f64) -> String {
-    if v.is_finite() {
-        format!("×{v:.2}")
-    } else {
-        "×∞".into()
-    }
+    crate::units::ratio(v)
 }
 
 /// "×3.00 better" / "×1.50 worse" / "about equal" for an advantage ratio.
@@ -764,12 +760,7 @@ fn ratio_at_highest(
 
 /// rps ratio of `a` over `b` at the highest common level of each scenario
 /// (medians), as (scenario, level, ratio).
-pub fn rps_ratios(
-    g: &Lookup,
-    scenarios: &[String],
-    a: &str,
-    b: &str,
-) -> Vec<(String, u64, f64)> {
+pub fn rps_ratios(g: &Lookup, scenarios: &[String], a: &str, b: &str) -> Vec<(String, u64, f64)> {
     scenarios
         .iter()
         .filter_map(|s| {
@@ -1365,7 +1356,10 @@ mod tests {
         // Repeat 1 at level 1: 5 % errors, so its latency counts as failing.
         run.steps[2].summary.error_rate = 0.05;
         let g = StepGroups::for_verdicts(&run);
-        assert_eq!(growth_per_repeat(&Lookup::new(&g), "a", "s", 1, 64), [30.0, 0.0, 30.0]);
+        assert_eq!(
+            growth_per_repeat(&Lookup::new(&g), "a", "s", 1, 64),
+            [30.0, 0.0, 30.0]
+        );
         assert_eq!(growth_median(&[0.0, 0.0]), "—");
     }
 

@@ -17,8 +17,8 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
         .out
         .clone()
         .unwrap_or_else(|| default_out_dir(&args.run));
-    let claims = crate::claims::load(args.claims.as_deref())
-        .context("loading the claims for the report")?;
+    let claims =
+        crate::claims::load(args.claims.as_deref()).context("loading the claims for the report")?;
     let written = {
         let out_dir = out_dir.clone();
         // Drawing PNGs is CPU work; keep it off the async workers.

@@ -155,7 +155,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     }
     crate::out!(
         "{}",
-        crate::report::render::text::render(&crate::report::terminal::run_summary(&analysis.summary))
+        crate::report::render::text::render(&crate::report::terminal::run_summary(
+            &analysis.summary
+        ))
     );
     let failed: Vec<_> = analysis.gates.iter().filter(|g| !g.passed).collect();
     for g in &failed {

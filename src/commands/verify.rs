@@ -14,10 +14,10 @@ use crate::Outcome;
 use crate::analysis::analyze;
 use crate::claims;
 use crate::cli::VerifyArgs;
+use crate::report::Charts;
 use crate::report::claims as sections;
 use crate::report::doc::Document;
 use crate::report::format::{self, Format};
-use crate::report::Charts;
 use crate::results::RunResults;
 
 pub async fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {

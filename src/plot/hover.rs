@@ -80,8 +80,8 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::plot::{ChartKind, Palette, PlotContext, render_scenario};
     use crate::analysis::summarize;
+    use crate::plot::{ChartKind, Palette, PlotContext, render_scenario};
     use crate::results::{
         HistogramSet, LatencySummary, Provenance, RunResults, StepRecord, Summary, encode_histogram,
     };

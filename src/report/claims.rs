@@ -123,7 +123,10 @@ pub fn ratio_table(doc: &mut Document, t: &RatioTable) {
     );
     let mut table = Table::new(columns);
     for r in &t.rows {
-        let mut row = vec![Rich::text(r.scenario.clone()), Rich::text(r.level.to_string())];
+        let mut row = vec![
+            Rich::text(r.scenario.clone()),
+            Rich::text(r.level.to_string()),
+        ];
         row.extend(r.rps.iter().map(|c| {
             Rich::text(match c {
                 RpsCell::Rps(v) => format!("{v:.0}"),
@@ -132,13 +135,11 @@ pub fn ratio_table(doc: &mut Document, t: &RatioTable) {
                 RpsCell::Missing => "—".to_string(),
             })
         }));
-        row.extend(r.ratios.iter().map(|x| {
-            Rich::text(match x {
-                Some(v) if v.is_finite() => format!("×{v:.2}"),
-                Some(_) => "×∞".to_string(),
-                None => "—".to_string(),
-            })
-        }));
+        row.extend(
+            r.ratios
+                .iter()
+                .map(|x| Rich::text(x.map_or_else(|| "—".to_string(), units::ratio))),
+        );
         table.row(row);
     }
     doc.table(table);
@@ -146,7 +147,11 @@ pub fn ratio_table(doc: &mut Document, t: &RatioTable) {
         doc.paragraph("\"none succeeded\": no request of that target succeeded there, so it served 0 successful req/s.");
     }
     if !t.excluded.is_empty() {
-        let excluded: Vec<_> = t.excluded.iter().map(|(k, s)| (k.clone(), s.as_slice())).collect();
+        let excluded: Vec<_> = t
+            .excluded
+            .iter()
+            .map(|(k, s)| (k.clone(), s.as_slice()))
+            .collect();
         doc.paragraph(format!(
             "\"excluded\": no usable repeat (steps flagged interrupted or generator saturated are left out). {}",
             excluded_sentence(&excluded)
@@ -183,9 +188,10 @@ pub fn capacity(doc: &mut Document, t: &CapacityTable) {
             Knee::NoSuccess => ("— (no request succeeded)".to_string(), "—".to_string()),
             Knee::At { level, rps } => (format!("{level} {unit}"), format!("{rps:.0}")),
             Knee::OneLevel => ("— (one level)".to_string(), "—".to_string()),
-            Knee::NotReached { growing_at } => {
-                (format!("not reached (growing at {growing_at})"), "—".to_string())
-            }
+            Knee::NotReached { growing_at } => (
+                format!("not reached (growing at {growing_at})"),
+                "—".to_string(),
+            ),
         };
         let peak = r
             .peak
@@ -203,7 +209,11 @@ pub fn capacity(doc: &mut Document, t: &CapacityTable) {
     }
     doc.table(table);
     if !t.excluded.is_empty() {
-        let excluded: Vec<_> = t.excluded.iter().map(|(k, s)| (k.clone(), s.as_slice())).collect();
+        let excluded: Vec<_> = t
+            .excluded
+            .iter()
+            .map(|(k, s)| (k.clone(), s.as_slice()))
+            .collect();
         doc.paragraph(format!(
             "Left out of these figures: {}",
             excluded_sentence(&excluded)
@@ -235,7 +245,10 @@ fn capacity_cell(c: &Capacity) -> String {
         SloBracket::Below {
             lowest,
             why: Miss::SlowP99,
-        } => format!("below {lowest} req/s ({} at every rate measured)", why(Miss::SlowP99)),
+        } => format!(
+            "below {lowest} req/s ({} at every rate measured)",
+            why(Miss::SlowP99)
+        ),
         SloBracket::Below { lowest, why: m } => format!(
             "below {lowest} req/s (missed at every rate measured; {} at {lowest} req/s)",
             why(m)

@@ -15,10 +15,10 @@
 
 use super::doc::{Column, Document, Figure, Rich, Table};
 use super::{Charts, claims as claim_blocks};
+use crate::analysis::Analysis;
 use crate::analysis::summary::{
     Caveat, FLAGS, NoSuccess, RunSummary, ScenarioSummary, flag_mark, flag_meaning, flag_name,
 };
-use crate::analysis::Analysis;
 use crate::results::{Model, Provenance, StepFlag};
 use crate::units;
 
@@ -62,7 +62,12 @@ pub fn run_report(a: &Analysis, charts: &Charts, warnings: &[String]) -> Documen
     variants(&mut doc, p, &a.summary);
     if !warnings.is_empty() {
         doc.heading(2, "Warnings");
-        doc.list(warnings.iter().map(|w| Rich::text(w.replace('\n', " "))).collect());
+        doc.list(
+            warnings
+                .iter()
+                .map(|w| Rich::text(w.replace('\n', " ")))
+                .collect(),
+        );
     }
     doc
 }
@@ -164,7 +169,12 @@ fn scenario(doc: &mut Document, summary: &RunSummary, sc: &ScenarioSummary, char
     for t in &sc.targets {
         let (best_rps, best_level) = t
             .best()
-            .map(|b| (units::rps(b.rps_median), b.level.to_string() + &marks(&b.marks())))
+            .map(|b| {
+                (
+                    units::rps(b.rps_median),
+                    b.level.to_string() + &marks(&b.marks()),
+                )
+            })
             .unwrap_or_else(|| (units::rps(0.0), "n/a".to_string()));
         let all_marks: String = FLAGS
             .iter()
@@ -363,7 +373,12 @@ fn provenance(doc: &mut Document, p: &Provenance) {
     doc.table(t);
     if !p.notes.is_empty() {
         doc.paragraph("Notes:");
-        doc.list(p.notes.iter().map(|n| Rich::text(n.replace('\n', " "))).collect());
+        doc.list(
+            p.notes
+                .iter()
+                .map(|n| Rich::text(n.replace('\n', " ")))
+                .collect(),
+        );
     }
 }
 

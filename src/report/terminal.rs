@@ -97,7 +97,10 @@ mod tests {
         ];
         let table = summary_table(&results);
         let header = table.lines().next().unwrap();
-        assert!(header.starts_with("scenario") && header.contains("p99 @ highest"), "{table}");
+        assert!(
+            header.starts_with("scenario") && header.contains("p99 @ highest"),
+            "{table}"
+        );
         // Header, rule, then the row.
         let row = table.lines().nth(2).unwrap();
         assert!(row.starts_with("json"), "{table}");

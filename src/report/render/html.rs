@@ -76,7 +76,11 @@ fn unique_id(seen: &mut Vec<String>, text: &str) -> String {
     };
     let n = seen.iter().filter(|s| **s == id).count();
     seen.push(id.clone());
-    if n == 0 { id } else { format!("{id}-{}", n + 1) }
+    if n == 0 {
+        id
+    } else {
+        format!("{id}-{}", n + 1)
+    }
 }
 
 /// One block; `ids`: the heading anchors so far.
@@ -197,6 +201,18 @@ mod tests {
     }
 
     #[test]
+    fn heading_anchors_are_unique() {
+        let mut ids = Vec::new();
+        assert_eq!(
+            unique_id(&mut ids, "json — closed model"),
+            "json-closed-model"
+        );
+        assert_eq!(unique_id(&mut ids, "Caveats"), "caveats");
+        assert_eq!(unique_id(&mut ids, "caveats"), "caveats-2");
+        assert_eq!(unique_id(&mut ids, "—"), "section");
+    }
+
+    #[test]
     fn blocks_and_escaping() {
         let mut doc = Document::new("R&D <report>");
         doc.heading(2, "a \"b\"");
@@ -217,7 +233,7 @@ mod tests {
         assert_eq!(
             body(&doc),
             "<h1>R&amp;D &lt;report&gt;</h1>\n\
-             <h2>a &quot;b&quot;</h2>\n\
+             <h2 id=\"a-b\">a &quot;b&quot;</h2>\n\
              <blockquote><p><strong>Note:</strong> x &lt; y</p></blockquote>\n\
              <p>see <a href=\"https://x.test/?a=1&amp;b=&quot;2&quot;\">docs</a><code>&lt;br&gt;</code></p>\n\
              <ul>\n<li>one</li>\n<li>two<em>&amp;</em></li>\n</ul>\n\
