@@ -1,0 +1,486 @@
+//! What each predicate kind computes: from grouped results to a verdict and
+//! one sentence of evidence (figures, targets, scenario, levels, repeats),
+//! plus the predicate's own wording. Every supported or refuted verdict
+//! rests on the noise rule, and its evidence says which part it passed
+//! ("×1.90, ranges of 3 repeats apart", "×2.10 on one repeat, over the
+//! ×1.5 margin"):
+//!
+//! - **Differences** (rps or p99 ahead, slower, climbing, growing more) go
+//!   through [`crate::stats::judge`]: they count only when they clear the
+//!   ratio and the run-to-run noise (non-overlapping intervals of the
+//!   medians with ≥ 3 repeats: the range of the repeats up to 5 repeats, a
+//!   95 % bootstrap interval beyond, and labelled so; the larger
+//!   few-repeats margin below 3).
+//! - **Growth between levels** (scaling) is a figure of its own: one growth
+//!   factor per repeat (that repeat's rps at the highest level over its rps
+//!   at the lowest), and the two targets' factors are judged like any other
+//!   figure.
+//! - **Upper bounds** ("within ×1.2 of", "grows less than ×1.5") are the
+//!   rule turned round ([`within`]): the worst case the intervals allow must
+//!   stay within the bound, and with fewer than 3 repeats the ratio must,
+//!   after the rule's few-repeats allowance (×1.5 / ×1.2 = ×1.25). One
+//!   repeat at ×1.19 never shows "within ×1.2".
+//!
+//! The groups hold only steps a verdict may rest on (see
+//! [`StepGroups::for_verdicts`]). A point whose every repeat was excluded
+//! still counts as measured when levels are chosen, so the comparison point
+//! never silently moves; when a predicate needs it, the comparison is
+//! undecided: a single-scenario claim becomes Inconclusive, and in a
+//! multi-scenario claim that scenario counts in the denominator without
+//! deciding anything (it can keep a claim from being supported or refuted,
+//! never decide it). `claims::evaluate` names the excluded steps.
+//!
+//! Failing figures follow the rule of [`crate::stats`]: a step without a
+//! successful request, or with more than 1 % of its requests failed, has
+//! an infinitely slow latency (and its rps counts successes only), so it
+//! can only count against its own target. On an all-failing target:
+//! scaling and ratio/head-to-head read it as behind (0 req/s, failing p99)
+//! and never as "still growing" (a repeat failing at the lowest level has
+//! a growth factor of 0); a latency comparison counts it as slower,
+//! never as "within the ratio"; tail_under_load refutes a failing subject;
+//! cpu_bound never refutes from a failing lowest level (growth from
+//! nothing is not growth). `claims::evaluate` names the failing points.
+
+use crate::analysis::Repeats;
+use crate::results::Model;
+use crate::stats::{Estimate, Favours, Judgement, NoisePolicy, RANGE_ONLY_REPEATS, judge, median};
+
+use super::Verdict;
+use super::lookup::Lookup;
+use super::spec::Predicate;
+
+mod latency;
+mod ratio;
+mod scaling;
+#[cfg(test)]
+mod tests;
+
+use latency::{latency, tail_under_load};
+use ratio::ratio_at_highest;
+use scaling::{cpu_bound, scaling};
+
+/// A verdict with its one-sentence evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub verdict: Verdict,
+    pub evidence: String,
+}
+
+impl Finding {
+    fn new(verdict: Verdict, evidence: String) -> Self {
+        Finding { verdict, evidence }
+    }
+}
+
+/// Evaluates one predicate.
+pub fn evaluate(p: &Predicate, g: &Lookup, noise: NoisePolicy) -> Finding {
+    match p {
+        Predicate::Scaling {
+            scenario,
+            subject,
+            versus,
+            growth_fraction,
+        } => scaling(g, noise, scenario, subject, versus, *growth_fraction),
+        Predicate::RatioAtHighest {
+            scenarios,
+            subject,
+            versus,
+            min_share,
+        } => ratio_at_highest(g, noise, scenarios, subject, versus, *min_share, &[]),
+        Predicate::RatioTable {
+            scenarios,
+            subject,
+            versus,
+            also,
+            min_share,
+        } => ratio_at_highest(g, noise, scenarios, subject, versus, *min_share, also),
+        Predicate::LatencyUncontendedAndLoaded {
+            scenarios,
+            subject,
+            versus,
+            ratio,
+        } => latency(g, noise, scenarios, subject, versus, *ratio),
+        Predicate::TailUnderLoad {
+            scenarios,
+            subject,
+            versus,
+            max_error_rate,
+        } => tail_under_load(g, noise, scenarios, subject, versus, *max_error_rate),
+        Predicate::CpuBound {
+            scenario,
+            subject,
+            versus,
+            max_growth,
+        } => cpu_bound(g, noise, scenario, subject, versus, *max_growth),
+        Predicate::OutOfScope { reason } => Finding::new(Verdict::OutOfScope, reason.clone()),
+    }
+}
+
+/// The predicate in words, for the verdict table.
+pub fn describe(p: &Predicate, noise: NoisePolicy) -> String {
+    let margin = format!(
+        "beyond noise (×{} with ≥ 3 repeats and non-overlapping intervals of the medians: the range of the repeats up to {RANGE_ONLY_REPEATS} repeats, a 95% bootstrap interval beyond; ×{} otherwise)",
+        noise.ratio, noise.few_repeats_ratio
+    );
+    match p {
+        Predicate::Scaling {
+            scenario,
+            subject,
+            versus,
+            growth_fraction,
+        } => format!(
+            "scaling on {scenario}: {subject}'s rps at the highest common level exceeds {} {margin}, and its rps grows more from the lowest to the highest common level, by the same rule applied to one growth factor per repeat (knee: growth < {:.0}% per step while p99 climbs)",
+            versus.join(" and "),
+            growth_fraction * 100.0
+        ),
+        Predicate::RatioAtHighest {
+            scenarios,
+            subject,
+            versus,
+            min_share,
+        }
+        | Predicate::RatioTable {
+            scenarios,
+            subject,
+            versus,
+            min_share,
+            ..
+        } => format!(
+            "ratio at the highest common level on {}: {subject} counts as ahead of {versus} in a scenario when its rps or p99 is better {margin} and neither is worse; supported when ahead in ≥ {:.0}% of measured scenarios, refuted when {versus} is ahead in that share",
+            scenarios.join(", "),
+            min_share * 100.0
+        ),
+        Predicate::LatencyUncontendedAndLoaded {
+            scenarios,
+            subject,
+            versus,
+            ratio,
+        } => format!(
+            "latency on {}: {subject}'s p50 at the lowest level and p99 at the highest within ×{ratio} of {versus}'s in every comparison, beyond noise (the worst case the intervals allow within ×{ratio}; with fewer than 3 repeats the ratio times ×{:.2}) (supported), or worse {margin} in most of them (refuted)",
+            scenarios.join(", "),
+            noise.few_repeats_ratio / noise.ratio
+        ),
+        Predicate::TailUnderLoad {
+            scenarios,
+            subject,
+            versus,
+            max_error_rate,
+        } => format!(
+            "tail under load on {}: at the highest common level {subject}'s p99 is lower than {}'s {margin}, with an error rate ≤ {}%",
+            scenarios.join(", "),
+            versus.join(" and "),
+            max_error_rate * 100.0
+        ),
+        Predicate::CpuBound {
+            scenario,
+            subject,
+            max_growth,
+            ..
+        } => format!(
+            "cpu-bound on {scenario}: {subject}'s rps grows less than ×{max_growth} from the lowest to the highest level beyond noise (the worst case the intervals allow; with fewer than 3 repeats the growth times ×{:.2}) while its p99 climbs {margin}; refuted when its rps grows ×{max_growth} or more beyond noise",
+            noise.few_repeats_ratio / noise.ratio
+        ),
+        Predicate::OutOfScope { .. } => "out of scope: not measurable with a load test".into(),
+    }
+}
+
+/// One figure of a step's repeats.
+type Figure = fn(&Repeats) -> &[f64];
+
+fn rps_of(r: &Repeats) -> &[f64] {
+    &r.rps
+}
+fn p50_of(r: &Repeats) -> &[f64] {
+    &r.p50_us
+}
+fn p99_of(r: &Repeats) -> &[f64] {
+    &r.p99_us
+}
+
+/// "128 connections" / "800 offered req/s".
+fn at(level: u64, model: Option<Model>) -> String {
+    format!("{level} {}", model.unwrap_or(Model::Closed).level_label())
+}
+
+fn x(v: f64) -> String {
+    crate::units::ratio(v)
+}
+
+/// "×3.00 better" / "×1.50 worse" / "about equal" for an advantage ratio.
+fn lead(advantage: f64) -> String {
+    if (advantage - 1.0).abs() < 0.005 {
+        "about equal".into()
+    } else if advantage > 1.0 {
+        format!("{} better", x(advantage))
+    } else {
+        format!("{} worse", x(1.0 / advantage))
+    }
+}
+
+fn rps(v: f64) -> String {
+    format!("{v:.0} req/s")
+}
+
+/// The fewest and most repeats the comparisons of a finding rested on.
+#[derive(Debug, Clone, Copy)]
+struct RepeatCount {
+    min: usize,
+    max: usize,
+}
+
+impl RepeatCount {
+    fn new() -> Self {
+        RepeatCount {
+            min: usize::MAX,
+            max: 0,
+        }
+    }
+    fn add(&mut self, j: &Judgement) {
+        self.min = self.min.min(j.a.n.min(j.b.n));
+        self.max = self.max.max(j.a.n.max(j.b.n));
+    }
+}
+
+/// "single repeat, so a ×1.5 margin was required", "median of 3 repeats,
+/// compared by their ranges (min–max)", "median of 8 repeats with 95%
+/// bootstrap intervals of the median": what the noise check was, named
+/// for what it is (a 95 % bootstrap interval of 5 or fewer repeats is their
+/// min–max).
+fn repeats_phrase(c: RepeatCount, noise: NoisePolicy) -> String {
+    let (min, max) = (c.min, c.max.max(c.min));
+    let count = if min == max {
+        format!("{min}")
+    } else {
+        format!("{min} to {max}")
+    };
+    match min {
+        usize::MAX => "no comparison could be judged".to_string(),
+        0 | 1 => format!(
+            "single repeat, so a ×{} margin was required",
+            noise.few_repeats_ratio
+        ),
+        2 => format!(
+            "2 repeats, so a ×{} margin was required",
+            noise.few_repeats_ratio
+        ),
+        _ if max <= RANGE_ONLY_REPEATS => {
+            format!("median of {count} repeats, compared by their ranges (min–max)")
+        }
+        _ if min > RANGE_ONLY_REPEATS => {
+            format!("median of {count} repeats with 95% bootstrap intervals of the median")
+        }
+        _ => format!(
+            "median of {count} repeats, compared by their ranges (up to {RANGE_ONLY_REPEATS} repeats) or 95% bootstrap intervals of the median"
+        ),
+    }
+}
+
+/// "on one repeat" / "on 2 repeats".
+fn on_repeats(n: usize) -> String {
+    if n <= 1 {
+        "on one repeat".to_string()
+    } else {
+        format!("on {n} repeats")
+    }
+}
+
+/// The spreads of a judgement's two sides, plural: "ranges of 3 repeats",
+/// "range of 3 repeats and 95% bootstrap interval of the median of 8
+/// repeats" (the labels of [`crate::stats::interval_label`]).
+fn spreads(a: &Estimate, b: &Estimate) -> String {
+    let (la, lb) = (a.interval_label(), b.interval_label());
+    if la == lb {
+        la.replacen("range", "ranges", 1)
+            .replacen("interval", "intervals", 1)
+    } else {
+        format!("{la} and {lb}")
+    }
+}
+
+/// Which part of the noise rule a judgement passed or failed, in words:
+/// "×1.90, ranges of 3 repeats apart", "×2.10 on one repeat, over the ×1.5
+/// margin", "×1.10, under the ×1.2 ratio", "×1.30, but the ranges of 3
+/// repeats overlap", "×1.30 on one repeat, under the ×1.5 margin".
+fn rule_words(j: &Judgement) -> String {
+    let size = if j.advantage >= 1.0 {
+        j.advantage
+    } else {
+        1.0 / j.advantage
+    };
+    let (size, margin) = (x(size), j.margin);
+    match (j.favours != Favours::Neither, j.used_intervals) {
+        (true, true) => format!("{size}, {} apart", spreads(&j.a, &j.b)),
+        (true, false) => format!(
+            "{size} {}, over the ×{margin} margin",
+            on_repeats(j.repeats)
+        ),
+        (false, false) => format!(
+            "{size} {}, under the ×{margin} margin",
+            on_repeats(j.repeats)
+        ),
+        (false, true) if j.advantage.max(1.0 / j.advantage) < margin => {
+            format!("{size}, under the ×{margin} ratio")
+        }
+        (false, true) => format!("{size}, but the {} overlap", spreads(&j.a, &j.b)),
+    }
+}
+
+/// An upper bound "a is at most ×`bound` of b" (a latency ratio, a growth
+/// factor) checked against the noise rule.
+#[derive(Debug, Clone, Copy)]
+struct Bound {
+    a: Estimate,
+    b: Estimate,
+    /// a / b of the medians.
+    ratio: f64,
+    /// What the bound was checked on: the largest a/b the intervals allow,
+    /// or the ratio times the few-repeats allowance.
+    worst: f64,
+    /// With fewer than 3 repeats on a side: the allowance for unseen noise.
+    allowance: Option<f64>,
+    bound: f64,
+    held: bool,
+}
+
+/// Checks "a ≤ ×`bound` · b" beyond noise, the noise rule turned round for
+/// an upper bound. With ≥ 3 repeats on both sides the worst case the
+/// intervals of the medians allow (a's upper end over b's lower end) must
+/// stay within the bound. With fewer there is no spread, so the ratio of
+/// the medians must stay within the bound after the same extra allowance
+/// the rule asks of a difference on few repeats (×1.5 instead of ×1.2, so
+/// ×1.25): one repeat at ×1.19 does not show "within ×1.2", ×0.96 does. A
+/// side with an infinite (failing) figure never stays within a bound.
+fn within(a: &[f64], b: &[f64], bound: f64, noise: NoisePolicy) -> Option<Bound> {
+    let ea = Estimate::of(a)?;
+    let eb = Estimate::of(b)?;
+    let ratio = crate::stats::ratio(ea.median, eb.median);
+    let (worst, allowance) = match (ea.interval, eb.interval) {
+        (Some(ia), Some(ib)) => (crate::stats::ratio(ia.1, ib.0), None),
+        _ => {
+            let k = noise.few_repeats_ratio / noise.ratio;
+            (ratio * k, Some(k))
+        }
+    };
+    Some(Bound {
+        a: ea,
+        b: eb,
+        ratio,
+        worst,
+        allowance,
+        bound,
+        held: ea.range.1.is_finite() && worst <= bound,
+    })
+}
+
+impl Bound {
+    /// "at most ×1.14 across the ranges of 3 repeats, within ×1.2",
+    /// "×0.95 on one repeat, ×1.19 with the ×1.25 few-repeats allowance,
+    /// within ×1.2", "... beyond ×1.2".
+    fn words(&self) -> String {
+        let verdict = if self.held { "within" } else { "beyond" };
+        match self.allowance {
+            None => format!(
+                "at most {} across the {}, {verdict} ×{}",
+                x(self.worst),
+                spreads(&self.a, &self.b),
+                self.bound
+            ),
+            Some(k) => format!(
+                "{} {}, {} with the ×{k:.2} few-repeats allowance, {verdict} ×{}",
+                x(self.ratio),
+                on_repeats(self.a.n.min(self.b.n)),
+                x(self.worst),
+                self.bound
+            ),
+        }
+    }
+}
+
+/// "not measured: django-sync on io, node on cpu".
+fn missing(g: &Lookup, scenarios: &[&str], targets: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in scenarios {
+        for t in targets {
+            if g.levels(t, s).is_empty() {
+                out.push(format!("{t} on {s}"));
+            }
+        }
+    }
+    out
+}
+
+fn not_measured(list: &[String]) -> Finding {
+    if list.is_empty() {
+        // Only excluded figures were missing; `claims::evaluate` names them.
+        return Finding::new(
+            Verdict::Inconclusive,
+            "no usable figures for this claim.".to_string(),
+        );
+    }
+    Finding::new(
+        Verdict::Inconclusive,
+        format!("not measured: {}.", list.join(", ")),
+    )
+}
+
+/// "node on io at 256 connections" for each of `targets` whose figures at
+/// `level` were all excluded.
+fn excluded_at(g: &Lookup, scenario: &str, level: u64, targets: &[&str]) -> Vec<String> {
+    targets
+        .iter()
+        .filter(|t| g.is_excluded(t, scenario, level))
+        .map(|t| format!("{t} on {scenario} at {}", at(level, g.model(t, scenario))))
+        .collect()
+}
+
+/// Inconclusive because the figures the verdict rests on were excluded.
+fn excluded_finding(list: &[String]) -> Finding {
+    Finding::new(
+        Verdict::Inconclusive,
+        format!("no usable figures for {}, so no verdict.", list.join(", ")),
+    )
+}
+
+/// Judges one figure of two targets at one level of a scenario.
+// Each argument is a distinct coordinate of the comparison; a struct would
+// only rename them.
+#[allow(clippy::too_many_arguments)]
+fn judge_at(
+    g: &Lookup,
+    scenario: &str,
+    level: u64,
+    a: &str,
+    b: &str,
+    figure: Figure,
+    higher_is_better: bool,
+    noise: NoisePolicy,
+) -> Option<Judgement> {
+    let ra = g.get(a, scenario, level)?;
+    let rb = g.get(b, scenario, level)?;
+    judge(figure(ra), figure(rb), higher_is_better, noise)
+}
+
+/// Median (level, rps, p99) points of a target on a scenario; p99 is
+/// infinite where it counts as failing.
+pub fn curve(g: &Lookup, target: &str, scenario: &str) -> Vec<(u64, f64, f64)> {
+    g.levels(target, scenario)
+        .into_iter()
+        .filter_map(|l| {
+            let r = g.get(target, scenario, l)?;
+            Some((l, median(&r.rps)?, median(&r.p99_us)?))
+        })
+        .collect()
+}
+
+/// Whether no request of the curve succeeded at any of its levels.
+pub fn never_succeeded(c: &[(u64, f64, f64)]) -> bool {
+    !c.is_empty() && c.iter().all(|p| p.1 == 0.0 && p.2.is_infinite())
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}

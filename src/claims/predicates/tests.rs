@@ -1,0 +1,242 @@
+//! Predicates on synthetic groups whose answer is known.
+
+use super::scaling::{growth_median, growth_per_repeat};
+use super::*;
+use crate::analysis::StepGroups;
+use crate::results::{LatencySummary, Provenance, RunResults, StepRecord, Summary};
+
+/// One step: `rps` successful req/s, p50 = p99 / 2.
+fn step(target: &str, level: u64, repeat: u32, rps: f64, p99: u64) -> StepRecord {
+    StepRecord {
+        target: target.into(),
+        scenario: "s".into(),
+        model: Model::Closed,
+        level,
+        repeat,
+        started_at: String::new(),
+        summary: Summary {
+            requests: (rps * 10.0) as u64,
+            errors: 0,
+            error_rate: 0.0,
+            duration_s: 10.0,
+            rps,
+            latency_us: Some(LatencySummary {
+                min: 1,
+                mean: p99 as f64 / 2.0,
+                p50: p99 / 2,
+                p90: p99,
+                p99,
+                p999: p99,
+                max: p99,
+            }),
+            ..Summary::default()
+        },
+        endpoints: Default::default(),
+        histograms: Default::default(),
+        timeline: Vec::new(),
+        server: None,
+        flags: Vec::new(),
+    }
+}
+
+/// One point: (target, level, per-repeat (rps, p99)).
+type Point<'a> = (&'a str, u64, &'a [(f64, u64)]);
+
+/// Groups of `points`.
+fn groups(points: &[Point]) -> StepGroups {
+    let mut run = RunResults::new(Provenance::default());
+    for (t, level, repeats) in points {
+        for (i, (rps, p99)) in repeats.iter().enumerate() {
+            run.steps.push(step(t, *level, i as u32, *rps, *p99));
+        }
+    }
+    StepGroups::for_verdicts(&run)
+}
+
+fn latency_of(g: &StepGroups) -> Finding {
+    let p = Predicate::LatencyUncontendedAndLoaded {
+        scenarios: vec!["s".into()],
+        subject: "a".into(),
+        versus: "b".into(),
+        ratio: 1.2,
+    };
+    evaluate(&p, &Lookup::new(g), NoisePolicy::default())
+}
+
+fn scaling_of(g: &StepGroups) -> Finding {
+    let p = Predicate::Scaling {
+        scenario: "s".into(),
+        subject: "a".into(),
+        versus: vec!["b".into()],
+        growth_fraction: 0.1,
+    };
+    evaluate(&p, &Lookup::new(g), NoisePolicy::default())
+}
+
+#[test]
+fn one_repeat_at_1_19_is_not_within_1_2() {
+    // a is ×1.19 slower than b at both levels, one repeat each.
+    let g = groups(&[
+        ("a", 1, &[(100.0, 11_900)]),
+        ("a", 64, &[(1_000.0, 119_000)]),
+        ("b", 1, &[(100.0, 10_000)]),
+        ("b", 64, &[(1_000.0, 100_000)]),
+    ]);
+    let f = latency_of(&g);
+    assert_eq!(f.verdict, Verdict::Inconclusive, "{}", f.evidence);
+    assert!(
+        f.evidence.contains(
+            "×1.19 on one repeat, ×1.49 with the ×1.25 few-repeats allowance, beyond ×1.2"
+        ),
+        "{}",
+        f.evidence
+    );
+    // ×0.95 on one repeat clears the allowance.
+    let g = groups(&[
+        ("a", 1, &[(100.0, 9_500)]),
+        ("a", 64, &[(1_000.0, 95_000)]),
+        ("b", 1, &[(100.0, 10_000)]),
+        ("b", 64, &[(1_000.0, 100_000)]),
+    ]);
+    let f = latency_of(&g);
+    assert_eq!(f.verdict, Verdict::Supported, "{}", f.evidence);
+    assert!(
+        f.evidence.contains("within ×1.2 beyond noise in 2"),
+        "{}",
+        f.evidence
+    );
+}
+
+#[test]
+fn within_bound_with_repeats_uses_the_worst_case_of_the_ranges() {
+    let a = [1_050.0, 1_100.0, 1_150.0];
+    let b = [990.0, 1_000.0, 1_010.0];
+    let w = within(&a, &b, 1.2, NoisePolicy::default()).unwrap();
+    assert!(w.held, "{w:?}");
+    assert!((w.worst - 1_150.0 / 990.0).abs() < 1e-9);
+    assert!(
+        w.words()
+            .contains("across the ranges of 3 repeats, within ×1.2")
+    );
+    // Medians ×1.1 apart, but the spread reaches ×1.25: not shown.
+    let a = [1_000.0, 1_100.0, 1_240.0];
+    let w = within(&a, &b, 1.2, NoisePolicy::default()).unwrap();
+    assert!(!w.held, "{w:?}");
+    // A failing repeat never stays within a bound.
+    let a = [1_000.0, 1_000.0, f64::INFINITY];
+    assert!(!within(&a, &b, 1.2, NoisePolicy::default()).unwrap().held);
+    let inf = [f64::INFINITY];
+    assert!(
+        !within(&inf, &inf, 1.2, NoisePolicy::default())
+            .unwrap()
+            .held
+    );
+}
+
+#[test]
+fn scaling_growth_within_noise_is_inconclusive() {
+    // a ends ×1.4 ahead at 64, but grew ×10.0 against b's ×9.3: the
+    // growth difference is under the ×1.2 ratio.
+    let g = groups(&[
+        ("a", 1, &[(200.0, 1_000), (204.0, 1_000), (196.0, 1_000)]),
+        (
+            "a",
+            64,
+            &[(2_000.0, 9_000), (2_040.0, 9_000), (1_960.0, 9_000)],
+        ),
+        ("b", 1, &[(150.0, 1_000), (153.0, 1_000), (147.0, 1_000)]),
+        (
+            "b",
+            64,
+            &[(1_400.0, 9_000), (1_428.0, 9_000), (1_372.0, 9_000)],
+        ),
+    ]);
+    let f = scaling_of(&g);
+    assert_eq!(f.verdict, Verdict::Inconclusive, "{}", f.evidence);
+    assert!(
+        f.evidence.contains("under the ×1.2 ratio"),
+        "{}",
+        f.evidence
+    );
+    // Growth ×2 apart on average but noisy per repeat: the ranges of
+    // the growth factors overlap.
+    let g = groups(&[
+        ("a", 1, &[(100.0, 1_000), (100.0, 1_000), (100.0, 1_000)]),
+        (
+            "a",
+            64,
+            &[(3_000.0, 9_000), (1_500.0, 9_000), (2_800.0, 9_000)],
+        ),
+        ("b", 1, &[(100.0, 1_000), (100.0, 1_000), (100.0, 1_000)]),
+        (
+            "b",
+            64,
+            &[(1_000.0, 9_000), (1_200.0, 9_000), (1_600.0, 9_000)],
+        ),
+    ]);
+    let f = scaling_of(&g);
+    assert_eq!(f.verdict, Verdict::Inconclusive, "{}", f.evidence);
+    assert!(
+        f.evidence
+            .contains("its growth ×2.33 better (×2.33, but the ranges of 3 repeats overlap)"),
+        "{}",
+        f.evidence
+    );
+}
+
+#[test]
+fn scaling_clear_growth_is_supported_and_names_the_rule() {
+    let g = groups(&[
+        ("a", 1, &[(100.0, 1_000), (102.0, 1_000), (98.0, 1_000)]),
+        (
+            "a",
+            64,
+            &[(3_000.0, 2_000), (3_060.0, 2_000), (2_940.0, 2_000)],
+        ),
+        ("b", 1, &[(100.0, 1_000), (102.0, 1_000), (98.0, 1_000)]),
+        ("b", 64, &[(300.0, 9_000), (306.0, 9_000), (294.0, 9_000)]),
+    ]);
+    let f = scaling_of(&g);
+    assert_eq!(f.verdict, Verdict::Supported, "{}", f.evidence);
+    assert!(
+        f.evidence
+            .contains("its growth ×10.00 better (×10.00, ranges of 3 repeats apart)"),
+        "{}",
+        f.evidence
+    );
+    assert!(
+        f.evidence.contains("growth judged per repeat"),
+        "{}",
+        f.evidence
+    );
+}
+
+#[test]
+fn a_repeat_failing_at_the_lowest_level_has_no_growth() {
+    let mut run = RunResults::new(Provenance::default());
+    for r in 0..3 {
+        run.steps.push(step("a", 1, r, 100.0, 1_000));
+        run.steps.push(step("a", 64, r, 3_000.0, 2_000));
+    }
+    // Repeat 1 at level 1: 5 % errors, so its latency counts as failing.
+    run.steps[2].summary.error_rate = 0.05;
+    let g = StepGroups::for_verdicts(&run);
+    assert_eq!(
+        growth_per_repeat(&Lookup::new(&g), "a", "s", 1, 64),
+        [30.0, 0.0, 30.0]
+    );
+    assert_eq!(growth_median(&[0.0, 0.0]), "—");
+}
+
+#[test]
+fn rule_words_name_the_part_of_the_rule() {
+    let p = NoisePolicy::default();
+    let j = judge(&[190.0, 191.0, 189.0], &[100.0, 101.0, 99.0], true, p).unwrap();
+    assert_eq!(rule_words(&j), "×1.90, ranges of 3 repeats apart");
+    let j = judge(&[210.0], &[100.0], true, p).unwrap();
+    assert_eq!(rule_words(&j), "×2.10 on one repeat, over the ×1.5 margin");
+    let j = judge(&[119.0], &[100.0], true, p).unwrap();
+    assert_eq!(rule_words(&j), "×1.19 on one repeat, under the ×1.5 margin");
+    let j = judge(&[110.0, 111.0, 109.0], &[100.0, 101.0, 99.0], true, p).unwrap();
+    assert_eq!(rule_words(&j), "×1.10, under the ×1.2 ratio");
+}
