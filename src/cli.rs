@@ -221,16 +221,10 @@ pub struct VerifyArgs {
     pub format: ReportFormat,
 }
 
-/// Parses "10s", "500ms", "2m", "1h", or a bare number of seconds.
+/// Parses a flag's duration by the one grammar ([`crate::duration`]):
+/// "10s", "500ms", "2m", "1h", or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    if let Ok(secs) = t.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Ok(Duration::from_secs_f64(secs));
-        }
-    }
-    humantime::parse_duration(t)
-        .map_err(|e| format!("invalid duration {s:?}: {e} (try 10s, 500ms, 2m)"))
+    crate::duration::parse(s, crate::duration::Bare::Seconds)
 }
 
 /// A measured duration or timeout: more than zero, at most

@@ -12,6 +12,7 @@ pub mod claims;
 pub mod cli;
 pub mod commands;
 pub mod compare;
+pub mod duration;
 pub mod engine;
 pub mod gates;
 pub mod measure;

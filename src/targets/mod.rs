@@ -140,23 +140,9 @@ pub fn ready_timeout_override() -> Result<Option<Duration>, TargetError> {
 }
 
 fn parse_timeout(value: &str) -> Result<Duration, TargetError> {
-    let v = value.trim();
-    let (number, scale) = if let Some(n) = v.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = v.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = v.strip_suffix('m') {
-        (n, 60.0)
-    } else {
-        (v, 1.0)
-    };
-    number
-        .trim()
-        .parse::<f64>()
+    crate::duration::parse(value, crate::duration::Bare::Seconds)
         .ok()
-        .map(|n| n * scale)
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
-        .map(Duration::from_secs_f64)
+        .filter(|d| !d.is_zero() && *d <= Duration::from_secs(86_400))
         .ok_or_else(|| TargetError::BadEnv {
             var: READY_TIMEOUT_VAR.into(),
             value: value.into(),
@@ -603,7 +589,9 @@ mod tests {
         assert_eq!(parse_timeout("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse_timeout("3s").unwrap(), Duration::from_secs(3));
         assert_eq!(parse_timeout("2m").unwrap(), Duration::from_secs(120));
-        for bad in ["", "0", "-1", "soon", "1h", "nan"] {
+        // The one duration grammar: hours too, up to a day.
+        assert_eq!(parse_timeout("1h").unwrap(), Duration::from_secs(3600));
+        for bad in ["", "0", "-1", "soon", "25h", "2d", "nan"] {
             let msg = parse_timeout(bad).unwrap_err().to_string();
             assert!(
                 msg.starts_with("invalid BAKEOFF_READY_TIMEOUT="),
