@@ -14,6 +14,7 @@ pub mod commands;
 pub mod compare;
 pub mod duration;
 pub mod engine;
+pub mod env;
 pub mod gates;
 pub mod measure;
 pub mod plot;

@@ -59,7 +59,7 @@ pub struct PgServer {
 }
 
 /// The environment variable naming the PostgreSQL bin directory.
-pub const BINDIR_VAR: &str = "BAKEOFF_PG_BINDIR";
+pub const BINDIR_VAR: &str = crate::env::PG_BINDIR;
 
 /// Programs bakeoff runs from the bin directory.
 const PROGRAMS: [&str; 3] = ["initdb", "postgres", "psql"];
@@ -69,8 +69,7 @@ const PROGRAMS: [&str; 3] = ["initdb", "postgres", "psql"];
 /// highest `/usr/lib/postgresql/*/bin`, then PATH.
 pub fn find_bindir() -> Result<PathBuf, TargetError> {
     let ok = |d: &Path| PROGRAMS.iter().all(|p| d.join(p).is_file());
-    if let Some(dir) = std::env::var_os(BINDIR_VAR) {
-        let d = PathBuf::from(dir);
+    if let Some(d) = crate::env::pg_bindir() {
         if ok(&d) {
             return Ok(d);
         }

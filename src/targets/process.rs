@@ -480,7 +480,7 @@ pub fn which(program: &str) -> Option<PathBuf> {
         let p = PathBuf::from(program);
         return is_exec(&p).then_some(p);
     }
-    let path = std::env::var_os("PATH")?;
+    let path = crate::env::path()?;
     std::env::split_paths(&path)
         .map(|d| d.join(program))
         .find(|p| is_exec(p))
