@@ -309,14 +309,14 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
     }
 }
 
-/// `--cpus`: the index of an online CPU of this machine.
+/// `--cpus`: the index of a CPU this process may run on ([`crate::cpus`]).
 pub fn parse_cpu(s: &str) -> Result<usize, String> {
-    let cores = crate::suite::online_cpus();
+    let allowed = crate::cpus::allowed();
     match s.trim().parse::<usize>() {
-        Ok(i) if i < cores => Ok(i),
+        Ok(i) if allowed.contains(&i) => Ok(i),
         _ => Err(format!(
-            "{s:?} is not a CPU of this machine, which has {cores} online (0..={})",
-            cores - 1
+            "{s:?} is not a CPU of this machine available to this process ({})",
+            crate::cpus::describe(&allowed)
         )),
     }
 }

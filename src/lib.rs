@@ -12,6 +12,7 @@ pub mod claims;
 pub mod cli;
 pub mod commands;
 pub mod compare;
+pub mod cpus;
 pub mod duration;
 pub mod engine;
 pub mod env;

@@ -518,9 +518,7 @@ pub fn local_provenance(suite: &str, targets_mode: &str) -> Provenance {
         bakeoff_version: env!("CARGO_PKG_VERSION").to_string(),
         git_commit: git_commit(),
         host: hostname(),
-        cores: std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        cores: crate::cpus::count(),
         os: os_description(),
         started_at: now_rfc3339(),
         command_line: std::env::args().collect(),

@@ -23,7 +23,6 @@ pub async fn run(args: UpArgs) -> anyhow::Result<Outcome> {
     let mut signals = StopSignals::new();
 
     let root = targets::targets_root()?;
-    let cores = process::cpu_count();
     let (mut names, cpus, db_connections) = match &args.suite {
         Some(path) => {
             let plan = crate::suite::load(Some(path))?;
@@ -31,7 +30,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<Outcome> {
         }
         None => (
             TargetsSpec::load(&root)?.names(),
-            CpuPlan::auto(cores).targets,
+            CpuPlan::auto(&crate::cpus::allowed()).targets,
             DEFAULT_DB_CONNECTIONS,
         ),
     };

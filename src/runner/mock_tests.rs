@@ -127,7 +127,7 @@ fn plan(targets: &[&str], scenarios: Vec<ScenarioPlan>) -> SuitePlan {
         description: String::new(),
         source: PathBuf::from("<test>"),
         targets: targets.iter().map(|t| t.to_string()).collect(),
-        cpu: CpuPlan::auto(1),
+        cpu: CpuPlan::auto(&[0]),
         db_connections: 1,
         urls: BTreeMap::new(),
         url_locations: BTreeMap::new(),
