@@ -1,16 +1,17 @@
 //! The process environment: the ONE module that reads environment
 //! variables, one typed accessor per variable, so the full list is here.
 //! Commands read them while resolving their configuration; the library
-//! below takes the values as parameters, except where noted.
+//! below takes the values as parameters, except `PATH` (looked up where a
+//! program is resolved).
 //!
 //! | variable | read by | meaning |
 //! |---|---|---|
 //! | `BAKEOFF_TARGETS` | commands (`targets::targets_root`) | the targets/ directory |
 //! | `BAKEOFF_PORTS` | commands → `LabConfig::fixed_ports` | `name=port,...`: fixed loopback ports for variants and `postgres` |
 //! | `BAKEOFF_READY_TIMEOUT` | commands → `LabConfig::ready_timeout` | how long a target (and PostgreSQL) gets to become ready ("2", "0.5s", "500ms", "3m") |
-//! | `BAKEOFF_PG_BINDIR` | `targets::postgres::find_bindir` | directory of `initdb`, `postgres`, `psql` |
-//! | `PATH` | `targets::process::which` | where node, npm and python3 are looked for |
-//! | `POSTGRES_PASSWORD` | `targets::compose` | the compose database's password (default `bakeoff`, as in docker-compose.yml) |
+//! | `BAKEOFF_PG_BINDIR` | commands → `LabConfig::pg_bindir` | directory of `initdb`, `postgres`, `psql` |
+//! | `PATH` | `targets::process::which` (the one lookup below the commands) | where node, npm and python3 are looked for |
+//! | `POSTGRES_PASSWORD` | commands → `LabConfig::compose_db_password` | the compose database's password (default `bakeoff`, as in docker-compose.yml) |
 //! | `BAKEOFF_DATABASE_URL` | `commands::check` | with `--url`, the database to verify `/updates` against |
 //! | `BAKEOFF_DEBUG_PANIC_AFTER_STEPS` | `runner` (test hook) | panic after the N-th saved step |
 

@@ -50,6 +50,8 @@ fn config(dir: &Path, root: &Path) -> LabConfig {
         allow_remote: false,
         ready_timeout: Duration::from_secs(30),
         fixed_ports: BTreeMap::new(),
+        pg_bindir: None,
+        compose_db_password: "bakeoff".into(),
     }
 }
 

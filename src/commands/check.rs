@@ -88,6 +88,8 @@ async fn check_started(args: &CheckArgs) -> anyhow::Result<(Vec<String>, Vec<Che
         allow_remote: false,
         ready_timeout: lab_env.ready_timeout,
         fixed_ports: lab_env.fixed_ports,
+        pg_bindir: lab_env.pg_bindir,
+        compose_db_password: lab_env.compose_db_password,
     };
     eprintln!("preparing PostgreSQL and {} ...", names.join(", "));
     let work = async {

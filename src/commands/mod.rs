@@ -1,6 +1,7 @@
 //! One file per subcommand; `dispatch` routes a parsed command line.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::Outcome;
@@ -25,12 +26,16 @@ fn lab_mode(mode: TargetsMode) -> targets::Mode {
     }
 }
 
-/// What the environment says about the lab, resolved once per command:
-/// the readiness timeout (`BAKEOFF_READY_TIMEOUT`, else the one default)
-/// and the fixed ports (`BAKEOFF_PORTS`).
+/// What the environment says about the lab, resolved once per command
+/// (`crate::env` lists the variables): the readiness timeout
+/// (`BAKEOFF_READY_TIMEOUT`, else the one default), the fixed ports
+/// (`BAKEOFF_PORTS`), PostgreSQL's bin directory (`BAKEOFF_PG_BINDIR`) and
+/// the compose database's password (`POSTGRES_PASSWORD`).
 struct LabEnv {
     ready_timeout: Duration,
     fixed_ports: BTreeMap<String, u16>,
+    pg_bindir: Option<PathBuf>,
+    compose_db_password: String,
 }
 
 impl LabEnv {
@@ -38,6 +43,8 @@ impl LabEnv {
         Ok(LabEnv {
             ready_timeout: targets::ready_timeout()?,
             fixed_ports: targets::ports::from_env()?,
+            pg_bindir: crate::env::pg_bindir(),
+            compose_db_password: crate::env::postgres_password(),
         })
     }
 }

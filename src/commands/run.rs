@@ -95,6 +95,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         allow_remote: args.allow_remote,
         ready_timeout: lab_env.ready_timeout,
         fixed_ports: lab_env.fixed_ports,
+        pg_bindir: lab_env.pg_bindir,
+        compose_db_password: lab_env.compose_db_password,
     };
     let cancel = runner.cancel.clone();
     let mut signals = StopSignals::new();

@@ -61,6 +61,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<Outcome> {
         allow_remote: false,
         ready_timeout: lab_env.ready_timeout,
         fixed_ports: lab_env.fixed_ports,
+        pg_bindir: lab_env.pg_bindir,
+        compose_db_password: lab_env.compose_db_password,
     };
     eprintln!("bakeoff up: logs in {}", cfg.log_dir.display());
 

@@ -311,8 +311,7 @@ impl ComposeLab {
                 }),
                 Some(y),
             ) => published_port(y, DATABASE_SERVICE).map(|p| {
-                // docker-compose.yml's default, unless overridden as it says.
-                let password = crate::env::postgres_password();
+                let password = &cfg.compose_db_password;
                 format!(
                     "postgres://{}:{password}@127.0.0.1:{p}/{}",
                     db.user, db.name

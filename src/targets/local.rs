@@ -234,14 +234,14 @@ impl LocalLab {
             .filter_map(|t| bootstrap::require_tools([t]).err())
             .collect();
         let pg_bindir = match &spec.database {
-            Some(_) => match postgres::find_bindir() {
+            Some(_) => match postgres::find_bindir(cfg.pg_bindir.as_deref()) {
                 Ok(d) => Some(d),
                 Err(e) => {
                     missing.push(e);
                     None
                 }
             },
-            None => postgres::find_bindir().ok(),
+            None => postgres::find_bindir(cfg.pg_bindir.as_deref()).ok(),
         };
         match missing.len() {
             0 => {}
@@ -265,14 +265,16 @@ impl LocalLab {
             let log = bootstrap::log_path(&cfg.log_dir, b);
             bootstrap::ensure(b, &spec.bootstraps[b], &log).await?;
         }
-        let pg = match &spec.database {
-            Some(db) => {
+        // With a [database], a missing bin directory was reported above.
+        let pg = match (&spec.database, &pg_bindir) {
+            (Some(db), Some(bindir)) => {
                 let pools = cfg
                     .db_connections
                     .saturating_mul(targets.len().max(1) as u32);
                 let max_connections = pools.saturating_add(20).max(100);
                 Some(
                     postgres::start(
+                        bindir,
                         db,
                         &cfg.state_dir,
                         &cfg.log_dir.join("postgres.log"),
@@ -284,7 +286,7 @@ impl LocalLab {
                     .await?,
                 )
             }
-            None => None,
+            _ => None,
         };
         Ok(LocalLab {
             cfg,

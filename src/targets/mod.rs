@@ -94,6 +94,12 @@ pub struct LabConfig {
     /// Local mode: fixed loopback ports by variant (and `postgres`), from
     /// `BAKEOFF_PORTS` ([`ports::from_env`]); the rest are picked free.
     pub fixed_ports: BTreeMap<String, u16>,
+    /// Local mode: where `initdb`, `postgres` and `psql` are
+    /// (`BAKEOFF_PG_BINDIR`); None = search for them.
+    pub pg_bindir: Option<PathBuf>,
+    /// Compose mode: the database password of docker-compose.yml
+    /// (`POSTGRES_PASSWORD`, default `bakeoff`), for `database_url`.
+    pub compose_db_password: String,
 }
 
 /// A target that answers requests.
