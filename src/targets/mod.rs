@@ -77,7 +77,7 @@ pub struct LabConfig {
     pub mode: Mode,
     /// The targets/ dir (see [`targets_root`]).
     pub targets_root: PathBuf,
-    /// logs/<target>.log, logs/postgres.log and bootstrap logs go here.
+    /// `logs/<target>.log`, `logs/postgres.log` and bootstrap logs go here.
     pub log_dir: PathBuf,
     /// Scratch for the private PostgreSQL (its cluster is removed at shutdown).
     pub state_dir: PathBuf,
