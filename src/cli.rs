@@ -215,16 +215,10 @@ pub struct VerifyArgs {
     pub format: Vec<OutputSpec>,
 }
 
-/// Parses "10s", "500ms", "2m", "1h", or a bare number of seconds.
+/// Parses a flag's duration by the one grammar ([`crate::duration`]):
+/// "10s", "500ms", "2m", "1h", or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    if let Ok(secs) = t.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Ok(Duration::from_secs_f64(secs));
-        }
-    }
-    humantime::parse_duration(t)
-        .map_err(|e| format!("invalid duration {s:?}: {e} (try 10s, 500ms, 2m)"))
+    crate::duration::parse(s, crate::duration::Bare::Seconds)
 }
 
 /// A measured duration or timeout: more than zero, at most
@@ -309,14 +303,14 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
     }
 }
 
-/// `--cpus`: the index of an online CPU of this machine.
+/// `--cpus`: the index of a CPU this process may run on ([`crate::cpus`]).
 pub fn parse_cpu(s: &str) -> Result<usize, String> {
-    let cores = crate::suite::online_cpus();
+    let allowed = crate::cpus::allowed();
     match s.trim().parse::<usize>() {
-        Ok(i) if i < cores => Ok(i),
+        Ok(i) if allowed.contains(&i) => Ok(i),
         _ => Err(format!(
-            "{s:?} is not a CPU of this machine, which has {cores} online (0..={})",
-            cores - 1
+            "{s:?} is not a CPU of this machine available to this process ({})",
+            crate::cpus::describe(&allowed)
         )),
     }
 }

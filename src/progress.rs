@@ -1,14 +1,19 @@
-//! Progress display for steps: an indicatif bar on a terminal, plain lines
-//! otherwise (CI logs), nothing when quiet.
+//! Progress display for steps, as a [`StepObserver`]: an indicatif bar on a
+//! terminal, plain lines otherwise (CI logs), nothing when quiet. `run` and
+//! `load` both show a step through it, so "a step with a progress bar" is
+//! written once.
 
 use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::engine::Progress;
+use crate::engine::{StepEvent, StepObserver};
+use crate::measure::Measurement;
+use crate::units;
 
-/// Shows the progress of one step.
+/// Shows the progress of one step and, when it finishes, one line of its
+/// figures ([`summary_line`]).
 pub struct StepProgress {
     bar: Option<ProgressBar>,
     plain: bool,
@@ -41,22 +46,53 @@ impl StepProgress {
             label: label.to_string(),
         }
     }
+}
 
-    /// Call about every 100 ms with the step's live counters.
-    pub fn tick(&self, elapsed: Duration, progress: &Progress) {
-        if let Some(bar) = &self.bar {
-            bar.set_position(elapsed.as_millis() as u64);
-            bar.set_message(format!("{} requests", progress.finished()));
+impl StepObserver for StepProgress {
+    fn on_event(&mut self, event: &StepEvent<'_>) {
+        match event {
+            StepEvent::Tick { elapsed, requests } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_position(elapsed.as_millis() as u64);
+                    bar.set_message(format!("{requests} requests"));
+                }
+            }
+            StepEvent::Finished { measurement } => {
+                if let Some(bar) = self.bar.take() {
+                    bar.finish_and_clear();
+                }
+                if self.plain {
+                    eprintln!("{}: {}", self.label, summary_line(measurement));
+                }
+            }
+            StepEvent::WarmupStarted { .. } | StepEvent::WindowStarted { .. } => {}
         }
     }
+}
 
-    /// Clears the bar and, when not on a terminal, prints a closing line.
-    pub fn finish(self, summary_line: &str) {
-        if let Some(bar) = self.bar {
+impl Drop for StepProgress {
+    /// A step that failed never reports `Finished`: do not leave its bar.
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-        if self.plain {
-            eprintln!("{}: {summary_line}", self.label);
-        }
     }
+}
+
+/// "1.2k req/s, p99 3.4 ms, 0 errors of 12000", then "(interrupted)" and
+/// the generator-saturation warning when they apply.
+pub fn summary_line(m: &Measurement) -> String {
+    let s = &m.summary;
+    format!(
+        "{} req/s, p99 {}, {} errors of {} requests{}{}",
+        units::rate(s.rps),
+        units::latency_opt_us(s.latency_us.map(|l| l.p99)),
+        s.errors,
+        s.requests,
+        if m.interrupted { " (interrupted)" } else { "" },
+        match &s.generator.saturated {
+            Some(why) => format!(" · GENERATOR SATURATED ({why}): no verdict will use this step"),
+            None => String::new(),
+        }
+    )
 }

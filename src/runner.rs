@@ -12,6 +12,12 @@
 //! probed rate has every repeat and capacity is a median over the same
 //! points.
 //!
+//! The runner talks to two seams, so it runs in-process in tests: a
+//! [`Lab`] (where targets start, stop and are sampled) and a
+//! [`StepExecutor`] (which measures a step: the real engine, or
+//! `engine::MockEngine`). It starts the server sampler when the executor
+//! reports the measured window started ([`engine::StepEvent`]).
+//!
 //! A target that misbehaves or dies mid-run does not stop the run: every
 //! step runs its full time with its failures counted in `errors_by_kind`
 //! (and the step flagged `errors`), the target's later steps in the same
@@ -20,8 +26,8 @@
 //! shows on every step after it instead of being hidden by a fresh
 //! process), stopping it reaps what is left, and the run moves on to the
 //! next target. The next repeat starts it afresh ([`Lab::start`] restarts
-//! a target that died). Only a target that cannot be started at all ends
-//! the run.
+//! a target that died), and a note in the results' provenance says it
+//! died. Only a target that cannot be started at all ends the run.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,14 +35,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::engine::{self, Cancel, Schedule, StepSpec};
+use crate::engine::{self, Cancel, Schedule, StepExecutor, StepSpec, WindowSignal};
 use crate::measure::StepMeta;
 use crate::progress::StepProgress;
 use crate::results::{RunResults, StepRecord, now_rfc3339};
 use crate::stats;
 use crate::suite::{LoadModel, ScenarioPlan, SuitePlan};
 use crate::targets::{Lab, RunningTarget};
-use crate::units;
 
 /// At most this many extra rates are probed per open-model scenario when
 /// searching for the highest rate within `slo_p99`.
@@ -58,6 +63,9 @@ pub struct Runner<'a> {
     /// Extra rates the SLO search probed, per (target, scenario), in the
     /// order probed: found by the first repeat, replayed by the others.
     pub slo_probes: BTreeMap<(String, String), Vec<u64>>,
+    /// Test hook (`BAKEOFF_DEBUG_PANIC_AFTER_STEPS`): panic right after
+    /// this many steps are saved.
+    pub panic_after_steps: Option<usize>,
 }
 
 /// The order targets run in during `repeat`: the plan's order on even
@@ -75,10 +83,31 @@ pub fn target_order(targets: &[String], repeat: u32) -> Vec<&String> {
 #[error("interrupted: the step in progress was saved marked interrupted")]
 pub struct Interrupted;
 
-impl Runner<'_> {
-    /// Runs every step of the plan. Results are saved after each step, so
-    /// an error or interruption keeps everything measured so far.
-    pub async fn run_all(&mut self, lab: &mut Lab) -> anyhow::Result<()> {
+impl<'a> Runner<'a> {
+    /// A runner that writes to `results_path`, with nothing measured yet.
+    pub fn new(plan: &'a SuitePlan, results_path: PathBuf, results: RunResults) -> Self {
+        Runner {
+            plan,
+            results_path,
+            results,
+            generator_cpus: plan.cpu.generator.clone(),
+            allow_remote: false,
+            quiet: false,
+            cancel: Cancel::new(),
+            slo_probes: BTreeMap::new(),
+            panic_after_steps: None,
+        }
+    }
+
+    /// Runs every step of the plan on `lab`, measured by `executor`.
+    /// Results are saved after each step, so an error or interruption
+    /// keeps everything measured so far; they are marked complete once
+    /// every step ran.
+    pub async fn run_all(
+        &mut self,
+        lab: &mut dyn Lab,
+        executor: &dyn StepExecutor,
+    ) -> anyhow::Result<()> {
         let max_repeats = self
             .plan
             .scenarios
@@ -100,7 +129,12 @@ impl Runner<'_> {
                 // Same database state for every target: the seed rows, vacuumed.
                 lab.restore_database().await?;
                 let running = lab.start(target).await?;
-                let outcome = self.run_target(lab, &running, &scenarios, repeat).await;
+                let outcome = self
+                    .run_target(&*lab, executor, &running, &scenarios, repeat)
+                    .await;
+                if !lab.alive(target) {
+                    self.note_death(target, repeat)?;
+                }
                 // Also after a failed step, and for a process that already
                 // died (stopping only reaps it); the step's error comes first.
                 let stopped = lab.stop(target).await;
@@ -108,12 +142,28 @@ impl Runner<'_> {
                 stopped?;
             }
         }
-        Ok(())
+        self.results.complete = true;
+        self.save()
+    }
+
+    /// Records that `target` died during `repeat`: its later steps of that
+    /// repeat were measured against whatever was left.
+    fn note_death(&mut self, target: &str, repeat: u32) -> anyhow::Result<()> {
+        let note = format!(
+            "{target} exited during repeat {}: its steps after that were measured against a dead target (errors); the next repeat started it afresh.",
+            repeat + 1
+        );
+        if !self.quiet {
+            eprintln!("bakeoff: {note}");
+        }
+        self.results.provenance.notes.push(note);
+        self.save()
     }
 
     async fn run_target(
         &mut self,
-        lab: &Lab,
+        lab: &dyn Lab,
+        executor: &dyn StepExecutor,
         running: &RunningTarget,
         scenarios: &[&ScenarioPlan],
         repeat: u32,
@@ -121,14 +171,17 @@ impl Runner<'_> {
         for scenario in scenarios {
             let mut measured: Vec<(u64, f64)> = Vec::new();
             for level in scenario.load.levels() {
-                let step = self.run_step(lab, running, scenario, level, repeat).await?;
+                let step = self
+                    .run_step(lab, executor, running, scenario, level, repeat)
+                    .await?;
                 measured.push((level, slo_latency(&step)));
             }
             let key = (running.name.clone(), scenario.name.clone());
             if repeat > 0 {
                 let rates = self.slo_probes.get(&key).cloned().unwrap_or_default();
                 for rate in rates {
-                    self.run_step(lab, running, scenario, rate, repeat).await?;
+                    self.run_step(lab, executor, running, scenario, rate, repeat)
+                        .await?;
                 }
             } else if let (Some(slo), LoadModel::Open { .. }) = (scenario.slo_p99, &scenario.load) {
                 let slo_us = slo.as_micros() as f64;
@@ -145,7 +198,9 @@ impl Runner<'_> {
                     if measured.iter().any(|(r, _)| *r == rate) {
                         break;
                     }
-                    let step = self.run_step(lab, running, scenario, rate, repeat).await?;
+                    let step = self
+                        .run_step(lab, executor, running, scenario, rate, repeat)
+                        .await?;
                     measured.push((rate, slo_latency(&step)));
                     self.slo_probes.entry(key.clone()).or_default().push(rate);
                 }
@@ -157,7 +212,8 @@ impl Runner<'_> {
     /// Measures one step and appends it to the saved results.
     async fn run_step(
         &mut self,
-        lab: &Lab,
+        lab: &dyn Lab,
+        executor: &dyn StepExecutor,
         running: &RunningTarget,
         scenario: &ScenarioPlan,
         level: u64,
@@ -199,27 +255,27 @@ impl Runner<'_> {
         );
         let started_at = now_rfc3339();
         let progress = StepProgress::start(&label, scenario.warmup + scenario.duration, self.quiet);
-        let handle = tokio::task::spawn_blocking(move || {
-            let m = engine::run_step(&spec, |elapsed, p| progress.tick(elapsed, p));
-            (m, progress)
-        });
-        // Sample the server over the measured window only, not the warm-up.
-        tokio::time::sleep(scenario.warmup + Duration::from_millis(20)).await;
-        let sampler = lab.sample(&running.name);
-        let (measurement, progress) = handle.await.context("the generator thread failed")?;
+        let (window, mut window_started) = WindowSignal::new();
+        let run = executor.run(spec, Box::new((progress, window)));
+        tokio::pin!(run);
+        // Sample the server over the measured window only, not the warm-up:
+        // from the moment the executor says the window started.
+        let mut sampler = None;
+        let mut window_seen = false;
+        let measurement = loop {
+            tokio::select! {
+                biased;
+                started = &mut window_started, if !window_seen => {
+                    window_seen = true;
+                    if started.is_ok() {
+                        sampler = lab.sample(&running.name);
+                    }
+                }
+                m = &mut run => break m,
+            }
+        };
         let measurement = measurement?;
         let s = &measurement.summary;
-        progress.finish(&format!(
-            "{} req/s, p99 {}, {} errors{}",
-            units::rate(s.rps),
-            units::latency_opt_us(s.latency_us.map(|l| l.p99)),
-            s.errors,
-            match &s.generator.saturated {
-                Some(why) =>
-                    format!(" · GENERATOR SATURATED ({why}): no verdict will use this step"),
-                None => String::new(),
-            }
-        ));
         let ok = s.successes();
         let duration = Duration::from_secs_f64(s.duration_s);
         let server = match sampler {
@@ -238,7 +294,12 @@ impl Runner<'_> {
         let step = measurement.into_step(meta, server);
         self.results.steps.push(step.clone());
         self.save()?;
-        debug_panic(self.results.steps.len());
+        if self.panic_after_steps == Some(self.results.steps.len()) {
+            panic!(
+                "deliberate panic after {} saved steps (BAKEOFF_DEBUG_PANIC_AFTER_STEPS)",
+                self.results.steps.len()
+            );
+        }
         if interrupted || self.cancel.is_cancelled() {
             return Err(Interrupted.into());
         }
@@ -260,18 +321,6 @@ fn slo_latency(step: &StepRecord) -> f64 {
         s.requests,
         s.errors,
     )
-}
-
-/// Test hook: with `BAKEOFF_DEBUG_PANIC_AFTER_STEPS=N`, panics right after
-/// the N-th step is saved, so tests can prove that a panic still stops
-/// every process bakeoff started and leaves results.json readable.
-fn debug_panic(saved: usize) {
-    let after = std::env::var("BAKEOFF_DEBUG_PANIC_AFTER_STEPS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok());
-    if after == Some(saved) {
-        panic!("deliberate panic after {saved} saved steps (BAKEOFF_DEBUG_PANIC_AFTER_STEPS)");
-    }
 }
 
 /// Deterministic seed of a step's mix selection.
@@ -297,3 +346,6 @@ pub fn default_out_dir(base: &Path) -> anyhow::Result<PathBuf> {
     }
     Ok(dir)
 }
+
+#[cfg(test)]
+mod mock_tests;

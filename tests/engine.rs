@@ -28,7 +28,53 @@ fn spec(url: &str, schedule: Schedule, duration: Duration) -> StepSpec {
 }
 
 fn run(spec: &StepSpec) -> Measurement {
-    engine::run_step(spec, |_, _| {}).unwrap()
+    engine::run_step(spec, &mut engine::NoObserver).unwrap()
+}
+
+/// The lifecycle a step reports, in order: warm-up, then the window at
+/// exactly warm-up after it, ticks, and the finished measurement last.
+#[test]
+fn a_step_reports_warmup_window_ticks_and_finish_in_order() {
+    use bakeoff::engine::StepEvent;
+    let server = TestServer::start();
+    let mut spec = spec(
+        &server.url("/ok"),
+        Schedule::Closed { connections: 2 },
+        Duration::from_millis(300),
+    );
+    spec.warmup = Duration::from_millis(200);
+    let mut seen: Vec<(&'static str, std::time::Instant, u64)> = Vec::new();
+    let mut observer = |e: &StepEvent<'_>| {
+        let now = std::time::Instant::now();
+        match e {
+            StepEvent::WarmupStarted { at } => seen.push(("warmup", *at, 0)),
+            StepEvent::WindowStarted { at } => {
+                assert!(now >= *at, "reported before the window started");
+                seen.push(("window", *at, 0))
+            }
+            StepEvent::Tick { requests, .. } => seen.push(("tick", now, *requests)),
+            StepEvent::Finished { measurement } => {
+                seen.push(("finished", now, measurement.summary.requests))
+            }
+        }
+    };
+    let m = engine::run_step(&spec, &mut observer).unwrap();
+    let kinds: Vec<&str> = seen.iter().map(|(k, _, _)| *k).collect();
+    let first = |k: &str| kinds.iter().position(|x| *x == k).unwrap();
+    assert_eq!(kinds.iter().filter(|k| **k == "warmup").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| **k == "window").count(), 1);
+    assert!(first("warmup") < first("window"), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"finished"), "{kinds:?}");
+    assert!(
+        kinds.iter().filter(|k| **k == "tick").count() >= 5,
+        "{kinds:?}"
+    );
+    let (warmup_at, window_at) = (seen[first("warmup")].1, seen[first("window")].1);
+    assert_eq!(window_at - warmup_at, spec.warmup);
+    assert_eq!(seen.last().unwrap().2, m.summary.requests);
+    // Ticks count warm-up requests too, so they end above the measured count.
+    let last_tick = seen.iter().rev().find(|(k, _, _)| *k == "tick").unwrap().2;
+    assert!(last_tick >= server.total().min(1), "{last_tick}");
 }
 
 #[test]

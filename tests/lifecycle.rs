@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bakeoff::cli::TargetsMode;
-use bakeoff::targets::{Lab, LabConfig, TargetError, process};
+use bakeoff::targets::{self, LabConfig, Mode, TargetError, process};
 
 #[path = "lifecycle/database.rs"]
 mod database;
@@ -41,7 +40,7 @@ fn fake_root(dir: &Path, toml: &str) -> PathBuf {
 
 fn config(dir: &Path, root: &Path) -> LabConfig {
     LabConfig {
-        mode: TargetsMode::Local,
+        mode: Mode::Local,
         targets_root: root.to_path_buf(),
         log_dir: dir.join("logs"),
         state_dir: dir.join("state"),
@@ -50,6 +49,9 @@ fn config(dir: &Path, root: &Path) -> LabConfig {
         urls: BTreeMap::new(),
         allow_remote: false,
         ready_timeout: Duration::from_secs(30),
+        fixed_ports: BTreeMap::new(),
+        pg_bindir: None,
+        compose_db_password: "bakeoff".into(),
     }
 }
 
@@ -78,7 +80,7 @@ fn http_get(url: &str) -> u16 {
 async fn local_target_starts_answers_is_pinned_sampled_and_stopped_with_its_group() {
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), WEB);
-    let mut lab = Lab::prepare(config(dir.path(), &root), &["web".into()])
+    let mut lab = targets::prepare(config(dir.path(), &root), &["web".into()])
         .await
         .unwrap();
     let t = lab.start("web").await.unwrap();
@@ -156,7 +158,7 @@ async fn local_target_starts_answers_is_pinned_sampled_and_stopped_with_its_grou
 async fn dropping_a_lab_stops_its_targets() {
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), WEB);
-    let mut lab = Lab::prepare(config(dir.path(), &root), &["web".into()])
+    let mut lab = targets::prepare(config(dir.path(), &root), &["web".into()])
         .await
         .unwrap();
     let pgid = lab.start("web").await.unwrap().pgid.unwrap();
@@ -169,7 +171,7 @@ async fn dropping_a_lab_stops_its_targets() {
 async fn a_target_that_died_is_started_afresh() {
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), WEB);
-    let mut lab = Lab::prepare(config(dir.path(), &root), &["web".into()])
+    let mut lab = targets::prepare(config(dir.path(), &root), &["web".into()])
         .await
         .unwrap();
     let first = lab.start("web").await.unwrap();
@@ -219,7 +221,7 @@ readiness = "/health"
     );
     let mut cfg = config(dir.path(), &root);
     cfg.ready_timeout = Duration::from_secs(2);
-    let mut lab = Lab::prepare(cfg, &["mute".into()]).await.unwrap();
+    let mut lab = targets::prepare(cfg, &["mute".into()]).await.unwrap();
     let err = lab.start("mute").await.unwrap_err();
     assert!(matches!(err, TargetError::NotReady { .. }), "{err:?}");
     let msg = err.to_string();
@@ -251,7 +253,7 @@ command = ["sh", "-c", "echo crash-marker >&2; exit 4"]
 readiness = "/"
 "#,
     );
-    let mut lab = Lab::prepare(config(dir.path(), &root), &["clash".into(), "crash".into()])
+    let mut lab = targets::prepare(config(dir.path(), &root), &["clash".into(), "crash".into()])
         .await
         .unwrap();
     let msg = lab.start("clash").await.unwrap_err().to_string();
@@ -293,14 +295,14 @@ command = ["sh", "-c", "exit 0"]
 readiness = "/"
 "#,
     );
-    let err = Lab::prepare(config(dir.path(), &root), &["alien".into()])
+    let err = targets::prepare(config(dir.path(), &root), &["alien".into()])
         .await
         .unwrap_err();
     assert_eq!(
         err.to_string(),
         "no-such-runtime-xyz not found on PATH: install no-such-runtime-xyz"
     );
-    let err = Lab::prepare(config(dir.path(), &root), &["needs-deps".into()])
+    let err = targets::prepare(config(dir.path(), &root), &["needs-deps".into()])
         .await
         .unwrap_err();
     assert!(
@@ -308,7 +310,7 @@ readiness = "/"
             .starts_with("no-such-installer-xyz not found on PATH"),
         "{err}"
     );
-    let err = Lab::prepare(config(dir.path(), &root), &["nope".into()])
+    let err = targets::prepare(config(dir.path(), &root), &["nope".into()])
         .await
         .unwrap_err()
         .to_string();
@@ -322,7 +324,7 @@ readiness = "/"
         WEB.replace("readiness = \"/\"", "readiness = \"/\"\nreadyness = \"/\""),
     )
     .unwrap();
-    let err = Lab::prepare(config(dir.path(), &root), &["web".into()])
+    let err = targets::prepare(config(dir.path(), &root), &["web".into()])
         .await
         .unwrap_err()
         .to_string();
@@ -370,14 +372,14 @@ readiness = "/"
             .unwrap_or(0)
     };
     for expected in [1, 1] {
-        let lab = Lab::prepare(config(dir.path(), &root), &["app".into()])
+        let mut lab = targets::prepare(config(dir.path(), &root), &["app".into()])
             .await
             .unwrap();
         assert_eq!(runs(), expected);
         lab.shutdown().await.unwrap();
     }
     std::fs::write(app.join("deps.lock"), "lock v2").unwrap();
-    let lab = Lab::prepare(config(dir.path(), &root), &["app".into()])
+    let mut lab = targets::prepare(config(dir.path(), &root), &["app".into()])
         .await
         .unwrap();
     assert_eq!(runs(), 2);
@@ -401,21 +403,23 @@ async fn external_urls_are_checked() {
     });
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(dir.path(), dir.path());
-    cfg.mode = TargetsMode::External;
+    cfg.mode = Mode::External;
     cfg.urls.insert("ext".into(), url.clone());
-    let mut lab = Lab::prepare(cfg.clone(), &["ext".into()]).await.unwrap();
+    let mut lab = targets::prepare(cfg.clone(), &["ext".into()])
+        .await
+        .unwrap();
     let t = lab.start("ext").await.unwrap();
     assert_eq!(format!("{}/", t.base_url), url);
     assert_eq!(t.pgid, None);
     assert!(lab.sample("ext").is_none());
     lab.shutdown().await.unwrap();
 
-    let err = Lab::prepare(cfg.clone(), &["other".into()])
+    let err = targets::prepare(cfg.clone(), &["other".into()])
         .await
         .unwrap_err();
     assert!(err.to_string().contains("--url other="), "{err}");
     cfg.urls.insert("far".into(), "http://192.0.2.1:80".into());
-    let err = Lab::prepare(cfg.clone(), &["far".into()])
+    let err = targets::prepare(cfg.clone(), &["far".into()])
         .await
         .unwrap_err();
     assert!(err.to_string().contains("--allow-remote"), "{err}");
@@ -424,7 +428,7 @@ async fn external_urls_are_checked() {
         bakeoff::targets::free_port().unwrap()
     );
     cfg.urls.insert("dead".into(), dead.clone());
-    let err = Lab::prepare(cfg, &["dead".into()]).await.unwrap_err();
+    let err = targets::prepare(cfg, &["dead".into()]).await.unwrap_err();
     assert!(err.to_string().contains(&dead), "{err}");
 }
 
@@ -433,8 +437,8 @@ async fn compose_mode_fails_early_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), WEB);
     let mut cfg = config(dir.path(), &root);
-    cfg.mode = TargetsMode::Compose;
-    let msg = Lab::prepare(cfg, &["web".into()])
+    cfg.mode = Mode::Compose;
+    let msg = targets::prepare(cfg, &["web".into()])
         .await
         .unwrap_err()
         .to_string();
@@ -630,7 +634,7 @@ fn panic_helper() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = root.parent().unwrap().to_path_buf();
     let lab = rt.block_on(async {
-        let mut lab = Lab::prepare(config(&dir, &root), &["web".into()])
+        let mut lab = targets::prepare(config(&dir, &root), &["web".into()])
             .await
             .unwrap();
         lab.start("web").await.unwrap();

@@ -314,7 +314,7 @@ label = "create"
         )
     );
     assert_eq!(plan.db_connections, suite::DEFAULT_DB_CONNECTIONS);
-    assert_eq!(plan.cpu, suite::CpuPlan::auto(2));
+    assert_eq!(plan.cpu, suite::CpuPlan::auto(&[0, 1]));
 }
 
 #[test]

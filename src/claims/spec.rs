@@ -237,7 +237,7 @@ pub fn parse(text: &str, name: &str) -> Result<ClaimsFile, ClaimsError> {
     });
     let mut slo_p99 = BTreeMap::new();
     for (scenario, text) in raw_cap.slo_p99 {
-        let d = crate::cli::parse_duration(&text)
+        let d = crate::duration::parse(&text, crate::duration::Bare::Refused)
             .map_err(|e| invalid(format!("[capacity.slo_p99] {scenario}: {e}")))?;
         slo_p99.insert(scenario, d);
     }

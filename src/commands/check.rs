@@ -10,18 +10,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
+use super::signals::{StopSignals, Stopped};
 use crate::Outcome;
 use crate::check::{self, CheckResult, table};
-use crate::cli::{CheckArgs, TargetsMode};
+use crate::cli::CheckArgs;
 use crate::report::format::{self, Format};
-use crate::targets::{Lab, LabConfig};
-
-/// With `--url`, a database URL to verify `/updates` persistence against
-/// (otherwise that check is reported as not verifiable).
-const DATABASE_URL_ENV: &str = "BAKEOFF_DATABASE_URL";
-
-/// How long each started target may take to answer its readiness path.
-const READY_TIMEOUT: Duration = Duration::from_secs(60);
+use crate::targets::{Lab, LabConfig, Mode};
 
 pub async fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     let outputs = format::or_default(&args.format, Format::Text);
@@ -30,7 +24,9 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         check_started(&args).await?
     } else {
         let targets = parse_urls(&args.urls, &args.only)?;
-        let database_url = std::env::var(DATABASE_URL_ENV).ok();
+        // With `--url`, a database to verify `/updates` persistence against
+        // (otherwise that check is reported as not verifiable).
+        let database_url = crate::env::database_url();
         let names = targets.iter().map(|(n, _)| n.clone()).collect();
         let results = check::check_targets_with_db(&targets, database_url.as_deref()).await;
         (names, results)
@@ -74,11 +70,14 @@ fn parse_urls(urls: &[String], only: &[String]) -> anyhow::Result<Vec<(String, S
 /// everything. Logs and the database cluster live in a scratch directory
 /// that is removed unless something failed (then its path is printed).
 async fn check_started(args: &CheckArgs) -> anyhow::Result<(Vec<String>, Vec<CheckResult>)> {
+    // Listen before starting anything, so a signal during start-up is ours.
+    let mut signals = StopSignals::new();
     let plan = crate::suite::load(args.suite.as_deref())?.filter(&args.only, &[])?;
     let names = plan.targets.clone();
     let scratch = scratch_dir();
+    let lab_env = super::LabEnv::resolve()?;
     let cfg = LabConfig {
-        mode: TargetsMode::Local,
+        mode: Mode::Local,
         targets_root: crate::targets::targets_root()?,
         log_dir: scratch.join("logs"),
         state_dir: scratch.join("state"),
@@ -86,21 +85,27 @@ async fn check_started(args: &CheckArgs) -> anyhow::Result<(Vec<String>, Vec<Che
         db_connections: plan.db_connections,
         urls: BTreeMap::new(),
         allow_remote: false,
-        ready_timeout: READY_TIMEOUT,
+        ready_timeout: lab_env.ready_timeout,
+        fixed_ports: lab_env.fixed_ports,
+        pg_bindir: lab_env.pg_bindir,
+        compose_db_password: lab_env.compose_db_password,
     };
     eprintln!("preparing PostgreSQL and {} ...", names.join(", "));
     let work = async {
-        let mut lab = Lab::prepare(cfg, &names).await?;
-        let checked = start_and_check(&mut lab, &names).await;
+        let mut lab = crate::targets::prepare(cfg, &names).await?;
+        let checked = start_and_check(lab.as_mut(), &names).await;
         let stopped = lab.shutdown().await;
         let results = checked?;
         stopped?;
         anyhow::Ok(results)
     };
-    // The Lab is dropped (killing what it started) when Ctrl-C wins the race.
-    let outcome = tokio::select! {
-        r = work => r,
-        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    // On Ctrl-C or SIGTERM the work is dropped at once, and with it the
+    // Lab, whose guard kills what it started.
+    let outcome = match signals.guard(work, |_| {}, Some(Duration::ZERO)).await {
+        Stopped::Finished(r) | Stopped::Drained { result: r, .. } => r,
+        Stopped::Abandoned { signal, .. } => Err(anyhow::anyhow!(
+            "interrupted by {signal}: stopped every target and PostgreSQL"
+        )),
     };
     let keep = match &outcome {
         Ok(results) => check::any_failed(results),
@@ -114,7 +119,7 @@ async fn check_started(args: &CheckArgs) -> anyhow::Result<(Vec<String>, Vec<Che
     Ok((names, outcome?))
 }
 
-async fn start_and_check(lab: &mut Lab, names: &[String]) -> anyhow::Result<Vec<CheckResult>> {
+async fn start_and_check(lab: &mut dyn Lab, names: &[String]) -> anyhow::Result<Vec<CheckResult>> {
     let mut targets = Vec::with_capacity(names.len());
     for name in names {
         eprintln!("starting {name} ...");

@@ -7,10 +7,10 @@ use anyhow::{Context, bail};
 use bytes::Bytes;
 use http::Method;
 
-use super::signals::StopSignals;
+use super::signals::{StopSignals, Stopped};
 use crate::Outcome;
 use crate::cli::LoadArgs;
-use crate::engine::{self, Cancel, Mix, MixEntry, Schedule, StepSpec};
+use crate::engine::{self, Cancel, Engine, Mix, MixEntry, Schedule, StepExecutor, StepSpec};
 use crate::measure::{StepMeta, hgrm};
 use crate::progress::StepProgress;
 use crate::report::doc::{Column, Document, Rich, Table};
@@ -69,38 +69,19 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
     let started_at = now_rfc3339();
     let progress = StepProgress::start(&name, args.warmup + args.duration, args.quiet);
     let mut signals = StopSignals::new();
-    let step = tokio::task::spawn_blocking(move || {
-        let m = engine::run_step(&spec, |elapsed, p| progress.tick(elapsed, p));
-        (m, progress)
-    });
-    tokio::pin!(step);
-    let joined = tokio::select! {
-        joined = &mut step => joined,
-        signal = signals.next() => {
-            cancel.cancel();
-            eprintln!("bakeoff: {signal}: stopping; what was measured is kept (again to quit at once)");
-            tokio::select! {
-                joined = &mut step => joined,
-                _ = signals.next() => {
-                    // `load` starts no processes: nothing to clean up.
-                    eprintln!("bakeoff: second interrupt, quitting without results");
-                    std::process::exit(130);
-                }
-            }
+    let step = Engine.run(spec, Box::new(progress));
+    let on_signal = |signal| {
+        cancel.cancel();
+        eprintln!("bakeoff: {signal}: stopping; what was measured is kept (again to quit at once)");
+    };
+    let measurement = match signals.guard(step, on_signal, None).await {
+        Stopped::Finished(m) | Stopped::Drained { result: m, .. } => m?,
+        Stopped::Abandoned { .. } => {
+            // `load` starts no processes: nothing to clean up.
+            eprintln!("bakeoff: second interrupt, quitting without results");
+            std::process::exit(130);
         }
     };
-    let (measurement, progress) = joined.context("the load step's thread failed")?;
-    let measurement = measurement?;
-    progress.finish(&format!(
-        "{} requests, {} req/s{}",
-        measurement.summary.requests,
-        units::rate(measurement.summary.rps),
-        if measurement.interrupted {
-            " (interrupted)"
-        } else {
-            ""
-        }
-    ));
     let interrupted = measurement.interrupted;
 
     if let Some(path) = &args.hgrm {

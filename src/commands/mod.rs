@@ -1,7 +1,12 @@
 //! One file per subcommand; `dispatch` routes a parsed command line.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
 use crate::Outcome;
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, TargetsMode};
+use crate::targets;
 
 mod check;
 mod compare;
@@ -11,6 +16,38 @@ mod run;
 mod signals;
 mod up;
 mod verify;
+
+/// The lab mode a `--targets` flag names.
+fn lab_mode(mode: TargetsMode) -> targets::Mode {
+    match mode {
+        TargetsMode::Local => targets::Mode::Local,
+        TargetsMode::Compose => targets::Mode::Compose,
+        TargetsMode::External => targets::Mode::External,
+    }
+}
+
+/// What the environment says about the lab, resolved once per command
+/// (`crate::env` lists the variables): the readiness timeout
+/// (`BAKEOFF_READY_TIMEOUT`, else the one default), the fixed ports
+/// (`BAKEOFF_PORTS`), PostgreSQL's bin directory (`BAKEOFF_PG_BINDIR`) and
+/// the compose database's password (`POSTGRES_PASSWORD`).
+struct LabEnv {
+    ready_timeout: Duration,
+    fixed_ports: BTreeMap<String, u16>,
+    pg_bindir: Option<PathBuf>,
+    compose_db_password: String,
+}
+
+impl LabEnv {
+    fn resolve() -> Result<LabEnv, targets::TargetError> {
+        Ok(LabEnv {
+            ready_timeout: targets::ready_timeout()?,
+            fixed_ports: targets::ports::from_env()?,
+            pg_bindir: crate::env::pg_bindir(),
+            compose_db_password: crate::env::postgres_password(),
+        })
+    }
+}
 
 pub async fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {

@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use super::signals::StopSignals;
+use super::signals::{StopSignals, Stopped};
 use crate::Outcome;
 use crate::cli::{RunArgs, TargetsMode};
-use crate::engine::Cancel;
+use crate::engine::Engine;
 use crate::results::{CpuLayout, RunResults, local_provenance};
 use crate::runner::{Interrupted, Runner, default_out_dir};
 use crate::suite::{self, SuitePlan};
-use crate::targets::{self, Lab, LabConfig};
+use crate::targets::{self, LabConfig};
 
 /// After Ctrl-C, how long the lab gets to stop in order before whatever
 /// is left is killed.
@@ -52,12 +52,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         crate::results::now_compact()
     ));
 
-    let mode = match args.targets {
-        TargetsMode::Local => "local",
-        TargetsMode::Compose => "compose",
-        TargetsMode::External => "external",
-    };
-    let mut provenance = local_provenance(&plan.name, mode);
+    let mode = super::lab_mode(args.targets);
+    let lab_env = super::LabEnv::resolve()?;
+    let mut provenance = local_provenance(&plan.name, mode.as_str());
     provenance.cpu_layout = Some(CpuLayout {
         generator: plan.cpu.generator.clone(),
         targets: plan.cpu.targets.clone(),
@@ -71,16 +68,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         plan.source.display(),
         plan.step_count()
     ));
-    let mut runner = Runner {
-        plan: &plan,
-        results_path: results_path.clone(),
-        results: RunResults::new(provenance),
-        generator_cpus: plan.cpu.generator.clone(),
-        allow_remote: args.allow_remote,
-        quiet: false,
-        cancel: Cancel::new(),
-        slo_probes: Default::default(),
-    };
+    let mut runner = Runner::new(&plan, results_path.clone(), RunResults::new(provenance));
+    runner.allow_remote = args.allow_remote;
+    runner.panic_after_steps = crate::env::debug_panic_after_steps();
     // Written now so a bad output path fails before anything starts.
     runner.save()?;
     targets::process::install_panic_hook();
@@ -95,7 +85,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         out_dir.display()
     );
     let cfg = LabConfig {
-        mode: args.targets,
+        mode,
         targets_root,
         log_dir: out_dir.join("logs"),
         state_dir: state_dir.clone(),
@@ -103,32 +93,33 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         db_connections: plan.db_connections,
         urls,
         allow_remote: args.allow_remote,
-        ready_timeout: Duration::from_secs(90),
+        ready_timeout: lab_env.ready_timeout,
+        fixed_ports: lab_env.fixed_ports,
+        pg_bindir: lab_env.pg_bindir,
+        compose_db_password: lab_env.compose_db_password,
     };
     let cancel = runner.cancel.clone();
     let mut signals = StopSignals::new();
-    let mut interrupted_by = None;
-    let outcome = {
-        let exec = execute(cfg, &mut runner);
-        tokio::pin!(exec);
-        tokio::select! {
-            r = &mut exec => r,
-            signal = signals.next() => {
-                interrupted_by = Some(signal);
-                cancel.cancel();
-                eprintln!("\nbakeoff: {signal}: stopping the step in progress and everything started (again to stop at once)");
-                // The step ends within milliseconds and is saved; then the
-                // lab shuts down in order. Past the grace period, or on a
-                // second signal, dropping `exec` kills what is left.
-                tokio::select! {
-                    r = &mut exec => r.and(Err(Interrupted.into())),
-                    _ = signals.next() => Err(anyhow::anyhow!("interrupted twice: stopped at once")),
-                    _ = tokio::time::sleep(STOP_GRACE) => Err(anyhow::anyhow!("interrupted: the lab did not stop within {STOP_GRACE:?}, killed it")),
-                }
-            }
-        }
-        // Dropping `exec` here drops the lab, whose guard kills any process
-        // it still owns.
+    let on_signal = |signal| {
+        cancel.cancel();
+        eprintln!(
+            "\nbakeoff: {signal}: stopping the step in progress and everything started (again to stop at once)"
+        );
+    };
+    // On a signal the step ends within milliseconds and is saved; then the
+    // lab shuts down in order. Past the grace period, or on a second
+    // signal, `execute` is dropped, and with it the lab, whose guard kills
+    // any process it still owns.
+    let (interrupted_by, outcome) = match signals
+        .guard(execute(cfg, &mut runner), on_signal, Some(STOP_GRACE))
+        .await
+    {
+        Stopped::Finished(r) => (None, r),
+        Stopped::Drained { signal, result } => (Some(signal), result.and(Err(Interrupted.into()))),
+        Stopped::Abandoned { signal, why } => (
+            Some(signal),
+            Err(anyhow::anyhow!("interrupted: {why}; killed what was left")),
+        ),
     };
     let _ = std::fs::remove_dir_all(&state_dir);
     runner.results.complete = outcome.is_ok();
@@ -173,7 +164,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
 }
 
 async fn execute(cfg: LabConfig, runner: &mut Runner<'_>) -> anyhow::Result<()> {
-    let mut lab = Lab::prepare(cfg, &runner.plan.targets).await?;
+    let mut lab = targets::prepare(cfg, &runner.plan.targets).await?;
     runner.results.provenance.versions = lab.versions();
     runner
         .results
@@ -181,7 +172,7 @@ async fn execute(cfg: LabConfig, runner: &mut Runner<'_>) -> anyhow::Result<()> 
         .versions
         .insert("bakeoff".into(), env!("CARGO_PKG_VERSION").into());
     runner.save()?;
-    let outcome = runner.run_all(&mut lab).await;
+    let outcome = runner.run_all(lab.as_mut(), &Engine).await;
     let stopped = lab.shutdown().await;
     outcome?;
     stopped?;

@@ -8,28 +8,21 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Duration;
 
-use anyhow::Context;
-use tokio::signal::unix::{SignalKind, signal};
-
+use super::signals::{StopSignals, Stopped};
 use crate::Outcome;
-use crate::cli::{TargetsMode, UpArgs};
+use crate::cli::UpArgs;
 use crate::suite::CpuPlan;
-use crate::targets::{self, Lab, LabConfig, TargetsSpec, process};
+use crate::targets::{self, LabConfig, Mode, TargetsSpec, process};
 
 /// DB_POOL when no suite says otherwise.
 const DEFAULT_DB_CONNECTIONS: u32 = 16;
 
-/// How long each target (and PostgreSQL) gets to become ready.
-const READY_TIMEOUT: Duration = Duration::from_secs(120);
-
 pub async fn run(args: UpArgs) -> anyhow::Result<Outcome> {
     process::install_panic_hook();
     // Listen before starting anything, so a Ctrl-C during start-up is ours.
-    let mut sigint = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
-    let mut sigterm = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut signals = StopSignals::new();
 
     let root = targets::targets_root()?;
-    let cores = process::cpu_count();
     let (mut names, cpus, db_connections) = match &args.suite {
         Some(path) => {
             let plan = crate::suite::load(Some(path))?;
@@ -37,7 +30,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<Outcome> {
         }
         None => (
             TargetsSpec::load(&root)?.names(),
-            CpuPlan::auto(cores).targets,
+            CpuPlan::auto(&crate::cpus::allowed()).targets,
             DEFAULT_DB_CONNECTIONS,
         ),
     };
@@ -56,8 +49,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<Outcome> {
         crate::results::now_compact(),
         std::process::id()
     ));
+    let lab_env = super::LabEnv::resolve()?;
     let cfg = LabConfig {
-        mode: TargetsMode::Local,
+        mode: Mode::Local,
         targets_root: root,
         log_dir: run_dir.join("logs"),
         state_dir: run_dir.join("state"),
@@ -65,12 +59,15 @@ pub async fn run(args: UpArgs) -> anyhow::Result<Outcome> {
         db_connections,
         urls: BTreeMap::new(),
         allow_remote: false,
-        ready_timeout: READY_TIMEOUT,
+        ready_timeout: lab_env.ready_timeout,
+        fixed_ports: lab_env.fixed_ports,
+        pg_bindir: lab_env.pg_bindir,
+        compose_db_password: lab_env.compose_db_password,
     };
     eprintln!("bakeoff up: logs in {}", cfg.log_dir.display());
 
     let startup = async {
-        let mut lab = Lab::prepare(cfg, &names).await?;
+        let mut lab = targets::prepare(cfg, &names).await?;
         let mut urls = BTreeMap::new();
         for name in &names {
             let t = lab.start(name).await?;
@@ -78,14 +75,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<Outcome> {
         }
         Ok::<_, targets::TargetError>((lab, urls))
     };
-    let started = tokio::select! {
-        r = startup => Some(r),
-        _ = sigint.recv() => None,
-        _ = sigterm.recv() => None,
-    };
-    let (lab, urls) = match started {
-        Some(r) => r?,
-        None => {
+    let (lab, urls) = match signals.guard(startup, |_| {}, Some(Duration::ZERO)).await {
+        Stopped::Finished(r) | Stopped::Drained { result: r, .. } => r?,
+        Stopped::Abandoned { .. } => {
             // The start-up future was dropped mid-way: whatever it had
             // started is still in the process registry.
             let _ = tokio::task::spawn_blocking(process::kill_all).await;
@@ -111,11 +103,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<Outcome> {
     drop(out);
     eprintln!("bakeoff up: all targets are up; press Ctrl-C to stop them");
 
-    tokio::select! {
-        _ = sigint.recv() => {},
-        _ = sigterm.recv() => {},
-    }
+    signals.next().await;
     eprintln!("bakeoff up: stopping");
+    let mut lab = lab;
     lab.shutdown().await?;
     Ok(Outcome::Ok)
 }

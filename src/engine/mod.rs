@@ -11,6 +11,8 @@
 mod client;
 mod clock;
 pub mod endpoint;
+pub mod events;
+pub mod executor;
 pub mod mix;
 mod pin;
 mod worker;
@@ -22,6 +24,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 pub use endpoint::{Endpoint, EndpointError, ParsedUrl, parse_url};
+pub use events::{NoObserver, StepEvent, StepObserver, WindowSignal};
+pub use executor::{Engine, MockAnswer, MockCall, MockEngine, StepExecutor, StepFuture};
 pub use mix::{Mix, MixEntry, SplitMix64};
 pub use pin::pin_current_thread;
 pub use worker::Stop;
@@ -116,31 +120,15 @@ pub enum EngineError {
     Panicked,
 }
 
-/// Live counters of a running step, for progress display.
-#[derive(Debug, Clone, Default)]
-pub struct Progress {
-    finished: Vec<Arc<AtomicU64>>,
-}
-
-impl Progress {
-    /// Requests finished so far (warm-up included).
-    pub fn finished(&self) -> u64 {
-        self.finished
-            .iter()
-            .map(|c| c.load(Ordering::Relaxed))
-            .sum()
-    }
-}
-
 /// Time between the call and the first request, so all threads start together.
 const START_DELAY: Duration = Duration::from_millis(20);
 
-/// Runs one step to completion (blocking: call it from a blocking thread).
-/// `on_tick` is called about every 100 ms with the elapsed time and the
-/// live counters.
+/// Runs one step to completion (blocking: call it from a blocking thread,
+/// or go through [`Engine`], the [`StepExecutor`] that does). `observer`
+/// hears the step's lifecycle ([`StepEvent`]).
 pub fn run_step(
     spec: &StepSpec,
-    mut on_tick: impl FnMut(Duration, &Progress),
+    observer: &mut dyn StepObserver,
 ) -> Result<Measurement, EngineError> {
     let connections = spec.schedule.connections();
     if connections == 0 {
@@ -174,9 +162,7 @@ pub fn run_step(
         hard_deadline: spec.warmup + spec.duration + spec.timeout,
         max_requests: spec.max_requests,
     };
-    let progress = Progress {
-        finished: (0..threads).map(|_| Arc::new(AtomicU64::new(0))).collect(),
-    };
+    let finished: Vec<Arc<AtomicU64>> = (0..threads).map(|_| Arc::new(AtomicU64::new(0))).collect();
     let measured_started = Arc::new(AtomicU64::new(0));
     let open = matches!(spec.schedule, Schedule::Open { .. });
 
@@ -203,7 +189,7 @@ pub fn run_step(
                 stop,
                 pacer,
                 recorder: RefCell::new(Recorder::new(&labels, open, spec.duration)),
-                finished: progress.finished[t].clone(),
+                finished: finished[t].clone(),
                 measured_started: measured_started.clone(),
             };
             let cpu = *cpu;
@@ -216,17 +202,37 @@ pub fn run_step(
         }
         let all_done =
             |hs: &[std::thread::ScopedJoinHandle<'_, _>]| hs.iter().all(|h| h.is_finished());
+        let requests = || finished.iter().map(|c| c.load(Ordering::Relaxed)).sum();
         // Generator CPU counts from the start of the measured window.
         let window_start = origin + spec.warmup;
-        while Instant::now() < window_start && !all_done(&handles) {
-            on_tick(origin.elapsed(), &progress);
-            std::thread::sleep(TICK.min(window_start.saturating_duration_since(Instant::now())));
-        }
-        let cpu_start = process_cpu_time();
+        let mut phase = Phase::Starting;
+        let mut cpu_start = None;
         while !all_done(&handles) {
-            on_tick(origin.elapsed(), &progress);
-            std::thread::sleep(TICK);
+            let now = Instant::now();
+            if phase == Phase::Starting && now >= origin {
+                observer.on_event(&StepEvent::WarmupStarted { at: origin });
+                phase = Phase::Warmup;
+            }
+            if phase == Phase::Warmup && now >= window_start {
+                cpu_start = Some(process_cpu_time());
+                observer.on_event(&StepEvent::WindowStarted { at: window_start });
+                phase = Phase::Window;
+            }
+            observer.on_event(&StepEvent::Tick {
+                elapsed: origin.elapsed(),
+                requests: requests(),
+            });
+            // Wake at the next tick or phase boundary, whichever is first.
+            let boundary = match phase {
+                Phase::Starting => Some(origin),
+                Phase::Warmup => Some(window_start),
+                Phase::Window => None,
+            };
+            let wake = boundary.map_or(now + TICK, |b| b.min(now + TICK));
+            std::thread::sleep(wake.saturating_duration_since(Instant::now()));
         }
+        // A step that ended before its window (cancelled) used no window CPU.
+        let cpu_start = cpu_start.unwrap_or_else(process_cpu_time);
         let cpu = process_cpu_time().saturating_sub(cpu_start);
         let outputs: Result<Vec<ThreadOutput>, EngineError> = handles
             .into_iter()
@@ -264,7 +270,19 @@ pub fn run_step(
     };
     let mut measurement = merged.finish(end, usage);
     measurement.interrupted = interrupted;
+    observer.on_event(&StepEvent::Finished {
+        measurement: &measurement,
+    });
     Ok(measurement)
+}
+
+/// Where `run_step`'s watch loop is in the step's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Threads started, waiting for the common start (`START_DELAY`).
+    Starting,
+    Warmup,
+    Window,
 }
 
 /// How often `run_step` reports progress and checks whether its threads ended.

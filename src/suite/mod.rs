@@ -83,15 +83,21 @@ pub fn quick() -> Result<SuitePlan, SuiteError> {
 }
 
 /// Parses and validates suite text; `source` names it in errors and in
-/// [`SuitePlan::source`]. CPU indices are checked against this machine's
-/// online CPUs.
+/// [`SuitePlan::source`]. CPU indices are checked against the CPUs this
+/// process may run on ([`crate::cpus::allowed`]).
 pub fn parse(text: &str, source: &str) -> Result<SuitePlan, SuiteError> {
-    parse_for_cores(text, source, online_cpus())
+    parse_for_cpus(text, source, &crate::cpus::allowed())
 }
 
-/// Like [`parse`], for a machine with `cores` online CPUs (tests, and
+/// Like [`parse`], for a machine with CPUs `0..cores` (tests, and
 /// validating a suite meant for another machine).
 pub fn parse_for_cores(text: &str, source: &str, cores: usize) -> Result<SuitePlan, SuiteError> {
+    let cpus: Vec<usize> = (0..cores.max(1)).collect();
+    parse_for_cpus(text, source, &cpus)
+}
+
+/// Like [`parse`], for a process that may run on `cpus` (ascending, not empty).
+pub fn parse_for_cpus(text: &str, source: &str, cpus: &[usize]) -> Result<SuitePlan, SuiteError> {
     let file = SourceFile { name: source, text };
     if let Some(offset) = text.find('\0') {
         return Err(not_text(file, offset, "a NUL byte"));
@@ -107,16 +113,5 @@ pub fn parse_for_cores(text: &str, source: &str, cores: usize) -> Result<SuitePl
     let raw: raw::RawSuite = toml::from_str(text).map_err(|e| SuiteError::Invalid {
         diagnostics: vec![file.toml_error(&e)],
     })?;
-    validate::validate(raw, file, cores.max(1))
-}
-
-/// Number of online CPUs (what `[cpu]` indices are checked against). Falls
-/// back to the parallelism available to this process.
-pub fn online_cpus() -> usize {
-    // SAFETY: sysconf has no preconditions; it returns -1 on error.
-    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
-    match usize::try_from(n) {
-        Ok(n) if n > 0 => n,
-        _ => std::thread::available_parallelism().map_or(1, usize::from),
-    }
+    validate::validate(raw, file, cpus)
 }

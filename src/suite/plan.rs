@@ -212,19 +212,23 @@ pub struct CpuPlan {
 }
 
 impl CpuPlan {
-    /// Default layout for `cores` online CPUs: the generator gets the last
-    /// CPU, servers the rest; on one CPU both share it.
-    pub fn auto(cores: usize) -> Self {
-        if cores <= 1 {
-            CpuPlan {
+    /// Default layout on `cpus` (ascending; what this process may run on,
+    /// [`crate::cpus::allowed`]): the generator gets the last CPU, servers
+    /// the rest; on one CPU both share it (CPU 0 when `cpus` is empty).
+    pub fn auto(cpus: &[usize]) -> Self {
+        match cpus.split_last() {
+            None => CpuPlan {
                 generator: vec![0],
                 targets: vec![0],
-            }
-        } else {
-            CpuPlan {
-                generator: vec![cores - 1],
-                targets: (0..cores - 1).collect(),
-            }
+            },
+            Some((&last, [])) => CpuPlan {
+                generator: vec![last],
+                targets: vec![last],
+            },
+            Some((&last, rest)) => CpuPlan {
+                generator: vec![last],
+                targets: rest.to_vec(),
+            },
         }
     }
 }

@@ -46,18 +46,18 @@ const BUILTIN_TIMING: Timing = Timing {
     timeout: Duration::from_secs(10),
 };
 
-/// Validates `raw` (read from `source`) for a machine with `cores` online
-/// CPUs.
+/// Validates `raw` (read from `source`) for a process that may run on
+/// `cpus` (ascending, not empty).
 pub fn validate(
     raw: RawSuite,
     source: SourceFile<'_>,
-    cores: usize,
+    cpus: &[usize],
 ) -> Result<SuitePlan, SuiteError> {
     let mut v = Validator {
         source,
         diagnostics: Vec::new(),
     };
-    let plan = v.suite(raw, cores);
+    let plan = v.suite(raw, cpus);
     if v.diagnostics.is_empty() {
         Ok(plan)
     } else {
@@ -81,7 +81,7 @@ impl Validator<'_> {
 
     /// Builds the plan; fields that failed validation hold placeholders,
     /// which never escape because `validate` then returns the diagnostics.
-    fn suite(&mut self, raw: RawSuite, cores: usize) -> SuitePlan {
+    fn suite(&mut self, raw: RawSuite, cpus: &[usize]) -> SuitePlan {
         let name = raw.name.get_ref().trim().to_string();
         if name.is_empty() {
             self.error(raw.name.span(), "the suite name must not be empty");
@@ -104,8 +104,8 @@ impl Validator<'_> {
             None => DEFAULT_DB_CONNECTIONS,
         };
         let cpu = match &raw.cpu {
-            Some(cpu) => self.cpu(cpu, cores),
-            None => CpuPlan::auto(cores),
+            Some(cpu) => self.cpu(cpu, cpus),
+            None => CpuPlan::auto(cpus),
         };
         let timing = self.defaults(raw.defaults.as_ref().unwrap_or(&RawDefaults::default()));
 
@@ -258,20 +258,24 @@ impl Validator<'_> {
         targets
     }
 
-    fn cpu(&mut self, raw: &Spanned<RawCpu>, cores: usize) -> CpuPlan {
-        let auto = CpuPlan::auto(cores);
+    fn cpu(&mut self, raw: &Spanned<RawCpu>, allowed: &[usize]) -> CpuPlan {
+        let auto = CpuPlan::auto(allowed);
         let generator = raw
             .get_ref()
             .generator
             .as_ref()
-            .map(|list| self.cpu_list(list, "generator", cores));
+            .map(|list| self.cpu_list(list, "generator", allowed));
         let targets = raw
             .get_ref()
             .targets
             .as_ref()
-            .map(|list| self.cpu_list(list, "targets", cores));
+            .map(|list| self.cpu_list(list, "targets", allowed));
         let rest = |used: &[usize]| -> Vec<usize> {
-            let rest: Vec<usize> = (0..cores).filter(|c| !used.contains(c)).collect();
+            let rest: Vec<usize> = allowed
+                .iter()
+                .copied()
+                .filter(|c| !used.contains(c))
+                .collect();
             if rest.is_empty() { used.to_vec() } else { rest }
         };
         match (generator, targets) {
@@ -295,7 +299,7 @@ impl Validator<'_> {
         &mut self,
         list: &Spanned<Vec<Spanned<i64>>>,
         key: &str,
-        cores: usize,
+        allowed: &[usize],
     ) -> Vec<usize> {
         if list.get_ref().is_empty() {
             self.error(
@@ -307,7 +311,7 @@ impl Validator<'_> {
         for c in list.get_ref() {
             let value = *c.get_ref();
             match usize::try_from(value) {
-                Ok(i) if i < cores => {
+                Ok(i) if allowed.contains(&i) => {
                     if cpus.contains(&i) {
                         self.error(c.span(), format!("CPU {i} is listed twice in cpu.{key}"));
                     } else {
@@ -316,9 +320,10 @@ impl Validator<'_> {
                 }
                 _ => {
                     let message = format!(
-                        "CPU index {value} in cpu.{key} does not exist: this machine has {cores} online CPU{} (0..={})",
-                        if cores == 1 { "" } else { "s" },
-                        cores.saturating_sub(1)
+                        "CPU index {value} in cpu.{key} does not exist for this process: it may run on {} CPU{} ({})",
+                        allowed.len(),
+                        if allowed.len() == 1 { "" } else { "s" },
+                        crate::cpus::describe(allowed)
                     );
                     self.error(c.span(), message);
                 }

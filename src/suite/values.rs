@@ -10,39 +10,9 @@ use super::plan::{Comparison, Metric};
 /// Headers bakeoff sets itself; a suite or `-H` may not override them.
 pub const RESERVED_HEADERS: [&str; 3] = ["content-length", "transfer-encoding", "host"];
 
-const DURATION_HINT: &str =
-    "use a number with a unit: us, ms, s, m or h, e.g. \"10s\" or \"500ms\"";
-
-/// Parses "10s", "500ms", "1.5s", "250us", "2m", "1h".
+/// Durations in suite files need a unit ([`crate::duration`]).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    if t.starts_with('-') {
-        return Err(format!("duration {text:?} is negative; {DURATION_HINT}"));
-    }
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let unit = unit.trim();
-    let scale = match unit {
-        "us" | "µs" => 1e-6,
-        "ms" => 1e-3,
-        "s" => 1.0,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        "" if !number.is_empty() => {
-            return Err(format!("duration {text:?} has no unit; {DURATION_HINT}"));
-        }
-        _ => return Err(format!("invalid duration {text:?}; {DURATION_HINT}")),
-    };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("invalid duration {text:?}; {DURATION_HINT}"))?;
-    let secs = value * scale;
-    if !secs.is_finite() || secs > 1e9 {
-        return Err(format!("duration {text:?} is out of range"));
-    }
-    Ok(Duration::from_secs_f64(secs))
+    crate::duration::parse(text, crate::duration::Bare::Refused)
 }
 
 /// A parsed threshold expression, without its target/scenario scope.

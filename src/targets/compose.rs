@@ -6,12 +6,13 @@
 //! [`super::postgres::restore_script`] into psql inside the `postgres`
 //! service ([`restore_command`]).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::TargetError;
 use super::bootstrap::install_hint;
 use super::process;
+use super::{Lab, LabConfig, LabFuture, ResourceSampler, RunningTarget, TargetError, TargetsSpec};
 
 /// Host ports the reference docker-compose.yml publishes on 127.0.0.1, used
 /// when the file cannot be read for them.
@@ -265,6 +266,125 @@ pub async fn restore(file: &Path, seed: &Path) -> Result<(), TargetError> {
         )),
         other => other,
     })
+}
+
+/// The lab of compose mode: `docker compose up -d --wait` at prepare,
+/// `down` at shutdown; the services' published ports are the targets' URLs.
+#[derive(Debug)]
+pub struct ComposeLab {
+    file: PathBuf,
+    urls: BTreeMap<String, String>,
+    database_url: Option<String>,
+    /// The seed file of targets.toml's [database], if it has one.
+    seed: Option<PathBuf>,
+    up: bool,
+}
+
+impl ComposeLab {
+    /// Checks Docker, finds each target's service and port, brings them up.
+    pub async fn prepare(cfg: LabConfig, targets: &[String]) -> Result<ComposeLab, TargetError> {
+        check_docker().await?;
+        let spec = TargetsSpec::load(&cfg.targets_root).ok();
+        let file = compose_file(&cfg.targets_root);
+        let yaml = std::fs::read_to_string(&file).ok();
+        let mut services = Vec::new();
+        let mut urls = BTreeMap::new();
+        for name in targets {
+            let service = spec
+                .as_ref()
+                .and_then(|s| s.variant(name).ok())
+                .map(|v| v.service().to_string())
+                .unwrap_or_else(|| name.clone());
+            let url = service_url(yaml.as_deref(), &service).ok_or_else(|| {
+                TargetError::Compose(format!(
+                    "service {service} publishes no port in {}",
+                    file.display()
+                ))
+            })?;
+            services.push(service);
+            urls.insert(name.clone(), url);
+        }
+        let database_url = match (&spec, &yaml) {
+            (
+                Some(TargetsSpec {
+                    database: Some(db), ..
+                }),
+                Some(y),
+            ) => published_port(y, DATABASE_SERVICE).map(|p| {
+                let password = &cfg.compose_db_password;
+                format!(
+                    "postgres://{}:{password}@127.0.0.1:{p}/{}",
+                    db.user, db.name
+                )
+            }),
+            _ => None,
+        };
+        let seed = spec
+            .as_ref()
+            .and_then(|s| s.database.as_ref())
+            .map(|db| db.seed.clone());
+        up(
+            &file,
+            &services,
+            cfg.db_connections,
+            Duration::from_secs(600),
+        )
+        .await?;
+        Ok(ComposeLab {
+            file,
+            urls,
+            database_url,
+            seed,
+            up: true,
+        })
+    }
+}
+
+impl Lab for ComposeLab {
+    fn start<'a>(&'a mut self, name: &'a str) -> LabFuture<'a, RunningTarget> {
+        Box::pin(async move { super::external::at_url(&self.urls, name) })
+    }
+    fn alive(&mut self, _: &str) -> bool {
+        true
+    }
+    fn stop<'a>(&'a mut self, _: &'a str) -> LabFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+    fn sample(&self, _: &str) -> Option<ResourceSampler> {
+        None
+    }
+    /// The restore script through `docker compose exec postgres psql` (as
+    /// `POSTGRES_USER`, who owns the tables there).
+    fn restore_database(&self) -> LabFuture<'_, ()> {
+        Box::pin(async move {
+            match &self.seed {
+                Some(seed) => restore(&self.file, seed).await,
+                None => Ok(()),
+            }
+        })
+    }
+    fn database_url(&self) -> Option<String> {
+        self.database_url.clone()
+    }
+    fn shutdown(&mut self) -> LabFuture<'_, ()> {
+        Box::pin(async move {
+            if self.up {
+                self.up = false;
+                down(&self.file).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+impl Drop for ComposeLab {
+    /// Backstop when [`Lab::shutdown`] was not reached: `docker compose down`.
+    fn drop(&mut self) {
+        if self.up {
+            let cmd = down_command(&self.file);
+            let _ = std::process::Command::new(&cmd[0]).args(&cmd[1..]).status();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -98,8 +98,8 @@ pub enum TargetError {
         tail: String,
     },
 
-    #[error("invalid CPU list {cpus:?}: this machine has CPUs 0..{available}")]
-    Cpus { cpus: Vec<usize>, available: usize },
+    #[error("invalid CPU list {cpus:?}: this process may run on CPUs {allowed}")]
+    Cpus { cpus: Vec<usize>, allowed: String },
 
     #[error("docker compose: {0}")]
     Compose(String),

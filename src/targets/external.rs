@@ -1,11 +1,78 @@
 //! `--targets external`: already-running targets at given URLs. Validates
 //! each URL, refuses non-loopback hosts unless `--allow-remote`, and checks
 //! reachability (any HTTP answer will do) with a message naming the URL.
-//! There is no lifecycle to manage.
+//! There is no lifecycle to manage: [`ExternalLab`] only names the URLs.
 
-use super::TargetError;
+use std::collections::BTreeMap;
+
 use super::local::control_client;
+use super::{Lab, LabConfig, LabFuture, ResourceSampler, RunningTarget, TargetError};
 use crate::engine::EndpointError;
+
+/// The lab of external mode: the targets run elsewhere; bakeoff owns
+/// neither their processes nor their database.
+#[derive(Debug)]
+pub struct ExternalLab {
+    urls: BTreeMap<String, String>,
+}
+
+impl ExternalLab {
+    /// Every target needs a URL of `cfg.urls`, valid and reachable.
+    pub async fn prepare(cfg: &LabConfig, targets: &[String]) -> Result<ExternalLab, TargetError> {
+        let mut urls = BTreeMap::new();
+        for name in targets {
+            let url = cfg
+                .urls
+                .get(name)
+                .ok_or_else(|| TargetError::MissingUrl { name: name.clone() })?;
+            let url = validate(name, url, cfg.allow_remote)?;
+            check_reachable(name, &url).await?;
+            urls.insert(name.clone(), url);
+        }
+        Ok(ExternalLab { urls })
+    }
+}
+
+/// The target at its configured URL (compose and external).
+pub(super) fn at_url(
+    urls: &BTreeMap<String, String>,
+    name: &str,
+) -> Result<RunningTarget, TargetError> {
+    let base_url = urls
+        .get(name)
+        .ok_or_else(|| TargetError::MissingUrl {
+            name: name.to_string(),
+        })?
+        .clone();
+    Ok(RunningTarget {
+        name: name.to_string(),
+        base_url,
+        pgid: None,
+    })
+}
+
+impl Lab for ExternalLab {
+    fn start<'a>(&'a mut self, name: &'a str) -> LabFuture<'a, RunningTarget> {
+        Box::pin(async move { at_url(&self.urls, name) })
+    }
+    fn alive(&mut self, _: &str) -> bool {
+        true
+    }
+    fn stop<'a>(&'a mut self, _: &'a str) -> LabFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+    fn sample(&self, _: &str) -> Option<ResourceSampler> {
+        None
+    }
+    /// bakeoff does not own an external target's database, so its state
+    /// between targets is the user's business.
+    fn restore_database(&self) -> LabFuture<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
+    fn shutdown(&mut self) -> LabFuture<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
+}
 
 /// Checks a base URL and returns it without a trailing slash. The
 /// loopback rule is the load engine's own ([`crate::engine::parse_url`]),

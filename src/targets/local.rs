@@ -5,13 +5,17 @@
 //! time-outs with the last lines of its log. Either way the target's
 //! process group is stopped before the error is returned.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::ports;
+use super::postgres::{self, PgServer};
 use super::process::{self, Group, SpawnSpec};
 use super::spec::{VariantSpec, resolve_program};
-use super::{TargetError, log_tail};
+use super::{
+    Lab, LabConfig, LabFuture, ResourceSampler, RunningTarget, TargetError, TargetsSpec, bootstrap,
+    create_dir, log_tail, ports, secret, versions,
+};
 
 /// Lines of log quoted in start-up errors.
 const TAIL_LINES: usize = 20;
@@ -162,5 +166,260 @@ mod tests {
         assert_eq!(env["DATABASE_URL"], "postgres://u:p@127.0.0.1:5/d");
         assert_eq!(env["NODE_ENV"], "production");
         assert_eq!(env["SECRET_KEY"], "k");
+    }
+}
+
+/// The lab of local mode: bakeoff starts each target as a pinned process
+/// group, with a private PostgreSQL seeded from targets.toml's `[database]`.
+#[derive(Debug)]
+pub struct LocalLab {
+    cfg: LabConfig,
+    spec: TargetsSpec,
+    pg: Option<PgServer>,
+    pg_bindir: Option<PathBuf>,
+    running: BTreeMap<String, LocalTarget>,
+    /// SECRET_KEY of every target of this run.
+    secret_key: String,
+    /// `LabConfig::fixed_ports`.
+    fixed_ports: BTreeMap<String, u16>,
+}
+
+impl LocalLab {
+    /// Checks every tool first (all missing ones named at once), then
+    /// bootstraps dependencies and starts and seeds PostgreSQL.
+    pub async fn prepare(cfg: LabConfig, targets: &[String]) -> Result<LocalLab, TargetError> {
+        let spec = TargetsSpec::load(&cfg.targets_root)?;
+        let variants = targets
+            .iter()
+            .map(|t| spec.variant(t).cloned())
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut needed: Vec<&str> = variants
+            .iter()
+            .filter_map(|v| v.bootstrap.as_deref())
+            .collect();
+        needed.sort();
+        needed.dedup();
+        let fixed_ports = cfg.fixed_ports.clone();
+        let secret_key = secret::random_hex(32)?;
+        if let Some(unknown) = fixed_ports
+            .keys()
+            .find(|k| k.as_str() != ports::POSTGRES && spec.variant(k).is_err())
+        {
+            return Err(TargetError::BadEnv {
+                var: ports::PORTS_VAR.into(),
+                value: ports::describe(&fixed_ports),
+                reason: format!(
+                    "{unknown} is neither a variant of {} ({}) nor postgres",
+                    spec.file.display(),
+                    spec.names().join(", ")
+                ),
+            });
+        }
+        // Every missing tool is reported, all at once, before anything is
+        // installed or started.
+        let mut tools: Vec<&str> = needed
+            .iter()
+            .flat_map(|b| spec.bootstraps[*b].requires.iter().map(String::as_str))
+            .chain(
+                variants
+                    .iter()
+                    .map(|v| v.command[0].as_str())
+                    .filter(|p| !p.contains('/')),
+            )
+            .collect();
+        let mut seen = std::collections::BTreeSet::new();
+        tools.retain(|t| seen.insert(*t));
+        let mut missing: Vec<TargetError> = tools
+            .into_iter()
+            .filter_map(|t| bootstrap::require_tools([t]).err())
+            .collect();
+        let pg_bindir = match &spec.database {
+            Some(_) => match postgres::find_bindir(cfg.pg_bindir.as_deref()) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    missing.push(e);
+                    None
+                }
+            },
+            None => postgres::find_bindir(cfg.pg_bindir.as_deref()).ok(),
+        };
+        match missing.len() {
+            0 => {}
+            1 => return Err(missing.remove(0)),
+            _ => return Err(TargetError::ToolsMissing(missing)),
+        }
+        // A fixed port that is taken fails here, before anything is installed.
+        for (name, &port) in &fixed_ports {
+            let who = if name == ports::POSTGRES {
+                "PostgreSQL".to_string()
+            } else {
+                format!("target {name}")
+            };
+            if name != ports::POSTGRES || spec.database.is_some() {
+                ports::ensure_free(port, &who)?;
+            }
+        }
+        create_dir(&cfg.log_dir)?;
+        create_dir(&cfg.state_dir)?;
+        for b in needed {
+            let log = bootstrap::log_path(&cfg.log_dir, b);
+            bootstrap::ensure(b, &spec.bootstraps[b], &log).await?;
+        }
+        // With a [database], a missing bin directory was reported above.
+        let pg = match (&spec.database, &pg_bindir) {
+            (Some(db), Some(bindir)) => {
+                let pools = cfg
+                    .db_connections
+                    .saturating_mul(targets.len().max(1) as u32);
+                let max_connections = pools.saturating_add(20).max(100);
+                Some(
+                    postgres::start(
+                        bindir,
+                        db,
+                        &cfg.state_dir,
+                        &cfg.log_dir.join("postgres.log"),
+                        &cfg.server_cpus,
+                        max_connections,
+                        cfg.ready_timeout,
+                        fixed_ports.get(ports::POSTGRES).copied(),
+                    )
+                    .await?,
+                )
+            }
+            _ => None,
+        };
+        Ok(LocalLab {
+            cfg,
+            spec,
+            pg,
+            pg_bindir,
+            running: BTreeMap::new(),
+            secret_key,
+            fixed_ports,
+        })
+    }
+
+    fn running_target(name: &str, t: &LocalTarget) -> RunningTarget {
+        RunningTarget {
+            name: name.to_string(),
+            base_url: t.base_url.clone(),
+            pgid: Some(t.group.pgid),
+        }
+    }
+
+    async fn start_target(&mut self, name: &str) -> Result<RunningTarget, TargetError> {
+        if let Some(t) = self.running.get_mut(name) {
+            if t.group.try_status().is_none() {
+                return Ok(Self::running_target(name, t));
+            }
+            // It died since it was started: reap it and start afresh.
+            if let Some(dead) = self.running.remove(name) {
+                dead.group.stop(process::GRACE).await;
+            }
+        }
+        let v = self.spec.variant(name)?.clone();
+        if let Some(b) = &v.bootstrap {
+            let log = bootstrap::log_path(&self.cfg.log_dir, b);
+            bootstrap::ensure(b, &self.spec.bootstraps[b], &log).await?;
+        }
+        let common = CommonEnv {
+            database_url: self.pg.as_ref().map(|p| p.url.clone()),
+            db_pool: self.cfg.db_connections,
+            secret_key: self.secret_key.clone(),
+        };
+        let log = self.cfg.log_dir.join(format!("{name}.log"));
+        let t = start(
+            &v,
+            &common,
+            &self.cfg.server_cpus,
+            &log,
+            self.cfg.ready_timeout,
+            self.fixed_ports.get(name).copied(),
+        )
+        .await?;
+        let r = Self::running_target(name, &t);
+        self.running.insert(name.to_string(), t);
+        Ok(r)
+    }
+}
+
+impl Lab for LocalLab {
+    fn start<'a>(&'a mut self, name: &'a str) -> LabFuture<'a, RunningTarget> {
+        Box::pin(self.start_target(name))
+    }
+
+    fn alive(&mut self, name: &str) -> bool {
+        self.running
+            .get_mut(name)
+            .is_some_and(|t| t.group.try_status().is_none())
+    }
+
+    fn stop<'a>(&'a mut self, name: &'a str) -> LabFuture<'a, ()> {
+        Box::pin(async move {
+            if let Some(t) = self.running.remove(name) {
+                t.group.stop(process::GRACE).await;
+            }
+            Ok(())
+        })
+    }
+
+    fn sample(&self, name: &str) -> Option<ResourceSampler> {
+        self.running
+            .get(name)
+            .map(|t| ResourceSampler::start(t.group.pgid, self.pg.as_ref().map(PgServer::pid)))
+    }
+
+    /// On the private PostgreSQL, as the application role.
+    fn restore_database(&self) -> LabFuture<'_, ()> {
+        Box::pin(async move {
+            match (&self.pg, &self.spec.database) {
+                (Some(pg), Some(db)) => pg.restore(db).await,
+                _ => Ok(()),
+            }
+        })
+    }
+
+    fn database_url(&self) -> Option<String> {
+        self.pg.as_ref().map(|p| p.url.clone())
+    }
+
+    fn process_groups(&self) -> Vec<i32> {
+        self.running
+            .values()
+            .map(|t| t.group.pgid)
+            .chain(self.pg.as_ref().map(|p| p.pgid()))
+            .collect()
+    }
+
+    fn versions(&self) -> BTreeMap<String, String> {
+        versions::collect(
+            self.spec.variants.iter().map(|v| v.dir.as_path()),
+            self.pg_bindir.as_deref(),
+        )
+    }
+
+    fn shutdown(&mut self) -> LabFuture<'_, ()> {
+        Box::pin(async move {
+            for (_, t) in std::mem::take(&mut self.running) {
+                t.group.stop(process::GRACE).await;
+            }
+            if let Some(pg) = self.pg.take() {
+                pg.stop().await;
+            }
+            Ok(())
+        })
+    }
+}
+
+impl Drop for LocalLab {
+    /// Backstop when [`Lab::shutdown`] was not reached (error, panic):
+    /// kills this lab's process groups synchronously.
+    fn drop(&mut self) {
+        let targets: Vec<i32> = self.running.values().map(|t| t.group.pgid).collect();
+        process::kill_groups(&targets);
+        self.running.clear();
+        if let Some(pg) = self.pg.take() {
+            pg.stop_blocking();
+        }
     }
 }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use super::TargetError;
 
 /// The environment variable holding fixed ports.
-pub const PORTS_VAR: &str = "BAKEOFF_PORTS";
+pub const PORTS_VAR: &str = crate::env::PORTS;
 
 /// Name under which PostgreSQL's port is given in `BAKEOFF_PORTS`.
 pub const POSTGRES: &str = "postgres";
@@ -46,15 +46,21 @@ pub fn parse(value: &str) -> Result<BTreeMap<String, u16>, TargetError> {
 
 /// The fixed ports of this process's environment (empty when unset).
 pub fn from_env() -> Result<BTreeMap<String, u16>, TargetError> {
-    match std::env::var(PORTS_VAR) {
-        Ok(v) => parse(&v),
-        Err(std::env::VarError::NotPresent) => Ok(BTreeMap::new()),
-        Err(std::env::VarError::NotUnicode(v)) => Err(TargetError::BadEnv {
+    match crate::env::ports() {
+        Ok(Some(v)) => parse(&v),
+        Ok(None) => Ok(BTreeMap::new()),
+        Err(e) => Err(TargetError::BadEnv {
             var: PORTS_VAR.into(),
-            value: v.to_string_lossy().into_owned(),
+            value: e.lossy,
             reason: "not UTF-8".into(),
         }),
     }
+}
+
+/// `name=port,...`: a parsed `BAKEOFF_PORTS` written back, for messages.
+pub fn describe(ports: &BTreeMap<String, u16>) -> String {
+    let items: Vec<String> = ports.iter().map(|(n, p)| format!("{n}={p}")).collect();
+    items.join(",")
 }
 
 /// Binds 127.0.0.1:0 and returns the port the kernel picked. The socket is

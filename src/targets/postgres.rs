@@ -59,18 +59,18 @@ pub struct PgServer {
 }
 
 /// The environment variable naming the PostgreSQL bin directory.
-pub const BINDIR_VAR: &str = "BAKEOFF_PG_BINDIR";
+pub const BINDIR_VAR: &str = crate::env::PG_BINDIR;
 
 /// Programs bakeoff runs from the bin directory.
 const PROGRAMS: [&str; 3] = ["initdb", "postgres", "psql"];
 
-/// Finds the directory holding `initdb`, `postgres` and `psql`:
-/// `$BAKEOFF_PG_BINDIR` alone when set, else `pg_config --bindir`, then the
-/// highest `/usr/lib/postgresql/*/bin`, then PATH.
-pub fn find_bindir() -> Result<PathBuf, TargetError> {
+/// Finds the directory holding `initdb`, `postgres` and `psql`: `given`
+/// (`BAKEOFF_PG_BINDIR`, `LabConfig::pg_bindir`) alone when set, else
+/// `pg_config --bindir`, then the highest `/usr/lib/postgresql/*/bin`,
+/// then PATH.
+pub fn find_bindir(given: Option<&Path>) -> Result<PathBuf, TargetError> {
     let ok = |d: &Path| PROGRAMS.iter().all(|p| d.join(p).is_file());
-    if let Some(dir) = std::env::var_os(BINDIR_VAR) {
-        let d = PathBuf::from(dir);
+    if let Some(d) = given.map(Path::to_path_buf) {
         if ok(&d) {
             return Ok(d);
         }
@@ -330,9 +330,12 @@ pub fn restore_script(seed_sql: &str) -> String {
     )
 }
 
-/// Starts a fresh, seeded cluster on `fixed_port` (checked free first) or a
-/// free port. `max_connections` should cover every target's pool plus slack.
+/// Starts a fresh, seeded cluster with the programs of `bindir`
+/// ([`find_bindir`]) on `fixed_port` (checked free first) or a free port.
+/// `max_connections` should cover every target's pool plus slack.
+#[allow(clippy::too_many_arguments)]
 pub async fn start(
+    bindir: &Path,
     db: &DatabaseSpec,
     state_dir: &Path,
     log: &Path,
@@ -341,7 +344,7 @@ pub async fn start(
     timeout: Duration,
     fixed_port: Option<u16>,
 ) -> Result<PgServer, TargetError> {
-    let bindir = find_bindir()?;
+    let bindir = bindir.to_path_buf();
     if let Some(p) = fixed_port {
         ports::ensure_free(p, "PostgreSQL")?;
     }
@@ -707,7 +710,7 @@ mod tests {
 
     #[test]
     fn finds_binaries_or_says_what_to_install() {
-        match find_bindir() {
+        match find_bindir(None) {
             Ok(d) => assert!(d.join("initdb").is_file() && d.join("postgres").is_file()),
             Err(e) => assert!(e.to_string().contains("apt install postgresql"), "{e}"),
         }

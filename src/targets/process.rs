@@ -132,30 +132,19 @@ fn on_spawner_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) 
     rx.recv().ok()
 }
 
-/// Number of CPUs of the machine (online or not, as the kernel numbers them).
-pub fn cpu_count() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .max(
-            // available_parallelism honours our own affinity; the CPU numbers
-            // the kernel accepts go up to the configured count.
-            unsafe { libc::sysconf(libc::_SC_NPROCESSORS_CONF) }.max(1) as usize,
-        )
-}
-
 fn cpu_set(cpus: &[usize]) -> Result<Option<libc::cpu_set_t>, TargetError> {
     if cpus.is_empty() {
         return Ok(None);
     }
-    let available = cpu_count();
+    // The same set the suite's [cpu] was checked against.
+    let allowed = crate::cpus::allowed();
     if cpus
         .iter()
-        .any(|&c| c >= available || c >= libc::CPU_SETSIZE as usize)
+        .any(|&c| !allowed.contains(&c) || c >= libc::CPU_SETSIZE as usize)
     {
         return Err(TargetError::Cpus {
             cpus: cpus.to_vec(),
-            available,
+            allowed: crate::cpus::describe(&allowed),
         });
     }
     // SAFETY: cpu_set_t is a plain bitmask; all-zero is the empty set.
@@ -480,7 +469,7 @@ pub fn which(program: &str) -> Option<PathBuf> {
         let p = PathBuf::from(program);
         return is_exec(&p).then_some(p);
     }
-    let path = std::env::var_os("PATH")?;
+    let path = crate::env::path()?;
     std::env::split_paths(&path)
         .map(|d| d.join(program))
         .find(|p| is_exec(p))

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bakeoff::targets::Lab;
+use bakeoff::targets;
 
 use super::procs::{assert_group_gone, processes};
 use super::{config, fake_root};
@@ -71,7 +71,7 @@ command = ["sh", "-c", "psql \"$DATABASE_URL\" -Atc 'select count(*) from fortun
 readiness = "/"
 "#,
     );
-    let mut lab = Lab::prepare(config(dir.path(), &root), &["dbweb".into()])
+    let mut lab = targets::prepare(config(dir.path(), &root), &["dbweb".into()])
         .await
         .unwrap();
     let url = lab.database_url().unwrap();
@@ -189,7 +189,9 @@ command = ["true"]
 readiness = "/"
 "#,
     );
-    let lab = Lab::prepare(config(dir.path(), &root), &[]).await.unwrap();
+    let mut lab = targets::prepare(config(dir.path(), &root), &[])
+        .await
+        .unwrap();
     let url = lab.database_url().unwrap();
     let seeded = query(&url, CONTENTS);
     assert!(seeded.ends_with(" 10000 12"), "{seeded}");

@@ -1,18 +1,29 @@
-//! The versioned results schema (`results.json`), its atomic save and load,
-//! and the provenance recorded with every run.
+//! The versioned results schema (`results.json`, this file), and beside
+//! it, one file per responsibility: atomic save and load (`io.rs`), the
+//! histogram codec (`histogram.rs`), the provenance probed from this
+//! machine (`provenance.rs`) and the calendar of timestamps
+//! (`calendar.rs`), all re-exported here so `crate::results::…` paths
+//! name them.
 //!
 //! Everything after measurement (reports, charts, verdicts, comparisons)
 //! reads only this file, so it carries the HDR histograms themselves
 //! (V2-deflate, base64) and not just their summaries. This module does not
 //! measure anything; `measure` produces the figures stored here.
 
-use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+mod calendar;
+mod histogram;
+mod io;
+mod provenance;
 
-use base64::Engine as _;
+pub use calendar::{now_compact, now_rfc3339};
+pub use histogram::{decode_histogram, encode_histogram, new_histogram};
+pub use io::{resolve, write_atomic};
+pub use provenance::local_provenance;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change of the file layout.
@@ -418,227 +429,5 @@ impl RunResults {
             complete: false,
             steps: Vec::new(),
         }
-    }
-
-    /// Reads a results file, or `results.json` inside a run directory.
-    pub fn load(path: &Path) -> Result<Self, ResultsError> {
-        let file = resolve(path);
-        let text = std::fs::read_to_string(&file).map_err(|source| ResultsError::Read {
-            path: file.clone(),
-            source,
-        })?;
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|source| ResultsError::Parse {
-                path: file.clone(),
-                source,
-            })?;
-        let found = value
-            .get("schema_version")
-            .and_then(|v| v.as_u64())
-            .unwrap_or(0) as u32;
-        if found != SCHEMA_VERSION {
-            return Err(ResultsError::Version { path: file, found });
-        }
-        serde_json::from_value(value).map_err(|source| ResultsError::Parse { path: file, source })
-    }
-
-    /// Writes to a temporary file beside `path` and renames it over `path`,
-    /// so a reader (or a crash) never sees a half-written file.
-    pub fn save_atomic(&self, path: &Path) -> Result<(), ResultsError> {
-        let json = serde_json::to_vec_pretty(self).map_err(|e| ResultsError::Write {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(e),
-        })?;
-        write_atomic(path, &json)
-    }
-}
-
-/// `results.json` inside a directory, or the path itself.
-pub fn resolve(path: &Path) -> PathBuf {
-    if path.is_dir() {
-        path.join(RESULTS_FILE)
-    } else {
-        path.to_path_buf()
-    }
-}
-
-/// Writes bytes to `path` via a temporary sibling and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ResultsError> {
-    let err = |source| ResultsError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let mut f = std::fs::File::create(&tmp).map_err(err)?;
-    f.write_all(bytes).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(err)
-}
-
-/// A new, empty latency histogram: microseconds, 1 µs to 1 h, 3 significant digits.
-pub fn new_histogram() -> Histogram<u64> {
-    // Bounds are constants that Histogram accepts (low >= 1, high >= 2*low, sigfig <= 5).
-    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("constant histogram bounds are valid")
-}
-
-/// Encodes a histogram as base64 of its V2-deflate serialization.
-pub fn encode_histogram(h: &Histogram<u64>) -> String {
-    let mut buf = Vec::new();
-    // Serializing into a Vec cannot fail on I/O; the only failure is a
-    // histogram too large for the format, which our bounds rule out.
-    V2DeflateSerializer::new()
-        .serialize(h, &mut buf)
-        .expect("serializing into memory");
-    base64::engine::general_purpose::STANDARD.encode(buf)
-}
-
-/// Decodes what [`encode_histogram`] produced.
-pub fn decode_histogram(s: &str) -> Result<Histogram<u64>, ResultsError> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(s.trim())
-        .map_err(|e| ResultsError::Histogram(e.to_string()))?;
-    Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .map_err(|e| ResultsError::Histogram(format!("{e:?}")))
-}
-
-/// Provenance of this machine and process, with the run-specific fields empty.
-pub fn local_provenance(suite: &str, targets_mode: &str) -> Provenance {
-    Provenance {
-        bakeoff_version: env!("CARGO_PKG_VERSION").to_string(),
-        git_commit: git_commit(),
-        host: hostname(),
-        cores: std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-        os: os_description(),
-        started_at: now_rfc3339(),
-        command_line: std::env::args().collect(),
-        suite: suite.to_string(),
-        targets_mode: targets_mode.to_string(),
-        cpu_layout: None,
-        versions: BTreeMap::new(),
-        notes: Vec::new(),
-    }
-}
-
-fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-        .filter(|s| !s.is_empty())
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into())
-}
-
-fn os_description() -> String {
-    let pretty = std::fs::read_to_string("/etc/os-release")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
-                .map(|v| v.trim_matches('"').to_string())
-        });
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| s.trim().to_string())
-        .ok();
-    match (pretty, kernel) {
-        (Some(p), Some(k)) => format!("{p} (Linux {k})"),
-        (Some(p), None) => p,
-        (None, Some(k)) => format!("Linux {k}"),
-        (None, None) => std::env::consts::OS.to_string(),
-    }
-}
-
-/// Current UTC time as RFC 3339 with second precision, without a date crate.
-pub fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format_unix_utc(secs, "T", ":", "Z")
-}
-
-/// Compact timestamp for directory names: 20261124-054426.
-pub fn now_compact() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format_unix_utc(secs, "-", "", "").replacen('-', "", 2)
-}
-
-fn format_unix_utc(secs: u64, date_time_sep: &str, time_sep: &str, suffix: &str) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if mo <= 2 { 1 } else { 0 };
-    format!("{y:04}-{mo:02}-{d:02}{date_time_sep}{h:02}{time_sep}{m:02}{time_sep}{s:02}{suffix}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn histogram_round_trips_through_base64() {
-        let mut h = new_histogram();
-        for v in [1u64, 10, 100, 1000, 123_456, 2_000_000] {
-            h.record(v).unwrap();
-        }
-        let back = decode_histogram(&encode_histogram(&h)).unwrap();
-        assert_eq!(back.len(), h.len());
-        assert_eq!(back.max(), h.max());
-        assert_eq!(back.value_at_quantile(0.5), h.value_at_quantile(0.5));
-    }
-
-    #[test]
-    fn dates_are_civil() {
-        assert_eq!(format_unix_utc(0, "T", ":", "Z"), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            format_unix_utc(1_795_499_066, "T", ":", "Z"),
-            "2026-11-24T05:44:26Z"
-        );
-    }
-
-    #[test]
-    fn atomic_save_and_version_check() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("results.json");
-        let run = RunResults::new(local_provenance("t", "adhoc"));
-        run.save_atomic(&path).unwrap();
-        assert_eq!(RunResults::load(dir.path()).unwrap(), run);
-        std::fs::write(&path, r#"{"schema_version": 99}"#).unwrap();
-        assert!(matches!(
-            RunResults::load(&path),
-            Err(ResultsError::Version { found: 99, .. })
-        ));
     }
 }
