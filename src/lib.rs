@@ -29,6 +29,7 @@ pub mod stdout;
 pub mod suite;
 pub mod targets;
 pub mod units;
+pub mod variants;
 
 pub use cli::Cli;
 

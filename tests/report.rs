@@ -307,6 +307,7 @@ fn provenance() -> Provenance {
         }),
         versions,
         notes: vec!["synthetic figures for the report tests".into()],
+        variants: Vec::new(),
     }
 }
 
@@ -1418,4 +1419,53 @@ fn terminal_renderings_match_snapshots() {
     ]);
     assert_eq!(out.status.code(), Some(0));
     insta::assert_snapshot!("verify_text", String::from_utf8(out.stdout).unwrap());
+}
+
+/// A fifth variant from a targets.toml (the fixture), recorded in the run's
+/// provenance, appears in the report's tables, the terminal table and the
+/// charts, drawn in the colour targets.toml gives it, with no code change.
+#[test]
+fn a_fifth_variant_is_reported_and_drawn_in_its_colour() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/targets-five/targets.toml"),
+    )
+    .unwrap();
+    let variants = bakeoff::variants::Variants::parse(&text, "five").unwrap();
+    let mut run = fixture();
+    let fifth: Vec<_> = run
+        .steps
+        .iter()
+        .filter(|s| s.target == "node")
+        .map(|s| {
+            let mut s = s.clone();
+            s.target = "node-fastify".into();
+            s.summary.rps *= 1.1;
+            s
+        })
+        .collect();
+    run.steps.extend(fifth);
+    run.provenance.variants = variants.0.clone();
+    let dir = tempfile::tempdir().unwrap();
+    write_reports(dir.path(), &run, plain).unwrap();
+    let md = read(&dir.path().join("report.md"));
+    assert!(
+        md.lines()
+            .any(|l| l.starts_with("| connections |") && l.ends_with("| node-fastify |")),
+        "{md}"
+    );
+    let svg = read(&dir.path().join("charts/json-throughput.svg"));
+    assert!(
+        svg.contains("#CC79A7"),
+        "node-fastify is not drawn in its colour"
+    );
+    assert!(svg.contains("#009E73"), "node lost its colour");
+    let table = bakeoff::report::render::text::render(&bakeoff::report::terminal::run_summary(
+        &plain(&run).summary,
+    ));
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("json") && l.contains("node-fastify")),
+        "{table}"
+    );
 }

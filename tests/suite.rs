@@ -452,10 +452,16 @@ fn quick_plan() -> SuitePlan {
 fn embedded_suites_load_through_the_public_entry_points() {
     let default = suite::load(None).expect("default suite");
     assert_eq!(default.source, Path::new("<embedded>/suites/default.toml"));
-    assert_eq!(default.targets, suite::VARIANTS);
+    assert_eq!(
+        default.targets,
+        bakeoff::variants::Variants::embedded().names()
+    );
     let quick = suite::quick().expect("quick suite");
     assert_eq!(quick.source, Path::new("<embedded>/suites/quick.toml"));
-    assert_eq!(quick.targets, suite::VARIANTS);
+    assert_eq!(
+        quick.targets,
+        bakeoff::variants::Variants::embedded().names()
+    );
     // The files in suites/ are the embedded ones.
     let on_disk =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/default.toml"))
@@ -702,4 +708,50 @@ fn run_exits_2_on_every_bad_suite() {
     }
     // Nothing was started, so nothing was written.
     assert!(!scratch.path().join("out").exists());
+}
+
+// ----------------------------------------------------------- a fifth variant
+
+fn five_targets() -> (PathBuf, String) {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/targets-five/targets.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    (path, text)
+}
+
+/// A fifth variant added to a targets.toml (the fixture) is accepted by
+/// the target lifecycle and by suites, named and by default, with no code
+/// change; the built-in list does not know it.
+#[test]
+fn a_fifth_variant_in_targets_toml_is_a_suite_target() {
+    use bakeoff::variants::Variants;
+    let (path, text) = five_targets();
+    let variants = Variants::parse(&text, "five").unwrap();
+    assert_eq!(
+        variants.names(),
+        [
+            "node",
+            "node-cluster",
+            "django-sync",
+            "django-async",
+            "node-fastify"
+        ]
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("targets");
+    let spec = bakeoff::targets::spec::TargetsSpec::parse(&root, &path, &text).unwrap();
+    assert!(spec.variant("node-fastify").is_ok());
+
+    let named = "name = \"five\"\ntargets = [\"node\", \"node-fastify\"]\n\n[[scenario]]\nname = \"json\"\nmodel = \"closed\"\nconcurrency = [8]\npath = \"/json\"\n";
+    let plan = suite::parse_with(named, "five.toml", &[0, 1], &variants.names()).unwrap();
+    assert_eq!(plan.targets, ["node", "node-fastify"]);
+    let unknown = suite::parse_with(named, "five.toml", &[0, 1], &Variants::embedded().names())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        unknown.contains("five.toml:2:") && unknown.contains("unknown target \"node-fastify\""),
+        "{unknown}"
+    );
+    let by_default = named.replace("targets = [\"node\", \"node-fastify\"]\n", "");
+    let plan = suite::parse_with(&by_default, "five.toml", &[0, 1], &variants.names()).unwrap();
+    assert_eq!(plan.targets, variants.names());
 }

@@ -27,6 +27,7 @@ use crate::gates::GateOutcome;
 use crate::results::{Provenance, RunResults};
 use crate::stats::MIN_REPEATS_FOR_INTERVAL;
 use crate::suite::Threshold;
+use crate::variants::Variants;
 
 /// Everything a run's readers are shown, computed once.
 #[derive(Debug, Clone)]
@@ -50,6 +51,9 @@ pub struct Analysis {
     pub claims: Option<ClaimsAnalysis>,
     /// One outcome per threshold × matching level (empty without thresholds).
     pub gates: Vec<GateOutcome>,
+    /// The variants the run had (`provenance.variants`, else the built-in
+    /// list): their chart colours.
+    pub variants: Variants,
 }
 
 /// What the noise rule could use in this run.
@@ -109,6 +113,10 @@ pub fn analyze(
         }
     });
     let gates = crate::gates::evaluate(thresholds, &usable);
+    let variants = match results.provenance.variants.as_slice() {
+        [] => Variants::embedded().clone(),
+        listed => Variants(listed.to_vec()),
+    };
     Analysis {
         provenance: results.provenance.clone(),
         complete: results.complete,
@@ -119,5 +127,6 @@ pub fn analyze(
         repeats,
         claims,
         gates,
+        variants,
     }
 }

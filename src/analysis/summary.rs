@@ -34,10 +34,6 @@ use crate::results::{LatencySummary, Model, RunResults, StepFlag, StepRecord, Ti
 use crate::stats::median;
 use crate::units::group_thousands;
 
-/// Targets with a fixed colour in every chart (the palette's order; the
-/// order targets are listed in is [`StepGroups::targets_in_order`]).
-pub const KNOWN_TARGETS: [&str; 4] = ["node", "node-cluster", "django-sync", "django-async"];
-
 /// Everything a report shows, grouped by scenario.
 #[derive(Debug, Clone)]
 pub struct RunSummary {

@@ -16,6 +16,7 @@ use crate::check::{self, CheckResult, table};
 use crate::cli::CheckArgs;
 use crate::report::format::{self, Format};
 use crate::targets::{Lab, LabConfig, Mode};
+use crate::variants::Variants;
 
 pub async fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     let outputs = format::or_default(&args.format, Format::Text);
@@ -72,7 +73,9 @@ fn parse_urls(urls: &[String], only: &[String]) -> anyhow::Result<Vec<(String, S
 async fn check_started(args: &CheckArgs) -> anyhow::Result<(Vec<String>, Vec<CheckResult>)> {
     // Listen before starting anything, so a signal during start-up is ours.
     let mut signals = StopSignals::new();
-    let plan = crate::suite::load(args.suite.as_deref())?.filter(&args.only, &[])?;
+    let variants = Variants::load(&crate::targets::targets_root()?).map_err(anyhow::Error::msg)?;
+    let plan = crate::suite::load_with(args.suite.as_deref(), &variants.names())?
+        .filter(&args.only, &[])?;
     let names = plan.targets.clone();
     let scratch = scratch_dir();
     let lab_env = super::LabEnv::resolve()?;

@@ -16,6 +16,7 @@ use crate::results::{CpuLayout, RunResults, local_provenance};
 use crate::runner::{Interrupted, Runner, default_out_dir};
 use crate::suite::{self, SuitePlan};
 use crate::targets::{self, LabConfig};
+use crate::variants::Variants;
 
 /// After Ctrl-C, how long the lab gets to stop in order before whatever
 /// is left is killed.
@@ -24,7 +25,8 @@ const STOP_GRACE: Duration = Duration::from_secs(2);
 pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     // Everything that can be wrong with the input fails here, before any
     // process starts.
-    let plan = load_plan(&args)?;
+    let variants = run_variants(args.targets)?;
+    let plan = load_plan(&args, &variants)?;
     let urls = external_urls(&plan, &args.urls, args.allow_remote)?;
     if args.targets == TargetsMode::External {
         for target in &plan.targets {
@@ -55,6 +57,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     let mode = super::lab_mode(args.targets);
     let lab_env = super::LabEnv::resolve()?;
     let mut provenance = local_provenance(&plan.name, mode.as_str());
+    provenance.variants = variants.0.clone();
     provenance.cpu_layout = Some(CpuLayout {
         generator: plan.cpu.generator.clone(),
         targets: plan.cpu.targets.clone(),
@@ -179,12 +182,24 @@ async fn execute(cfg: LabConfig, runner: &mut Runner<'_>) -> anyhow::Result<()> 
     Ok(())
 }
 
-fn load_plan(args: &RunArgs) -> anyhow::Result<SuitePlan> {
+/// The reference variants: those of the targets.toml that local and
+/// compose mode start from, the built-in list for external targets.
+fn run_variants(mode: TargetsMode) -> anyhow::Result<Variants> {
+    Ok(match mode {
+        TargetsMode::Local | TargetsMode::Compose => {
+            Variants::load(&targets::targets_root()?).map_err(anyhow::Error::msg)?
+        }
+        TargetsMode::External => Variants::embedded().clone(),
+    })
+}
+
+fn load_plan(args: &RunArgs, variants: &Variants) -> anyhow::Result<SuitePlan> {
+    let names = variants.names();
     let plan = match (&args.suite, args.quick) {
-        (None, true) => suite::quick()?,
-        (None, false) => suite::load(None)?,
+        (None, true) => suite::quick_with(&names)?,
+        (None, false) => suite::load_with(None, &names)?,
         (Some(path), quick) => {
-            let plan = suite::load(Some(path))?;
+            let plan = suite::load_with(Some(path), &names)?;
             if quick { plan.shortened() } else { plan }
         }
     };
@@ -201,15 +216,11 @@ fn load_plan(args: &RunArgs) -> anyhow::Result<SuitePlan> {
     plan.check_connection_cap(args.max_connections)?;
     crate::suite::bounds::ensure_open_files(plan.max_connections())?;
     if args.targets != TargetsMode::External {
-        if let Some(name) = plan
-            .targets
-            .iter()
-            .find(|t| !suite::VARIANTS.contains(&t.as_str()))
-        {
+        if let Some(name) = plan.targets.iter().find(|t| !variants.contains(t)) {
             bail!(
                 "target {name:?} of {} is not a reference variant, so it cannot be started (--targets local and compose start {}); to load it at its [urls] entry, pass --targets external",
                 plan.source.display(),
-                suite::VARIANTS.join(", ")
+                names.join(", ")
             );
         }
     }

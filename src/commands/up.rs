@@ -13,6 +13,7 @@ use crate::Outcome;
 use crate::cli::UpArgs;
 use crate::suite::CpuPlan;
 use crate::targets::{self, LabConfig, Mode, TargetsSpec, process};
+use crate::variants::Variants;
 
 /// DB_POOL when no suite says otherwise.
 const DEFAULT_DB_CONNECTIONS: u32 = 16;
@@ -25,7 +26,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<Outcome> {
     let root = targets::targets_root()?;
     let (mut names, cpus, db_connections) = match &args.suite {
         Some(path) => {
-            let plan = crate::suite::load(Some(path))?;
+            let variants = Variants::load(&root).map_err(anyhow::Error::msg)?;
+            let plan = crate::suite::load_with(Some(path), &variants.names())?;
             (plan.targets, plan.cpu.targets, plan.db_connections)
         }
         None => (

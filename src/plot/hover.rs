@@ -125,7 +125,7 @@ mod tests {
             step("django-sync", 128, 90.0, 1_250_000),
         ];
         let s = summarize(&run);
-        let palette = Palette::new(&s.targets);
+        let palette = Palette::new(&s.targets, crate::variants::Variants::embedded());
         let ctx = PlotContext {
             scenario: &s.scenarios[0],
             palette: &palette,

@@ -20,8 +20,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::analysis::summary::{KNOWN_TARGETS, LevelFigures, ScenarioSummary};
+use crate::analysis::summary::{LevelFigures, ScenarioSummary};
 use crate::results::{Model, ResultsError, write_atomic};
+use crate::variants::Variants;
 
 mod axis;
 mod glyphs;
@@ -66,12 +67,6 @@ const LEGEND_MAX_CHARS: usize = 20;
 /// Okabe–Ito colours (safe for colour-blind readers). The four reference
 /// targets always get the same colour: Node variants green/blue, Django
 /// variants vermillion/orange.
-const KNOWN_COLORS: [RGBColor; 4] = [
-    RGBColor(0, 158, 115),  // node: bluish green
-    RGBColor(86, 180, 233), // node-cluster: sky blue
-    RGBColor(213, 94, 0),   // django-sync: vermillion
-    RGBColor(230, 159, 0),  // django-async: orange
-];
 /// Other targets, in order of appearance.
 const EXTRA_COLORS: [RGBColor; 5] = [
     RGBColor(0, 114, 178),   // blue
@@ -148,21 +143,21 @@ pub struct ChartFile {
     pub svg: String,
 }
 
-/// Stable colour per target: fixed for the reference targets, by order of
-/// appearance for the others.
+/// Stable colour per target: a variant's colour from targets.toml
+/// ([`crate::variants`]), by order of appearance for the others.
 #[derive(Debug, Clone)]
 pub struct Palette {
     colors: Vec<(String, RGBColor)>,
 }
 
 impl Palette {
-    pub fn new(targets: &[String]) -> Self {
+    pub fn new(targets: &[String], variants: &Variants) -> Self {
         let mut extra = 0;
         let colors = targets
             .iter()
             .map(|t| {
-                let color = match KNOWN_TARGETS.iter().position(|k| k == t) {
-                    Some(i) => KNOWN_COLORS[i],
+                let color = match variants.color(t) {
+                    Some((r, g, b)) => RGBColor(r, g, b),
                     None => {
                         let c = EXTRA_COLORS[extra % EXTRA_COLORS.len()];
                         extra += 1;
@@ -637,10 +632,12 @@ mod tests {
 
     #[test]
     fn palette_is_stable_per_target() {
-        let a = Palette::new(&["django-sync".into(), "x".into(), "node".into()]);
-        let b = Palette::new(&["node".into(), "x".into()]);
+        let v = Variants::embedded();
+        let a = Palette::new(&["django-sync".into(), "x".into(), "node".into()], v);
+        let b = Palette::new(&["node".into(), "x".into()], v);
         assert_eq!(a.color("node"), b.color("node"));
-        assert_eq!(a.color("node"), KNOWN_COLORS[0]);
+        // targets.toml's colour for node.
+        assert_eq!(a.color("node"), RGBColor(0, 158, 115));
         assert_eq!(a.color("x"), EXTRA_COLORS[0]);
         assert_ne!(a.color("django-sync"), a.color("node"));
     }

@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::{Analysis, RunSummary};
+use crate::analysis::Analysis;
 use crate::plot::{ChartFile, ChartKind, Palette, PlotContext, PlotError};
 use crate::results::{ResultsError, RunResults, write_atomic};
 
@@ -106,7 +106,7 @@ pub fn write_reports(
         source,
     })?;
     let mut warnings = analysis.summary.warnings.clone();
-    let (files, chart_errors) = draw_charts(&analysis.summary, &out_dir.join(CHARTS_DIR));
+    let (files, chart_errors) = draw_charts(analysis, &out_dir.join(CHARTS_DIR));
     warnings.extend(chart_errors.iter().map(|e| format!("chart not drawn: {e}")));
     let charts = Charts {
         files,
@@ -139,8 +139,9 @@ pub fn write_reports(
 }
 
 /// Draws every scenario's charts; failures are collected, not fatal.
-fn draw_charts(summary: &RunSummary, dir: &Path) -> (Vec<ChartFile>, Vec<PlotError>) {
-    let palette = Palette::new(&summary.targets);
+fn draw_charts(analysis: &Analysis, dir: &Path) -> (Vec<ChartFile>, Vec<PlotError>) {
+    let summary = &analysis.summary;
+    let palette = Palette::new(&summary.targets, &analysis.variants);
     let mut charts = Vec::new();
     let mut errors = Vec::new();
     for scenario in &summary.scenarios {

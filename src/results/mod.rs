@@ -97,6 +97,12 @@ pub struct Provenance {
     /// Free-form notes (e.g. "generator and targets share the machine").
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The reference variants of the targets.toml the run used (names and
+    /// chart colours), so reports drawn later draw what the run had; empty
+    /// for `bakeoff load` and older files (reports then use the built-in
+    /// list).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<crate::variants::Variant>,
 }
 
 /// Which CPUs the generator and the servers were pinned to.

@@ -20,6 +20,7 @@ pub fn local_provenance(suite: &str, targets_mode: &str) -> Provenance {
         cpu_layout: None,
         versions: BTreeMap::new(),
         notes: Vec::new(),
+        variants: Vec::new(),
     }
 }
 

@@ -16,11 +16,13 @@ mod values;
 pub use error::{Diagnostic, SuiteError};
 pub use plan::{
     Comparison, CpuPlan, DEFAULT_DB_CONNECTIONS, DEFAULT_OPEN_CONNECTIONS, LoadModel, Metric,
-    ScenarioPlan, SuitePlan, Threshold, VARIANTS,
+    ScenarioPlan, SuitePlan, Threshold,
 };
 pub use values::{RESERVED_HEADERS, parse_duration};
 
 use std::path::Path;
+
+use crate::variants::Variants;
 
 use error::SourceFile;
 
@@ -35,10 +37,16 @@ pub const DEFAULT_SUITE_NAME: &str = "<embedded>/suites/default.toml";
 pub const QUICK_SUITE_NAME: &str = "<embedded>/suites/quick.toml";
 
 /// Loads and validates a suite file; `None` means the embedded
-/// `suites/default.toml`.
+/// `suites/default.toml`. The reference variants are the built-in list.
 pub fn load(path: Option<&Path>) -> Result<SuitePlan, SuiteError> {
+    load_with(path, &Variants::embedded().names())
+}
+
+/// Like [`load`], with the reference variants of a targets.toml.
+pub fn load_with(path: Option<&Path>, variants: &[String]) -> Result<SuitePlan, SuiteError> {
+    let cpus = crate::cpus::allowed();
     let Some(path) = path else {
-        return parse(DEFAULT_SUITE, DEFAULT_SUITE_NAME);
+        return parse_with(DEFAULT_SUITE, DEFAULT_SUITE_NAME, &cpus, variants);
     };
     let bytes = std::fs::read(path).map_err(|error| SuiteError::Read {
         path: path.to_path_buf(),
@@ -57,7 +65,7 @@ pub fn load(path: Option<&Path>) -> Result<SuitePlan, SuiteError> {
             return Err(not_text(file, valid, "a byte that is not UTF-8"));
         }
     };
-    parse(&text, &name)
+    parse_with(&text, &name, &cpus, variants)
 }
 
 /// A suite that is not text at all (a binary file passed by mistake).
@@ -79,7 +87,17 @@ fn is_blank(text: &str) -> bool {
 
 /// The embedded `suites/quick.toml`.
 pub fn quick() -> Result<SuitePlan, SuiteError> {
-    parse(QUICK_SUITE, QUICK_SUITE_NAME)
+    quick_with(&Variants::embedded().names())
+}
+
+/// Like [`quick`], with the reference variants of a targets.toml.
+pub fn quick_with(variants: &[String]) -> Result<SuitePlan, SuiteError> {
+    parse_with(
+        QUICK_SUITE,
+        QUICK_SUITE_NAME,
+        &crate::cpus::allowed(),
+        variants,
+    )
 }
 
 /// Parses and validates suite text; `source` names it in errors and in
@@ -98,6 +116,18 @@ pub fn parse_for_cores(text: &str, source: &str, cores: usize) -> Result<SuitePl
 
 /// Like [`parse`], for a process that may run on `cpus` (ascending, not empty).
 pub fn parse_for_cpus(text: &str, source: &str, cpus: &[usize]) -> Result<SuitePlan, SuiteError> {
+    parse_with(text, source, cpus, &Variants::embedded().names())
+}
+
+/// Like [`parse_for_cpus`], where the reference variants (the targets a
+/// suite may name without a `[urls]` entry, and its default targets, in
+/// this order) are `variants` (a targets.toml's, see [`crate::variants`]).
+pub fn parse_with(
+    text: &str,
+    source: &str,
+    cpus: &[usize],
+    variants: &[String],
+) -> Result<SuitePlan, SuiteError> {
     let file = SourceFile { name: source, text };
     if let Some(offset) = text.find('\0') {
         return Err(not_text(file, offset, "a NUL byte"));
@@ -113,5 +143,5 @@ pub fn parse_for_cpus(text: &str, source: &str, cpus: &[usize]) -> Result<SuiteP
     let raw: raw::RawSuite = toml::from_str(text).map_err(|e| SuiteError::Invalid {
         diagnostics: vec![file.toml_error(&e)],
     })?;
-    validate::validate(raw, file, cpus)
+    validate::validate(raw, file, cpus, variants)
 }

@@ -10,10 +10,6 @@ use super::bounds::{BoundsError, check_connection_cap};
 use super::error::{Diagnostic, SuiteError};
 use crate::engine::{EndpointError, Mix};
 
-/// The reference variants a suite may name without a `[urls]` entry, in
-/// the default run order.
-pub const VARIANTS: [&str; 4] = ["node", "node-cluster", "django-sync", "django-async"];
-
 /// Database connections per variant when the suite does not say.
 pub const DEFAULT_DB_CONNECTIONS: u32 = 16;
 

@@ -19,7 +19,7 @@ use super::bounds::{MAX_RATE, MAX_STEP_DURATION};
 use super::error::{Diagnostic, SourceFile, SuiteError};
 use super::plan::{
     CpuPlan, DEFAULT_DB_CONNECTIONS, DEFAULT_OPEN_CONNECTIONS, LoadModel, ScenarioPlan, SuitePlan,
-    Threshold, VARIANTS,
+    Threshold,
 };
 use super::raw::{RawCpu, RawDefaults, RawDuration, RawModel, RawRequest, RawScenario, RawSuite};
 use super::values::{RESERVED_HEADERS, parse_check, parse_duration};
@@ -47,14 +47,18 @@ const BUILTIN_TIMING: Timing = Timing {
 };
 
 /// Validates `raw` (read from `source`) for a process that may run on
-/// `cpus` (ascending, not empty).
+/// `cpus` (ascending, not empty), with `variants` the reference variants
+/// (targets a suite may name without a `[urls]` entry; the default
+/// targets, in this order).
 pub fn validate(
     raw: RawSuite,
     source: SourceFile<'_>,
     cpus: &[usize],
+    variants: &[String],
 ) -> Result<SuitePlan, SuiteError> {
     let mut v = Validator {
         source,
+        variants,
         diagnostics: Vec::new(),
     };
     let plan = v.suite(raw, cpus);
@@ -70,6 +74,7 @@ pub fn validate(
 
 struct Validator<'a> {
     source: SourceFile<'a>,
+    variants: &'a [String],
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -228,17 +233,17 @@ impl Validator<'_> {
         url_names: &[String],
     ) -> Vec<String> {
         let Some(list) = raw else {
-            return VARIANTS.iter().map(|s| s.to_string()).collect();
+            return self.variants.to_vec();
         };
         if list.get_ref().is_empty() {
             self.error(list.span(), "targets must name at least one target");
         }
-        let mut valid: Vec<&str> = VARIANTS.to_vec();
+        let mut valid: Vec<&str> = self.variants.iter().map(String::as_str).collect();
         valid.extend(
             url_names
                 .iter()
                 .map(String::as_str)
-                .filter(|k| !VARIANTS.contains(k)),
+                .filter(|k| !self.variants.iter().any(|v| v == k)),
         );
         let mut targets: Vec<String> = Vec::new();
         for name in list.get_ref() {

@@ -148,6 +148,7 @@ mod tests {
             readiness: "/plaintext".into(),
             compose_service: None,
             env: BTreeMap::from([("NODE_ENV".into(), "production".into())]),
+            color: None,
         };
         let env: BTreeMap<_, _> = environment(
             &v,

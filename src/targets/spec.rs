@@ -75,6 +75,9 @@ pub struct VariantSpec {
     pub compose_service: Option<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Chart colour, "#rrggbb" (read by `crate::variants`).
+    #[serde(default)]
+    pub color: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
