@@ -50,6 +50,7 @@ fn capacity_md(r: &RunResults, spec: &claims::spec::CapacitySpec) -> String {
     let table = claims::capacity::capacity_table(
         &g,
         spec,
+        &claims::capacity::slo_objectives(r.plan.as_ref(), spec),
         &StepGroups::targets_in_order(r),
         &StepGroups::scenarios_in_order(r),
     );

@@ -20,7 +20,7 @@ pub mod summary;
 pub use groups::{ExcludedStep, Repeats, StepGroups, StepId, best_level, group_steps};
 pub use summary::{RunSummary, summarize};
 
-use crate::claims::capacity::{CapacityTable, capacity_table};
+use crate::claims::capacity::{CapacityTable, capacity_table, slo_objectives};
 use crate::claims::ratio::{RatioTable, ratio_table};
 use crate::claims::{ClaimVerdict, ClaimsFile, Headline};
 use crate::gates::GateOutcome;
@@ -103,12 +103,24 @@ pub fn analyze(
             .unwrap_or(most),
     };
     let scenarios = StepGroups::scenarios_in_order(results);
+    // The plan the run followed; a file from before `results.plan` that
+    // names an embedded suite gets that suite's plan.
+    let plan = results
+        .plan
+        .clone()
+        .or_else(|| crate::suite::embedded_named(&results.provenance.suite).map(|p| p.record()));
     let claims = claims.map(|file| {
         let verdicts = crate::claims::evaluate(&usable, file);
         ClaimsAnalysis {
             headlines: crate::claims::headlines(file, &verdicts, &scenarios),
             ratio_table: ratio_table(&usable, file),
-            capacity: capacity_table(&usable, &file.capacity, &summary.targets, &scenarios),
+            capacity: capacity_table(
+                &usable,
+                &file.capacity,
+                &slo_objectives(plan.as_ref(), &file.capacity),
+                &summary.targets,
+                &scenarios,
+            ),
             verdicts,
         }
     });

@@ -15,10 +15,11 @@
 //! run) is named in the cell. A target that answered nothing never reads
 //! as "still growing": its knee cell says no request succeeded.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::analysis::{ExcludedStep, Repeats, StepGroups, StepId};
-use crate::results::Model;
+use crate::results::{Model, PlanRecord};
 use crate::stats::{SLO_MAX_ERROR_RATE, median, slo_bracket};
 
 use super::lookup::Lookup;
@@ -68,7 +69,8 @@ pub enum Knee {
 pub enum Capacity {
     /// Closed model: no offered rate.
     ClosedModel,
-    /// Open model, but the claims file has no SLO for the scenario.
+    /// Open model, but neither the run's plan nor the claims file sets an
+    /// SLO for the scenario.
     NoSlo,
     Slo(SloCapacity),
 }
@@ -107,12 +109,14 @@ pub enum Miss {
     Errors,
 }
 
-/// Builds the table from the verdict groups; SLOs come from `spec.slo_p99`.
-/// Flagged steps (interrupted, generator saturated) are left out, so a
-/// knee never comes from the generator's limit.
+/// Builds the table from the verdict groups; `slos` are the open-model
+/// scenarios' p99 objectives ([`slo_objectives`]). Flagged steps
+/// (interrupted, generator saturated) are left out, so a knee never comes
+/// from the generator's limit.
 pub fn capacity_table(
     groups: &StepGroups,
     spec: &CapacitySpec,
+    slos: &BTreeMap<String, Duration>,
     targets: &[String],
     scenarios: &[String],
 ) -> CapacityTable {
@@ -140,7 +144,7 @@ pub fn capacity_table(
                 .filter(|p| p.1 > 0.0)
                 .max_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|p| (p.0, p.1));
-            let capacity = match (model, spec.slo_p99.get(scenario)) {
+            let capacity = match (model, slos.get(scenario)) {
                 (Model::Open, Some(slo)) => Capacity::Slo(slo_capacity(&g, target, scenario, *slo)),
                 (Model::Open, None) => Capacity::NoSlo,
                 (Model::Closed, _) => Capacity::ClosedModel,
@@ -164,6 +168,28 @@ pub fn capacity_table(
             .map(|(k, steps)| (k, steps.to_vec()))
             .collect(),
     }
+}
+
+/// The p99 objective of each open-model scenario: the run's recorded plan
+/// (`results.plan`, the suite's `slo_p99`), overridden by the claims file's
+/// `[capacity.slo_p99]` where it names a scenario (for results without a
+/// plan, such as older runs, or a what-if objective).
+pub fn slo_objectives(
+    plan: Option<&PlanRecord>,
+    spec: &CapacitySpec,
+) -> BTreeMap<String, Duration> {
+    let mut slos: BTreeMap<String, Duration> = plan
+        .map(|p| {
+            p.scenarios
+                .iter()
+                .filter_map(|s| {
+                    Some((s.name.clone(), Duration::from_secs_f64(s.slo_p99_us? / 1e6)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    slos.extend(spec.slo_p99.iter().map(|(k, v)| (k.clone(), *v)));
+    slos
 }
 
 /// Capacity at the SLO of one target × open-model scenario.

@@ -71,7 +71,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         plan.source.display(),
         plan.step_count()
     ));
-    let mut runner = Runner::new(&plan, results_path.clone(), RunResults::new(provenance));
+    let mut results = RunResults::new(provenance);
+    results.plan = Some(plan.record());
+    let mut runner = Runner::new(&plan, results_path.clone(), results);
     runner.allow_remote = args.allow_remote;
     runner.panic_after_steps = crate::env::debug_panic_after_steps();
     // Written now so a bad output path fails before anything starts.

@@ -224,7 +224,7 @@ pub fn capacity(doc: &mut Document, t: &CapacityTable) {
 fn capacity_cell(c: &Capacity) -> String {
     let s = match c {
         Capacity::ClosedModel => return "—".to_string(),
-        Capacity::NoSlo => return "no SLO in the claims file".to_string(),
+        Capacity::NoSlo => return "no SLO set (slo_p99)".to_string(),
         Capacity::Slo(s) => s,
     };
     let slo = units::latency(s.slo_us);

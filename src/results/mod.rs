@@ -13,11 +13,13 @@
 mod calendar;
 mod histogram;
 mod io;
+mod plan;
 mod provenance;
 
 pub use calendar::{now_compact, now_rfc3339};
 pub use histogram::{decode_histogram, encode_histogram, new_histogram};
 pub use io::{resolve, write_atomic};
+pub use plan::{MixRecord, PlanRecord, ScenarioRecord, ThresholdRecord};
 pub use provenance::local_provenance;
 
 use std::collections::BTreeMap;
@@ -71,6 +73,10 @@ pub struct RunResults {
     /// False while a run is in progress or when it was interrupted: the
     /// steps present are valid, but some planned steps are missing.
     pub complete: bool,
+    /// The resolved plan the run followed (`run` writes it; absent from
+    /// `bakeoff load` files and older runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanRecord>,
     pub steps: Vec<StepRecord>,
 }
 
@@ -433,6 +439,7 @@ impl RunResults {
             schema_version: SCHEMA_VERSION,
             provenance,
             complete: false,
+            plan: None,
             steps: Vec::new(),
         }
     }

@@ -90,6 +90,17 @@ pub fn quick() -> Result<SuitePlan, SuiteError> {
     quick_with(&Variants::embedded().names())
 }
 
+/// The embedded suite named `name` ("default" or "quick"), if any: the
+/// plan of a results file that predates `results.plan`, when it names
+/// one of them (the embedded suite as this build has it).
+pub fn embedded_named(name: &str) -> Option<SuitePlan> {
+    [DEFAULT_SUITE, QUICK_SUITE]
+        .into_iter()
+        .zip([DEFAULT_SUITE_NAME, QUICK_SUITE_NAME])
+        .filter_map(|(text, source)| parse_for_cores(text, source, 2).ok())
+        .find(|plan| plan.name == name)
+}
+
 /// Like [`quick`], with the reference variants of a targets.toml.
 pub fn quick_with(variants: &[String]) -> Result<SuitePlan, SuiteError> {
     parse_with(

@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::bounds::{BoundsError, check_connection_cap};
 use super::error::{Diagnostic, SuiteError};
 use crate::engine::{EndpointError, Mix};
+use crate::results::{MixRecord, PlanRecord, ScenarioRecord, ThresholdRecord};
 
 /// Database connections per variant when the suite does not say.
 pub const DEFAULT_DB_CONNECTIONS: u32 = 16;
@@ -127,6 +128,58 @@ impl SuitePlan {
             })
             .sum();
         per_target * self.targets.len() as u32
+    }
+}
+
+impl SuitePlan {
+    /// The plan as `results.json` records it ([`PlanRecord`]).
+    pub fn record(&self) -> PlanRecord {
+        PlanRecord {
+            suite: self.name.clone(),
+            source: self.source.display().to_string(),
+            targets: self.targets.clone(),
+            db_connections: self.db_connections,
+            scenarios: self.scenarios.iter().map(ScenarioPlan::record).collect(),
+            thresholds: self
+                .thresholds
+                .iter()
+                .map(|t| ThresholdRecord {
+                    text: t.text.clone(),
+                    target: t.target.clone(),
+                    scenario: t.scenario.clone(),
+                    model: t.model,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl ScenarioPlan {
+    fn record(&self) -> ScenarioRecord {
+        ScenarioRecord {
+            name: self.name.clone(),
+            model: self.load.model(),
+            levels: self.load.levels(),
+            connections: match &self.load {
+                LoadModel::Open { connections, .. } => Some(*connections),
+                LoadModel::Closed { .. } => None,
+            },
+            warmup_s: self.warmup.as_secs_f64(),
+            duration_s: self.duration.as_secs_f64(),
+            timeout_s: self.timeout.as_secs_f64(),
+            repeats: self.repeats,
+            slo_p99_us: self.slo_p99.map(|d| d.as_secs_f64() * 1e6),
+            mix: self
+                .mix
+                .entries()
+                .iter()
+                .map(|e| MixRecord {
+                    label: e.label.clone(),
+                    weight: e.weight,
+                    expect_status: e.expect_status,
+                })
+                .collect(),
+        }
     }
 }
 
@@ -322,5 +375,51 @@ impl Comparison {
             Comparison::Gt => actual > limit,
             Comparison::Ge => actual >= limit,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::results::Model;
+
+    #[test]
+    fn the_recorded_plan_is_the_resolved_one() {
+        let plan = crate::suite::parse_for_cores(
+            crate::suite::DEFAULT_SUITE,
+            crate::suite::DEFAULT_SUITE_NAME,
+            2,
+        )
+        .unwrap()
+        .filter(&[], &["json".into(), "shop-open".into()])
+        .unwrap()
+        .with_repeats(3);
+        let r = plan.record();
+        assert_eq!(r.suite, "default");
+        assert_eq!(r.targets, plan.targets);
+        let names: Vec<&str> = r.scenarios.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["json", "shop-open"]);
+        let open = &r.scenarios[1];
+        assert_eq!(open.model, Model::Open);
+        assert_eq!(open.levels, plan.scenarios[1].load.levels());
+        assert!(open.connections.is_some() && open.repeats == 3);
+        assert_eq!(r.slo_p99_us("shop-open"), Some(50_000.0));
+        assert_eq!(r.slo_p99_us("json"), None);
+        assert!(!open.mix.is_empty() && open.mix.iter().all(|m| m.weight > 0));
+        // The record survives results.json.
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            serde_json::from_str::<crate::results::PlanRecord>(&json).unwrap(),
+            r
+        );
+    }
+
+    #[test]
+    fn an_older_results_file_gets_its_embedded_suites_plan() {
+        assert_eq!(
+            crate::suite::embedded_named("default").unwrap().name,
+            "default"
+        );
+        assert_eq!(crate::suite::embedded_named("quick").unwrap().name, "quick");
+        assert!(crate::suite::embedded_named("mine").is_none());
     }
 }
