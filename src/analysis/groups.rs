@@ -452,14 +452,8 @@ mod tests {
     use crate::stats::{Estimate, Favours, NoisePolicy, error_rate, judge};
 
     fn step(repeat: u32, p99: Option<u64>, requests: u64, errors: u64) -> StepRecord {
-        use crate::results::{HistogramSet, Summary};
+        use crate::results::Summary;
         StepRecord {
-            target: "node".into(),
-            scenario: "db".into(),
-            model: Model::Closed,
-            level: 64,
-            repeat,
-            started_at: String::new(),
             summary: Summary {
                 requests,
                 errors,
@@ -477,11 +471,7 @@ mod tests {
                 }),
                 ..Summary::default()
             },
-            endpoints: Default::default(),
-            histograms: HistogramSet::default(),
-            timeline: Vec::new(),
-            server: None,
-            flags: Vec::new(),
+            ..StepRecord::new("node", "db", Model::Closed, 64, repeat)
         }
     }
 

@@ -72,20 +72,8 @@ mod tests {
     use crate::results::{Model, Provenance, RunResults, StepFlag, StepRecord};
 
     fn step(level: u64, flags: Vec<StepFlag>, ok: bool) -> StepRecord {
-        let mut s = StepRecord {
-            target: "node".into(),
-            scenario: "db".into(),
-            model: Model::Closed,
-            level,
-            repeat: 0,
-            started_at: String::new(),
-            summary: Default::default(),
-            endpoints: Default::default(),
-            histograms: Default::default(),
-            timeline: Vec::new(),
-            server: None,
-            flags,
-        };
+        let mut s = StepRecord::new("node", "db", Model::Closed, level, 0);
+        s.flags = flags;
         s.summary.requests = 100;
         if ok {
             s.summary.rps = 10.0;

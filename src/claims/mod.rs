@@ -119,12 +119,12 @@ fn flag_words(flag: StepFlag) -> &'static str {
 /// "3 steps excluded: generator saturated (node · io · 256 ×2,
 /// django-sync · io · 256); interrupted (node · io · 8)." Each step is
 /// listed under its first disqualifying flag; ×n counts repeats.
-pub fn excluded_sentence(excluded: &[(StepId, &[ExcludedStep])]) -> String {
+pub fn excluded_sentence<S: AsRef<[ExcludedStep]>>(excluded: &[(StepId, S)]) -> String {
     let mut by_flag: BTreeMap<StepFlag, Vec<String>> = BTreeMap::new();
     let mut total = 0;
     for (key, steps) in excluded {
         let mut per_flag: BTreeMap<StepFlag, usize> = BTreeMap::new();
-        for s in *steps {
+        for s in steps.as_ref() {
             let flag = s.flags.first().copied().unwrap_or(StepFlag::Interrupted);
             *per_flag.entry(flag).or_default() += 1;
             total += 1;

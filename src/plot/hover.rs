@@ -77,7 +77,6 @@ fn escape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use super::*;
     use crate::analysis::summarize;
@@ -91,28 +90,18 @@ mod tests {
         for _ in 0..10 {
             h.record(latency_us).unwrap();
         }
-        StepRecord {
-            target: target.into(),
-            scenario: "json".into(),
-            model: Model::Closed,
-            level,
-            repeat: 0,
-            started_at: String::new(),
-            summary: Summary {
-                requests: 10,
-                rps,
-                latency_us: LatencySummary::from_histogram(&h),
-                ..Summary::default()
-            },
-            endpoints: BTreeMap::new(),
-            histograms: HistogramSet {
-                total: encode_histogram(&h),
-                ..HistogramSet::default()
-            },
-            timeline: Vec::new(),
-            server: None,
-            flags: Vec::new(),
-        }
+        let mut s = StepRecord::new(target, "json", Model::Closed, level, 0);
+        s.summary = Summary {
+            requests: 10,
+            rps,
+            latency_us: LatencySummary::from_histogram(&h),
+            ..Summary::default()
+        };
+        s.histograms = HistogramSet {
+            total: encode_histogram(&h),
+            ..HistogramSet::default()
+        };
+        s
     }
 
     /// The charts of a two-target, two-level run, as SVG text by kind.

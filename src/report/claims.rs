@@ -147,14 +147,9 @@ pub fn ratio_table(doc: &mut Document, t: &RatioTable) {
         doc.paragraph("\"none succeeded\": no request of that target succeeded there, so it served 0 successful req/s.");
     }
     if !t.excluded.is_empty() {
-        let excluded: Vec<_> = t
-            .excluded
-            .iter()
-            .map(|(k, s)| (k.clone(), s.as_slice()))
-            .collect();
         doc.paragraph(format!(
             "\"excluded\": no usable repeat (steps flagged interrupted or generator saturated are left out). {}",
-            excluded_sentence(&excluded)
+            excluded_sentence(&t.excluded)
         ));
     }
 }
@@ -209,14 +204,9 @@ pub fn capacity(doc: &mut Document, t: &CapacityTable) {
     }
     doc.table(table);
     if !t.excluded.is_empty() {
-        let excluded: Vec<_> = t
-            .excluded
-            .iter()
-            .map(|(k, s)| (k.clone(), s.as_slice()))
-            .collect();
         doc.paragraph(format!(
             "Left out of these figures: {}",
-            excluded_sentence(&excluded)
+            excluded_sentence(&t.excluded)
         ));
     }
 }

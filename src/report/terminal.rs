@@ -62,24 +62,14 @@ mod tests {
     use crate::results::{Model, Provenance, RunResults, StepRecord, Summary};
 
     fn step(level: u64, flags: Vec<StepFlag>) -> StepRecord {
-        StepRecord {
-            target: "node".into(),
-            scenario: "json".into(),
-            model: Model::Closed,
-            level,
-            repeat: 0,
-            started_at: String::new(),
-            summary: Summary {
-                requests: 10,
-                rps: level as f64,
-                ..Summary::default()
-            },
-            endpoints: Default::default(),
-            histograms: Default::default(),
-            timeline: Vec::new(),
-            server: None,
-            flags,
-        }
+        let mut s = StepRecord::new("node", "json", Model::Closed, level, 0);
+        s.summary = Summary {
+            requests: 10,
+            rps: level as f64,
+            ..Summary::default()
+        };
+        s.flags = flags;
+        s
     }
 
     fn summary_table(results: &RunResults) -> String {

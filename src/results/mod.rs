@@ -210,6 +210,26 @@ impl StepFlag {
 }
 
 impl StepRecord {
+    /// A step of `target` on `scenario` at `level`, repeat `repeat`, with
+    /// nothing measured yet (empty summary, histograms and timeline; no
+    /// server sample, no flag): for building results in code, e.g. tests.
+    pub fn new(target: &str, scenario: &str, model: Model, level: u64, repeat: u32) -> Self {
+        StepRecord {
+            target: target.to_string(),
+            scenario: scenario.to_string(),
+            model,
+            level,
+            repeat,
+            started_at: String::new(),
+            summary: Summary::default(),
+            endpoints: BTreeMap::new(),
+            histograms: HistogramSet::default(),
+            timeline: Vec::new(),
+            server: None,
+            flags: Vec::new(),
+        }
+    }
+
     pub fn has(&self, flag: StepFlag) -> bool {
         self.flags.contains(&flag)
     }
