@@ -103,7 +103,7 @@ pub(super) fn latency(
         ));
     }
     if !gone.is_empty() {
-        evidence.push_str(&format!("; not measured: {}", gone.join(", ")));
+        evidence.push_str(&format!("; not measured: {}", gone_words(&gone)));
     }
     evidence.push('.');
     Finding::new(verdict, evidence)
@@ -198,7 +198,7 @@ pub(super) fn tail_under_load(
         ));
     }
     if !gone.is_empty() {
-        evidence.push_str(&format!("; not measured: {}", gone.join(", ")));
+        evidence.push_str(&format!("; not measured: {}", gone_words(&gone)));
     }
     evidence.push('.');
     Finding::new(verdict, evidence)

@@ -396,17 +396,54 @@ impl Bound {
     }
 }
 
-/// "not measured: django-sync on io, node on cpu".
+/// What of `scenarios` × `targets` was not measured: "django-sync on io",
+/// or the scenario alone when no target of the run measured it (the run
+/// left it out), marked so [`gone_words`] can list such scenarios together.
 fn missing(g: &Lookup, scenarios: &[&str], targets: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
     for s in scenarios {
-        for t in targets {
-            if g.levels(t, s).is_empty() {
-                out.push(format!("{t} on {s}"));
-            }
+        let absent: Vec<&&str> = targets
+            .iter()
+            .filter(|t| g.levels(t, s).is_empty())
+            .collect();
+        let run_has_it = g.targets().iter().any(|t| !g.levels(t, s).is_empty());
+        if !absent.is_empty() && !run_has_it {
+            out.push(format!("{s}{NOT_RUN}"));
+        } else {
+            out.extend(absent.iter().map(|t| format!("{t} on {s}")));
         }
     }
     out
+}
+
+/// Marks a [`missing`] entry that is a whole scenario.
+const NOT_RUN: &str = " (scenario not in this run)";
+
+/// The missing figures in words: "plaintext, queries and cpu (scenarios
+/// not in this run); django-sync on io".
+fn gone_words(list: &[String]) -> String {
+    let scenarios: Vec<&str> = list
+        .iter()
+        .filter_map(|e| e.strip_suffix(NOT_RUN))
+        .collect();
+    let points: Vec<&str> = list
+        .iter()
+        .filter(|e| !e.ends_with(NOT_RUN))
+        .map(String::as_str)
+        .collect();
+    let mut parts = Vec::new();
+    match scenarios.as_slice() {
+        [] => {}
+        [one] => parts.push(format!("{one}{NOT_RUN}")),
+        [init @ .., last] => parts.push(format!(
+            "{} and {last} (scenarios not in this run)",
+            init.join(", ")
+        )),
+    }
+    if !points.is_empty() {
+        parts.push(points.join(", "));
+    }
+    parts.join("; ")
 }
 
 fn not_measured(list: &[String]) -> Finding {
@@ -419,7 +456,7 @@ fn not_measured(list: &[String]) -> Finding {
     }
     Finding::new(
         Verdict::Inconclusive,
-        format!("not measured: {}.", list.join(", ")),
+        format!("not measured: {}.", gone_words(list)),
     )
 }
 

@@ -134,7 +134,7 @@ pub(super) fn ratio_at_highest(
         }
     }
     if !gone.is_empty() {
-        evidence.push_str(&format!("; not measured: {}", gone.join(", ")));
+        evidence.push_str(&format!("; not measured: {}", gone_words(&gone)));
     }
     evidence.push('.');
     Finding::new(verdict, evidence)

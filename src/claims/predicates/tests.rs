@@ -240,3 +240,33 @@ fn rule_words_name_the_part_of_the_rule() {
     let j = judge(&[110.0, 111.0, 109.0], &[100.0, 101.0, 99.0], true, p).unwrap();
     assert_eq!(rule_words(&j), "×1.10, under the ×1.2 ratio");
 }
+
+#[test]
+fn missing_scenarios_are_listed_once_missing_points_by_target() {
+    let list = vec![
+        format!("plaintext{NOT_RUN}"),
+        "django-sync on io".to_string(),
+        format!("cpu{NOT_RUN}"),
+        format!("shop{NOT_RUN}"),
+    ];
+    assert_eq!(
+        gone_words(&list),
+        "plaintext, cpu and shop (scenarios not in this run); django-sync on io"
+    );
+    assert_eq!(
+        gone_words(&[format!("io{NOT_RUN}")]),
+        "io (scenario not in this run)"
+    );
+    // Both targets missing on a scenario the run has (another target ran
+    // it) stay points, not a scenario left out.
+    let g = groups(&[("c", 1, &[(10.0, 1_000)])]);
+    let lookup = Lookup::new(&g);
+    assert_eq!(
+        missing(&lookup, &["s"], &["a", "b"]),
+        ["a on s", "b on s"].map(String::from)
+    );
+    assert_eq!(
+        missing(&lookup, &["t"], &["a", "b"]),
+        [format!("t{NOT_RUN}")]
+    );
+}
