@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::engine::{self, Cancel, Schedule, StepExecutor, StepSpec, WindowSignal};
+use crate::engine::{self, Cancel, StepExecutor, StepSpec, WindowSignal};
 use crate::measure::StepMeta;
 use crate::progress::StepProgress;
 use crate::results::{RunResults, StepRecord, now_rfc3339};
@@ -220,15 +220,7 @@ impl<'a> Runner<'a> {
         repeat: u32,
     ) -> anyhow::Result<StepRecord> {
         let url = engine::parse_url(&running.base_url, self.allow_remote)?;
-        let schedule = match scenario.load {
-            LoadModel::Closed { .. } => Schedule::Closed {
-                connections: level as u32,
-            },
-            LoadModel::Open { connections, .. } => Schedule::Open {
-                rate: level as f64,
-                connections,
-            },
-        };
+        let schedule = scenario.load.schedule(level);
         let spec = StepSpec {
             endpoint: url.endpoint,
             mix: scenario.mix.clone(),

@@ -16,8 +16,7 @@ use crate::progress::StepProgress;
 use crate::report::doc::{Column, Document, Rich, Table};
 use crate::report::format::{self, Format};
 use crate::results::{
-    CpuLayout, LatencySummary, Model, RunResults, Summary, local_provenance, now_rfc3339,
-    write_atomic,
+    CpuLayout, LatencySummary, RunResults, Summary, local_provenance, now_rfc3339, write_atomic,
 };
 use crate::suite::bounds::{check_connection_cap, ensure_open_files};
 use crate::units;
@@ -91,10 +90,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
     let json = serde_json::to_value(&measurement.summary)?;
     format::emit(&outputs, &doc, &json)?;
     if let Some(path) = &args.output {
-        let (model, level) = match schedule {
-            Schedule::Closed { connections } => (Model::Closed, u64::from(connections)),
-            Schedule::Open { rate, .. } => (Model::Open, rate.round() as u64),
-        };
+        let (model, level) = (schedule.model(), schedule.level());
         let mut provenance = local_provenance("load", "adhoc");
         provenance.started_at = started_at.clone();
         if !args.cpus.is_empty() {

@@ -17,6 +17,7 @@ pub mod mix;
 mod pin;
 mod worker;
 
+use crate::model::Model;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -79,6 +80,22 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    pub fn model(&self) -> Model {
+        match self {
+            Schedule::Closed { .. } => Model::Closed,
+            Schedule::Open { .. } => Model::Open,
+        }
+    }
+
+    /// The step's level as results record it: connections, or the offered
+    /// rate rounded to whole requests/s.
+    pub fn level(&self) -> u64 {
+        match *self {
+            Schedule::Closed { connections } => u64::from(connections),
+            Schedule::Open { rate, .. } => rate.round() as u64,
+        }
+    }
+
     pub fn connections(&self) -> u32 {
         match *self {
             Schedule::Closed { connections } | Schedule::Open { connections, .. } => connections,

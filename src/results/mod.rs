@@ -16,6 +16,7 @@ mod io;
 mod plan;
 mod provenance;
 
+pub use crate::model::Model;
 pub use calendar::{now_compact, now_rfc3339};
 pub use histogram::{decode_histogram, encode_histogram, new_histogram};
 pub use io::{resolve, write_atomic};
@@ -117,31 +118,6 @@ pub struct CpuLayout {
     pub generator: Vec<usize>,
     /// Targets and the database share these.
     pub targets: Vec<usize>,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Model {
-    /// Fixed number of connections, each sends when the previous completes.
-    Closed,
-    /// Fixed request rate on a schedule; latency from the intended send time.
-    Open,
-}
-
-impl Model {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Model::Closed => "closed",
-            Model::Open => "open",
-        }
-    }
-    /// Name of the level's unit, for tables and axes.
-    pub fn level_label(self) -> &'static str {
-        match self {
-            Model::Closed => "connections",
-            Model::Open => "offered req/s",
-        }
-    }
 }
 
 /// One measured step: one target, one scenario, one level, one repeat.

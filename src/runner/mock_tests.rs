@@ -146,7 +146,7 @@ fn runner<'a>(plan: &'a SuitePlan, dir: &tempfile::TempDir) -> Runner<'a> {
     r
 }
 
-fn closed(levels: &[u32]) -> LoadModel {
+fn closed(levels: &[u64]) -> LoadModel {
     LoadModel::Closed {
         concurrency: levels.to_vec(),
     }

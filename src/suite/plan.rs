@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::bounds::{BoundsError, check_connection_cap};
 use super::error::{Diagnostic, SuiteError};
-use crate::engine::{EndpointError, Mix};
+use crate::engine::{EndpointError, Mix, Schedule};
 use crate::results::{MixRecord, PlanRecord, ScenarioRecord, ThresholdRecord};
 
 /// Database connections per variant when the suite does not say.
@@ -299,33 +299,49 @@ pub struct ScenarioPlan {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadModel {
     /// Each level is a number of connections.
-    Closed { concurrency: Vec<u32> },
+    Closed { concurrency: Vec<u64> },
     /// Each level is an offered rate (req/s) spread over `connections`.
-    Open { rates: Vec<u32>, connections: u32 },
+    Open { rates: Vec<u64>, connections: u32 },
 }
 
 impl LoadModel {
     pub fn levels(&self) -> Vec<u64> {
         match self {
-            LoadModel::Closed { concurrency } => {
-                concurrency.iter().map(|&c| u64::from(c)).collect()
-            }
-            LoadModel::Open { rates, .. } => rates.iter().map(|&r| u64::from(r)).collect(),
+            LoadModel::Closed { concurrency } => concurrency.clone(),
+            LoadModel::Open { rates, .. } => rates.clone(),
         }
     }
     /// The most connections one step of this scenario opens: the highest
     /// concurrency level, or the open model's connection pool.
     pub fn max_connections(&self) -> u32 {
         match self {
-            LoadModel::Closed { concurrency } => concurrency.iter().copied().max().unwrap_or(0),
+            LoadModel::Closed { concurrency } => concurrency
+                .iter()
+                .copied()
+                .max()
+                .map_or(0, |c| u32::try_from(c).unwrap_or(u32::MAX)),
             LoadModel::Open { connections, .. } => *connections,
         }
     }
 
-    pub fn model(&self) -> crate::results::Model {
+    pub fn model(&self) -> crate::model::Model {
         match self {
-            LoadModel::Closed { .. } => crate::results::Model::Closed,
-            LoadModel::Open { .. } => crate::results::Model::Open,
+            LoadModel::Closed { .. } => crate::model::Model::Closed,
+            LoadModel::Open { .. } => crate::model::Model::Open,
+        }
+    }
+
+    /// How the engine paces one step of this scenario at `level`
+    /// (connections, or an offered rate over the scenario's pool).
+    pub fn schedule(&self, level: u64) -> Schedule {
+        match self {
+            LoadModel::Closed { .. } => Schedule::Closed {
+                connections: u32::try_from(level).unwrap_or(u32::MAX),
+            },
+            LoadModel::Open { connections, .. } => Schedule::Open {
+                rate: level as f64,
+                connections: *connections,
+            },
         }
     }
 }
@@ -338,7 +354,7 @@ pub struct Threshold {
     /// Only steps of this load model (`model = "closed"` in a suite): an
     /// open scenario that offers rates past a target's capacity on purpose
     /// (to find it) would otherwise fail an error-rate gate by design.
-    pub model: Option<crate::results::Model>,
+    pub model: Option<crate::model::Model>,
     pub metric: Metric,
     pub op: Comparison,
     /// Microseconds for latency metrics, a fraction (0.001 = 0.1%) for

@@ -166,8 +166,8 @@ impl Validator<'_> {
                 name.into_inner()
             });
             let model = t.model.and_then(|m| match m.get_ref().as_str() {
-                "closed" => Some(crate::results::Model::Closed),
-                "open" => Some(crate::results::Model::Open),
+                "closed" => Some(crate::model::Model::Closed),
+                "open" => Some(crate::model::Model::Open),
                 other => {
                     let message =
                         format!("threshold model must be \"closed\" or \"open\", got {other:?}");
@@ -492,7 +492,7 @@ impl Validator<'_> {
         key: &str,
         max: i64,
         model: &Spanned<RawModel>,
-    ) -> Vec<u32> {
+    ) -> Vec<u64> {
         let Some(list) = raw else {
             let message = format!(
                 "model = \"{}\" needs {key} = [...], e.g. {key} = {}",
@@ -509,7 +509,7 @@ impl Validator<'_> {
         if list.get_ref().is_empty() {
             self.error(list.span(), format!("{key} must list at least one level"));
         }
-        let mut levels: Vec<u32> = Vec::new();
+        let mut levels: Vec<u64> = Vec::new();
         for level in list.get_ref() {
             let value = *level.get_ref();
             if !(1..=max).contains(&value) {
@@ -517,7 +517,8 @@ impl Validator<'_> {
                 self.error(level.span(), message);
                 continue;
             }
-            let value = u32::try_from(value).unwrap_or(u32::MAX);
+            // In 1..=max, so positive.
+            let value = value.unsigned_abs();
             if let Some(&last) = levels.last() {
                 if value <= last {
                     let message =
