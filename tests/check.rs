@@ -3,14 +3,11 @@
 //! `bakeoff check --url`; and `bakeoff check` against the real four
 //! variants started by the lifecycle.
 
-#[path = "check/fake.rs"]
-mod fake;
-
 use std::collections::BTreeSet;
 use std::process::Command;
 
 use bakeoff::check::{self, CROSS_TARGET, CheckResult};
-use fake::Faults;
+use crate::util::contract_app::{self as fake, Faults};
 
 const ENDPOINTS: [&str; 9] = [
     "/plaintext",

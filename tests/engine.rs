@@ -2,14 +2,13 @@
 //! ratios, error classes, coordinated-omission correction, and the
 //! `bakeoff load` command's output contracts.
 
-mod engine_support;
 
 use std::process::Command;
 use std::time::Duration;
 
 use bakeoff::engine::{self, Mix, MixEntry, Schedule, StepSpec};
 use bakeoff::measure::Measurement;
-use engine_support::{TestServer, dead_port};
+use crate::util::engine_server::{TestServer, dead_port};
 
 fn spec(url: &str, schedule: Schedule, duration: Duration) -> StepSpec {
     let parsed = engine::parse_url(url, false).unwrap();

@@ -14,8 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-mod leftovers;
-use leftovers::assert_none_left;
+use crate::util::procs::assert_none_left;
 
 /// A python http.server variant that would start fine.
 const WEB: &str = r#"

@@ -6,15 +6,13 @@
 //! the faulty target's steps `errors` and goes on to measure the healthy
 //! target cleanly.
 
-mod fault_support;
-
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use fault_support::{
+use crate::util::fault_server::{
     ChildServer, Fault, FaultServer, child_mode, get_status, refused_addr, run_child,
 };
 use serde::Deserialize;
@@ -258,8 +256,9 @@ fn load_against_a_server_dying_mid_step_counts_its_failures() {
     assert_eq!(counted, s.errors, "{s:?}");
 }
 
-/// This test's name: [`ChildServer`] re-invokes the test binary on it.
-const CHILD_TEST: &str = "child_server_answers_n_requests_then_exits";
+/// This test's name (its path in the one test binary): [`ChildServer`]
+/// re-invokes the test binary on it.
+const CHILD_TEST: &str = "faults::child_server_answers_n_requests_then_exits";
 
 /// The child-process server of the dying-server tests, and its own test.
 /// Started with `BAKEOFF_FAULT_CHILD_EXIT_AFTER` set (by [`ChildServer`],
@@ -431,7 +430,7 @@ fn run_goes_on_after_a_local_target_dies_mid_step() {
         format!(
             "[[variant]]\nname = {name:?}\ndir = \".\"\ncommand = [{:?}, {CHILD_TEST:?}, \"--exact\", \"--nocapture\", \"--test-threads=1\"]\nreadiness = \"/\"\nenv = {{ {} = {exit_after:?} }}\n",
             exe.display().to_string(),
-            fault_support::CHILD_EXIT_AFTER_ENV,
+            crate::util::fault_server::CHILD_EXIT_AFTER_ENV,
         )
     };
     std::fs::write(

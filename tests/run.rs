@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-mod leftovers;
-use leftovers::{assert_none_left, leftovers};
+use crate::util::procs::{assert_none_left, leftovers};
 
 /// Test-local view of results.json: what a consumer relies on.
 #[derive(Deserialize)]

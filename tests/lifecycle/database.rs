@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use bakeoff::targets;
 
-use super::procs::{assert_group_gone, processes};
+use crate::util::procs::{assert_group_gone, processes};
 use super::{config, fake_root};
 
 /// A root whose [database] is a copy of the repository's schema and seed.

@@ -12,11 +12,8 @@ use std::time::{Duration, Instant};
 
 use bakeoff::targets::{self, LabConfig, Mode, TargetError, process};
 
-#[path = "lifecycle/database.rs"]
 mod database;
-#[path = "lifecycle/procs.rs"]
-mod procs;
-use procs::{alive_in_group, assert_group_gone, child_groups, processes, wait_exit, with_arg};
+use crate::util::procs::{alive_in_group, assert_group_gone, child_groups, processes, wait_exit, with_arg};
 
 /// A python http.server that first leaves an orphaned `sleep` in its group
 /// (proving the whole group is stopped, not just the leader) and records its
@@ -654,7 +651,7 @@ fn panic_hook_kills_every_group() {
         .args([
             "--ignored",
             "--exact",
-            "panic_helper",
+            "lifecycle::panic_helper",
             "--nocapture",
             "--test-threads=1",
         ])
