@@ -40,6 +40,7 @@ fn key(target: &str, endpoint: &str, check: &str) -> (String, String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_correct_target_passes_every_check() {
+    let _area = crate::util::area(module_path!());
     let a = fake::spawn(Faults::default()).await;
     let b = fake::spawn(Faults::default()).await;
     let targets = vec![("good-a".to_string(), a), ("good-b".to_string(), b)];
@@ -92,6 +93,7 @@ async fn a_correct_target_passes_every_check() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_target_fails_exactly_the_broken_checks() {
+    let _area = crate::util::area(module_path!());
     let good = fake::spawn(Faults::default()).await;
     let broken = fake::spawn(Faults {
         wrong_json: true,
@@ -176,6 +178,7 @@ fn bakeoff(args: &[&str], tmp: &std::path::Path) -> std::process::Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_command_with_urls_exits_by_outcome() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     let good = fake::spawn(Faults::default()).await;
     let broken = fake::spawn(Faults {
@@ -248,6 +251,7 @@ async fn check_command_with_urls_exits_by_outcome() {
 /// every check, update persistence included, must pass.
 #[test]
 fn check_command_passes_on_the_four_real_variants() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     let out = bakeoff(&["check"], tmp.path());
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -34,6 +34,7 @@ fn run(spec: &StepSpec) -> Measurement {
 /// exactly warm-up after it, ticks, and the finished measurement last.
 #[test]
 fn a_step_reports_warmup_window_ticks_and_finish_in_order() {
+    let _area = crate::util::area(module_path!());
     use bakeoff::engine::StepEvent;
     let server = TestServer::start();
     let mut spec = spec(
@@ -78,6 +79,7 @@ fn a_step_reports_warmup_window_ticks_and_finish_in_order() {
 
 #[test]
 fn closed_model_count_matches_the_server_exactly() {
+    let _area = crate::util::area(module_path!());
     let server = TestServer::start();
     let connections = 8;
     let m = run(&spec(
@@ -103,6 +105,7 @@ fn closed_model_count_matches_the_server_exactly() {
 
 #[test]
 fn each_generator_cpu_gets_one_thread_that_runs_only_there() {
+    let _area = crate::util::area(module_path!());
     let cpus: Vec<usize> =
         (0..std::thread::available_parallelism().unwrap().get().min(2)).collect();
     let server = TestServer::start();
@@ -122,6 +125,7 @@ fn each_generator_cpu_gets_one_thread_that_runs_only_there() {
 
 #[test]
 fn warmup_requests_are_sent_but_not_reported() {
+    let _area = crate::util::area(module_path!());
     let server = TestServer::start();
     let mut sp = spec(
         &server.url("/ok"),
@@ -144,6 +148,7 @@ fn warmup_requests_are_sent_but_not_reported() {
 
 #[test]
 fn max_requests_bounds_the_step() {
+    let _area = crate::util::area(module_path!());
     let server = TestServer::start();
     let mut sp = spec(
         &server.url("/ok"),
@@ -158,6 +163,7 @@ fn max_requests_bounds_the_step() {
 
 #[test]
 fn mix_follows_weights_and_endpoints_are_counted() {
+    let _area = crate::util::area(module_path!());
     let server = TestServer::start();
     let mut a = MixEntry::get("/a");
     a.weight = 3;
@@ -182,6 +188,7 @@ fn mix_follows_weights_and_endpoints_are_counted() {
 
 #[test]
 fn errors_are_classified() {
+    let _area = crate::util::area(module_path!());
     // Connection refused.
     let url = format!("http://{}/x", dead_port());
     let m = run(&spec(
@@ -244,6 +251,7 @@ fn errors_are_classified() {
 /// backlog: p99 ≈ 0.92 s, p90 ≈ 0.2 s. Uncorrected latency does not.
 #[test]
 fn open_model_corrects_for_coordinated_omission() {
+    let _area = crate::util::area(module_path!());
     let server = TestServer::start();
     let sp = spec(
         &server.url("/ok"),
@@ -310,6 +318,7 @@ fn bakeoff(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn load_refuses_remote_hosts_before_connecting() {
+    let _area = crate::util::area(module_path!());
     let out = bakeoff(&["load", "http://example.invalid/", "-d", "1s"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -366,6 +375,7 @@ struct Gen {
 
 #[test]
 fn load_json_output_results_file_and_hgrm() {
+    let _area = crate::util::area(module_path!());
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("r.json");
@@ -435,6 +445,7 @@ fn load_json_output_results_file_and_hgrm() {
 
 #[test]
 fn ctrl_c_stops_load_at_once_even_with_requests_stuck_and_keeps_the_part_measured() {
+    let _area = crate::util::area(module_path!());
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("r.json");
@@ -484,6 +495,7 @@ fn ctrl_c_stops_load_at_once_even_with_requests_stuck_and_keeps_the_part_measure
 /// the reference.
 #[test]
 fn a_slow_tail_does_not_shrink_throughput() {
+    let _area = crate::util::area(module_path!());
     let server = TestServer::start();
     let window = Duration::from_secs(3);
     let m = run(&spec(
@@ -515,6 +527,7 @@ fn a_slow_tail_does_not_shrink_throughput() {
 /// request is timed from before the clock started (those read as 1 µs).
 #[test]
 fn the_closed_model_starts_at_the_origin() {
+    let _area = crate::util::area(module_path!());
     let server = TestServer::start();
     let m = run(&spec(
         &server.url("/delay"),
@@ -532,6 +545,7 @@ fn the_closed_model_starts_at_the_origin() {
 /// and an error rate of 1 (and the JSON says `null`, not 0).
 #[test]
 fn a_failing_target_has_no_percentiles() {
+    let _area = crate::util::area(module_path!());
     let server = TestServer::start();
     let out = bakeoff(&[
         "load",
@@ -558,6 +572,7 @@ fn a_failing_target_has_no_percentiles() {
 /// `-n` ends the step before `-d`: the duration is the time it took.
 #[test]
 fn a_count_bound_run_reports_the_time_it_took() {
+    let _area = crate::util::area(module_path!());
     let server = TestServer::start();
     let started = std::time::Instant::now();
     let out = bakeoff(&[
@@ -591,6 +606,7 @@ fn a_count_bound_run_reports_the_time_it_took() {
 /// could not be sent are counted, carried in the errors and flagged.
 #[test]
 fn unsent_requests_are_errors_and_flag_the_step() {
+    let _area = crate::util::area(module_path!());
     let server = TestServer::start();
     // 4 connections × 20 ms per request: 200 req/s at most.
     let mut sp = spec(
@@ -632,6 +648,7 @@ fn unsent_requests_are_errors_and_flag_the_step() {
 /// saturated (the step's window is measured, not the warm-up).
 #[test]
 fn a_generator_pushed_past_its_limit_is_flagged() {
+    let _area = crate::util::area(module_path!());
     let server = TestServer::start();
     let mut sp = spec(
         &server.url("/ok"),

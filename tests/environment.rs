@@ -96,6 +96,7 @@ fn path_with(dir: &Path, programs: &[&str]) -> String {
 
 #[test]
 fn missing_node_npm_python_are_named_with_what_to_install() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let targets = repo_targets();
     let targets = targets.to_str().unwrap();
@@ -151,6 +152,7 @@ fn missing_node_npm_python_are_named_with_what_to_install() {
 
 #[test]
 fn missing_postgresql_binaries_are_named() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("no-pg");
     std::fs::create_dir_all(&empty).unwrap();
@@ -176,6 +178,7 @@ fn missing_postgresql_binaries_are_named() {
 
 #[test]
 fn a_taken_port_is_named_with_the_target_and_its_holder() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), &format!("{DATABASE}{WEB}"));
     let holder = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -240,6 +243,7 @@ fn a_taken_port_is_named_with_the_target_and_its_holder() {
 
 #[test]
 fn a_target_exiting_during_start_up_shows_its_status_and_log_tail() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     // PostgreSQL comes up first, so this also shows it is stopped when a
     // target fails after it.
@@ -284,6 +288,7 @@ readiness = "/"
 
 #[test]
 fn a_target_that_never_becomes_ready_times_out_with_url_and_log() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(
         dir.path(),
@@ -321,6 +326,7 @@ readiness = "/health"
 
 #[test]
 fn malformed_environment_hooks_are_named() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), WEB);
     let root = root.to_str().unwrap();

@@ -150,6 +150,7 @@ fn all_failed_as(s: &Summary, kind: &str) {
 
 #[test]
 fn load_against_refused_connections_counts_connect_errors() {
+    let _area = crate::util::area(module_path!());
     let url = format!("http://{}/", refused_addr());
     let s = load(&url, "300ms");
     all_failed_as(&s, "connect");
@@ -158,6 +159,7 @@ fn load_against_refused_connections_counts_connect_errors() {
 
 #[test]
 fn load_against_resets_mid_response_counts_reset_errors() {
+    let _area = crate::util::area(module_path!());
     let server = FaultServer::start(Fault::ResetMidResponse);
     let s = load(&server.url(), "300ms");
     all_failed_as(&s, "reset");
@@ -188,6 +190,7 @@ fn max_attempts(window: Duration) -> u64 {
 
 #[test]
 fn load_against_a_stalled_server_counts_timeouts() {
+    let _area = crate::util::area(module_path!());
     let server = FaultServer::start(Fault::Stall);
     let s = load(&server.url(), "300ms");
     all_failed_as(&s, "timeout");
@@ -196,6 +199,7 @@ fn load_against_a_stalled_server_counts_timeouts() {
 
 #[test]
 fn load_against_truncated_bodies_counts_truncated_responses() {
+    let _area = crate::util::area(module_path!());
     let server = FaultServer::start(Fault::TruncatedBody);
     let s = load(&server.url(), "300ms");
     all_failed_as(&s, "truncated");
@@ -204,6 +208,7 @@ fn load_against_truncated_bodies_counts_truncated_responses() {
 
 #[test]
 fn load_against_5xx_answers_counts_http_status_errors() {
+    let _area = crate::util::area(module_path!());
     for code in [500u16, 503] {
         let server = FaultServer::start(Fault::Status(code));
         let s = load_for(&server.url(), "300ms", "500ms");
@@ -219,6 +224,7 @@ fn load_against_5xx_answers_counts_http_status_errors() {
 
 #[test]
 fn load_against_slow_answers_measures_the_delay_without_errors() {
+    let _area = crate::util::area(module_path!());
     let delay = Duration::from_millis(100);
     let server = FaultServer::start(Fault::Slow(delay));
     // A timeout far above the delay: slowness is latency, not failure.
@@ -239,6 +245,7 @@ const ANSWERED_BEFORE_DYING: u64 = 300;
 
 #[test]
 fn load_against_a_server_dying_mid_step_counts_its_failures() {
+    let _area = crate::util::area(module_path!());
     let mut child = ChildServer::spawn(CHILD_TEST, ANSWERED_BEFORE_DYING);
     let s = load(&child.url(), "300ms");
     assert!(
@@ -267,6 +274,7 @@ const CHILD_TEST: &str = "faults::child_server_answers_n_requests_then_exits";
 /// on the next and then refuses connections.
 #[test]
 fn child_server_answers_n_requests_then_exits() {
+    let _area = crate::util::area(module_path!());
     if let Some(fault) = child_mode() {
         run_child(fault);
     }
@@ -372,6 +380,7 @@ fn check_run(
 
 #[test]
 fn run_goes_on_after_an_external_target_dies_mid_step() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     let dying = ChildServer::spawn(CHILD_TEST, ANSWERED_BEFORE_DYING);
     let healthy = FaultServer::start(Fault::Healthy);
@@ -398,6 +407,7 @@ fn run_goes_on_after_an_external_target_dies_mid_step() {
 
 #[test]
 fn run_goes_on_after_an_external_target_stalls() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     // Healthy for run's reachability check, stalled from the first step on.
     let stalled = FaultServer::start_after(1, Fault::Stall);
@@ -422,6 +432,7 @@ fn run_goes_on_after_an_external_target_stalls() {
 /// the dead target afresh (and it dies again).
 #[test]
 fn run_goes_on_after_a_local_target_dies_mid_step() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("targets");
     std::fs::create_dir_all(&root).unwrap();
@@ -472,6 +483,7 @@ fn run_goes_on_after_a_local_target_dies_mid_step() {
 /// 2 connections: about 200 req/s) puts the SLO edge between the rates.
 #[test]
 fn the_slo_search_probes_the_same_rates_in_every_repeat() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     let slow = FaultServer::start(Fault::Slow(Duration::from_millis(10)));
     let suite = tmp.path().join("slo.toml");
@@ -506,6 +518,7 @@ fn the_slo_search_probes_the_same_rates_in_every_repeat() {
 /// have no percentiles, and "no successful request" is not "fast".
 #[test]
 fn a_latency_gate_fails_on_a_target_that_answers_500_to_everything() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     // 500 after 5 ms: an instant 500 lets two connections spin the
     // generator flat out, which (rightly) flags it saturated on a busy

@@ -75,6 +75,7 @@ fn http_get(url: &str) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_target_starts_answers_is_pinned_sampled_and_stopped_with_its_group() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), WEB);
     let mut lab = targets::prepare(config(dir.path(), &root), &["web".into()])
@@ -153,6 +154,7 @@ async fn local_target_starts_answers_is_pinned_sampled_and_stopped_with_its_grou
 
 #[tokio::test]
 async fn dropping_a_lab_stops_its_targets() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), WEB);
     let mut lab = targets::prepare(config(dir.path(), &root), &["web".into()])
@@ -166,6 +168,7 @@ async fn dropping_a_lab_stops_its_targets() {
 
 #[tokio::test]
 async fn a_target_that_died_is_started_afresh() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), WEB);
     let mut lab = targets::prepare(config(dir.path(), &root), &["web".into()])
@@ -205,6 +208,7 @@ async fn http_get_async(url: &str) -> u16 {
 
 #[tokio::test]
 async fn readiness_timeout_reports_the_log_and_leaves_nothing() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(
         dir.path(),
@@ -233,6 +237,7 @@ readiness = "/health"
 
 #[tokio::test]
 async fn early_exit_reports_status_and_a_taken_port() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(
         dir.path(),
@@ -267,6 +272,7 @@ readiness = "/"
 
 #[tokio::test]
 async fn missing_tools_and_unknown_keys_fail_before_anything_starts() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(
         dir.path(),
@@ -334,6 +340,7 @@ readiness = "/"
 
 #[tokio::test]
 async fn bootstrap_runs_once_then_is_skipped_by_its_stamp() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(
         dir.path(),
@@ -387,6 +394,7 @@ readiness = "/"
 
 #[tokio::test]
 async fn external_urls_are_checked() {
+    let _area = crate::util::area(module_path!());
     let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", server.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -431,6 +439,7 @@ async fn external_urls_are_checked() {
 
 #[tokio::test]
 async fn compose_mode_fails_early_with_a_clear_message() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), WEB);
     let mut cfg = config(dir.path(), &root);
@@ -511,16 +520,19 @@ fn up_then_signal(signal: i32) {
 
 #[test]
 fn up_stops_everything_on_sigint() {
+    let _area = crate::util::area(module_path!());
     up_then_signal(libc::SIGINT);
 }
 
 #[test]
 fn up_stops_everything_on_sigterm() {
+    let _area = crate::util::area(module_path!());
     up_then_signal(libc::SIGTERM);
 }
 
 #[test]
 fn up_interrupted_during_start_up_stops_what_it_started() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(
         dir.path(),
@@ -572,6 +584,7 @@ readiness = "/"
 /// up by `bakeoff up` and stopped by Ctrl-C.
 #[test]
 fn up_runs_the_real_targets_and_leaves_nothing() {
+    let _area = crate::util::area(module_path!());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("targets");
     let dir = tempfile::tempdir().unwrap();
     let (mut child, json) = start_up(
@@ -645,6 +658,7 @@ fn panic_helper() {
 
 #[test]
 fn panic_hook_kills_every_group() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), WEB);
     let out = Command::new(std::env::current_exe().unwrap())
