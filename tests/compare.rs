@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::util::fixtures::{self, curve, run, step};
 use bakeoff::compare::{CompareReport, Verdict};
 use bakeoff::results::Model::{Closed, Open};
 use bakeoff::results::{RunResults, StepFlag};
-use crate::util::fixtures::{self, curve, run, step};
 
 /// `compare` on the analyses of two results, as `bakeoff compare` runs it.
 fn compare(baseline: &RunResults, current: &RunResults, threshold_pct: f64) -> CompareReport {

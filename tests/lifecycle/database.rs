@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use bakeoff::targets;
 
-use crate::util::procs::{assert_group_gone, processes};
 use super::{config, fake_root};
+use crate::util::procs::{assert_group_gone, processes};
 
 /// A root whose [database] is a copy of the repository's schema and seed.
 fn database_root(dir: &Path, variants: &str) -> PathBuf {

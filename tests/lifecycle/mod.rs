@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use bakeoff::targets::{self, LabConfig, Mode, TargetError, process};
 
 mod database;
-use crate::util::procs::{alive_in_group, assert_group_gone, child_groups, processes, wait_exit, with_arg};
+use crate::util::procs::{
+    alive_in_group, assert_group_gone, child_groups, processes, wait_exit, with_arg,
+};
 
 /// A python http.server that first leaves an orphaned `sleep` in its group
 /// (proving the whole group is stopped, not just the leader) and records its

@@ -1,13 +1,11 @@
-//! Support shared by the integration tests: test servers, /proc
+//! Support shared by the integration tests: the one test server, /proc
 //! inspection, synthetic results, reading generated reports, and the gate
 //! that keeps heavy areas from running at the same time.
 
-pub mod contract_app;
-pub mod engine_server;
-pub mod fault_server;
 pub mod fixtures;
 pub mod procs;
 pub mod report;
+pub mod server;
 
 use std::sync::{Condvar, Mutex, PoisonError};
 
@@ -40,9 +38,7 @@ pub fn area(module_path: &str) -> AreaGuard {
     let area = module_path.split("::").nth(1).unwrap_or(module_path);
     let mut gate = GATE.lock().unwrap_or_else(PoisonError::into_inner);
     while gate.area.as_deref().is_some_and(|a| a != area) {
-        gate = GATE_OPEN
-            .wait(gate)
-            .unwrap_or_else(PoisonError::into_inner);
+        gate = GATE_OPEN.wait(gate).unwrap_or_else(PoisonError::into_inner);
     }
     gate.area = Some(area.to_string());
     gate.inside += 1;
