@@ -3,7 +3,8 @@
 //! target that exits during start-up, a target that never becomes ready,
 //! and malformed environment hooks. Each must end with exit code 2 and a
 //! message naming the tool, port, target or file, never a panic, and leave
-//! no process behind (checked through /proc, independently of bakeoff).
+//! no process behind (checked by the test itself through /proc, see
+//! `util::procs`).
 //!
 //! Failures are provoked through the hooks documented in `src/targets/mod.rs`:
 //! `PATH`, `BAKEOFF_PG_BINDIR`, `BAKEOFF_PORTS`, `BAKEOFF_READY_TIMEOUT`,

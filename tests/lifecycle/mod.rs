@@ -1,7 +1,7 @@
 //! The target lifecycle against real processes: fake targets roots in temp
 //! dirs (shell and `python3 -m http.server` variants), the private
 //! PostgreSQL, `bakeoff up` stopped by SIGINT and SIGTERM, and a panic.
-//! Every test checks through /proc, independently of the code under test,
+//! Every test checks through /proc (`util::procs`), from the test process,
 //! that no process of the groups it saw is left.
 
 use std::collections::BTreeMap;

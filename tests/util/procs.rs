@@ -1,10 +1,15 @@
-//! Processes through /proc, read here independently of the code under
-//! test: what a test's bakeoff left running, who is alive in which process
-//! group. Used by every test that checks "nothing left behind".
+//! Processes through /proc: what a test's bakeoff left running, who is
+//! alive in which process group. Used by every test that checks "nothing
+//! left behind". The walk of /proc is the crate's own
+//! (`bakeoff::targets::process::{pids, processes}`, checked against
+//! getppid/getpgrp/waitpid by its unit test); what a test concludes from
+//! it (which processes are its own, what counts as left) is decided here.
 
 use std::path::Path;
 use std::process::Child;
 use std::time::{Duration, Instant};
+
+use bakeoff::targets::process;
 
 /// Asserts that nothing started for this test is left, allowing `grace`
 /// for killed processes to vanish from /proc.
@@ -28,21 +33,21 @@ pub fn leftovers(dir: &Path, pid: u32) -> Vec<String> {
     let state_marker = format!("bakeoff-{pid}-");
     let dir_text = dir.display().to_string();
     let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.chars().all(|c| c.is_ascii_digit()) || name == me {
+    for pid in listed_pids() {
+        let name = pid.to_string();
+        if name == me {
             continue;
         }
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let path = Path::new("/proc").join(&name);
+        let cmdline = std::fs::read(path.join("cmdline")).unwrap_or_default();
         let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        let holds_file = std::fs::read_dir(entry.path().join("fd"))
+        let holds_file = std::fs::read_dir(path.join("fd"))
             .map(|fds| {
                 fds.flatten()
                     .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t.starts_with(dir)))
             })
             .unwrap_or(false);
-        let works_there =
-            std::fs::read_link(entry.path().join("cwd")).is_ok_and(|c| c.starts_with(dir));
+        let works_there = std::fs::read_link(path.join("cwd")).is_ok_and(|c| c.starts_with(dir));
         if holds_file
             || works_there
             || cmdline.contains(&state_marker)
@@ -54,27 +59,22 @@ pub fn leftovers(dir: &Path, pid: u32) -> Vec<String> {
     found
 }
 
-/// (pid, ppid, pgrp, state) of every process, read from /proc here rather
-/// than through the crate.
+/// Every pid in /proc; an empty /proc fails the test rather than let it
+/// conclude that nothing is left.
+fn listed_pids() -> Vec<i32> {
+    let pids = process::pids();
+    assert!(!pids.is_empty(), "/proc lists no process");
+    pids
+}
+
+/// (pid, ppid, pgrp, state) of every process.
 pub fn processes() -> Vec<(i32, i32, i32, char)> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let rest = &stat[stat.rfind(')').unwrap() + 1..];
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        out.push((
-            pid,
-            f[1].parse().unwrap(),
-            f[2].parse().unwrap(),
-            f[0].chars().next().unwrap(),
-        ));
-    }
-    out
+    let listed = process::processes();
+    assert!(!listed.is_empty(), "/proc lists no process");
+    listed
+        .into_iter()
+        .map(|(pid, s)| (pid, s.ppid, s.pgrp, s.state))
+        .collect()
 }
 
 /// Live (non-zombie) members of a process group.
