@@ -32,6 +32,7 @@ fn assert_success(what: &str, out: std::process::Output) {
 
 #[tokio::test]
 async fn node_app_unit_tests_pass() {
+    let _area = crate::util::area(module_path!());
     let dir = bootstrapped("node").await;
     let out = Command::new("node")
         .args(["--test", "test/"])
@@ -49,6 +50,7 @@ async fn node_app_unit_tests_pass() {
 
 #[tokio::test]
 async fn django_app_unit_tests_pass() {
+    let _area = crate::util::area(module_path!());
     let dir = bootstrapped("django").await;
     let out = Command::new(dir.join(".venv/bin/python"))
         .args(["-m", "django", "test", "bench", "-v", "1"])
@@ -147,6 +149,7 @@ fn sql_building(path: &std::path::Path, text: &str) -> Vec<String> {
 
 #[test]
 fn app_sql_is_never_built_from_request_strings() {
+    let _area = crate::util::area(module_path!());
     let sources = app_sources();
     assert!(
         sources.iter().any(|(p, _)| p.ends_with("node/app.js"))

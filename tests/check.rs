@@ -3,14 +3,12 @@
 //! `bakeoff check --url`; and `bakeoff check` against the real four
 //! variants started by the lifecycle.
 
-#[path = "check/fake.rs"]
-mod fake;
-
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
+use crate::util::server::TestServer;
+use crate::util::server::contract::Faults;
 use bakeoff::check::{self, CROSS_TARGET, CheckResult};
-use fake::Faults;
 
 const ENDPOINTS: [&str; 9] = [
     "/plaintext",
@@ -41,14 +39,32 @@ fn key(target: &str, endpoint: &str, check: &str) -> (String, String, String) {
     (target.into(), endpoint.into(), check.into())
 }
 
+/// Failures as (target, endpoint, check), for exact comparisons.
+fn failures(results: &[CheckResult]) -> BTreeMap<(String, String, String), String> {
+    results
+        .iter()
+        .filter(|r| r.is_failure())
+        .map(|r| {
+            (
+                (r.target.clone(), r.endpoint.clone(), r.check.clone()),
+                r.detail.clone(),
+            )
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_correct_target_passes_every_check() {
-    let a = fake::spawn(Faults::default()).await;
-    let b = fake::spawn(Faults::default()).await;
-    let targets = vec![("good-a".to_string(), a), ("good-b".to_string(), b)];
+    let _area = crate::util::area(module_path!());
+    let a = TestServer::contract(Faults::default());
+    let b = TestServer::contract(Faults::default());
+    let targets = vec![
+        ("good-a".to_string(), a.base_url()),
+        ("good-b".to_string(), b.base_url()),
+    ];
     let results = check::check_targets(&targets).await;
 
-    let failures = fake::failures(&results);
+    let failures = failures(&results);
     assert!(failures.is_empty(), "unexpected failures: {failures:#?}");
     assert!(!check::any_failed(&results));
 
@@ -95,19 +111,22 @@ async fn a_correct_target_passes_every_check() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_target_fails_exactly_the_broken_checks() {
-    let good = fake::spawn(Faults::default()).await;
-    let broken = fake::spawn(Faults {
+    let _area = crate::util::area(module_path!());
+    let good = TestServer::contract(Faults::default());
+    let broken = TestServer::contract(Faults {
         wrong_json: true,
         unsorted_fortunes: true,
         no_date: true,
         serial_io: true,
-    })
-    .await;
-    let targets = vec![("good".to_string(), good), ("broken".to_string(), broken)];
+    });
+    let targets = vec![
+        ("good".to_string(), good.base_url()),
+        ("broken".to_string(), broken.base_url()),
+    ];
     let results = check::check_targets(&targets).await;
     assert!(check::any_failed(&results));
 
-    let failures = fake::failures(&results);
+    let failures = failures(&results);
     let got: BTreeSet<_> = failures.keys().cloned().collect();
     let mut want: BTreeSet<_> = ENDPOINTS
         .iter()
@@ -179,14 +198,17 @@ fn bakeoff(args: &[&str], tmp: &std::path::Path) -> std::process::Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_command_with_urls_exits_by_outcome() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
-    let good = fake::spawn(Faults::default()).await;
-    let broken = fake::spawn(Faults {
+    let good = TestServer::contract(Faults::default());
+    let broken = TestServer::contract(Faults {
         wrong_json: true,
         ..Faults::default()
-    })
-    .await;
-    let (good_arg, broken_arg) = (format!("good={good}"), format!("broken={broken}"));
+    });
+    let (good_arg, broken_arg) = (
+        format!("good={}", good.base_url()),
+        format!("broken={}", broken.base_url()),
+    );
     let tmp_path = tmp.path().to_path_buf();
     let (ok, bad) = tokio::join!(
         tokio::task::spawn_blocking({
@@ -251,6 +273,7 @@ async fn check_command_with_urls_exits_by_outcome() {
 /// every check, update persistence included, must pass.
 #[test]
 fn check_command_passes_on_the_four_real_variants() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     let out = bakeoff(&["check"], tmp.path());
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -2,16 +2,13 @@
 //! 1, improved → 0, mismatched steps → 0 and listed, unreadable → 2), the
 //! threshold and noise rules, `load --output` files, and the JSON contract.
 
-#[path = "fixtures/verdicts/mod.rs"]
-mod fixtures;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::util::fixtures::{self, curve, run, step};
 use bakeoff::compare::{CompareReport, Verdict};
 use bakeoff::results::Model::{Closed, Open};
 use bakeoff::results::{RunResults, StepFlag};
-use fixtures::{curve, run, step};
 
 /// `compare` on the analyses of two results, as `bakeoff compare` runs it.
 fn compare(baseline: &RunResults, current: &RunResults, threshold_pct: f64) -> CompareReport {

@@ -2,14 +2,39 @@
 //! ratios, error classes, coordinated-omission correction, and the
 //! `bakeoff load` command's output contracts.
 
-mod engine_support;
-
 use std::process::Command;
 use std::time::Duration;
 
+use crate::util::server::{Behaviour, TestServer, refused_addr};
 use bakeoff::engine::{self, Mix, MixEntry, Schedule, StepSpec};
 use bakeoff::measure::Measurement;
-use engine_support::{TestServer, dead_port};
+
+/// The engine tests' server: `/fail` answers 500, `/reset` closes the
+/// connection unanswered, `/stall` never answers, `/stall-1pct` holds one
+/// request in a hundred for 2 s (a slow tail), `/delay…` answers after
+/// 20 ms; anything else gets 200 "Hello, World!". It counts requests
+/// (`received` on arrival, `handled` and per path past a freeze).
+fn server() -> TestServer {
+    const HELLO: Behaviour = Behaviour::Respond(200, "Hello, World!");
+    TestServer::builder()
+        .route("/reset", Behaviour::Close)
+        .route("/stall", Behaviour::Stall)
+        .route("/fail", Behaviour::Respond(500, "boom"))
+        .route(
+            "/stall-1pct",
+            Behaviour::SlowEvery {
+                every: 100,
+                delay: Duration::from_secs(2),
+                then: Box::new(HELLO),
+            },
+        )
+        .route(
+            "/delay*",
+            Behaviour::slow(Duration::from_millis(20), 200, "slow"),
+        )
+        .fallback(HELLO)
+        .start()
+}
 
 fn spec(url: &str, schedule: Schedule, duration: Duration) -> StepSpec {
     let parsed = engine::parse_url(url, false).unwrap();
@@ -35,8 +60,9 @@ fn run(spec: &StepSpec) -> Measurement {
 /// exactly warm-up after it, ticks, and the finished measurement last.
 #[test]
 fn a_step_reports_warmup_window_ticks_and_finish_in_order() {
+    let _area = crate::util::area(module_path!());
     use bakeoff::engine::StepEvent;
-    let server = TestServer::start();
+    let server = server();
     let mut spec = spec(
         &server.url("/ok"),
         Schedule::Closed { connections: 2 },
@@ -74,12 +100,13 @@ fn a_step_reports_warmup_window_ticks_and_finish_in_order() {
     assert_eq!(seen.last().unwrap().2, m.summary.requests);
     // Ticks count warm-up requests too, so they end above the measured count.
     let last_tick = seen.iter().rev().find(|(k, _, _)| *k == "tick").unwrap().2;
-    assert!(last_tick >= server.total().min(1), "{last_tick}");
+    assert!(last_tick >= server.handled().min(1), "{last_tick}");
 }
 
 #[test]
 fn closed_model_count_matches_the_server_exactly() {
-    let server = TestServer::start();
+    let _area = crate::util::area(module_path!());
+    let server = server();
     let connections = 8;
     let m = run(&spec(
         &server.url("/ok"),
@@ -90,7 +117,11 @@ fn closed_model_count_matches_the_server_exactly() {
     assert!(s.requests > 100, "only {} requests", s.requests);
     assert_eq!(s.errors, 0);
     // Requests in flight at the end are completed and counted, not lost.
-    assert_eq!(s.requests, server.total(), "reported vs server-side count");
+    assert_eq!(
+        s.requests,
+        server.handled(),
+        "reported vs server-side count"
+    );
     assert_eq!(s.status["200"], s.requests);
     let lat = s.latency_us.expect("requests succeeded");
     assert!(lat.p50 > 0 && lat.p50 <= lat.p99);
@@ -104,9 +135,10 @@ fn closed_model_count_matches_the_server_exactly() {
 
 #[test]
 fn each_generator_cpu_gets_one_thread_that_runs_only_there() {
+    let _area = crate::util::area(module_path!());
     let cpus: Vec<usize> =
         (0..std::thread::available_parallelism().unwrap().get().min(2)).collect();
-    let server = TestServer::start();
+    let server = server();
     let mut spec = spec(
         &server.url("/ok"),
         Schedule::Closed { connections: 8 },
@@ -118,12 +150,13 @@ fn each_generator_cpu_gets_one_thread_that_runs_only_there() {
     assert_eq!(g.threads as usize, cpus.len());
     assert_eq!(g.thread_cpus, cpus, "thread t is pinned to the t-th CPU");
     assert!(g.busiest_thread_utilization > 0.0 && g.busiest_thread_utilization <= 1.05);
-    assert_eq!(m.summary.requests, server.total());
+    assert_eq!(m.summary.requests, server.handled());
 }
 
 #[test]
 fn warmup_requests_are_sent_but_not_reported() {
-    let server = TestServer::start();
+    let _area = crate::util::area(module_path!());
+    let server = server();
     let mut sp = spec(
         &server.url("/ok"),
         Schedule::Closed { connections: 4 },
@@ -131,7 +164,7 @@ fn warmup_requests_are_sent_but_not_reported() {
     );
     sp.warmup = Duration::from_millis(300);
     let m = run(&sp);
-    let warmup_requests = server.total() - m.summary.requests;
+    let warmup_requests = server.handled() - m.summary.requests;
     assert!(
         warmup_requests > 10,
         "warm-up sent {warmup_requests} requests"
@@ -145,7 +178,8 @@ fn warmup_requests_are_sent_but_not_reported() {
 
 #[test]
 fn max_requests_bounds_the_step() {
-    let server = TestServer::start();
+    let _area = crate::util::area(module_path!());
+    let server = server();
     let mut sp = spec(
         &server.url("/ok"),
         Schedule::Closed { connections: 4 },
@@ -154,12 +188,13 @@ fn max_requests_bounds_the_step() {
     sp.max_requests = Some(500);
     let m = run(&sp);
     assert_eq!(m.summary.requests, 500);
-    assert_eq!(server.total(), 500);
+    assert_eq!(server.handled(), 500);
 }
 
 #[test]
 fn mix_follows_weights_and_endpoints_are_counted() {
-    let server = TestServer::start();
+    let _area = crate::util::area(module_path!());
+    let server = server();
     let mut a = MixEntry::get("/a");
     a.weight = 3;
     let b = MixEntry::get("/b");
@@ -183,8 +218,9 @@ fn mix_follows_weights_and_endpoints_are_counted() {
 
 #[test]
 fn errors_are_classified() {
+    let _area = crate::util::area(module_path!());
     // Connection refused.
-    let url = format!("http://{}/x", dead_port());
+    let url = format!("http://{}/x", refused_addr());
     let m = run(&spec(
         &url,
         Schedule::Closed { connections: 2 },
@@ -197,7 +233,7 @@ fn errors_are_classified() {
         Some(&m.summary.errors)
     );
 
-    let server = TestServer::start();
+    let server = server();
     // Server answers 500.
     let m = run(&spec(
         &server.url("/fail"),
@@ -245,7 +281,8 @@ fn errors_are_classified() {
 /// backlog: p99 ≈ 0.92 s, p90 ≈ 0.2 s. Uncorrected latency does not.
 #[test]
 fn open_model_corrects_for_coordinated_omission() {
-    let server = TestServer::start();
+    let _area = crate::util::area(module_path!());
+    let server = server();
     let sp = spec(
         &server.url("/ok"),
         Schedule::Open {
@@ -286,7 +323,7 @@ fn open_model_corrects_for_coordinated_omission() {
         "{} requests of {offered} scheduled",
         s.requests
     );
-    assert_eq!(s.requests, server.total());
+    assert_eq!(s.requests, server.handled());
     let lag = s
         .generator
         .send_lag_us
@@ -311,6 +348,7 @@ fn bakeoff(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn load_refuses_remote_hosts_before_connecting() {
+    let _area = crate::util::area(module_path!());
     let out = bakeoff(&["load", "http://example.invalid/", "-d", "1s"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -367,7 +405,8 @@ struct Gen {
 
 #[test]
 fn load_json_output_results_file_and_hgrm() {
-    let server = TestServer::start();
+    let _area = crate::util::area(module_path!());
+    let server = server();
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("r.json");
     let hgrm = dir.path().join("lat.hgrm");
@@ -398,7 +437,7 @@ fn load_json_output_results_file_and_hgrm() {
         String::from_utf8_lossy(&out.stderr)
     );
     let j: LoadJson = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(j.requests, server.total());
+    assert_eq!(j.requests, server.handled());
     assert!(
         j.requests.abs_diff(200) <= 2,
         "{} requests at 400/s for 0.5 s",
@@ -436,7 +475,8 @@ fn load_json_output_results_file_and_hgrm() {
 
 #[test]
 fn ctrl_c_stops_load_at_once_even_with_requests_stuck_and_keeps_the_part_measured() {
-    let server = TestServer::start();
+    let _area = crate::util::area(module_path!());
+    let server = server();
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("r.json");
     let child = Command::new(env!("CARGO_BIN_EXE_bakeoff"))
@@ -485,7 +525,8 @@ fn ctrl_c_stops_load_at_once_even_with_requests_stuck_and_keeps_the_part_measure
 /// the reference.
 #[test]
 fn a_slow_tail_does_not_shrink_throughput() {
-    let server = TestServer::start();
+    let _area = crate::util::area(module_path!());
+    let server = server();
     let window = Duration::from_secs(3);
     let m = run(&spec(
         &server.url("/stall-1pct"),
@@ -516,7 +557,8 @@ fn a_slow_tail_does_not_shrink_throughput() {
 /// request is timed from before the clock started (those read as 1 µs).
 #[test]
 fn the_closed_model_starts_at_the_origin() {
-    let server = TestServer::start();
+    let _area = crate::util::area(module_path!());
+    let server = server();
     let m = run(&spec(
         &server.url("/delay"),
         Schedule::Closed { connections: 8 },
@@ -533,7 +575,8 @@ fn the_closed_model_starts_at_the_origin() {
 /// and an error rate of 1 (and the JSON says `null`, not 0).
 #[test]
 fn a_failing_target_has_no_percentiles() {
-    let server = TestServer::start();
+    let _area = crate::util::area(module_path!());
+    let server = server();
     let out = bakeoff(&[
         "load",
         &server.url("/fail"),
@@ -559,7 +602,8 @@ fn a_failing_target_has_no_percentiles() {
 /// `-n` ends the step before `-d`: the duration is the time it took.
 #[test]
 fn a_count_bound_run_reports_the_time_it_took() {
-    let server = TestServer::start();
+    let _area = crate::util::area(module_path!());
+    let server = server();
     let started = std::time::Instant::now();
     let out = bakeoff(&[
         "load",
@@ -592,7 +636,8 @@ fn a_count_bound_run_reports_the_time_it_took() {
 /// could not be sent are counted, carried in the errors and flagged.
 #[test]
 fn unsent_requests_are_errors_and_flag_the_step() {
-    let server = TestServer::start();
+    let _area = crate::util::area(module_path!());
+    let server = server();
     // 4 connections × 20 ms per request: 200 req/s at most.
     let mut sp = spec(
         &server.url("/delay"),
@@ -633,7 +678,8 @@ fn unsent_requests_are_errors_and_flag_the_step() {
 /// saturated (the step's window is measured, not the warm-up).
 #[test]
 fn a_generator_pushed_past_its_limit_is_flagged() {
-    let server = TestServer::start();
+    let _area = crate::util::area(module_path!());
+    let server = server();
     let mut sp = spec(
         &server.url("/ok"),
         Schedule::Open {

@@ -3,7 +3,8 @@
 //! target that exits during start-up, a target that never becomes ready,
 //! and malformed environment hooks. Each must end with exit code 2 and a
 //! message naming the tool, port, target or file, never a panic, and leave
-//! no process behind (checked through /proc, independently of bakeoff).
+//! no process behind (checked by the test itself through /proc, see
+//! `util::procs`).
 //!
 //! Failures are provoked through the hooks documented in `src/targets/mod.rs`:
 //! `PATH`, `BAKEOFF_PG_BINDIR`, `BAKEOFF_PORTS`, `BAKEOFF_READY_TIMEOUT`,
@@ -14,8 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-mod leftovers;
-use leftovers::assert_none_left;
+use crate::util::procs::assert_none_left;
 
 /// A python http.server variant that would start fine.
 const WEB: &str = r#"
@@ -97,6 +97,7 @@ fn path_with(dir: &Path, programs: &[&str]) -> String {
 
 #[test]
 fn missing_node_npm_python_are_named_with_what_to_install() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let targets = repo_targets();
     let targets = targets.to_str().unwrap();
@@ -152,6 +153,7 @@ fn missing_node_npm_python_are_named_with_what_to_install() {
 
 #[test]
 fn missing_postgresql_binaries_are_named() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("no-pg");
     std::fs::create_dir_all(&empty).unwrap();
@@ -177,6 +179,7 @@ fn missing_postgresql_binaries_are_named() {
 
 #[test]
 fn a_taken_port_is_named_with_the_target_and_its_holder() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), &format!("{DATABASE}{WEB}"));
     let holder = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -241,6 +244,7 @@ fn a_taken_port_is_named_with_the_target_and_its_holder() {
 
 #[test]
 fn a_target_exiting_during_start_up_shows_its_status_and_log_tail() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     // PostgreSQL comes up first, so this also shows it is stopped when a
     // target fails after it.
@@ -285,6 +289,7 @@ readiness = "/"
 
 #[test]
 fn a_target_that_never_becomes_ready_times_out_with_url_and_log() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(
         dir.path(),
@@ -322,6 +327,7 @@ readiness = "/health"
 
 #[test]
 fn malformed_environment_hooks_are_named() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), WEB);
     let root = root.to_str().unwrap();

@@ -6,17 +6,14 @@
 //! the faulty target's steps `errors` and goes on to measure the healthy
 //! target cleanly.
 
-mod fault_support;
-
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use fault_support::{
-    ChildServer, Fault, FaultServer, child_mode, get_status, refused_addr, run_child,
-};
+use crate::util::server::child::{ChildServer, child_mode, run_child};
+use crate::util::server::{Behaviour, TestServer, get_status, refused_addr};
 use serde::Deserialize;
 
 /// Test-local view of a summary (`bakeoff load --format json`, and each
@@ -152,6 +149,7 @@ fn all_failed_as(s: &Summary, kind: &str) {
 
 #[test]
 fn load_against_refused_connections_counts_connect_errors() {
+    let _area = crate::util::area(module_path!());
     let url = format!("http://{}/", refused_addr());
     let s = load(&url, "300ms");
     all_failed_as(&s, "connect");
@@ -160,11 +158,12 @@ fn load_against_refused_connections_counts_connect_errors() {
 
 #[test]
 fn load_against_resets_mid_response_counts_reset_errors() {
-    let server = FaultServer::start(Fault::ResetMidResponse);
-    let s = load(&server.url(), "300ms");
+    let _area = crate::util::area(module_path!());
+    let server = TestServer::start(Behaviour::ResetMidResponse);
+    let s = load(&server.base_url(), "300ms");
     all_failed_as(&s, "reset");
     // Every request the server read was reset, and every one is counted.
-    assert_eq!(s.requests, server.requests());
+    assert_eq!(s.requests, server.received());
     // Each reset costs a connection; the engine's backoff bounds how many
     // a worker opens (without it: thousands in a second).
     let bound = 4 * max_attempts(Duration::from_secs(1));
@@ -190,45 +189,49 @@ fn max_attempts(window: Duration) -> u64 {
 
 #[test]
 fn load_against_a_stalled_server_counts_timeouts() {
-    let server = FaultServer::start(Fault::Stall);
-    let s = load(&server.url(), "300ms");
+    let _area = crate::util::area(module_path!());
+    let server = TestServer::start(Behaviour::Stall);
+    let s = load(&server.base_url(), "300ms");
     all_failed_as(&s, "timeout");
-    assert_eq!(s.requests, server.requests());
+    assert_eq!(s.requests, server.received());
 }
 
 #[test]
 fn load_against_truncated_bodies_counts_truncated_responses() {
-    let server = FaultServer::start(Fault::TruncatedBody);
-    let s = load(&server.url(), "300ms");
+    let _area = crate::util::area(module_path!());
+    let server = TestServer::start(Behaviour::TruncatedBody);
+    let s = load(&server.base_url(), "300ms");
     all_failed_as(&s, "truncated");
-    assert_eq!(s.requests, server.requests());
+    assert_eq!(s.requests, server.received());
 }
 
 #[test]
 fn load_against_5xx_answers_counts_http_status_errors() {
+    let _area = crate::util::area(module_path!());
     for code in [500u16, 503] {
-        let server = FaultServer::start(Fault::Status(code));
-        let s = load_for(&server.url(), "300ms", "500ms");
+        let server = TestServer::start(Behaviour::Respond(code, "fault"));
+        let s = load_for(&server.base_url(), "300ms", "500ms");
         all_failed_as(&s, "http_status");
         assert_eq!(
             s.status,
             BTreeMap::from([(code.to_string(), s.requests)]),
             "{s:?}"
         );
-        assert_eq!(s.requests, server.requests());
+        assert_eq!(s.requests, server.received());
     }
 }
 
 #[test]
 fn load_against_slow_answers_measures_the_delay_without_errors() {
+    let _area = crate::util::area(module_path!());
     let delay = Duration::from_millis(100);
-    let server = FaultServer::start(Fault::Slow(delay));
+    let server = TestServer::start(Behaviour::slow(delay, 200, "ok"));
     // A timeout far above the delay: slowness is latency, not failure.
-    let s = load(&server.url(), "5s");
+    let s = load(&server.base_url(), "5s");
     assert!(s.requests > 0, "{s:?}");
     assert_eq!(s.errors, 0, "{s:?}");
     assert!(s.errors_by_kind.is_empty(), "{s:?}");
-    assert_eq!(s.requests, server.requests());
+    assert_eq!(s.requests, server.received());
     assert_eq!(s.status.get("200"), Some(&s.requests));
     // Latency cannot be shorter than the server's delay.
     let delay_us = delay.as_micros() as u64;
@@ -241,8 +244,9 @@ const ANSWERED_BEFORE_DYING: u64 = 300;
 
 #[test]
 fn load_against_a_server_dying_mid_step_counts_its_failures() {
+    let _area = crate::util::area(module_path!());
     let mut child = ChildServer::spawn(CHILD_TEST, ANSWERED_BEFORE_DYING);
-    let s = load(&child.url(), "300ms");
+    let s = load(&child.base_url(), "300ms");
     assert!(
         child.wait_exit(Duration::from_secs(5)).is_some(),
         "the child server did not die"
@@ -258,8 +262,9 @@ fn load_against_a_server_dying_mid_step_counts_its_failures() {
     assert_eq!(counted, s.errors, "{s:?}");
 }
 
-/// This test's name: [`ChildServer`] re-invokes the test binary on it.
-const CHILD_TEST: &str = "child_server_answers_n_requests_then_exits";
+/// This test's name (its path in the one test binary): [`ChildServer`]
+/// re-invokes the test binary on it.
+const CHILD_TEST: &str = "faults::child_server_answers_n_requests_then_exits";
 
 /// The child-process server of the dying-server tests, and its own test.
 /// Started with `BAKEOFF_FAULT_CHILD_EXIT_AFTER` set (by [`ChildServer`],
@@ -268,8 +273,9 @@ const CHILD_TEST: &str = "child_server_answers_n_requests_then_exits";
 /// on the next and then refuses connections.
 #[test]
 fn child_server_answers_n_requests_then_exits() {
-    if let Some(fault) = child_mode() {
-        run_child(fault);
+    let _area = crate::util::area(module_path!());
+    if let Some(server) = child_mode() {
+        run_child(server);
     }
     let mut child = ChildServer::spawn(CHILD_TEST, 3);
     for i in 0..3 {
@@ -373,15 +379,16 @@ fn check_run(
 
 #[test]
 fn run_goes_on_after_an_external_target_dies_mid_step() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     let dying = ChildServer::spawn(CHILD_TEST, ANSWERED_BEFORE_DYING);
-    let healthy = FaultServer::start(Fault::Healthy);
+    let healthy = TestServer::start(Behaviour::ok());
     let suite = two_step_suite(tmp.path(), &["dying", "healthy"], 1, true);
     let out = tmp.path().join("run");
     let output = run_external(
         &suite,
         &out,
-        &[("dying", dying.url()), ("healthy", healthy.url())],
+        &[("dying", dying.base_url()), ("healthy", healthy.base_url())],
     );
     let steps = check_run(&out, &output, "dying", "healthy", 1);
     // Step 1: answers until it died (run's reachability check took one),
@@ -399,16 +406,23 @@ fn run_goes_on_after_an_external_target_dies_mid_step() {
 
 #[test]
 fn run_goes_on_after_an_external_target_stalls() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     // Healthy for run's reachability check, stalled from the first step on.
-    let stalled = FaultServer::start_after(1, Fault::Stall);
-    let healthy = FaultServer::start(Fault::Healthy);
+    let stalled = TestServer::builder()
+        .healthy_first(1)
+        .fallback(Behaviour::Stall)
+        .start();
+    let healthy = TestServer::start(Behaviour::ok());
     let suite = two_step_suite(tmp.path(), &["stalled", "healthy"], 1, true);
     let out = tmp.path().join("run");
     let output = run_external(
         &suite,
         &out,
-        &[("stalled", stalled.url()), ("healthy", healthy.url())],
+        &[
+            ("stalled", stalled.base_url()),
+            ("healthy", healthy.base_url()),
+        ],
     );
     let steps = check_run(&out, &output, "stalled", "healthy", 1);
     for step in steps.values() {
@@ -423,6 +437,7 @@ fn run_goes_on_after_an_external_target_stalls() {
 /// the dead target afresh (and it dies again).
 #[test]
 fn run_goes_on_after_a_local_target_dies_mid_step() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("targets");
     std::fs::create_dir_all(&root).unwrap();
@@ -431,7 +446,7 @@ fn run_goes_on_after_a_local_target_dies_mid_step() {
         format!(
             "[[variant]]\nname = {name:?}\ndir = \".\"\ncommand = [{:?}, {CHILD_TEST:?}, \"--exact\", \"--nocapture\", \"--test-threads=1\"]\nreadiness = \"/\"\nenv = {{ {} = {exit_after:?} }}\n",
             exe.display().to_string(),
-            fault_support::CHILD_EXIT_AFTER_ENV,
+            crate::util::server::child::CHILD_EXIT_AFTER_ENV,
         )
     };
     std::fs::write(
@@ -473,8 +488,9 @@ fn run_goes_on_after_a_local_target_dies_mid_step() {
 /// 2 connections: about 200 req/s) puts the SLO edge between the rates.
 #[test]
 fn the_slo_search_probes_the_same_rates_in_every_repeat() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
-    let slow = FaultServer::start(Fault::Slow(Duration::from_millis(10)));
+    let slow = TestServer::start(Behaviour::slow(Duration::from_millis(10), 200, "ok"));
     let suite = tmp.path().join("slo.toml");
     std::fs::write(
         &suite,
@@ -482,7 +498,7 @@ fn the_slo_search_probes_the_same_rates_in_every_repeat() {
     )
     .unwrap();
     let out = tmp.path().join("run");
-    let output = run_external(&suite, &out, &[("slow", slow.url())]);
+    let output = run_external(&suite, &out, &[("slow", slow.base_url())]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     let results: Results =
@@ -507,11 +523,15 @@ fn the_slo_search_probes_the_same_rates_in_every_repeat() {
 /// have no percentiles, and "no successful request" is not "fast".
 #[test]
 fn a_latency_gate_fails_on_a_target_that_answers_500_to_everything() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     // 500 after 5 ms: an instant 500 lets two connections spin the
     // generator flat out, which (rightly) flags it saturated on a busy
     // machine and leaves the gate "not judged" instead.
-    let failing = FaultServer::start_after(1, Fault::SlowStatus(Duration::from_millis(5), 500));
+    let failing = TestServer::builder()
+        .healthy_first(1)
+        .fallback(Behaviour::slow(Duration::from_millis(5), 500, "fault"))
+        .start();
     let suite = tmp.path().join("gate.toml");
     std::fs::write(
         &suite,
@@ -519,7 +539,7 @@ fn a_latency_gate_fails_on_a_target_that_answers_500_to_everything() {
     )
     .unwrap();
     let out = tmp.path().join("run");
-    let output = run_external(&suite, &out, &[("failing", failing.url())]);
+    let output = run_external(&suite, &out, &[("failing", failing.base_url())]);
     let all = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),

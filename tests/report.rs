@@ -5,10 +5,9 @@
 //! The fixture (tests/fixtures/report/results.json) is synthetic but real: its
 //! histograms are encoded with the crate's own functions by
 //! [`generate_fixture`]. Regenerate it with
-//! `BAKEOFF_WRITE_FIXTURE=1 cargo test --release --test report -- --ignored regenerate_fixture`.
+//! `BAKEOFF_WRITE_FIXTURE=1 cargo test --release --test tests -- --ignored report::regenerate_fixture`.
 
-mod report_support;
-use report_support::{image_links, regenerate_twice};
+use crate::util::report::{image_links, regenerate_twice};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-mod leftovers;
-use leftovers::{assert_none_left, leftovers};
+use crate::util::procs::{assert_none_left, leftovers};
 
 /// Test-local view of results.json: what a consumer relies on.
 #[derive(Deserialize)]
@@ -78,6 +77,7 @@ fn one_step_suite(dir: &Path, targets: &[&str]) -> std::path::PathBuf {
 
 #[test]
 fn quick_run_of_two_targets_measures_everything_and_leaves_nothing() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let child = Command::new(env!("CARGO_BIN_EXE_bakeoff"))
@@ -249,6 +249,7 @@ fn signal(child: &std::process::Child, sig: i32) {
 
 #[test]
 fn ctrl_c_saves_the_partial_step_stops_everything_and_exits_130() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     let (child, out) = run_until_second_step(tmp.path(), &[]);
     let pid = child.id();
@@ -290,6 +291,7 @@ fn ctrl_c_saves_the_partial_step_stops_everything_and_exits_130() {
 
 #[test]
 fn sigterm_then_a_second_ctrl_c_still_stops_everything() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     let (child, out) = run_until_second_step(tmp.path(), &[]);
     let pid = child.id();
@@ -311,6 +313,7 @@ fn sigterm_then_a_second_ctrl_c_still_stops_everything() {
 
 #[test]
 fn a_panic_mid_run_stops_everything_and_keeps_saved_steps() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     let (child, out) =
         run_until_second_step(tmp.path(), &[("BAKEOFF_DEBUG_PANIC_AFTER_STEPS", "2")]);
@@ -334,6 +337,7 @@ fn a_panic_mid_run_stops_everything_and_keeps_saved_steps() {
 
 #[test]
 fn sigkill_mid_run_leaves_readable_results_and_no_children() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     let (mut child, out) = run_until_second_step(tmp.path(), &[]);
     let pid = child.id();
@@ -348,6 +352,7 @@ fn sigkill_mid_run_leaves_readable_results_and_no_children() {
 
 #[test]
 fn a_target_failing_mid_run_keeps_results_and_stops_everything() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     // A targets root whose first variant serves files and whose second
     // dies at start-up: the run fails after measuring the first.
@@ -404,6 +409,7 @@ readiness = "/"
 
 #[test]
 fn external_targets_are_loaded_and_remote_ones_refused_up_front() {
+    let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

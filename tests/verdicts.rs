@@ -3,18 +3,15 @@
 //! the report sections; and `bakeoff verify`'s output contract and exit
 //! codes.
 
-#[path = "fixtures/verdicts/mod.rs"]
-mod fixtures;
-mod report_support;
-use report_support::{image_links, regenerate_twice};
+use crate::util::report::{image_links, regenerate_twice};
 
 use std::process::Command;
 
+use crate::util::fixtures::{self, curve, flag, run, step};
 use bakeoff::analysis::{Analysis, StepGroups, analyze};
 use bakeoff::claims::{self, Verdict, spec};
 use bakeoff::results::Model::{Closed, Open};
 use bakeoff::results::{RunResults, StepFlag};
-use fixtures::{curve, flag, run, step};
 
 /// The verdicts of `file` on `r`, as `verify` and the report evaluate them.
 fn evaluate(r: &RunResults, file: &claims::ClaimsFile) -> Vec<claims::ClaimVerdict> {

@@ -114,10 +114,7 @@ pub fn holder(port: u16) -> Option<(i32, String)> {
         return None;
     }
     let targets: Vec<String> = inodes.iter().map(|i| format!("socket:[{i}]")).collect();
-    let mut pids: Vec<i32> = std::fs::read_dir("/proc")
-        .ok()?
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
+    let mut pids = super::process::pids();
     pids.sort();
     pids.into_iter().find_map(|pid| {
         let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;

@@ -653,14 +653,10 @@ impl PgServer {
 /// after a fast shutdown or once they notice the postmaster died, and are
 /// tracked by pid so that a stop can make sure of it.
 fn children_of(postmaster: i32) -> Vec<(i32, u64)> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter_map(|pid| {
-            let s = process::proc_stat(pid)?;
-            (s.ppid == postmaster).then(|| (pid, start_time(pid).unwrap_or(0)))
-        })
+    process::processes()
+        .into_iter()
+        .filter(|(_, s)| s.ppid == postmaster)
+        .map(|(pid, s)| (pid, s.start_time))
         .collect()
 }
 

@@ -327,13 +327,31 @@ impl Group {
 /// Pids of the live (not zombie) processes whose process group is `pgid`,
 /// read from /proc.
 pub fn group_members(pgid: i32) -> Vec<i32> {
+    processes()
+        .into_iter()
+        .filter(|(_, s)| s.pgrp == pgid && s.is_live())
+        .map(|(pid, _)| pid)
+        .collect()
+}
+
+/// Every pid in /proc, in the order the directory lists them: the crate's
+/// one walk of /proc (sampling, groups, PostgreSQL's children, a port's
+/// holder, and the integration tests' checks all go through it). Empty
+/// when /proc cannot be read.
+pub fn pids() -> Vec<i32> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| {
-            proc_stat(pid).is_some_and(|s| s.pgrp == pgid && s.state != 'Z' && s.state != 'X')
-        })
+        .collect()
+}
+
+/// Every process in /proc with its stat fields, one read of each
+/// /proc/<pid>/stat; processes that vanish meanwhile are left out.
+pub fn processes() -> Vec<(i32, ProcStat)> {
+    pids()
+        .into_iter()
+        .filter_map(|pid| Some((pid, proc_stat(pid)?)))
         .collect()
 }
 
@@ -348,6 +366,13 @@ pub struct ProcStat {
     /// Start time after boot, in clock ticks: with the pid, it tells a
     /// process from a later one that reused its pid.
     pub start_time: u64,
+}
+
+impl ProcStat {
+    /// Neither a zombie nor dead: a process still holding resources.
+    pub fn is_live(&self) -> bool {
+        self.state != 'Z' && self.state != 'X'
+    }
 }
 
 pub fn proc_stat(pid: i32) -> Option<ProcStat> {
@@ -498,6 +523,31 @@ mod tests {
         // SAFETY: plain getters without preconditions.
         let (ppid, pgrp) = unsafe { (libc::getppid(), libc::getpgrp()) };
         assert_eq!((s.ppid, s.pgrp), (ppid, pgrp));
+    }
+
+    /// The scanner against the kernel's own answers (getppid, getpgrp,
+    /// waitpid), so tests that read processes through it do not share a
+    /// bug with it unnoticed.
+    #[test]
+    fn processes_sees_a_child_come_and_go() {
+        let me = std::process::id() as i32;
+        let listed = processes();
+        let (_, mine) = listed.iter().find(|(p, _)| *p == me).expect("self listed");
+        // SAFETY: plain getters without preconditions.
+        let (ppid, pgrp) = unsafe { (libc::getppid(), libc::getpgrp()) };
+        assert_eq!((mine.ppid, mine.pgrp), (ppid, pgrp));
+        assert!(mine.is_live());
+
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = child.id() as i32;
+        let seen = processes().into_iter().find(|(p, _)| *p == pid);
+        let (_, stat) = seen.expect("a child just spawned is listed");
+        assert_eq!((stat.ppid, stat.pgrp), (me, pgrp));
+        assert!(group_members(pgrp).contains(&pid));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!processes().iter().any(|(p, _)| *p == pid), "reaped, gone");
+        assert!(!group_members(pgrp).contains(&pid));
     }
 
     #[test]

@@ -25,7 +25,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::process::{ProcStat, proc_stat};
+use super::process::{self, ProcStat};
 use crate::results::ServerUsage;
 
 /// Interval between samples.
@@ -47,22 +47,11 @@ struct Proc {
     stat: ProcStat,
 }
 
-fn is_live(stat: &ProcStat) -> bool {
-    stat.state != 'Z' && stat.state != 'X'
-}
-
 /// Every process in /proc (one read of each /proc/<pid>/stat).
 fn snapshot() -> Vec<Proc> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter_map(|pid| {
-            Some(Proc {
-                pid,
-                stat: proc_stat(pid)?,
-            })
-        })
+    process::processes()
+        .into_iter()
+        .map(|(pid, stat)| Proc { pid, stat })
         .collect()
 }
 
@@ -71,17 +60,17 @@ fn select(scope: Scope, procs: &[Proc]) -> Vec<Proc> {
     match scope {
         Scope::Group(pgid) => procs
             .iter()
-            .filter(|p| p.stat.pgrp == pgid && is_live(&p.stat))
+            .filter(|p| p.stat.pgrp == pgid && p.stat.is_live())
             .copied()
             .collect(),
         Scope::Tree(root) => {
             let mut children: HashMap<i32, Vec<Proc>> = HashMap::new();
-            for p in procs.iter().filter(|p| is_live(&p.stat)) {
+            for p in procs.iter().filter(|p| p.stat.is_live()) {
                 children.entry(p.stat.ppid).or_default().push(*p);
             }
             let mut picked: Vec<Proc> = procs
                 .iter()
-                .filter(|p| p.pid == root && is_live(&p.stat))
+                .filter(|p| p.pid == root && p.stat.is_live())
                 .copied()
                 .collect();
             let mut next = 0;

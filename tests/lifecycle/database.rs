@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use bakeoff::targets;
 
-use super::procs::{assert_group_gone, processes};
 use super::{config, fake_root};
+use crate::util::procs::{assert_group_gone, processes};
 
 /// A root whose [database] is a copy of the repository's schema and seed.
 fn database_root(dir: &Path, variants: &str) -> PathBuf {
@@ -60,6 +60,7 @@ fn query(url: &str, sql: &str) -> String {
 /// A target reaches the database through DATABASE_URL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_postgres_is_seeded_reachable_sampled_and_stopped() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = database_root(
         dir.path(),
@@ -178,6 +179,7 @@ const CONTENTS: &str = "select (select md5(string_agg(id || ':' || randomnumber,
 /// (VACUUM FULL: a new file, the dead rows gone) and analysed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_database_brings_back_the_seed_rows() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = database_root(
         dir.path(),

@@ -1,7 +1,7 @@
 //! The target lifecycle against real processes: fake targets roots in temp
 //! dirs (shell and `python3 -m http.server` variants), the private
 //! PostgreSQL, `bakeoff up` stopped by SIGINT and SIGTERM, and a panic.
-//! Every test checks through /proc, independently of the code under test,
+//! Every test checks through /proc (`util::procs`), from the test process,
 //! that no process of the groups it saw is left.
 
 use std::collections::BTreeMap;
@@ -12,11 +12,10 @@ use std::time::{Duration, Instant};
 
 use bakeoff::targets::{self, LabConfig, Mode, TargetError, process};
 
-#[path = "lifecycle/database.rs"]
 mod database;
-#[path = "lifecycle/procs.rs"]
-mod procs;
-use procs::{alive_in_group, assert_group_gone, child_groups, processes, wait_exit, with_arg};
+use crate::util::procs::{
+    alive_in_group, assert_group_gone, child_groups, processes, wait_exit, with_arg,
+};
 
 /// A python http.server that first leaves an orphaned `sleep` in its group
 /// (proving the whole group is stopped, not just the leader) and records its
@@ -78,6 +77,7 @@ fn http_get(url: &str) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_target_starts_answers_is_pinned_sampled_and_stopped_with_its_group() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), WEB);
     let mut lab = targets::prepare(config(dir.path(), &root), &["web".into()])
@@ -156,6 +156,7 @@ async fn local_target_starts_answers_is_pinned_sampled_and_stopped_with_its_grou
 
 #[tokio::test]
 async fn dropping_a_lab_stops_its_targets() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), WEB);
     let mut lab = targets::prepare(config(dir.path(), &root), &["web".into()])
@@ -169,6 +170,7 @@ async fn dropping_a_lab_stops_its_targets() {
 
 #[tokio::test]
 async fn a_target_that_died_is_started_afresh() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), WEB);
     let mut lab = targets::prepare(config(dir.path(), &root), &["web".into()])
@@ -208,6 +210,7 @@ async fn http_get_async(url: &str) -> u16 {
 
 #[tokio::test]
 async fn readiness_timeout_reports_the_log_and_leaves_nothing() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(
         dir.path(),
@@ -236,6 +239,7 @@ readiness = "/health"
 
 #[tokio::test]
 async fn early_exit_reports_status_and_a_taken_port() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(
         dir.path(),
@@ -270,6 +274,7 @@ readiness = "/"
 
 #[tokio::test]
 async fn missing_tools_and_unknown_keys_fail_before_anything_starts() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(
         dir.path(),
@@ -337,6 +342,7 @@ readiness = "/"
 
 #[tokio::test]
 async fn bootstrap_runs_once_then_is_skipped_by_its_stamp() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(
         dir.path(),
@@ -390,6 +396,7 @@ readiness = "/"
 
 #[tokio::test]
 async fn external_urls_are_checked() {
+    let _area = crate::util::area(module_path!());
     let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", server.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -434,6 +441,7 @@ async fn external_urls_are_checked() {
 
 #[tokio::test]
 async fn compose_mode_fails_early_with_a_clear_message() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), WEB);
     let mut cfg = config(dir.path(), &root);
@@ -514,16 +522,19 @@ fn up_then_signal(signal: i32) {
 
 #[test]
 fn up_stops_everything_on_sigint() {
+    let _area = crate::util::area(module_path!());
     up_then_signal(libc::SIGINT);
 }
 
 #[test]
 fn up_stops_everything_on_sigterm() {
+    let _area = crate::util::area(module_path!());
     up_then_signal(libc::SIGTERM);
 }
 
 #[test]
 fn up_interrupted_during_start_up_stops_what_it_started() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(
         dir.path(),
@@ -575,6 +586,7 @@ readiness = "/"
 /// up by `bakeoff up` and stopped by Ctrl-C.
 #[test]
 fn up_runs_the_real_targets_and_leaves_nothing() {
+    let _area = crate::util::area(module_path!());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("targets");
     let dir = tempfile::tempdir().unwrap();
     let (mut child, json) = start_up(
@@ -648,13 +660,14 @@ fn panic_helper() {
 
 #[test]
 fn panic_hook_kills_every_group() {
+    let _area = crate::util::area(module_path!());
     let dir = tempfile::tempdir().unwrap();
     let root = fake_root(dir.path(), WEB);
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--ignored",
             "--exact",
-            "panic_helper",
+            "lifecycle::panic_helper",
             "--nocapture",
             "--test-threads=1",
         ])
