@@ -17,6 +17,7 @@ struct Results {
     schema_version: u32,
     complete: bool,
     provenance: Provenance,
+    plan: Option<bakeoff::results::PlanRecord>,
     steps: Vec<Step>,
 }
 
@@ -24,6 +25,8 @@ struct Results {
 struct Provenance {
     cpu_layout: Option<CpuLayout>,
     versions: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    variants: Vec<bakeoff::variants::Variant>,
 }
 
 #[derive(Deserialize)]
@@ -112,7 +115,32 @@ fn quick_run_of_two_targets_measures_everything_and_leaves_nothing() {
         "{:?}",
         results.provenance.versions
     );
+    // The variants of targets.toml and the resolved plan (quick, narrowed
+    // by --only) are recorded.
+    assert_eq!(
+        results.provenance.variants,
+        bakeoff::variants::Variants::embedded().0
+    );
     let quick = bakeoff::suite::quick().unwrap();
+    let plan = results
+        .plan
+        .as_ref()
+        .expect("the resolved plan is recorded");
+    assert_eq!(
+        (plan.suite.as_str(), plan.targets.clone()),
+        ("quick", vec!["node".to_string(), "django-sync".to_string()])
+    );
+    assert_eq!(
+        plan.scenarios
+            .iter()
+            .map(|s| (s.name.clone(), s.levels.clone()))
+            .collect::<Vec<_>>(),
+        quick
+            .scenarios
+            .iter()
+            .map(|s| (s.name.clone(), s.load.levels()))
+            .collect::<Vec<_>>()
+    );
     for target in ["node", "django-sync"] {
         for scenario in &quick.scenarios {
             let levels: BTreeSet<u64> = results
