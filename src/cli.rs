@@ -31,7 +31,7 @@ pub enum Command {
     /// Start the targets, run a suite against them, write results and reports, stop everything.
     Run(RunArgs),
     /// Ad-hoc load against one URL (like wrk or oha).
-    Load(LoadArgs),
+    Load(Box<LoadArgs>),
     /// Start PostgreSQL and the targets of a suite and keep them up until Ctrl-C.
     Up(UpArgs),
     /// Start the targets and verify every endpoint of the API contract on each.
@@ -102,15 +102,28 @@ pub struct LoadArgs {
     /// Measured duration, e.g. 10s, 500ms, 2m (more than 0, at most 24h).
     #[arg(short = 'd', long, default_value = "10s", allow_hyphen_values = true, value_parser = parse_step_duration)]
     pub duration: Duration,
-    /// Warm-up before measuring (requests sent but discarded); 0 disables it.
-    #[arg(long, default_value = "1s", allow_hyphen_values = true, value_parser = parse_warmup)]
-    pub warmup: Duration,
+    /// Warm-up before measuring (requests sent but discarded); 0 disables
+    /// it. Default 1s, or 0 with --stages (whose first stage can warm up).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_warmup)]
+    pub warmup: Option<Duration>,
     /// Stop after this many measured requests (the duration still bounds the run).
     #[arg(short = 'n', long = "max-requests", visible_alias = "requests", value_name = "N", allow_hyphen_values = true, value_parser = parse_max_requests)]
     pub requests: Option<u64>,
     /// Open model: total requests per second on a fixed schedule.
     #[arg(long, allow_hyphen_values = true, value_parser = parse_rate)]
     pub rate: Option<f64>,
+    /// Open model with a rate profile: DURATION:RATE stages, the rate
+    /// moving linearly to each stage's RATE over its DURATION, e.g.
+    /// 10s:200,2s:2000,10s:2000,2s:200 (the measured duration is their sum).
+    #[arg(long, value_name = "DURATION:RATE,...", allow_hyphen_values = true, conflicts_with_all = ["rate", "duration"], value_parser = parse_stages)]
+    pub stages: Option<StageList>,
+    /// With --stages: the rate the first stage starts from (default: its own rate).
+    #[arg(long, value_name = "R", allow_hyphen_values = true, requires = "stages", value_parser = parse_start_rate)]
+    pub start_rate: Option<f64>,
+    /// Open model: how arrivals are spread, on a fixed grid (uniform, the
+    /// default) or a seeded Poisson process (poisson).
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub arrivals: Option<ArrivalsArg>,
     /// HTTP method.
     #[arg(short = 'm', long, default_value = "GET", value_parser = parse_method)]
     pub method: String,
@@ -145,6 +158,24 @@ pub struct LoadArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// `--arrivals`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArrivalsArg {
+    /// Evenly spaced along the rate profile.
+    Uniform,
+    /// A Poisson process along the rate profile, seeded (runs repeat).
+    Poisson,
+}
+
+/// `--stages` as given, parsed and bounded (the engine builds the profile).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageList {
+    /// The flag's value, for messages.
+    pub text: String,
+    /// (duration, rate at its end) per stage, in order.
+    pub stages: Vec<(Duration, f64)>,
 }
 
 #[derive(Debug, Args)]
@@ -303,6 +334,66 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A rate of a stage or `--start-rate`: requests per second, at least 0
+/// and at most [`MAX_RATE`].
+fn parse_profile_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r >= 0.0 && r <= f64::from(MAX_RATE) => Ok(r),
+        Ok(r) if r.is_finite() && r >= 0.0 => Err(format!(
+            "{s:?} is above the highest rate of {MAX_RATE} requests per second"
+        )),
+        _ => Err(format!(
+            "{s:?} is not a rate: give requests per second of at least 0, e.g. 1000"
+        )),
+    }
+}
+
+/// `--start-rate`: requests per second, at least 0, at most [`MAX_RATE`].
+pub fn parse_start_rate(s: &str) -> Result<f64, String> {
+    parse_profile_rate(s)
+}
+
+/// `--stages`: comma-separated DURATION:RATE pairs; each duration by the
+/// one grammar (at least 0), each rate at least 0 and at most
+/// [`MAX_RATE`], all together at most [`MAX_STEP_DURATION`]. Whether the
+/// profile sends anything is the engine's check (it needs `--start-rate`).
+pub fn parse_stages(s: &str) -> Result<StageList, String> {
+    if s.trim().is_empty() {
+        return Err(format!(
+            "{s:?} has no stage; give DURATION:RATE pairs, e.g. 10s:200,2s:2000"
+        ));
+    }
+    let mut stages = Vec::new();
+    for (i, pair) in s.split(',').enumerate() {
+        let n = i + 1;
+        let Some((d, r)) = pair.split_once(':') else {
+            return Err(format!(
+                "{s:?}: stage {n} {pair:?} is not DURATION:RATE, e.g. 10s:200"
+            ));
+        };
+        let duration = parse_duration(d).map_err(|e| format!("{s:?}: stage {n}: {e}"))?;
+        let rate = parse_profile_rate(r).map_err(|e| format!("{s:?}: stage {n}: {e}"))?;
+        stages.push((duration, rate));
+    }
+    let total: Duration = stages.iter().map(|(d, _)| *d).sum();
+    if total > MAX_STEP_DURATION {
+        return Err(format!(
+            "{s:?} lasts {:.0}s, longer than the {}h a step may last",
+            total.as_secs_f64(),
+            MAX_STEP_DURATION.as_secs() / 3600
+        ));
+    }
+    if total.is_zero() {
+        return Err(format!(
+            "{s:?} lasts 0s; give stages with a duration, e.g. 10s:200"
+        ));
+    }
+    Ok(StageList {
+        text: s.to_string(),
+        stages,
+    })
+}
+
 /// `--cpus`: the index of a CPU this process may run on ([`crate::cpus`]).
 pub fn parse_cpu(s: &str) -> Result<usize, String> {
     let allowed = crate::cpus::allowed();
@@ -401,6 +492,45 @@ mod tests {
         }
         assert_eq!(parse_method("post").unwrap(), "POST");
         assert!(parse_method("GE T").is_err());
+    }
+
+    #[test]
+    fn stages_are_parsed_and_bounded() {
+        let list = parse_stages("10s:200, 500ms:2000,2:0").unwrap();
+        assert_eq!(
+            list.stages,
+            vec![
+                (Duration::from_secs(10), 200.0),
+                (Duration::from_millis(500), 2000.0),
+                (Duration::from_secs(2), 0.0),
+            ]
+        );
+        assert!(
+            parse_stages("0s:10,1s:10").is_ok(),
+            "a zero-length stage is a jump"
+        );
+        for (bad, needle) in [
+            ("", "no stage"),
+            ("  ", "no stage"),
+            ("10s", "not DURATION:RATE"),
+            ("10s:200,", "stage 2"),
+            ("-1s:200", "negative"),
+            ("10s:-5", "not a rate"),
+            ("10s:NaN", "not a rate"),
+            ("10s:inf", "not a rate"),
+            ("10s:1e9", "highest rate"),
+            ("fast:10", "invalid duration"),
+            ("20h:10,5h:10", "24h"),
+            ("0s:10", "lasts 0s"),
+        ] {
+            let err = parse_stages(bad).unwrap_err();
+            assert!(err.contains(needle), "{bad:?}: {err}");
+        }
+        assert!(parse_stages("24h:10").is_ok());
+        assert_eq!(parse_start_rate("0").unwrap(), 0.0);
+        for bad in ["-1", "nan", "1e9", "x"] {
+            assert!(parse_start_rate(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -285,10 +285,7 @@ fn open_model_corrects_for_coordinated_omission() {
     let server = server();
     let sp = spec(
         &server.url("/ok"),
-        Schedule::Open {
-            rate: 2000.0,
-            connections: 64,
-        },
+        Schedule::open(2000.0, 64),
         Duration::from_secs(8),
     );
     // Freeze 3 s into the measured window (origin + 20 ms start delay).
@@ -641,10 +638,7 @@ fn unsent_requests_are_errors_and_flag_the_step() {
     // 4 connections × 20 ms per request: 200 req/s at most.
     let mut sp = spec(
         &server.url("/delay"),
-        Schedule::Open {
-            rate: 2000.0,
-            connections: 4,
-        },
+        Schedule::open(2000.0, 4),
         Duration::from_secs(1),
     );
     sp.timeout = Duration::from_millis(500);
@@ -682,10 +676,7 @@ fn a_generator_pushed_past_its_limit_is_flagged() {
     let server = server();
     let mut sp = spec(
         &server.url("/ok"),
-        Schedule::Open {
-            rate: 2_000_000.0,
-            connections: 64,
-        },
+        Schedule::open(2_000_000.0, 64),
         Duration::from_millis(800),
     );
     sp.warmup = Duration::from_millis(200);

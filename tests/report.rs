@@ -184,6 +184,7 @@ fn make_step(
                 t_s: t as u32,
                 width_s: 1,
                 requests: ok + failed,
+                offered: ok + failed,
                 errors: failed,
                 p50_us: latency
                     .filter(|_| ok > 0)

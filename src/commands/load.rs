@@ -9,8 +9,11 @@ use http::Method;
 
 use super::signals::{StopSignals, Stopped};
 use crate::Outcome;
-use crate::cli::LoadArgs;
-use crate::engine::{self, Cancel, Engine, Mix, MixEntry, Schedule, StepExecutor, StepSpec};
+use crate::cli::{ArrivalsArg, LoadArgs};
+use crate::engine::{
+    self, Arrivals, Cancel, Engine, Mix, MixEntry, RateProfile, Schedule, Stage, StepExecutor,
+    StepSpec,
+};
 use crate::measure::{StepMeta, hgrm};
 use crate::progress::StepProgress;
 use crate::report::doc::{Column, Document, Rich, Table};
@@ -39,21 +42,14 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
     // (cli.rs); the cap and the open-file limit need both flags or the OS.
     check_connection_cap("-c/--connections", args.connections, args.max_connections)?;
     ensure_open_files(args.connections)?;
-    let schedule = match args.rate {
-        Some(rate) => Schedule::Open {
-            rate,
-            connections: args.connections,
-        },
-        None => Schedule::Closed {
-            connections: args.connections,
-        },
-    };
+    let load = resolve_load(&args)?;
+    let schedule = load.schedule.clone();
     let spec = StepSpec {
         endpoint: url.endpoint.clone(),
         mix: Mix::single(entry),
-        schedule,
-        warmup: args.warmup,
-        duration: args.duration,
+        schedule: load.schedule.clone(),
+        warmup: load.warmup,
+        duration: load.duration,
         timeout: args.timeout,
         max_requests: args.requests,
         seed: 0x0BAD_C0FFEE,
@@ -66,7 +62,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
         .clone()
         .unwrap_or_else(|| url.endpoint.authority.clone());
     let started_at = now_rfc3339();
-    let progress = StepProgress::start(&name, args.warmup + args.duration, args.quiet);
+    let progress = StepProgress::start(&name, load.warmup + load.duration, args.quiet);
     let mut signals = StopSignals::new();
     let step = Engine.run(spec, Box::new(progress));
     let on_signal = |signal| {
@@ -86,7 +82,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
     if let Some(path) = &args.hgrm {
         write_atomic(path, hgrm::render(&measurement.latency).as_bytes())?;
     }
-    let doc = document(&name, &args, &measurement.summary, interrupted);
+    let doc = document(&name, &args, &load, &measurement.summary, interrupted);
     let json = serde_json::to_value(&measurement.summary)?;
     format::emit(&outputs, &doc, &json)?;
     if let Some(path) = &args.output {
@@ -117,6 +113,120 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Ok
     })
+}
+
+/// What `load` runs, resolved once from the flags.
+struct Load {
+    schedule: Schedule,
+    warmup: std::time::Duration,
+    duration: std::time::Duration,
+}
+
+/// Warm-up default without --stages.
+const DEFAULT_WARMUP: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The flags' schedule, warm-up and measured duration: `--stages` makes
+/// the window their sum and the warm-up 0 unless given.
+fn resolve_load(args: &LoadArgs) -> anyhow::Result<Load> {
+    let arrivals = match args.arrivals {
+        None | Some(ArrivalsArg::Uniform) => Arrivals::Uniform,
+        Some(ArrivalsArg::Poisson) => Arrivals::Poisson,
+    };
+    if args.arrivals.is_some() && args.rate.is_none() && args.stages.is_none() {
+        bail!("--arrivals applies to the open model: give --rate R or --stages too");
+    }
+    let connections = args.connections;
+    let (schedule, duration, warmup) = match (&args.stages, args.rate) {
+        (Some(list), _) => {
+            let stages = list
+                .stages
+                .iter()
+                .map(|&(duration, rate)| Stage { duration, rate })
+                .collect();
+            let profile = RateProfile::stages(args.start_rate, stages).map_err(|e| {
+                anyhow::anyhow!("invalid value '{}' for '--stages': {e}", list.text)
+            })?;
+            let duration = profile.duration().unwrap_or(args.duration);
+            let schedule = Schedule::Open {
+                profile,
+                connections,
+                arrivals,
+            };
+            (schedule, duration, args.warmup.unwrap_or_default())
+        }
+        (None, Some(rate)) => {
+            let schedule = Schedule::Open {
+                profile: RateProfile::constant(rate),
+                connections,
+                arrivals,
+            };
+            (
+                schedule,
+                args.duration,
+                args.warmup.unwrap_or(DEFAULT_WARMUP),
+            )
+        }
+        (None, None) => (
+            Schedule::Closed { connections },
+            args.duration,
+            args.warmup.unwrap_or(DEFAULT_WARMUP),
+        ),
+    };
+    Ok(Load {
+        schedule,
+        warmup,
+        duration,
+    })
+}
+
+/// "open model, stages 10s:200 → 2s:2000 (from 100 req/s), poisson
+/// arrivals, 64 connections", or the constant-rate and closed forms.
+fn describe(schedule: &Schedule) -> String {
+    match schedule {
+        Schedule::Closed { connections } => format!("closed model, {connections} connections"),
+        Schedule::Open {
+            profile,
+            connections,
+            arrivals,
+        } => {
+            let arrivals = match arrivals {
+                Arrivals::Uniform => String::new(),
+                a => format!(", {} arrivals", a.as_str()),
+            };
+            let stages = profile.stage_list();
+            if stages.is_empty() {
+                return format!(
+                    "open model, {} req/s{arrivals} over {connections} connections",
+                    profile.start_rate()
+                );
+            }
+            let list = stages
+                .iter()
+                .map(|s| format!("{}:{}", short_duration(s.duration), s.rate))
+                .collect::<Vec<_>>()
+                .join(" → ");
+            let from = if profile.start_rate() == stages[0].rate {
+                String::new()
+            } else {
+                format!(" from {} req/s", profile.start_rate())
+            };
+            format!(
+                "open model, stages {list}{from} (peak {} req/s){arrivals}, {connections} connections",
+                profile.peak()
+            )
+        }
+    }
+}
+
+/// "10s", "500ms", "250us": the duration grammar's own spelling.
+fn short_duration(d: std::time::Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else if d.as_nanos() % 1_000_000 == 0 {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{}us", d.as_secs_f64() * 1e6)
+    }
 }
 
 fn mix_entry(args: &LoadArgs, path: &str) -> anyhow::Result<MixEntry> {
@@ -155,17 +265,11 @@ fn check_writable(path: &Path) -> anyhow::Result<()> {
 
 /// What `load` shows: a table of what was run and measured, the latency
 /// percentiles (successful, uncorrected, failed requests), and notes.
-fn document(name: &str, args: &LoadArgs, s: &Summary, interrupted: bool) -> Document {
+fn document(name: &str, args: &LoadArgs, load: &Load, s: &Summary, interrupted: bool) -> Document {
     let mut doc = Document::new("");
     let mut facts = Table::new(vec![Column::left(""), Column::left("")]);
     let mut fact = |k: &str, v: String| facts.row([Rich::text(k), Rich::text(v)]);
-    let model = match args.rate {
-        Some(rate) => format!(
-            "open model, {rate} req/s over {} connections",
-            args.connections
-        ),
-        None => format!("closed model, {} connections", args.connections),
-    };
+    let model = describe(&load.schedule);
     fact(
         "Target",
         format!("{name} {} {}", args.method.to_ascii_uppercase(), args.url),
@@ -174,8 +278,8 @@ fn document(name: &str, args: &LoadArgs, s: &Summary, interrupted: bool) -> Docu
         "Load",
         format!(
             "{model}, {:.1}s measured after {:.1}s warm-up",
-            args.duration.as_secs_f64(),
-            args.warmup.as_secs_f64()
+            load.duration.as_secs_f64(),
+            load.warmup.as_secs_f64()
         ),
     );
     if interrupted {
@@ -266,7 +370,9 @@ fn document(name: &str, args: &LoadArgs, s: &Summary, interrupted: bool) -> Docu
         )
     };
     match &s.latency_us {
-        Some(l) if args.rate.is_some() => row("successful, from intended send time", l),
+        Some(l) if load.schedule.model() == crate::model::Model::Open => {
+            row("successful, from intended send time", l)
+        }
         Some(l) => row("successful", l),
         None => {}
     }

@@ -52,7 +52,7 @@ impl LabEnv {
 pub async fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Run(args) => run::run(args).await,
-        Command::Load(args) => load::run(args).await,
+        Command::Load(args) => load::run(*args).await,
         Command::Up(args) => up::run(args).await,
         Command::Check(args) => check::run(args).await,
         Command::Report(args) => report::run(args).await,

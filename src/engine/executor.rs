@@ -61,10 +61,10 @@ impl MockAnswer {
     /// offered rate is `connections / typical latency` (Little's law).
     pub fn knee(spec: &StepSpec, knee_rps: f64, p99: Duration) -> MockAnswer {
         let typical = p99 / 2;
-        let offered = match spec.schedule {
-            Schedule::Open { rate, .. } => rate,
+        let offered = match &spec.schedule {
+            Schedule::Open { profile, .. } => profile.peak(),
             Schedule::Closed { connections } => {
-                f64::from(connections) / typical.as_secs_f64().max(1e-6)
+                f64::from(*connections) / typical.as_secs_f64().max(1e-6)
             }
         };
         MockAnswer {
@@ -182,7 +182,7 @@ impl StepExecutor for MockEngine {
                 let mut calls = self.calls.lock().map_err(|_| EngineError::Panicked)?;
                 calls.push(MockCall {
                     addr: spec.endpoint.addr,
-                    schedule: spec.schedule,
+                    schedule: spec.schedule.clone(),
                 });
                 calls.len() - 1
             };

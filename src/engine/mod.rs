@@ -15,6 +15,7 @@ pub mod events;
 pub mod executor;
 pub mod mix;
 mod pin;
+pub mod profile;
 mod worker;
 
 use crate::model::Model;
@@ -29,11 +30,13 @@ pub use events::{NoObserver, StepEvent, StepObserver, WindowSignal};
 pub use executor::{Engine, MockAnswer, MockCall, MockEngine, StepExecutor, StepFuture};
 pub use mix::{Mix, MixEntry, SplitMix64};
 pub use pin::pin_current_thread;
+pub use profile::{Arrivals, ProfileError, RateProfile, Stage};
 pub use worker::Stop;
 
 use crate::measure::{GeneratorUsage, Measurement, Recorder, WindowEnd, process_cpu_time};
 use client::PreparedRequest;
 use clock::Clock;
+use profile::Positions;
 use worker::{Pacer, ThreadCtx};
 
 pub use worker::{FIRST_BACKOFF, MAX_BACKOFF};
@@ -70,16 +73,31 @@ impl Cancel {
 }
 
 /// How requests are paced.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Schedule {
     /// `connections` loops, each sending when its previous response arrived.
     Closed { connections: u32 },
-    /// `rate` requests/s in total on a fixed schedule, over a pool of
-    /// `connections`; latency counts from the intended send time.
-    Open { rate: f64, connections: u32 },
+    /// Requests on a fixed schedule offering `profile`'s rate (a constant
+    /// rate is the profile of no stage), spread by `arrivals`, over a pool
+    /// of `connections`; latency counts from the intended send time.
+    Open {
+        profile: RateProfile,
+        connections: u32,
+        arrivals: Arrivals,
+    },
 }
 
 impl Schedule {
+    /// The open model at a constant `rate` with uniform arrivals (a rate
+    /// that is not positive and finite is refused when the step runs).
+    pub fn open(rate: f64, connections: u32) -> Schedule {
+        Schedule::Open {
+            profile: RateProfile::constant(rate),
+            connections,
+            arrivals: Arrivals::Uniform,
+        }
+    }
+
     pub fn model(&self) -> Model {
         match self {
             Schedule::Closed { .. } => Model::Closed,
@@ -88,17 +106,17 @@ impl Schedule {
     }
 
     /// The step's level as results record it: connections, or the offered
-    /// rate rounded to whole requests/s.
+    /// (peak) rate rounded to whole requests/s.
     pub fn level(&self) -> u64 {
-        match *self {
-            Schedule::Closed { connections } => u64::from(connections),
-            Schedule::Open { rate, .. } => rate.round() as u64,
+        match self {
+            Schedule::Closed { connections } => u64::from(*connections),
+            Schedule::Open { profile, .. } => profile.peak().round() as u64,
         }
     }
 
     pub fn connections(&self) -> u32 {
-        match *self {
-            Schedule::Closed { connections } | Schedule::Open { connections, .. } => connections,
+        match self {
+            Schedule::Closed { connections } | Schedule::Open { connections, .. } => *connections,
         }
     }
 }
@@ -151,9 +169,10 @@ pub fn run_step(
     if connections == 0 {
         return Err(EngineError::NoConnections);
     }
-    if let Schedule::Open { rate, .. } = spec.schedule {
-        if !(rate.is_finite() && rate > 0.0) {
-            return Err(EngineError::InvalidRate(rate));
+    if let Schedule::Open { profile, .. } = &spec.schedule {
+        let peak = profile.peak();
+        if !(peak.is_finite() && peak > 0.0) {
+            return Err(EngineError::InvalidRate(peak));
         }
     }
     let requests: Vec<PreparedRequest> = spec
@@ -182,19 +201,27 @@ pub fn run_step(
     let finished: Vec<Arc<AtomicU64>> = (0..threads).map(|_| Arc::new(AtomicU64::new(0))).collect();
     let measured_started = Arc::new(AtomicU64::new(0));
     let open = matches!(spec.schedule, Schedule::Open { .. });
+    // One schedule for all threads, built once: Λ from the origin to the
+    // window's end.
+    let curve = match &spec.schedule {
+        Schedule::Open { profile, .. } => {
+            Some(Arc::new(profile.curve(spec.warmup, stop.window_end)))
+        }
+        Schedule::Closed { .. } => None,
+    };
 
     let (outputs, cpu) = std::thread::scope(|scope| {
         let mut handles = Vec::with_capacity(threads);
         for (t, cpu) in thread_cpus.iter().take(threads).enumerate() {
             let share =
                 connections as usize / threads + usize::from(t < connections as usize % threads);
-            let pacer = match spec.schedule {
-                Schedule::Closed { .. } => Pacer::Closed,
-                Schedule::Open { rate, .. } => {
-                    // Thread t takes every `threads`-th slot of the global schedule.
-                    let global = Duration::from_secs_f64(1.0 / rate);
-                    Pacer::open(global * t as u32, global * threads as u32, stop.window_end)
+            let pacer = match (&spec.schedule, &curve) {
+                (Schedule::Open { arrivals, .. }, Some(curve)) => {
+                    // Thread t takes every `threads`-th ticket of the global schedule.
+                    let positions = Positions::new(*arrivals, profile::arrivals_seed(spec.seed));
+                    Pacer::open(curve.clone(), positions, t as u64, threads as u64)
                 }
+                _ => Pacer::Closed,
             };
             let ctx = ThreadCtx {
                 origin,

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use super::client::{Connection, PreparedRequest};
 use super::clock::Clock;
 use super::mix::{Mix, SplitMix64};
+use super::profile::{Curve, Positions};
 use crate::measure::ErrorKind;
 use crate::measure::{Recorder, Sample};
 
@@ -48,26 +49,32 @@ pub struct Stop {
 pub enum Pacer {
     /// Send as soon as the previous response arrived.
     Closed,
-    /// Send at `offset + i * interval` for ticket i; any idle connection
-    /// takes the next ticket, so a stalled connection does not delay the
-    /// schedule of the others.
+    /// Send global ticket g at the time its position on the arrival curve
+    /// gives (`Curve::time_at`); this thread takes tickets `first`,
+    /// `first + stride`, … (threads stripe one global schedule). Any idle
+    /// connection takes the next ticket, so a stalled connection does not
+    /// delay the schedule of the others.
     Open {
-        offset: Duration,
-        interval: Duration,
-        next_ticket: Cell<u64>,
-        tickets: u64,
+        curve: Arc<Curve>,
+        positions: Positions,
+        first: u64,
+        stride: u64,
+        /// This thread's next ticket, counted in its stripe.
+        next: Cell<u64>,
+        /// Set once the schedule is over (or abandoned at the deadline).
+        done: Cell<bool>,
     },
 }
 
 impl Pacer {
-    pub fn open(offset: Duration, interval: Duration, window_end: Duration) -> Pacer {
-        let span = window_end.saturating_sub(offset).as_secs_f64();
-        let tickets = (span / interval.as_secs_f64()).ceil() as u64;
+    pub fn open(curve: Arc<Curve>, positions: Positions, first: u64, stride: u64) -> Pacer {
         Pacer::Open {
-            offset,
-            interval,
-            next_ticket: Cell::new(0),
-            tickets,
+            curve,
+            positions,
+            first,
+            stride,
+            next: Cell::new(0),
+            done: Cell::new(false),
         }
     }
 }
@@ -102,22 +109,37 @@ impl ThreadCtx {
                 (now < self.stop.window_end).then_some(now)
             }
             Pacer::Open {
-                offset,
-                interval,
-                next_ticket,
-                tickets,
+                curve,
+                positions,
+                first,
+                stride,
+                next,
+                done,
             } => {
-                let i = next_ticket.get();
-                if i >= *tickets {
+                if done.get() {
                     return None;
                 }
+                let mut k = next.get();
+                let Some(t) = curve.time_at(positions.at(first + k * stride)) else {
+                    done.set(true);
+                    return None;
+                };
                 if self.now() >= self.stop.hard_deadline {
-                    self.recorder.borrow_mut().record_unsent(tickets - i);
-                    next_ticket.set(*tickets);
+                    // The rest of this thread's schedule is never sent:
+                    // counted, and offered in the timeline at its times.
+                    let mut recorder = self.recorder.borrow_mut();
+                    let mut t = Some(t);
+                    while let Some(secs) = t {
+                        let at = Duration::from_secs_f64(secs);
+                        recorder.record_unsent(at.checked_sub(self.stop.window_start));
+                        k += 1;
+                        t = curve.time_at(positions.at(first + k * stride));
+                    }
+                    done.set(true);
                     return None;
                 }
-                next_ticket.set(i + 1);
-                Some(*offset + interval.mul_f64(i as f64))
+                next.set(k + 1);
+                Some(Duration::from_secs_f64(t))
             }
         }
     }

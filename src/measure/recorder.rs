@@ -171,11 +171,16 @@ impl Recorder {
         us
     }
 
-    /// Counts scheduled requests of the window that were never sent (open
-    /// model). They belong to the population: `finish` counts them in
-    /// `requests`, `errors` and `errors_by_kind.unsent`.
-    pub fn record_unsent(&mut self, n: u64) {
-        self.unsent += n;
+    /// Counts one scheduled request that was never sent (open model),
+    /// intended `intended` after the window's start (None: before it).
+    /// It belongs to the population: `finish` counts it in `requests`,
+    /// `errors` and `errors_by_kind.unsent`, and the timeline in the
+    /// `offered` of its second.
+    pub fn record_unsent(&mut self, intended: Option<Duration>) {
+        self.unsent += 1;
+        if let Some(at) = intended {
+            self.timeline.record_unsent(at);
+        }
     }
 
     /// Requests recorded so far.
@@ -368,7 +373,9 @@ mod tests {
         a.record(sample(1, 20, Some(ErrorKind::HttpStatus)));
         b.record(sample(1, 1000, None));
         b.record(sample(0, 30, None));
-        b.record_unsent(3);
+        for ms in [100, 200, 1500] {
+            b.record_unsent(Some(Duration::from_millis(ms)));
+        }
         a += &b;
         let m = a.finish(
             WindowEnd::Elapsed(Duration::from_secs(2)),

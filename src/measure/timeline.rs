@@ -16,6 +16,8 @@ pub const MAX_POINTS: usize = 600;
 #[derive(Debug, Clone)]
 struct Bucket {
     requests: u64,
+    /// Scheduled requests of the bucket never sent (open model).
+    unsent: u64,
     errors: u64,
     latency: Option<Histogram<u32>>,
 }
@@ -39,21 +41,28 @@ impl Timeline {
         }
     }
 
-    /// Records one completed request whose (intended) start was `offset`
-    /// after the window start.
-    pub fn record(&mut self, offset: Duration, latency_us: Option<u64>) {
+    /// The bucket of a request whose (intended) start was `offset` after
+    /// the window start.
+    fn bucket(&mut self, offset: Duration) -> &mut Bucket {
         let idx = ((offset.as_secs_f64() / self.width.as_secs_f64()) as usize).min(MAX_POINTS - 1);
         if self.buckets.len() <= idx {
             self.buckets.resize(
                 idx + 1,
                 Bucket {
                     requests: 0,
+                    unsent: 0,
                     errors: 0,
                     latency: None,
                 },
             );
         }
-        let bucket = &mut self.buckets[idx];
+        &mut self.buckets[idx]
+    }
+
+    /// Records one completed request whose (intended) start was `offset`
+    /// after the window start.
+    pub fn record(&mut self, offset: Duration, latency_us: Option<u64>) {
+        let bucket = self.bucket(offset);
         bucket.requests += 1;
         match latency_us {
             Some(us) => {
@@ -64,6 +73,12 @@ impl Timeline {
         }
     }
 
+    /// Counts one scheduled request, intended `offset` after the window
+    /// start, that was never sent: offered, not among the bucket's requests.
+    pub fn record_unsent(&mut self, offset: Duration) {
+        self.bucket(offset).unsent += 1;
+    }
+
     /// Adds another worker's timeline (same window) into this one.
     pub fn merge(&mut self, other: &Timeline) {
         if self.buckets.len() < other.buckets.len() {
@@ -71,6 +86,7 @@ impl Timeline {
                 other.buckets.len(),
                 Bucket {
                     requests: 0,
+                    unsent: 0,
                     errors: 0,
                     latency: None,
                 },
@@ -78,6 +94,7 @@ impl Timeline {
         }
         for (mine, theirs) in self.buckets.iter_mut().zip(&other.buckets) {
             mine.requests += theirs.requests;
+            mine.unsent += theirs.unsent;
             mine.errors += theirs.errors;
             if let Some(h) = &theirs.latency {
                 let m = mine.latency.get_or_insert_with(small_histogram);
@@ -108,6 +125,7 @@ impl Timeline {
                     t_s: i as u32 * width_s,
                     width_s,
                     requests: b.requests,
+                    offered: b.requests + b.unsent,
                     errors: b.errors,
                     p50_us: p50,
                     p99_us: p99,
@@ -141,9 +159,12 @@ mod tests {
         a.record(Duration::from_millis(1500), None);
         let mut b = Timeline::new(Duration::from_secs(5));
         b.record(Duration::from_millis(2500), Some(3000));
+        b.record_unsent(Duration::from_millis(2600));
         a.merge(&b);
         let pts = a.points();
         assert_eq!(pts.len(), 3);
+        assert_eq!((pts[2].requests, pts[2].offered), (1, 2));
+        assert_eq!(pts[0].offered, 1);
         assert_eq!((pts[0].requests, pts[1].errors, pts[2].requests), (1, 1, 1));
         let p99 = pts[2].p99_us.unwrap();
         assert!((2970..=3030).contains(&p99), "{p99}");

@@ -395,6 +395,11 @@ pub struct TimelinePoint {
     pub width_s: u32,
     /// Requests started in the bucket (failed ones included).
     pub requests: u64,
+    /// Requests scheduled in the bucket: `requests` plus those never sent
+    /// (open model; the closed model offers what it sends). 0 in files
+    /// written before the field existed.
+    #[serde(default)]
+    pub offered: u64,
     pub errors: u64,
     /// Percentiles of the bucket's successful requests; `null` when none succeeded.
     pub p50_us: Option<u64>,

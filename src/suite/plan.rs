@@ -338,10 +338,7 @@ impl LoadModel {
             LoadModel::Closed { .. } => Schedule::Closed {
                 connections: u32::try_from(level).unwrap_or(u32::MAX),
             },
-            LoadModel::Open { connections, .. } => Schedule::Open {
-                rate: level as f64,
-                connections: *connections,
-            },
+            LoadModel::Open { connections, .. } => Schedule::open(level as f64, *connections),
         }
     }
 }
