@@ -353,6 +353,71 @@ fn load_cases() -> Vec<Case> {
             &["'-50'", "--rate", "greater than 0"],
         ),
         load_case(
+            "load-stages-endless",
+            &["--stages", "20h:10,5h:10"],
+            &["'20h:10,5h:10'", "--stages", "24h"],
+        ),
+        load_case(
+            "load-stages-negative-rate",
+            &["--stages", "10s:200,10s:-5"],
+            &["'10s:200,10s:-5'", "--stages", "stage 2", "not a rate"],
+        ),
+        load_case(
+            "load-stages-negative-duration",
+            &["--stages", "-10s:200"],
+            &["'-10s:200'", "--stages", "negative"],
+        ),
+        load_case(
+            "load-stages-nan",
+            &["--stages", "10s:NaN"],
+            &["'10s:NaN'", "--stages", "not a rate"],
+        ),
+        load_case(
+            "load-stages-empty",
+            &["--stages", ""],
+            &["--stages", "no stage"],
+        ),
+        load_case(
+            "load-stages-not-a-pair",
+            &["--stages", "10s"],
+            &["'10s'", "--stages", "DURATION:RATE"],
+        ),
+        load_case(
+            "load-stages-send-nothing",
+            &["--stages", "5s:0,5s:0"],
+            &["'5s:0,5s:0'", "--stages", "send no request"],
+        ),
+        load_case(
+            "load-stages-with-rate",
+            &["--stages", "1s:10", "--rate", "5"],
+            &["--stages", "--rate", "cannot be used with"],
+        ),
+        load_case(
+            "load-stages-with-duration",
+            &["--stages", "1s:10", "-d", "2s"],
+            &["--stages", "--duration", "cannot be used with"],
+        ),
+        load_case(
+            "load-start-rate-without-stages",
+            &["--start-rate", "5"],
+            &["--stages", "required"],
+        ),
+        load_case(
+            "load-start-rate-negative",
+            &["--stages", "1s:10", "--start-rate", "-1"],
+            &["'-1'", "--start-rate", "not a rate"],
+        ),
+        load_case(
+            "load-arrivals-unknown",
+            &["--rate", "10", "--arrivals", "bursty"],
+            &["'bursty'", "--arrivals", "poisson"],
+        ),
+        load_case(
+            "load-arrivals-closed-model",
+            &["--arrivals", "poisson"],
+            &["--arrivals", "open model"],
+        ),
+        load_case(
             "load-header-without-colon",
             &["-H", "Accept application/json"],
             &["'Accept application/json'", "--header", "no colon"],

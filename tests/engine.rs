@@ -691,3 +691,104 @@ fn a_generator_pushed_past_its_limit_is_flagged() {
         g.wake_lag_us
     );
 }
+
+/// A surge profile through `load --stages`: the server receives the
+/// profile's integral and every second of the timeline offers the
+/// profile's rate for that second (the ramps included), each request on
+/// its intended time.
+#[test]
+fn load_stages_offers_the_profile_second_by_second() {
+    let _area = crate::util::area(module_path!());
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("r.json");
+    let out = bakeoff(&[
+        "load",
+        &server.url("/ok"),
+        "--stages",
+        "2s:500,2s:500,1s:2000,2s:2000,1s:500,2s:500",
+        "-c",
+        "64",
+        "--quiet",
+        "--output",
+        results.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("open model, stages 2s:500 → 2s:500 → 1s:2000 → 2s:2000 → 1s:500 → 2s:500"),
+        "{text}"
+    );
+    assert!(text.contains("64 connections"), "{text}");
+    // No warm-up with --stages: the server sees exactly the profile.
+    let received = server.received() as f64;
+    assert!(
+        (received - 9500.0).abs() <= 9500.0 * 0.02,
+        "{received} requests of the profile's 9500"
+    );
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&results).unwrap()).unwrap();
+    let step = &file["steps"][0];
+    assert_eq!(step["model"], "open");
+    assert_eq!(step["level"], 2000, "the level is the peak rate");
+    assert_eq!(step["summary"]["requests"], 9500);
+    // Whole seconds: 500/s, the ramps 500 → 2000 and back average 1250.
+    let expected = [500, 500, 500, 500, 1250, 2000, 2000, 1250, 500, 500];
+    let timeline = step["timeline"].as_array().unwrap();
+    assert_eq!(timeline.len(), expected.len(), "{timeline:?}");
+    for (second, (point, want)) in timeline.iter().zip(expected).enumerate() {
+        assert_eq!(point["t_s"], second as u64);
+        let offered = point["offered"].as_u64().unwrap() as f64;
+        let want = f64::from(want);
+        assert!(
+            (offered - want).abs() <= want * 0.05,
+            "second {second}: offered {offered}, profile {want}"
+        );
+    }
+}
+
+/// Poisson arrivals on a ramp, striped over the generator threads: the
+/// count is the profile's within noise, and the same seed sends the same
+/// schedule (the same count) again, whichever thread takes which ticket.
+#[test]
+fn poisson_arrivals_repeat_with_the_seed() {
+    let _area = crate::util::area(module_path!());
+    let server = server();
+    let profile = bakeoff::engine::RateProfile::stages(
+        Some(500.0),
+        vec![bakeoff::engine::Stage {
+            duration: Duration::from_millis(1500),
+            rate: 1500.0,
+        }],
+    )
+    .unwrap();
+    let mut sp = spec(
+        &server.url("/ok"),
+        Schedule::Open {
+            profile,
+            connections: 16,
+            arrivals: bakeoff::engine::Arrivals::Poisson,
+        },
+        Duration::from_millis(1500),
+    );
+    sp.cpus = (0..std::thread::available_parallelism().unwrap().get().min(2)).collect();
+    let first = run(&sp).summary.requests;
+    // 1500 expected; 4 standard deviations of a Poisson count is 155.
+    assert!(
+        first.abs_diff(1500) <= 155,
+        "{first} arrivals of 1500 expected"
+    );
+    assert_eq!(run(&sp).summary.requests, first, "same seed, same schedule");
+    sp.seed += 1;
+    assert_ne!(
+        run(&sp).summary.requests,
+        first,
+        "another seed, another schedule"
+    );
+    assert_eq!(server.handled(), server.received());
+}

@@ -126,7 +126,8 @@ pub struct StepRecord {
     pub target: String,
     pub scenario: String,
     pub model: Model,
-    /// Connections (closed) or offered requests/s (open).
+    /// Connections (closed) or offered requests/s (open; a rate profile's
+    /// peak).
     pub level: u64,
     /// 0-based repeat index.
     pub repeat: u32,
