@@ -224,6 +224,25 @@ impl Curve {
         Some(s.t0 + s.solve(x - s.l0))
     }
 
+    /// How many of the tickets `g`, `g + stride`, … fall in the window:
+    /// exact for uniform arrivals (ticket j sits at Λ = j); for Poisson
+    /// ones the expected number (each ticket advances Λ by 1 on average),
+    /// so abandoning a huge schedule need not draw every arrival.
+    pub(super) fn tickets_left(&self, positions: &Positions, g: u64, stride: u64) -> u64 {
+        let stride = stride.max(1);
+        let total = self.total();
+        match positions {
+            Positions::Uniform => {
+                let n = total.ceil() as u64;
+                n.saturating_sub(g).div_ceil(stride)
+            }
+            Positions::Poisson { .. } => {
+                let from = positions.at(g);
+                ((total - from).max(0.0) / stride as f64).ceil() as u64
+            }
+        }
+    }
+
     /// Λ(t) (`t` in seconds from the origin).
     pub fn arrivals_until(&self, t: f64) -> f64 {
         let i = self.segments.partition_point(|s| s.t0 + s.d <= t);
@@ -467,5 +486,20 @@ mod tests {
         assert!((n - 10_000.0).abs() < 400.0, "{n}");
         let first_half = times.iter().filter(|&&t| t < 5.0).count() as f64;
         assert!((first_half - 2500.0).abs() < 200.0, "{first_half}");
+    }
+
+    #[test]
+    fn tickets_left_counts_a_stripe_to_the_window_end() {
+        // 100 req/s for 10 s: tickets 0..1000.
+        let curve = Curve::from_pieces(&[(10.0, 100.0, 100.0)]);
+        let uniform = Positions::new(Arrivals::Uniform, 0);
+        assert_eq!(curve.tickets_left(&uniform, 0, 1), 1000);
+        // Thread 1 of 4 from ticket 1: 1, 5, …, 997.
+        assert_eq!(curve.tickets_left(&uniform, 1, 4), 250);
+        assert_eq!(curve.tickets_left(&uniform, 998, 4), 1);
+        assert_eq!(curve.tickets_left(&uniform, 1000, 4), 0);
+        let poisson = Positions::new(Arrivals::Poisson, 9);
+        let left = curve.tickets_left(&poisson, 0, 2);
+        assert!((450..=550).contains(&left), "{left}");
     }
 }

@@ -44,6 +44,10 @@ pub struct Stop {
     pub max_requests: Option<u64>,
 }
 
+/// Never-sent requests a thread places in the timeline one by one when it
+/// abandons its schedule at the deadline; the rest are counted in bulk.
+const PLACED_UNSENT_MAX: u64 = 1_000_000;
+
 /// Hands out send times.
 #[derive(Debug)]
 pub enum Pacer {
@@ -126,12 +130,21 @@ impl ThreadCtx {
                 };
                 if self.now() >= self.stop.hard_deadline {
                     // The rest of this thread's schedule is never sent:
-                    // counted, and offered in the timeline at its times.
+                    // counted, and offered in the timeline at its times;
+                    // past PLACED_UNSENT_MAX of them, the rest is counted
+                    // in bulk, so abandoning even a huge schedule is quick.
                     let mut recorder = self.recorder.borrow_mut();
                     let mut t = Some(t);
+                    let mut placed = 0;
                     while let Some(secs) = t {
+                        if placed == PLACED_UNSENT_MAX {
+                            let g = first + k * stride;
+                            recorder.record_unsent_bulk(curve.tickets_left(positions, g, *stride));
+                            break;
+                        }
                         let at = Duration::from_secs_f64(secs);
                         recorder.record_unsent(at.checked_sub(self.stop.window_start));
+                        placed += 1;
                         k += 1;
                         t = curve.time_at(positions.at(first + k * stride));
                     }

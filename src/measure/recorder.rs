@@ -183,6 +183,12 @@ impl Recorder {
         }
     }
 
+    /// `n` more never-sent requests whose intended times are not placed
+    /// in the timeline (a schedule abandoned in bulk).
+    pub fn record_unsent_bulk(&mut self, n: u64) {
+        self.unsent += n;
+    }
+
     /// Requests recorded so far.
     pub fn requests(&self) -> u64 {
         self.requests
