@@ -96,15 +96,8 @@ pub(super) fn latency(
         repeats_phrase(count, noise),
         noise.few_repeats_ratio / noise.ratio
     );
-    if !unusable.is_empty() {
-        evidence.push_str(&format!(
-            "; undecided for lack of usable figures: {}",
-            unusable.join(", ")
-        ));
-    }
-    if !gone.is_empty() {
-        evidence.push_str(&format!("; not measured: {}", gone_words(&gone)));
-    }
+    push_unusable(&mut evidence, &unusable);
+    push_gone(&mut evidence, &gone);
     evidence.push('.');
     Finding::new(verdict, evidence)
 }
@@ -191,15 +184,8 @@ pub(super) fn tail_under_load(
         capitalize(&per.join("; ")),
         repeats_phrase(count, noise)
     );
-    if !unusable.is_empty() {
-        evidence.push_str(&format!(
-            "; undecided for lack of usable figures: {}",
-            unusable.join(", ")
-        ));
-    }
-    if !gone.is_empty() {
-        evidence.push_str(&format!("; not measured: {}", gone_words(&gone)));
-    }
+    push_unusable(&mut evidence, &unusable);
+    push_gone(&mut evidence, &gone);
     evidence.push('.');
     Finding::new(verdict, evidence)
 }

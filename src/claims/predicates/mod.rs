@@ -446,6 +446,24 @@ fn gone_words(list: &[String]) -> String {
     parts.join("; ")
 }
 
+/// Ends `evidence` with the comparisons left undecided for lack of usable
+/// figures, if any.
+fn push_unusable(evidence: &mut String, unusable: &[String]) {
+    if !unusable.is_empty() {
+        evidence.push_str(&format!(
+            "; undecided for lack of usable figures: {}",
+            unusable.join(", ")
+        ));
+    }
+}
+
+/// Ends `evidence` with what was not measured ([`gone_words`]), if anything.
+fn push_gone(evidence: &mut String, gone: &[String]) {
+    if !gone.is_empty() {
+        evidence.push_str(&format!("; not measured: {}", gone_words(gone)));
+    }
+}
+
 fn not_measured(list: &[String]) -> Finding {
     if list.is_empty() {
         // Only excluded figures were missing; `claims::evaluate` names them.

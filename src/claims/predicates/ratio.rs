@@ -122,20 +122,13 @@ pub(super) fn ratio_at_highest(
         per.join(", "),
         repeats_phrase(count, noise)
     );
-    if !unusable.is_empty() {
-        evidence.push_str(&format!(
-            "; undecided for lack of usable figures: {}",
-            unusable.join(", ")
-        ));
-    }
+    push_unusable(&mut evidence, &unusable);
     for other in also {
         if let Some(summary) = geo_mean_ratio(g, scenarios, other, versus) {
             evidence.push_str(&format!("; {other} vs {versus}: {summary}"));
         }
     }
-    if !gone.is_empty() {
-        evidence.push_str(&format!("; not measured: {}", gone_words(&gone)));
-    }
+    push_gone(&mut evidence, &gone);
     evidence.push('.');
     Finding::new(verdict, evidence)
 }
