@@ -63,13 +63,3 @@ pub struct ThresholdRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<Model>,
 }
-
-impl PlanRecord {
-    /// The p99 objective of `scenario`, if the plan set one.
-    pub fn slo_p99_us(&self, scenario: &str) -> Option<f64> {
-        self.scenarios
-            .iter()
-            .find(|s| s.name == scenario)
-            .and_then(|s| s.slo_p99_us)
-    }
-}
