@@ -185,6 +185,8 @@ fn make_step(
                 width_s: 1,
                 requests: ok + failed,
                 offered: ok + failed,
+                completed: ok + failed,
+                backlog: 0,
                 errors: failed,
                 p50_us: latency
                     .filter(|_| ok > 0)
@@ -260,6 +262,7 @@ fn make_step(
                 unsent: 0,
                 ..GeneratorStats::default()
             },
+            surge: None,
         },
         endpoints,
         histograms: HistogramSet {

@@ -342,7 +342,9 @@ path = "/json"
         plan.scenarios[0].load,
         LoadModel::Open {
             rates: vec![10],
-            connections: suite::DEFAULT_OPEN_CONNECTIONS
+            connections: suite::DEFAULT_OPEN_CONNECTIONS,
+            arrivals: bakeoff::engine::Arrivals::Uniform,
+            profile: None,
         }
     );
 

@@ -60,6 +60,9 @@ pub struct Repeats {
     pub errors: u64,
     /// Every flag of the repeats held here (sorted, no duplicates).
     pub flags: BTreeSet<StepFlag>,
+    /// The surge figures of the repeats that have them (a surge profile's
+    /// steps), in the order of the other samples.
+    pub surge: Vec<crate::results::SurgeSummary>,
 }
 
 impl Repeats {
@@ -133,6 +136,7 @@ impl Repeats {
         self.requests += s.requests;
         self.errors += s.errors;
         self.flags.extend(step.flags.iter().copied());
+        self.surge.extend(s.surge);
     }
 
     /// Repeats without a successful request.

@@ -16,6 +16,7 @@
 
 pub mod groups;
 pub mod summary;
+pub mod surge;
 
 pub use groups::{ExcludedStep, Repeats, StepGroups, StepId, best_level, group_steps};
 pub use summary::{RunSummary, summarize};

@@ -144,6 +144,10 @@ pub struct LevelFigures {
     pub timeline: Vec<TimelinePoint>,
     /// Which repeat `timeline` comes from.
     pub timeline_repeat: u32,
+    /// The surge figures of the repeat `timeline` shows (a surge profile).
+    pub timeline_surge: Option<crate::results::SurgeSummary>,
+    /// A surge profile's figures over the level's repeats.
+    pub surge: Option<super::surge::SurgeLevel>,
     /// The flags of the repeats, as (repeat, flag), by repeat then flag.
     pub flags: Vec<(u32, StepFlag)>,
 }
@@ -522,6 +526,7 @@ fn combine(level: u64, steps: &[&StepRecord], warnings: &mut Vec<String>) -> Lev
         .filter_map(|s| s.server.as_ref().and_then(|u| u.db_cpu_s))
         .collect();
     let first = steps.iter().min_by_key(|s| s.repeat);
+    let surge = super::surge::SurgeLevel::of(&per_repeat.surge);
 
     LevelFigures {
         level,
@@ -547,6 +552,8 @@ fn combine(level: u64, steps: &[&StepRecord], warnings: &mut Vec<String>) -> Lev
             .max(),
         timeline: first.map(|s| s.timeline.clone()).unwrap_or_default(),
         timeline_repeat: first.map(|s| s.repeat).unwrap_or(0),
+        timeline_surge: first.and_then(|s| s.summary.surge),
+        surge,
         flags: {
             let mut f: Vec<(u32, StepFlag)> = steps
                 .iter()

@@ -58,7 +58,8 @@ impl MockAnswer {
     /// A target with a knee at `knee_rps`: below it, everything offered is
     /// served with p99 `p99` (and `p99 / 2` typical); past it, throughput
     /// stays at the knee and p99 is ten times higher. Closed model: the
-    /// offered rate is `connections / typical latency` (Little's law).
+    /// offered rate is `connections / typical latency` (Little's law); a
+    /// profile offers its peak (the mock engine asks second by second).
     pub fn knee(spec: &StepSpec, knee_rps: f64, p99: Duration) -> MockAnswer {
         let typical = p99 / 2;
         let offered = match &spec.schedule {
@@ -139,8 +140,12 @@ impl MockEngine {
         self.calls.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
+    /// A constant step answers once for its whole window; a profile is
+    /// answered second by second, each second as the rule answers a
+    /// constant step at that second's offered rate (so a knee below the
+    /// surge shows as a slow surge and a quick recovery; the mock keeps no
+    /// backlog).
     fn measure(&self, spec: &StepSpec) -> Measurement {
-        let answer = (self.rule)(spec);
         let open = matches!(spec.schedule, Schedule::Open { .. });
         let labels: Vec<String> = spec.mix.entries().iter().map(|e| e.label.clone()).collect();
         let interrupted = spec.cancel.is_cancelled();
@@ -149,25 +154,53 @@ impl MockEngine {
         } else {
             spec.duration
         };
-        let mut recorder = Recorder::new(&labels, open, spec.duration);
-        let n = ((answer.rps * window.as_secs_f64()).round() as u64).clamp(1, MAX_SAMPLES);
-        let slow = n / 50;
-        for i in 0..n {
-            let intended = window.mul_f64(i as f64 / n as f64);
-            let latency = if i % 50 == 49 && slow > 0 {
-                answer.p99
-            } else {
-                answer.typical
-            };
-            recorder.record(Sample {
-                entry: (i as usize) % labels.len().max(1),
-                intended,
-                ready: intended,
-                sent: intended,
-                done: intended + latency,
-                status: (!answer.refused).then_some(200),
-                error: answer.refused.then_some(ErrorKind::Connect),
-            });
+        let mut recorder =
+            Recorder::new(&labels, open, spec.duration).with_surge(spec.schedule.surge());
+        let slices = match &spec.schedule {
+            Schedule::Open {
+                profile,
+                connections,
+                ..
+            } if !profile.stage_list().is_empty() => {
+                let curve = profile.curve(spec.warmup, spec.warmup + spec.duration);
+                let w = spec.warmup.as_secs_f64();
+                let seconds = window.as_secs_f64().ceil() as u64;
+                (0..seconds)
+                    .map(|k| {
+                        let (from, to) = (k as f64, ((k + 1) as f64).min(window.as_secs_f64()));
+                        let rate = (curve.arrivals_until(w + to) - curve.arrivals_until(w + from))
+                            / (to - from);
+                        let mut second = spec.clone();
+                        second.schedule = Schedule::open(rate.max(1e-3), *connections);
+                        let span = (Duration::from_secs_f64(from), Duration::from_secs_f64(to));
+                        (span, (self.rule)(&second))
+                    })
+                    .collect()
+            }
+            _ => vec![((Duration::ZERO, window), (self.rule)(spec))],
+        };
+        let per_slice = (MAX_SAMPLES / slices.len().max(1) as u64).max(1);
+        for ((from, to), answer) in slices {
+            let length = to.saturating_sub(from);
+            let n = ((answer.rps * length.as_secs_f64()).round() as u64).clamp(1, per_slice);
+            let slow = n / 50;
+            for i in 0..n {
+                let intended = from + length.mul_f64(i as f64 / n as f64);
+                let latency = if i % 50 == 49 && slow > 0 {
+                    answer.p99
+                } else {
+                    answer.typical
+                };
+                recorder.record(Sample {
+                    entry: (i as usize) % labels.len().max(1),
+                    intended,
+                    ready: intended,
+                    sent: intended,
+                    done: intended + latency,
+                    status: (!answer.refused).then_some(200),
+                    error: answer.refused.then_some(ErrorKind::Connect),
+                });
+            }
         }
         let mut m = recorder.finish(WindowEnd::Elapsed(window), GeneratorUsage::default());
         m.interrupted = interrupted;

@@ -98,6 +98,14 @@ impl Schedule {
         }
     }
 
+    /// The surge of an open schedule's profile, if it has one.
+    pub fn surge(&self) -> Option<crate::measure::SurgePhases> {
+        match self {
+            Schedule::Open { profile, .. } => profile.surge(),
+            Schedule::Closed { .. } => None,
+        }
+    }
+
     pub fn model(&self) -> Model {
         match self {
             Schedule::Closed { .. } => Model::Closed,
@@ -301,7 +309,7 @@ pub fn run_step(
     } else {
         WindowEnd::Elapsed(spec.duration)
     };
-    let mut merged = Recorder::new(&labels, open, spec.duration);
+    let mut merged = Recorder::new(&labels, open, spec.duration).with_surge(spec.schedule.surge());
     for out in &outputs {
         merged += &out.recorder;
     }

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::mix::SplitMix64;
+use crate::measure::SurgePhases;
 
 /// One stage of a profile: over `duration`, the rate moves linearly from
 /// the previous stage's rate (or the profile's start rate) to `rate`.
@@ -99,6 +100,33 @@ impl RateProfile {
             .iter()
             .map(|s| s.rate)
             .fold(self.start_rate, f64::max)
+    }
+
+    /// Where the surge lies in the measured window (the stages start with
+    /// it): from the start of the first stage that moves the rate to the
+    /// end of the last one that does. None for a constant rate and for a
+    /// profile that never rises above its start rate.
+    pub fn surge(&self) -> Option<SurgePhases> {
+        let peak = self.peak();
+        if self.stages.is_empty() || peak <= self.start_rate {
+            return None;
+        }
+        let (mut from, mut t) = (self.start_rate, Duration::ZERO);
+        let (mut start, mut end) = (None, Duration::ZERO);
+        for s in self.stages.iter() {
+            if s.rate != from {
+                start.get_or_insert(t);
+                end = t + s.duration;
+            }
+            from = s.rate;
+            t += s.duration;
+        }
+        Some(SurgePhases {
+            baseline_rate: self.start_rate,
+            peak_rate: peak,
+            start: start?,
+            end,
+        })
     }
 
     /// Arrivals over the stages (the area under the rate); for a constant

@@ -9,10 +9,14 @@ mod errors;
 pub mod hgrm;
 pub mod recorder;
 mod saturation;
+mod surge;
 mod timeline;
 
 pub use cpu::process_cpu_time;
 pub use errors::ErrorKind;
 pub use recorder::{Measurement, Recorder, Sample, StepMeta, WindowEnd, error_rate};
 pub use saturation::{BUSY_THRESHOLD, GeneratorUsage, WAKE_LAG_FLOOR, WAKE_LAG_SHARE, saturation};
+pub use surge::{
+    RECOVERY_ERROR_SHARE, RECOVERY_FACTOR, RECOVERY_HOLD, RECOVERY_SLACK_US, SurgePhases,
+};
 pub use timeline::Timeline;

@@ -8,6 +8,7 @@ use hdrhistogram::Histogram;
 
 use super::errors::ErrorKind;
 use super::saturation::{GeneratorUsage, saturation};
+use super::surge::{SurgePhases, surge};
 use super::timeline::Timeline;
 use crate::results::{
     EndpointSummary, GeneratorStats, HistogramSet, LatencySummary, Summary, TimelinePoint,
@@ -47,6 +48,8 @@ pub struct Recorder {
     timeline: Timeline,
     /// Offset from the window start of the last completion seen.
     last_completion: Duration,
+    /// Where the surge of the step's rate profile lies, if it has one.
+    surge: Option<SurgePhases>,
 }
 
 /// How the measured window of a step ended, which decides its duration.
@@ -116,7 +119,15 @@ impl Recorder {
             errors: 0,
             timeline: Timeline::new(window),
             last_completion: Duration::ZERO,
+            surge: None,
         }
+    }
+
+    /// The recorder of a step whose profile surges at `phases` (`finish`
+    /// then computes the surge figures).
+    pub fn with_surge(mut self, phases: Option<SurgePhases>) -> Self {
+        self.surge = phases;
+        self
     }
 
     /// Records one finished request of the measured window.
@@ -141,6 +152,7 @@ impl Recorder {
             }
         }
         self.last_completion = self.last_completion.max(s.done);
+        self.timeline.record_completion(s.done);
         match s.error {
             None => {
                 self.latency.saturating_record(value);
@@ -242,6 +254,7 @@ impl Recorder {
                 .and_then(LatencySummary::from_histogram),
             status,
             errors_by_kind,
+            surge: self.surge.and_then(|p| surge(&self.timeline, &p)),
             generator: GeneratorStats {
                 cpu_s: generator.process_cpu.as_secs_f64(),
                 send_lag_us: self

@@ -16,6 +16,9 @@ pub const MAX_POINTS: usize = 600;
 #[derive(Debug, Clone)]
 struct Bucket {
     requests: u64,
+    /// Requests of the window that completed (response or error) in this
+    /// bucket, by completion time.
+    completed: u64,
     /// Scheduled requests of the bucket never sent (open model).
     unsent: u64,
     errors: u64,
@@ -26,6 +29,8 @@ struct Bucket {
 #[derive(Debug, Clone)]
 pub struct Timeline {
     width: Duration,
+    /// The measured window's length: completions after it are the tail.
+    window: Duration,
     buckets: Vec<Bucket>,
 }
 
@@ -37,6 +42,7 @@ impl Timeline {
         let width_s = secs.div_ceil(MAX_POINTS as u64).max(1);
         Timeline {
             width: Duration::from_secs(width_s),
+            window: duration,
             buckets: Vec::new(),
         }
     }
@@ -50,6 +56,7 @@ impl Timeline {
                 idx + 1,
                 Bucket {
                     requests: 0,
+                    completed: 0,
                     unsent: 0,
                     errors: 0,
                     latency: None,
@@ -73,6 +80,15 @@ impl Timeline {
         }
     }
 
+    /// Counts a completion (response or error) `offset` after the window
+    /// start, in the bucket it happened in; the tail after the window is
+    /// not counted.
+    pub fn record_completion(&mut self, offset: Duration) {
+        if offset < self.window {
+            self.bucket(offset).completed += 1;
+        }
+    }
+
     /// Counts one scheduled request, intended `offset` after the window
     /// start, that was never sent: offered, not among the bucket's requests.
     pub fn record_unsent(&mut self, offset: Duration) {
@@ -86,6 +102,7 @@ impl Timeline {
                 other.buckets.len(),
                 Bucket {
                     requests: 0,
+                    completed: 0,
                     unsent: 0,
                     errors: 0,
                     latency: None,
@@ -94,6 +111,7 @@ impl Timeline {
         }
         for (mine, theirs) in self.buckets.iter_mut().zip(&other.buckets) {
             mine.requests += theirs.requests;
+            mine.completed += theirs.completed;
             mine.unsent += theirs.unsent;
             mine.errors += theirs.errors;
             if let Some(h) = &theirs.latency {
@@ -108,12 +126,34 @@ impl Timeline {
         self.width
     }
 
+    /// Buckets of the measured window (the last may be partial).
+    pub(super) fn window_buckets(&self) -> usize {
+        let n = (self.window.as_secs_f64() / self.width.as_secs_f64()).ceil() as usize;
+        n.clamp(1, MAX_POINTS)
+    }
+
+    /// Offered, completed and failed requests and the successful requests'
+    /// histogram of bucket `i` (zeros past the last recorded bucket).
+    pub(super) fn counts(&self, i: usize) -> BucketCounts<'_> {
+        match self.buckets.get(i) {
+            Some(b) => BucketCounts {
+                offered: b.requests + b.unsent,
+                completed: b.completed,
+                failed: b.errors + b.unsent,
+                latency: b.latency.as_ref().filter(|h| !h.is_empty()),
+            },
+            None => BucketCounts::default(),
+        }
+    }
+
     pub fn points(&self) -> Vec<TimelinePoint> {
         let width_s = self.width.as_secs() as u32;
+        let mut backlog: u64 = 0;
         self.buckets
             .iter()
             .enumerate()
             .map(|(i, b)| {
+                backlog = (backlog + b.requests + b.unsent).saturating_sub(b.completed);
                 let (p50, p99) = match &b.latency {
                     Some(h) if !h.is_empty() => (
                         Some(h.value_at_quantile(0.5)),
@@ -126,6 +166,8 @@ impl Timeline {
                     width_s,
                     requests: b.requests,
                     offered: b.requests + b.unsent,
+                    completed: b.completed,
+                    backlog,
                     errors: b.errors,
                     p50_us: p50,
                     p99_us: p99,
@@ -135,7 +177,18 @@ impl Timeline {
     }
 }
 
-fn small_histogram() -> Histogram<u32> {
+/// What one bucket holds, for the surge figures.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct BucketCounts<'a> {
+    pub offered: u64,
+    pub completed: u64,
+    /// Failed and never-sent requests intended in the bucket.
+    pub failed: u64,
+    /// Successful requests intended in the bucket (None: none succeeded).
+    pub latency: Option<&'a Histogram<u32>>,
+}
+
+pub(super) fn small_histogram() -> Histogram<u32> {
     // 1 µs .. 100 s at 2 significant digits: about 10 KiB per bucket.
     Histogram::new_with_bounds(1, 100_000_000, 2).expect("constant histogram bounds are valid")
 }

@@ -20,7 +20,7 @@ pub use crate::model::Model;
 pub use calendar::{now_compact, now_rfc3339};
 pub use histogram::{decode_histogram, encode_histogram, new_histogram};
 pub use io::{resolve, write_atomic};
-pub use plan::{MixRecord, PlanRecord, ScenarioRecord, ThresholdRecord};
+pub use plan::{MixRecord, PlanRecord, ScenarioRecord, StageRecord, ThresholdRecord};
 pub use provenance::local_provenance;
 
 use std::collections::BTreeMap;
@@ -272,6 +272,77 @@ pub struct Summary {
     /// connect | timeout | reset | truncated | http_status | unsent | other → count.
     pub errors_by_kind: BTreeMap<String, u64>,
     pub generator: GeneratorStats,
+    /// A step whose rate profile surges: the figures of the surge and the
+    /// recovery from it (absent for constant rates and for profiles with
+    /// no second before the surge or fewer than three after it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surge: Option<SurgeSummary>,
+}
+
+/// What a surge step measured, from its per-second timeline (defined in
+/// results/README.md, "Surge figures"). Times are seconds from the start
+/// of the measured window.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct SurgeSummary {
+    /// The offered rate before the surge, and the profile's highest.
+    pub baseline_rate: f64,
+    pub peak_rate: f64,
+    /// When the rate first moves away from the baseline, and when it last
+    /// stops moving.
+    pub start_s: f64,
+    pub end_s: f64,
+    /// p99 of the successful requests intended in the whole seconds before
+    /// the surge (the first left out when there are two or more); `null`
+    /// when none succeeded.
+    pub baseline_p99_us: Option<u64>,
+    /// Failed and never-sent over offered requests of the same seconds.
+    pub baseline_error_rate: f64,
+    /// The highest per-second p99 from the second the surge starts in to
+    /// the window's end; `null` when nothing succeeded there.
+    pub peak_p99_us: Option<u64>,
+    /// Failed and never-sent requests intended from the surge's second to
+    /// the window's end, and their share of the offered ones.
+    pub surge_errors: u64,
+    pub surge_error_rate: f64,
+    /// The most requests offered and not yet completed at the end of any
+    /// second (the timeline's `backlog`).
+    pub peak_backlog: u64,
+    /// A second is back to baseline when its p99 is at most this (2 × the
+    /// baseline p99, at least the baseline + 1 ms) and at most 1 % (or the
+    /// baseline's share) of its requests failed; `null` without a baseline.
+    pub tolerance_p99_us: Option<u64>,
+    /// How long seconds back to baseline must follow each other.
+    pub hold_s: f64,
+    /// From the surge's end to the first of `hold_s` seconds back to
+    /// baseline; `null`: it did not recover within the step.
+    pub recovery_s: Option<f64>,
+    pub outcome: SurgeOutcome,
+}
+
+/// How a step came through its surge.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum SurgeOutcome {
+    /// No error, and no second's p99 beyond the tolerance band.
+    Stable,
+    /// No error; some second's p99 beyond the band; back within the step.
+    Slower,
+    /// Failed or never-sent requests during or after the surge; back
+    /// within the step.
+    ErrorsRecovered,
+    /// Not back to baseline (for the hold) before the window ended.
+    NotRecovered,
+}
+
+impl SurgeOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SurgeOutcome::Stable => "stable",
+            SurgeOutcome::Slower => "slower, no errors",
+            SurgeOutcome::ErrorsRecovered => "errors, then recovered",
+            SurgeOutcome::NotRecovered => "did not recover",
+        }
+    }
 }
 
 impl Summary {
@@ -401,6 +472,16 @@ pub struct TimelinePoint {
     /// written before the field existed.
     #[serde(default)]
     pub offered: u64,
+    /// Requests of the window that completed (response or error) during
+    /// the bucket, by completion time: the achieved rate is `completed /
+    /// width_s`. 0 in files written before the field existed.
+    #[serde(default)]
+    pub completed: u64,
+    /// At the bucket's end: requests of the window offered so far and not
+    /// yet completed (queued, in flight or never sent), the step's
+    /// backlog. 0 in files written before the field existed.
+    #[serde(default)]
+    pub backlog: u64,
     pub errors: u64,
     /// Percentiles of the bucket's successful requests; `null` when none succeeded.
     pub p50_us: Option<u64>,

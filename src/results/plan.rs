@@ -34,6 +34,15 @@ pub struct ScenarioRecord {
     /// Open model: the connection pool the rate is spread over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connections: Option<u32>,
+    /// Open model: how arrivals are spread ("uniform" or "poisson").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrivals: Option<String>,
+    /// A surge scenario's rate profile: the rate its first stage starts
+    /// from, and its stages (empty for constant rates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_rate: Option<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageRecord>,
     pub warmup_s: f64,
     pub duration_s: f64,
     pub timeout_s: f64,
@@ -42,6 +51,14 @@ pub struct ScenarioRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slo_p99_us: Option<f64>,
     pub mix: Vec<MixRecord>,
+}
+
+/// One stage of a rate profile: over `duration_s` the offered rate moves
+/// linearly to `rate` req/s.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct StageRecord {
+    pub duration_s: f64,
+    pub rate: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -171,6 +171,8 @@ async fn the_slo_search_finds_the_knee_and_later_repeats_replay_its_rates() {
             LoadModel::Open {
                 rates: vec![1000, 2000],
                 connections: 16,
+                arrivals: crate::engine::Arrivals::Uniform,
+                profile: None,
             },
             3,
             Some(Duration::from_millis(10)),

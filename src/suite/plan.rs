@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use super::bounds::{BoundsError, check_connection_cap};
 use super::error::{Diagnostic, SuiteError};
-use crate::engine::{EndpointError, Mix, Schedule};
-use crate::results::{MixRecord, PlanRecord, ScenarioRecord, ThresholdRecord};
+use crate::engine::{Arrivals, EndpointError, Mix, RateProfile, Schedule};
+use crate::results::{MixRecord, PlanRecord, ScenarioRecord, StageRecord, ThresholdRecord};
 
 /// Database connections per variant when the suite does not say.
 pub const DEFAULT_DB_CONNECTIONS: u32 = 16;
@@ -76,11 +76,14 @@ impl SuitePlan {
 
     /// Quick settings for any suite (`run --quick SUITE`): warm-up at most
     /// 1 s, duration at most 3 s, one repeat, and at most two levels per
-    /// scenario (the lowest and the highest).
+    /// scenario (the lowest and the highest). A surge scenario keeps its
+    /// profile's length: cutting it would cut the recovery it measures.
     pub fn shortened(mut self) -> SuitePlan {
         for s in &mut self.scenarios {
             s.warmup = s.warmup.min(Duration::from_secs(1));
-            s.duration = s.duration.min(Duration::from_secs(3));
+            if s.load.profile().is_none() {
+                s.duration = s.duration.min(Duration::from_secs(3));
+            }
             s.repeats = 1;
             match &mut s.load {
                 LoadModel::Closed {
@@ -164,6 +167,20 @@ impl ScenarioPlan {
                 LoadModel::Open { connections, .. } => Some(*connections),
                 LoadModel::Closed { .. } => None,
             },
+            arrivals: match &self.load {
+                LoadModel::Open { arrivals, .. } => Some(arrivals.as_str().to_string()),
+                LoadModel::Closed { .. } => None,
+            },
+            start_rate: self.load.profile().map(RateProfile::start_rate),
+            stages: self.load.profile().map_or_else(Vec::new, |p| {
+                p.stage_list()
+                    .iter()
+                    .map(|s| StageRecord {
+                        duration_s: s.duration.as_secs_f64(),
+                        rate: s.rate,
+                    })
+                    .collect()
+            }),
             warmup_s: self.warmup.as_secs_f64(),
             duration_s: self.duration.as_secs_f64(),
             timeout_s: self.timeout.as_secs_f64(),
@@ -300,8 +317,16 @@ pub struct ScenarioPlan {
 pub enum LoadModel {
     /// Each level is a number of connections.
     Closed { concurrency: Vec<u64> },
-    /// Each level is an offered rate (req/s) spread over `connections`.
-    Open { rates: Vec<u64>, connections: u32 },
+    /// Each level is an offered rate (req/s) spread over `connections`,
+    /// with arrivals spread by `arrivals`. With a `profile` (a suite's
+    /// `[[scenario.stage]]` tables) the one level is the profile's peak
+    /// and every step offers the whole profile.
+    Open {
+        rates: Vec<u64>,
+        connections: u32,
+        arrivals: Arrivals,
+        profile: Option<RateProfile>,
+    },
 }
 
 impl LoadModel {
@@ -324,6 +349,14 @@ impl LoadModel {
         }
     }
 
+    /// The rate profile of a surge scenario (None: constant rates).
+    pub fn profile(&self) -> Option<&RateProfile> {
+        match self {
+            LoadModel::Open { profile, .. } => profile.as_ref(),
+            LoadModel::Closed { .. } => None,
+        }
+    }
+
     pub fn model(&self) -> crate::model::Model {
         match self {
             LoadModel::Closed { .. } => crate::model::Model::Closed,
@@ -338,7 +371,18 @@ impl LoadModel {
             LoadModel::Closed { .. } => Schedule::Closed {
                 connections: u32::try_from(level).unwrap_or(u32::MAX),
             },
-            LoadModel::Open { connections, .. } => Schedule::open(level as f64, *connections),
+            LoadModel::Open {
+                connections,
+                arrivals,
+                profile,
+                ..
+            } => Schedule::Open {
+                profile: profile
+                    .clone()
+                    .unwrap_or_else(|| RateProfile::constant(level as f64)),
+                connections: *connections,
+                arrivals: *arrivals,
+            },
         }
     }
 }

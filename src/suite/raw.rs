@@ -113,6 +113,16 @@ pub struct RawScenario {
     pub timeout: Option<Spanned<RawDuration>>,
     #[serde(default)]
     pub slo_p99: Option<Spanned<RawDuration>>,
+    /// Open model: a rate profile of `[[scenario.stage]]` tables instead of
+    /// `rates` (one step per target, at the profile's peak).
+    #[serde(default)]
+    pub stage: Vec<Spanned<RawStage>>,
+    /// With stages: the rate the first stage starts from.
+    #[serde(default)]
+    pub start_rate: Option<Spanned<f64>>,
+    /// Open model: "uniform" (default) or "poisson".
+    #[serde(default)]
+    pub arrivals: Option<Spanned<String>>,
     /// Shorthand for a mix of one `GET path`.
     #[serde(default)]
     pub path: Option<Spanned<String>>,
@@ -133,9 +143,24 @@ impl RawScenario {
         "repeats",
         "timeout",
         "slo_p99",
+        "stage",
+        "start_rate",
+        "arrivals",
         "path",
         "request",
     ];
+}
+
+/// One `[[scenario.stage]]` of a rate profile.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    pub duration: Spanned<RawDuration>,
+    pub rate: Spanned<f64>,
+}
+
+impl RawStage {
+    pub const FIELDS: &'static [&'static str] = &["duration", "rate"];
 }
 
 /// One `[[scenario.request]]` entry of a mix.
@@ -195,6 +220,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("[cpu]", RawCpu::FIELDS),
     ("[[scenario]]", RawScenario::FIELDS),
     ("[[scenario.request]]", RawRequest::FIELDS),
+    ("[[scenario.stage]]", RawStage::FIELDS),
     ("[[thresholds]]", RawThreshold::FIELDS),
 ];
 

@@ -23,7 +23,7 @@ use super::plan::{
 };
 use super::raw::{RawCpu, RawDefaults, RawDuration, RawModel, RawRequest, RawScenario, RawSuite};
 use super::values::{RESERVED_HEADERS, parse_check, parse_duration};
-use crate::engine::{Mix, MixEntry};
+use crate::engine::{Arrivals, Mix, MixEntry, RateProfile, Stage};
 
 /// Upper bounds that catch typos (an extra zero) rather than limit use.
 const MAX_CONCURRENCY: i64 = 100_000;
@@ -423,7 +423,7 @@ impl Validator<'_> {
                 format!("invalid scenario name {name:?}: use letters, digits, '-', '_' and '.'"),
             );
         }
-        let timing = self.timing(defaults, &s.warmup, &s.duration, &s.repeats, &s.timeout);
+        let mut timing = self.timing(defaults, &s.warmup, &s.duration, &s.repeats, &s.timeout);
         let model = *s.model.get_ref();
         let forbid = |v: &mut Self, present: Option<Range<usize>>, key: &str, needs: &str| {
             if let Some(span) = present {
@@ -445,6 +445,21 @@ impl Validator<'_> {
                     "slo_p99",
                     "open",
                 );
+                forbid(
+                    self,
+                    s.arrivals.as_ref().map(Spanned::span),
+                    "arrivals",
+                    "open",
+                );
+                forbid(
+                    self,
+                    s.start_rate.as_ref().map(Spanned::span),
+                    "start_rate",
+                    "open",
+                );
+                if let Some(stage) = s.stage.first() {
+                    forbid(self, Some(stage.span()), "[[scenario.stage]]", "open");
+                }
                 let concurrency = self.levels(
                     s.concurrency.as_ref(),
                     "concurrency",
@@ -460,12 +475,37 @@ impl Validator<'_> {
                     "concurrency",
                     "closed",
                 );
-                let rates = self.levels(s.rates.as_ref(), "rates", i64::from(MAX_RATE), &s.model);
                 let connections = match &s.connections {
                     Some(c) => self.count(c, "connections", 1, MAX_CONCURRENCY),
                     None => DEFAULT_OPEN_CONNECTIONS,
                 };
-                LoadModel::Open { rates, connections }
+                let arrivals = self.arrivals(s.arrivals.as_ref());
+                if s.stage.is_empty() {
+                    if let Some(r) = &s.start_rate {
+                        self.error(r.span(), "start_rate belongs to a profile: add [[scenario.stage]] tables or remove it");
+                    }
+                    let rates =
+                        self.levels(s.rates.as_ref(), "rates", i64::from(MAX_RATE), &s.model);
+                    LoadModel::Open {
+                        rates,
+                        connections,
+                        arrivals,
+                        profile: None,
+                    }
+                } else {
+                    let profile = self.profile(&s, span.clone());
+                    if let Some(p) = &profile {
+                        timing.duration = p.duration().unwrap_or(timing.duration);
+                    }
+                    LoadModel::Open {
+                        rates: profile
+                            .as_ref()
+                            .map_or_else(Vec::new, |p| vec![p.peak().round().max(1.0) as u64]),
+                        connections,
+                        arrivals,
+                        profile,
+                    }
+                }
             }
         };
         let slo_p99 = match model {
@@ -483,6 +523,81 @@ impl Validator<'_> {
             repeats: timing.repeats,
             timeout: timing.timeout,
             slo_p99,
+        }
+    }
+
+    /// `arrivals = "uniform" | "poisson"` (uniform when absent).
+    fn arrivals(&mut self, raw: Option<&Spanned<String>>) -> Arrivals {
+        match raw.map(|r| (r.get_ref().as_str(), r.span())) {
+            None | Some(("uniform", _)) => Arrivals::Uniform,
+            Some(("poisson", _)) => Arrivals::Poisson,
+            Some((other, span)) => {
+                self.error(
+                    span,
+                    format!("arrivals must be \"uniform\" or \"poisson\", got {other:?}"),
+                );
+                Arrivals::Uniform
+            }
+        }
+    }
+
+    /// A surge scenario's `[[scenario.stage]]` tables (and `start_rate`)
+    /// as a profile; `rates`, `duration` and `slo_p99` do not go with it.
+    fn profile(&mut self, s: &RawScenario, scenario_span: Range<usize>) -> Option<RateProfile> {
+        let with = "with [[scenario.stage]] tables";
+        if let Some(r) = &s.rates {
+            self.error(r.span(), format!("rates is not allowed {with}: the step offers the profile, whose peak is its level"));
+        }
+        if let Some(d) = &s.duration {
+            self.error(d.span(), format!("duration is not allowed {with}: the step lasts as long as its stages"));
+        }
+        if let Some(d) = &s.slo_p99 {
+            self.error(d.span(), format!("slo_p99 is not allowed {with}: capacity is searched at constant rates"));
+        }
+        let rate = |v: &mut Self, raw: &Spanned<f64>, key: &str| -> Option<f64> {
+            let r = *raw.get_ref();
+            if r.is_finite() && (0.0..=f64::from(MAX_RATE)).contains(&r) {
+                Some(r)
+            } else {
+                v.error(raw.span(), format!("{key} must be a number of requests per second between 0 and {MAX_RATE}, got {r}"));
+                None
+            }
+        };
+        let start_rate = s.start_rate.as_ref().map(|r| rate(self, r, "start_rate"));
+        let mut ok = !matches!(start_rate, Some(None));
+        let start_rate = start_rate.flatten();
+        let mut stages = Vec::new();
+        for st in &s.stage {
+            let duration = self.duration(&Some(st.get_ref().duration.clone()), "stage duration", true);
+            let r = rate(self, &st.get_ref().rate, "stage rate");
+            match (duration, r) {
+                (Some(duration), Some(rate)) => stages.push(Stage { duration, rate }),
+                _ => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let total: Duration = stages.iter().map(|st| st.duration).sum();
+        if total > MAX_STEP_DURATION || total.is_zero() {
+            let message = if total.is_zero() {
+                "the stages last 0s; give them durations, e.g. duration = \"10s\"".to_string()
+            } else {
+                format!(
+                    "the stages last {:.0}s, longer than the {}h a step may last",
+                    total.as_secs_f64(),
+                    MAX_STEP_DURATION.as_secs() / 3600
+                )
+            };
+            self.error(s.stage[0].span(), message);
+            return None;
+        }
+        match RateProfile::stages(start_rate, stages) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.error(scenario_span, format!("the scenario's stages: {e}"));
+                None
+            }
         }
     }
 
