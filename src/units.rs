@@ -124,6 +124,15 @@ pub fn change_pct(d: Option<f64>) -> String {
     }
 }
 
+/// A surge's recovery time: "0 s", "3 s", "2.5 s"; "did not recover"
+/// for None or +infinity (not back to baseline within the step).
+pub fn recovery(seconds: Option<f64>) -> String {
+    match seconds {
+        Some(s) if s.is_finite() => format!("{} s", number((s * 10.0).round() / 10.0)),
+        _ => "did not recover".into(),
+    }
+}
+
 /// A setting as given: "5", "2.5" (no trailing ".0").
 pub fn number(x: f64) -> String {
     if x.fract() == 0.0 {

@@ -795,3 +795,97 @@ fn poisson_arrivals_repeat_with_the_seed() {
     );
     assert_eq!(server.handled(), server.received());
 }
+
+/// A spike above a server's fixed capacity (one request per millisecond):
+/// the spike leaves a backlog, the per-second p99 climbs far above the
+/// baseline, and once the queue drains after the surge the step is back
+/// to baseline, so the recovery time is finite.
+#[test]
+fn a_spike_above_capacity_leaves_a_backlog_then_recovers() {
+    let _area = crate::util::area(module_path!());
+    let server = TestServer::start(Behaviour::capacity(Duration::from_millis(1)));
+    let stage = |ms: u64, rate: f64| bakeoff::engine::Stage {
+        duration: Duration::from_millis(ms),
+        rate,
+    };
+    // 300 req/s, a jump to 2000 req/s for a second, back to 300 for 7 s:
+    // about 1100 requests more than the server can take, which drain at
+    // 700 req/s in under 2 s.
+    let profile = bakeoff::engine::RateProfile::stages(
+        None,
+        vec![
+            stage(2000, 300.0),
+            stage(100, 2000.0),
+            stage(1000, 2000.0),
+            stage(100, 300.0),
+            stage(7000, 300.0),
+        ],
+    )
+    .unwrap();
+    let duration = profile.duration().unwrap();
+    let sp = spec(
+        &server.url("/"),
+        Schedule::Open {
+            profile,
+            connections: 64,
+            arrivals: bakeoff::engine::Arrivals::Uniform,
+        },
+        duration,
+    );
+    let m = run(&sp);
+    let s = m.summary.surge.expect("a spike has surge figures");
+    assert_eq!((s.start_s, s.end_s), (2.0, 3.2));
+    assert_eq!((s.baseline_rate, s.peak_rate), (300.0, 2000.0));
+    assert!(s.peak_backlog > 500, "backlog {}", s.peak_backlog);
+    let (base, peak) = (s.baseline_p99_us.unwrap(), s.peak_p99_us.unwrap());
+    assert!(peak > 10 * base, "peak p99 {peak} µs vs baseline {base} µs");
+    let recovery = s.recovery_s.expect("the queue drains within the step");
+    assert!(recovery > 0.0 && recovery <= 4.0, "recovered after {recovery} s");
+    assert_eq!(s.surge_errors, 0);
+    assert_eq!(s.outcome, bakeoff::results::SurgeOutcome::Slower);
+    // The timeline carries the achieved rate and the backlog it came from.
+    let achieved: u64 = m.timeline.iter().map(|p| p.completed).sum();
+    assert!(achieved >= m.summary.requests - 64, "{achieved} completions in the window");
+    let worst = m.timeline.iter().map(|p| p.backlog).max().unwrap();
+    assert_eq!(worst, s.peak_backlog);
+}
+
+/// A server whose capacity is barely above the baseline cannot drain a
+/// spike's backlog: `load` reports "did not recover", in its JSON and its
+/// table.
+#[test]
+fn load_reports_a_server_that_never_recovers() {
+    let _area = crate::util::area(module_path!());
+    // 400 req/s at most, against 300 req/s after the spike.
+    let server = TestServer::start(Behaviour::capacity(Duration::from_micros(2500)));
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("r.json");
+    let out = bakeoff(&[
+        "load",
+        &server.url("/"),
+        "--stages",
+        "2s:300,100ms:2000,1s:2000,100ms:300,4s:300",
+        "-c",
+        "64",
+        "--timeout",
+        "3s",
+        "--quiet",
+        "--output",
+        results.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("Surge      did not recover: baseline p99"), "{text}");
+    assert!(text.contains("before the window ended"), "{text}");
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&results).unwrap()).unwrap();
+    let surge = &file["steps"][0]["summary"]["surge"];
+    assert_eq!(surge["outcome"], "not_recovered", "{surge}");
+    assert!(surge["recovery_s"].is_null(), "{surge}");
+    assert!(surge["peak_backlog"].as_u64().unwrap() > 1000, "{surge}");
+}

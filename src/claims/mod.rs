@@ -236,6 +236,7 @@ fn headline_chart<'a>(p: &'a Predicate, measured: &[String]) -> Option<(&'a str,
         }
         Predicate::RatioAtHighest { .. }
         | Predicate::RatioTable { .. }
+        | Predicate::SurgeRecovery { .. }
         | Predicate::OutOfScope { .. } => None,
     }
 }

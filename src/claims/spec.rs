@@ -114,6 +114,16 @@ pub enum Predicate {
         versus: Vec<String>,
         max_growth: f64,
     },
+    /// A traffic spike on one surge scenario: the subject recovers in every
+    /// repeat with at most `max_error_rate` errors from the surge on, its
+    /// peak p99 is lower than each of `versus` beyond noise and it
+    /// recovers no later.
+    SurgeRecovery {
+        scenario: String,
+        subject: String,
+        versus: Vec<String>,
+        max_error_rate: f64,
+    },
     /// Not testable with a load generator.
     OutOfScope { reason: String },
 }
@@ -360,6 +370,12 @@ fn predicate(kind: &str, c: &RawClaim, noise: NoisePolicy) -> Result<Predicate, 
             versus: versus.clone(),
             max_growth: ratio_at_least_one(c.max_growth, 1.5, "max_growth")?,
         },
+        "surge_recovery" => Predicate::SurgeRecovery {
+            scenario: one_scenario()?,
+            subject: subject()?,
+            versus: some_versus()?,
+            max_error_rate: fraction(c.max_error_rate, 0.001, "`max_error_rate`")?,
+        },
         "out_of_scope" => Predicate::OutOfScope {
             reason: c
                 .reason
@@ -369,7 +385,7 @@ fn predicate(kind: &str, c: &RawClaim, noise: NoisePolicy) -> Result<Predicate, 
         },
         other => {
             return Err(format!(
-                "unknown kind {other:?} (expected one of: scaling, ratio_at_highest, ratio_table, latency_uncontended_and_loaded, tail_under_load, cpu_bound, out_of_scope)"
+                "unknown kind {other:?} (expected one of: scaling, ratio_at_highest, ratio_table, latency_uncontended_and_loaded, tail_under_load, cpu_bound, surge_recovery, out_of_scope)"
             ));
         }
     };

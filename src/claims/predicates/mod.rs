@@ -52,12 +52,14 @@ use super::spec::Predicate;
 mod latency;
 mod ratio;
 mod scaling;
+mod surge;
 #[cfg(test)]
 mod tests;
 
 use latency::{latency, tail_under_load};
 use ratio::ratio_at_highest;
 use scaling::{cpu_bound, scaling};
+use surge::surge_recovery;
 
 /// A verdict with its one-sentence evidence.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,6 +114,12 @@ pub fn evaluate(p: &Predicate, g: &Lookup, noise: NoisePolicy) -> Finding {
             versus,
             max_growth,
         } => cpu_bound(g, noise, scenario, subject, versus, *max_growth),
+        Predicate::SurgeRecovery {
+            scenario,
+            subject,
+            versus,
+            max_error_rate,
+        } => surge_recovery(g, noise, scenario, subject, versus, *max_error_rate),
         Predicate::OutOfScope { reason } => Finding::new(Verdict::OutOfScope, reason.clone()),
     }
 }
@@ -179,6 +187,20 @@ pub fn describe(p: &Predicate, noise: NoisePolicy) -> String {
         } => format!(
             "cpu-bound on {scenario}: {subject}'s rps grows less than ×{max_growth} from the lowest to the highest level beyond noise (the worst case the intervals allow; with fewer than 3 repeats the growth times ×{:.2}) while its p99 climbs {margin}; refuted when its rps grows ×{max_growth} or more beyond noise",
             noise.few_repeats_ratio / noise.ratio
+        ),
+        Predicate::SurgeRecovery {
+            scenario,
+            subject,
+            versus,
+            max_error_rate,
+        } => format!(
+            "surge recovery on {scenario}: {subject} recovers from the spike in every repeat with errors ≤ {}% from the surge on, and against {} its peak p99 is lower {margin} and it is back to baseline no later (recovery times compared at the timeline's 1 s resolution; back to baseline: {} s of p99 ≤ max(×{} the baseline p99, baseline + {} ms) and ≤ {}% errors)",
+            max_error_rate * 100.0,
+            versus.join(" and "),
+            crate::measure::RECOVERY_HOLD,
+            crate::measure::RECOVERY_FACTOR,
+            crate::measure::RECOVERY_SLACK_US / 1000,
+            crate::measure::RECOVERY_ERROR_SHARE * 100.0
         ),
         Predicate::OutOfScope { .. } => "out of scope: not measurable with a load test".into(),
     }

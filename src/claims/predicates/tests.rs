@@ -270,3 +270,102 @@ fn missing_scenarios_are_listed_once_missing_points_by_target() {
         [format!("t{NOT_RUN}")]
     );
 }
+
+/// A surge step of `target`: peak p99 `peak` µs (None: nothing succeeded
+/// after the surge), recovery `recovery` s (None: did not recover), share
+/// of errors from the surge on `errors`.
+fn surge_step(
+    target: &str,
+    repeat: u32,
+    peak: Option<u64>,
+    recovery: Option<f64>,
+    errors: f64,
+) -> StepRecord {
+    use crate::results::{SurgeOutcome, SurgeSummary};
+    let mut s = step(target, 600, repeat, 150.0, 5_000);
+    s.model = Model::Open;
+    s.summary.surge = Some(SurgeSummary {
+        baseline_rate: 100.0,
+        peak_rate: 600.0,
+        start_s: 4.0,
+        end_s: 9.0,
+        baseline_p99_us: Some(4_000),
+        baseline_error_rate: 0.0,
+        peak_p99_us: peak,
+        surge_errors: (errors * 1000.0) as u64,
+        surge_error_rate: errors,
+        peak_backlog: 50,
+        tolerance_p99_us: Some(8_000),
+        hold_s: 3.0,
+        recovery_s: recovery,
+        outcome: match (recovery, errors > 0.0) {
+            (None, _) => SurgeOutcome::NotRecovered,
+            (Some(_), true) => SurgeOutcome::ErrorsRecovered,
+            (Some(_), false) => SurgeOutcome::Slower,
+        },
+    });
+    s
+}
+
+fn surge_of(steps: Vec<StepRecord>) -> Finding {
+    let mut run = RunResults::new(Provenance::default());
+    run.steps = steps;
+    let g = StepGroups::for_verdicts(&run);
+    let p = Predicate::SurgeRecovery {
+        scenario: "s".into(),
+        subject: "a".into(),
+        versus: vec!["b".into()],
+        max_error_rate: 0.001,
+    };
+    evaluate(&p, &Lookup::new(&g), NoisePolicy::default())
+}
+
+#[test]
+fn a_quicker_surge_recovery_beyond_noise_is_supported() {
+    let f = surge_of(vec![
+        surge_step("a", 0, Some(20_000), Some(0.0), 0.0),
+        surge_step("b", 0, Some(900_000), Some(4.0), 0.0),
+    ]);
+    assert_eq!(f.verdict, Verdict::Supported, "{}", f.evidence);
+    assert!(f.evidence.contains("peak p99 20.0 ms"), "{}", f.evidence);
+    assert!(f.evidence.contains("recovered 4 s sooner"), "{}", f.evidence);
+    assert!(f.evidence.contains("over the ×1.5 margin"), "{}", f.evidence);
+    assert!(f.evidence.contains("1 s resolution"), "{}", f.evidence);
+}
+
+#[test]
+fn a_subject_that_does_not_recover_is_refuted_whatever_its_peak() {
+    let f = surge_of(vec![
+        surge_step("a", 0, Some(20_000), None, 0.0),
+        surge_step("b", 0, Some(900_000), Some(2.0), 0.0),
+    ]);
+    assert_eq!(f.verdict, Verdict::Refuted, "{}", f.evidence);
+    assert!(f.evidence.contains("not seamless (did not recover in 1 of 1 repeats)"), "{}", f.evidence);
+    // Errors from the surge on count against "seamless" too.
+    let f = surge_of(vec![
+        surge_step("a", 0, Some(20_000), Some(0.0), 0.02),
+        surge_step("b", 0, Some(900_000), Some(2.0), 0.0),
+    ]);
+    assert_eq!(f.verdict, Verdict::Refuted, "{}", f.evidence);
+}
+
+#[test]
+fn a_peak_within_noise_and_recovery_within_a_second_decide_nothing() {
+    let f = surge_of(vec![
+        surge_step("a", 0, Some(20_000), Some(1.0), 0.0),
+        surge_step("b", 0, Some(26_000), Some(1.5), 0.0),
+    ]);
+    assert_eq!(f.verdict, Verdict::Inconclusive, "{}", f.evidence);
+    assert!(f.evidence.contains("under the ×1.5 margin"), "{}", f.evidence);
+    assert!(f.evidence.contains("within 1 s of it"), "{}", f.evidence);
+}
+
+#[test]
+fn a_step_without_surge_figures_gives_no_verdict() {
+    let f = surge_of(vec![
+        surge_step("a", 0, Some(20_000), Some(0.0), 0.0),
+        step("b", 600, 0, 150.0, 5_000),
+    ]);
+    assert_eq!(f.verdict, Verdict::Inconclusive, "{}", f.evidence);
+    assert!(f.evidence.contains("no surge figures for b"), "{}", f.evidence);
+}

@@ -36,6 +36,15 @@ pub enum Behaviour {
         delay: Duration,
         then: Box<Behaviour>,
     },
+    /// A server of fixed capacity: requests (over all connections) are
+    /// served one after another, each taking `each` of the one server's
+    /// time (so at most one per `each` is answered; the rest queue), then
+    /// behave as `then`. `next` is when the server is next free.
+    Capacity {
+        each: Duration,
+        next: Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
+        then: Box<Behaviour>,
+    },
     /// Reads the request and never answers (the connection stays open).
     Stall,
     /// Closes the connection without answering (FIN).
@@ -55,6 +64,16 @@ impl Behaviour {
     /// 200 "ok": a healthy server.
     pub fn ok() -> Behaviour {
         Behaviour::Respond(200, "ok")
+    }
+
+    /// 200 "ok" from a server that answers at most one request per
+    /// `each` ([`Behaviour::Capacity`]).
+    pub fn capacity(each: Duration) -> Behaviour {
+        Behaviour::Capacity {
+            each,
+            next: Arc::default(),
+            then: Box::new(Behaviour::ok()),
+        }
     }
 
     /// Answers `status` after `delay`.
@@ -298,6 +317,17 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>) {
             match behaviour {
                 Behaviour::Delay(d, then) => {
                     tokio::time::sleep(*d).await;
+                    behaviour = then;
+                }
+                Behaviour::Capacity { each, next, then } => {
+                    let slot = {
+                        let mut next = next.lock().unwrap();
+                        let now = tokio::time::Instant::now();
+                        let slot = next.map_or(now, |n| n.max(now)) + *each;
+                        *next = Some(slot);
+                        slot
+                    };
+                    tokio::time::sleep_until(slot).await;
                     behaviour = then;
                 }
                 Behaviour::SlowEvery { every, delay, then } => {
