@@ -1608,3 +1608,51 @@ fn the_same_run_without_surge_figures_has_no_surge_section_or_chart() {
     assert!(!md.contains("### Surge"), "{md}");
     assert!(!md.contains("back to baseline"));
 }
+
+#[test]
+fn surge_figures_over_repeats_are_medians_and_each_repeats_errors() {
+    let mut run = crate::util::fixtures::surge_run();
+    // Repeats 1 and 2: node recovers after 4 s and 3 s; django-sync
+    // recovers once (after 6 s, with fewer errors) and not the third time.
+    let mut more = Vec::new();
+    for s in &run.steps {
+        for (repeat, node_recovery) in [(1, 4.0), (2, 3.0)] {
+            let mut r = s.clone();
+            r.repeat = repeat;
+            let surge = r.summary.surge.as_mut().unwrap();
+            if r.target == "node" {
+                surge.recovery_s = Some(node_recovery);
+            } else if repeat == 1 {
+                surge.recovery_s = Some(6.0);
+                surge.outcome = bakeoff::results::SurgeOutcome::ErrorsRecovered;
+                surge.surge_errors = 330;
+                surge.surge_error_rate = 0.1;
+                surge.peak_backlog = 600;
+            }
+            more.push(r);
+        }
+    }
+    run.steps.extend(more);
+    let dir = tempfile::tempdir().unwrap();
+    write_reports(dir.path(), &run, plain).unwrap();
+    let md = read(&dir.path().join("report.md"));
+    assert_eq!(
+        surge_row(&md, "node")[5..],
+        ["0 / 0 / 0", "3 s", "slower, no errors"]
+    );
+    assert_eq!(
+        surge_row(&md, "django-sync")[4..],
+        [
+            "1 250",
+            "790 (23.94%) / 330 (10.00%) / 790 (23.94%)",
+            "did not recover (2 of 3 repeats did not)",
+            "did not recover"
+        ]
+    );
+    let section = md.split("\n### Surge\n").nth(1).unwrap();
+    assert!(section.contains("each figure is the median of the repeats'"));
+    // The chart shows the lowest repeat's timeline and recovery.
+    let svg = read(&dir.path().join("charts/shop-surge-surge.svg"));
+    assert!(svg.contains("per second (repeat 0)"));
+    assert!(svg.contains("<title>node: recovered after 2 s (at 11 s)</title>"));
+}
