@@ -1472,3 +1472,187 @@ fn a_fifth_variant_is_reported_and_drawn_in_its_colour() {
         "{table}"
     );
 }
+
+/// The cells of `first`'s row in the Surge table of a report.
+fn surge_row(md: &str, first: &str) -> Vec<String> {
+    let section = md
+        .split("\n### Surge\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no Surge section: {md}"));
+    let section = section.split("\n## ").next().unwrap_or_default();
+    let line = section
+        .lines()
+        .find(|l| l.starts_with(&format!("| {first} |")))
+        .unwrap_or_else(|| panic!("no row {first} in the Surge table: {section}"));
+    line.trim_matches('|')
+        .split('|')
+        .map(|c| c.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn a_surge_is_charted_and_tabled_per_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_reports(dir.path(), &crate::util::fixtures::surge_run(), plain).unwrap();
+    let svg_path = dir.path().join("charts/shop-surge-surge.svg");
+    let png_path = dir.path().join("charts/shop-surge-surge.png");
+    assert!(written.contains(&svg_path) && written.contains(&png_path));
+    assert_valid_chart(&svg_path, &png_path, &["node", "django-sync"]);
+    let svg = read(&svg_path);
+    let texts = svg_texts(&svg);
+    for label in [
+        "shop-surge: surge at 600 req/s — offered, achieved and p99 per second (repeat 0)",
+        "offered",
+        "surge",
+        "recovered after 2 s",
+        "did not recover",
+        "p99 tolerance",
+    ] {
+        assert!(texts.iter().any(|t| t == label), "no {label:?}: {texts:?}");
+    }
+    // node recovered (the legend says so), django-sync did not: one
+    // "recovered after" and one "did not recover", each under its target.
+    let at = |s: &str| texts.iter().position(|t| t == s).unwrap();
+    assert_eq!(at("recovered after 2 s"), at("node") + 1);
+    assert_eq!(at("did not recover"), at("django-sync") + 1);
+    assert_eq!(
+        texts.iter().filter(|t| t.starts_with("recovered")).count(),
+        1
+    );
+    // Hover titles: achieved and offered per second, p99 per second, the
+    // recovery marker at the surge's end (9 s) + 2 s.
+    for title in [
+        "node · 5–6 s: 590 req/s achieved, 600 offered, backlog 20",
+        "django-sync · 6–7 s: p99 1 400 ms",
+        "node · 5–6 s: p99 9.80 ms",
+        "node: recovered after 2 s (at 11 s)",
+    ] {
+        assert!(svg.contains(&format!("<title>{title}</title>")), "{title}");
+    }
+    // django-sync had no success in 9–11 s: no p99 there, not a 0.
+    assert!(!svg.contains("django-sync · 9–10 s: p99"));
+    assert!(!svg.contains("django-sync · 10–11 s: p99"));
+    assert!(svg.contains("django-sync · 11–12 s: p99 4 200 ms"));
+
+    let md = read(&dir.path().join("report.md"));
+    assert_eq!(
+        surge_row(&md, "node"),
+        [
+            "node",
+            "100 → 600",
+            "2.40 ms",
+            "9.80 ms",
+            "35",
+            "0",
+            "2 s",
+            "slower, no errors"
+        ]
+    );
+    assert_eq!(
+        surge_row(&md, "django-sync"),
+        [
+            "django-sync",
+            "100 → 600",
+            "19.0 ms",
+            "4 200 ms",
+            "1 250",
+            "790 (23.94%)",
+            "did not recover",
+            "did not recover"
+        ]
+    );
+    let section = md.split("\n### Surge\n").nth(1).unwrap();
+    assert!(
+        section.contains(
+            "A second is back to baseline when its p99 is at most 2 × the baseline p99 (and never less than the baseline + 1.00 ms) and at most 1% of its requests failed"
+        ),
+        "{section}"
+    );
+    assert!(section.contains("the first of 3 consecutive seconds back to baseline"));
+    // One repeat each: no word about medians.
+    assert!(!section.contains("median"), "{section}");
+    // The chart is the Surge section's, shown once.
+    assert_eq!(
+        image_links(section.split("\n## ").next().unwrap()),
+        ["charts/shop-surge-surge.png"]
+    );
+    assert_eq!(md.matches("charts/shop-surge-surge.png").count(), 1);
+    let html = read(&dir.path().join("report.html"));
+    assert!(
+        html.contains("<h3 id=\"surge\">Surge</h3>"),
+        "no Surge heading"
+    );
+    assert!(html.contains("node: recovered after 2 s (at 11 s)"));
+}
+
+#[test]
+fn the_same_run_without_surge_figures_has_no_surge_section_or_chart() {
+    let mut run = crate::util::fixtures::surge_run();
+    for s in &mut run.steps {
+        s.summary.surge = None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_reports(dir.path(), &run, plain).unwrap();
+    assert!(
+        written
+            .iter()
+            .any(|p| p.ends_with("charts/shop-surge-timeline.svg"))
+    );
+    assert!(
+        !written
+            .iter()
+            .any(|p| p.to_string_lossy().contains("-surge-surge."))
+    );
+    assert!(!dir.path().join("charts/shop-surge-surge.svg").exists());
+    let md = read(&dir.path().join("report.md"));
+    assert!(!md.contains("### Surge"), "{md}");
+    assert!(!md.contains("back to baseline"));
+}
+
+#[test]
+fn surge_figures_over_repeats_are_medians_and_each_repeats_errors() {
+    let mut run = crate::util::fixtures::surge_run();
+    // Repeats 1 and 2: node recovers after 4 s and 3 s; django-sync
+    // recovers once (after 6 s, with fewer errors) and not the third time.
+    let mut more = Vec::new();
+    for s in &run.steps {
+        for (repeat, node_recovery) in [(1, 4.0), (2, 3.0)] {
+            let mut r = s.clone();
+            r.repeat = repeat;
+            let surge = r.summary.surge.as_mut().unwrap();
+            if r.target == "node" {
+                surge.recovery_s = Some(node_recovery);
+            } else if repeat == 1 {
+                surge.recovery_s = Some(6.0);
+                surge.outcome = bakeoff::results::SurgeOutcome::ErrorsRecovered;
+                surge.surge_errors = 330;
+                surge.surge_error_rate = 0.1;
+                surge.peak_backlog = 600;
+            }
+            more.push(r);
+        }
+    }
+    run.steps.extend(more);
+    let dir = tempfile::tempdir().unwrap();
+    write_reports(dir.path(), &run, plain).unwrap();
+    let md = read(&dir.path().join("report.md"));
+    assert_eq!(
+        surge_row(&md, "node")[5..],
+        ["0 / 0 / 0", "3 s", "slower, no errors"]
+    );
+    assert_eq!(
+        surge_row(&md, "django-sync")[4..],
+        [
+            "1 250",
+            "790 (23.94%) / 330 (10.00%) / 790 (23.94%)",
+            "did not recover (2 of 3 repeats did not)",
+            "did not recover"
+        ]
+    );
+    let section = md.split("\n### Surge\n").nth(1).unwrap();
+    assert!(section.contains("each figure is the median of the repeats'"));
+    // The chart shows the lowest repeat's timeline and recovery.
+    let svg = read(&dir.path().join("charts/shop-surge-surge.svg"));
+    assert!(svg.contains("per second (repeat 0)"));
+    assert!(svg.contains("<title>node: recovered after 2 s (at 11 s)</title>"));
+}

@@ -1,5 +1,5 @@
 //! Charts: one file per chart kind (throughput, latency, spectrum,
-//! timeline, per-core), each drawn once for SVG and once for PNG from the
+//! timeline, surge, per-core), each drawn once for SVG and once for PNG from the
 //! figures of [`crate::analysis::summary`]. Size, palette and font live here,
 //! in one place, as do the shared layout, legend and line helpers; axes and
 //! their ticks are in `axis.rs`.
@@ -30,6 +30,7 @@ mod hover;
 mod latency;
 mod per_core;
 mod spectrum;
+mod surge;
 mod throughput;
 mod timeline;
 
@@ -38,7 +39,7 @@ pub(crate) use hover::Hovers;
 
 /// Pixel size of every chart (PNG and SVG), except the two-panel timeline.
 pub const SIZE: (u32, u32) = (1280, 720);
-/// The timeline stacks two panels, so it is taller.
+/// The timeline and surge charts stack two panels, so they are taller.
 pub const TIMELINE_SIZE: (u32, u32) = (1280, 900);
 /// Family name the embedded font is registered under.
 pub const FONT: &str = "sans-serif";
@@ -106,15 +107,17 @@ pub enum ChartKind {
     Latency,
     Spectrum,
     Timeline,
+    Surge,
     PerCore,
 }
 
 impl ChartKind {
-    pub const ALL: [ChartKind; 5] = [
+    pub const ALL: [ChartKind; 6] = [
         ChartKind::Throughput,
         ChartKind::Latency,
         ChartKind::Spectrum,
         ChartKind::Timeline,
+        ChartKind::Surge,
         ChartKind::PerCore,
     ];
 
@@ -125,6 +128,7 @@ impl ChartKind {
             ChartKind::Latency => "latency",
             ChartKind::Spectrum => "spectrum",
             ChartKind::Timeline => "timeline",
+            ChartKind::Surge => "surge",
             ChartKind::PerCore => "per-core",
         }
     }
@@ -223,8 +227,8 @@ pub(crate) trait Chart {
 
 /// Draws every chart that applies to the scenario into `charts_dir`
 /// (SVG and PNG each), one result per chart, so one failed chart does not
-/// cost the others. Charts without data (no server samples, no timeline)
-/// are skipped.
+/// cost the others. Charts without data (no server samples, no timeline,
+/// no surge) are skipped.
 pub fn render_scenario(ctx: &PlotContext, charts_dir: &Path) -> Vec<Result<ChartFile, PlotError>> {
     if let Err(e) = register_font() {
         return vec![Err(e)];
@@ -248,6 +252,7 @@ pub fn render_scenario(ctx: &PlotContext, charts_dir: &Path) -> Vec<Result<Chart
             ChartKind::Timeline => {
                 timeline::prepare(ctx).map(|c| render(&c, kind, ctx, charts_dir))
             }
+            ChartKind::Surge => surge::prepare(ctx).map(|c| render(&c, kind, ctx, charts_dir)),
             ChartKind::PerCore => per_core::prepare(ctx).map(|c| render(&c, kind, ctx, charts_dir)),
         })
         .collect()
@@ -385,6 +390,12 @@ pub(crate) enum Swatch {
     Ring,
     /// A cross (a level without a successful request).
     Cross,
+    /// Short vertical line (a moment marked across the plot).
+    Vertical,
+    /// Thin dashed line (a threshold).
+    ThinDashed,
+    /// No swatch: a line of text that qualifies the entry above it.
+    Blank,
 }
 
 pub(crate) struct LegendEntry {
@@ -429,6 +440,23 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
                         .map_err(draw_err)?;
                 }
             }
+            Swatch::Vertical => {
+                area.draw(&PathElement::new(
+                    vec![(30, y - 10), (30, y + 10)],
+                    e.color.stroke_width(2),
+                ))
+                .map_err(draw_err)?;
+            }
+            Swatch::ThinDashed => {
+                for x0 in [8, 26, 44] {
+                    area.draw(&PathElement::new(
+                        vec![(x0, y), (x0 + 10, y)],
+                        e.color.stroke_width(1),
+                    ))
+                    .map_err(draw_err)?;
+                }
+            }
+            Swatch::Blank => {}
             Swatch::Cross => {
                 area.draw(&Cross::new(
                     (30, y),

@@ -5,8 +5,10 @@
 //! per claim, the throughput ratios and capacity ([`super::claims`]); per
 //! scenario the summary tables (cells that include a flagged step marked
 //! † ‡ § ¶, with a legend under the table; "n/a" where no request
-//! succeeded, never 0) and its charts; the Caveats section listing every
-//! flagged step; and at the end the provenance and the variants (server
+//! succeeded, never 0) and its charts, then for a surge profile its Surge
+//! table (the recovery rule, per target the surge's figures) and chart;
+//! the Caveats section listing every flagged step; and at the end the
+//! provenance and the variants (server
 //! processes, server and PostgreSQL CPU, and whether one CPU could show
 //! what several processes buy). `report.md` and `report.html` are this
 //! document rendered. Every figure comes from the [`Analysis`]; every chart
@@ -19,7 +21,10 @@ use crate::analysis::Analysis;
 use crate::analysis::summary::{
     Caveat, FLAGS, NoSuccess, RunSummary, ScenarioSummary, flag_mark, flag_meaning, flag_name,
 };
-use crate::results::{Model, Provenance, StepFlag};
+use crate::analysis::surge::SurgeLevel;
+use crate::measure::{RECOVERY_ERROR_SHARE, RECOVERY_FACTOR, RECOVERY_HOLD, RECOVERY_SLACK_US};
+use crate::plot::ChartKind;
+use crate::results::{Model, Provenance, StepFlag, SurgeSummary};
 use crate::units;
 
 /// The whole run report.
@@ -234,12 +239,111 @@ fn scenario(doc: &mut Document, summary: &RunSummary, sc: &ScenarioSummary, char
     }
     doc.table(levels);
     legend(doc, summary, sc);
-    for chart in charts.of_scenario(&sc.slug) {
+    for chart in charts
+        .of_scenario(&sc.slug)
+        .filter(|c| c.kind != ChartKind::Surge)
+    {
         doc.figure(Figure {
             caption: Rich::default(),
             ..charts.figure(chart)
         });
     }
+    surge(doc, sc, charts);
+}
+
+/// The Surge section of a scenario with surge figures: the recovery rule,
+/// per target and surge level its figures (medians over the repeats), and
+/// the surge chart. Nothing for a scenario without a surge.
+fn surge(doc: &mut Document, sc: &ScenarioSummary, charts: &Charts) {
+    let levels: Vec<(&str, &SurgeLevel)> = sc
+        .targets
+        .iter()
+        .flat_map(|t| {
+            t.levels
+                .iter()
+                .filter_map(|l| Some((t.target.as_str(), l.surge.as_ref()?)))
+        })
+        .collect();
+    if levels.is_empty() {
+        return;
+    }
+    doc.heading(3, "Surge");
+    doc.paragraph(format!(
+        "A second is back to baseline when its p99 is at most {} × the baseline p99 (and never less than the baseline + {}) and at most {}% of its requests failed (or the baseline's share, if higher); the recovery time runs from the surge's end to the first of {RECOVERY_HOLD} consecutive seconds back to baseline. The baseline is the seconds before the surge (without the first); the peak p99 is the highest of any second from the surge's start on.{}",
+        units::number(RECOVERY_FACTOR),
+        units::latency(RECOVERY_SLACK_US as f64),
+        units::number(RECOVERY_ERROR_SHARE * 100.0),
+        if levels.iter().any(|(_, s)| s.repeats.len() > 1) {
+            " With several repeats, each figure is the median of the repeats' and the surge errors are each repeat's, in repeat order."
+        } else {
+            ""
+        },
+    ));
+    let mut t = Table::new(vec![
+        Column::left("target"),
+        Column::right("surge (req/s)"),
+        Column::right("baseline p99"),
+        Column::right("peak p99"),
+        Column::right("peak backlog"),
+        Column::right("surge errors"),
+        Column::right("recovery"),
+        Column::left("outcome"),
+    ]);
+    for (target, s) in levels {
+        let rates = s
+            .repeats
+            .first()
+            .map(|r| {
+                format!(
+                    "{} → {}",
+                    units::rps(r.baseline_rate),
+                    units::rps(r.peak_rate)
+                )
+            })
+            .unwrap_or_default();
+        let latency = |us: Option<f64>| units::latency(us.unwrap_or(f64::NAN));
+        let errors: Vec<String> = s.repeats.iter().map(surge_errors).collect();
+        let mut recovery = match s.recovery_s {
+            Some(r) => format!("{} s", units::number(r)),
+            None => "did not recover".to_string(),
+        };
+        if s.repeats.len() > 1 && s.not_recovered > 0 {
+            recovery += &format!(
+                " ({} of {} repeats did not)",
+                s.not_recovered,
+                s.repeats.len()
+            );
+        }
+        t.row([
+            Rich::text(target),
+            Rich::text(rates),
+            Rich::text(latency(s.baseline_p99_us)),
+            Rich::text(latency(s.peak_p99_us)),
+            Rich::text(units::group_thousands(s.peak_backlog.round() as u64)),
+            Rich::text(errors.join(" / ")),
+            Rich::text(recovery),
+            Rich::text(s.outcome.as_str()),
+        ]);
+    }
+    doc.table(t);
+    if let Some(chart) = charts
+        .of_scenario(&sc.slug)
+        .find(|c| c.kind == ChartKind::Surge)
+    {
+        doc.figure(charts.figure(chart));
+    }
+}
+
+/// A repeat's surge errors as "12 (0.40%)": the offered count they are a
+/// share of is recovered from the share (the results keep the count and
+/// the share, not the offered count), so the one errors format applies.
+fn surge_errors(s: &SurgeSummary) -> String {
+    let offered = if s.surge_error_rate > 0.0 {
+        (s.surge_errors as f64 / s.surge_error_rate).round() as u64
+    } else {
+        0
+    };
+    units::errors(s.surge_errors, offered, 0)
 }
 
 /// Legend lines under a scenario's tables: each flag present, what it
