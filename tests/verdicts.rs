@@ -624,6 +624,21 @@ fn full_run() -> bakeoff::results::RunResults {
             ));
         }
     }
+    // The spike: node's and django-sync's surges of the surge fixture
+    // (node back 2 s after the surge, django-sync never), node's for both
+    // Node variants, django-sync's for both Django ones.
+    let surges = fixtures::surge_run().steps;
+    for (t, from) in [
+        ("node", "node"),
+        ("node-cluster", "node"),
+        ("django-sync", "django-sync"),
+        ("django-async", "django-sync"),
+    ] {
+        let mut s = surges.iter().find(|s| s.target == from).unwrap().clone();
+        s.target = t.into();
+        s.scenario = "spike".into();
+        steps.push(s);
+    }
     run(steps)
 }
 
@@ -667,6 +682,17 @@ fn embedded_claims_cover_a_full_run() {
             .contains("django-async vs django-sync: rps ×0.90")
     );
     assert_eq!(by_id("market-share").verdict, Verdict::OutOfScope);
+    // The spike is judged on recovery times and peak p99 per target.
+    let spike = by_id("high-traffic-spike");
+    assert_eq!(spike.verdict, Verdict::Supported, "{}", spike.evidence);
+    for part in [
+        "node (slower, no errors): baseline p99 2.40 ms, peak p99 9.80 ms, back 2 s after the surge, 0.00% errors",
+        "django-async (did not recover): baseline p99 19.0 ms, peak p99 4 200 ms, not back within the step, 23.94% errors",
+        "node's peak p99 ×428.57 better than django-sync's",
+        "recovered where django-sync did not",
+    ] {
+        assert!(spike.evidence.contains(part), "{part:?} not in {}", spike.evidence);
+    }
 }
 
 #[test]
@@ -698,7 +724,7 @@ fn report_sections_include_verdicts_ratios_and_capacity() {
         .iter()
         .map(|h| (h.scenario.as_str(), h.claim.as_str()))
         .collect();
-    assert_eq!(headline.len(), 4, "{headline:?}");
+    assert_eq!(headline.len(), 5, "{headline:?}");
     assert_eq!(headline[0], ("io", "event-loop-scalability"));
     assert!(
         section(&md, "Headline charts").contains("**event-loop-scalability** (**"),
@@ -706,7 +732,8 @@ fn report_sections_include_verdicts_ratios_and_capacity() {
     );
     assert_eq!(headline[1].0, "db");
     assert_eq!(headline[2].0, "shop");
-    assert_eq!(headline[3].0, "cpu");
+    assert_eq!(headline[3], ("spike", "high-traffic-spike"));
+    assert_eq!(headline[4].0, "cpu");
     let verdicts = section(&md, "Claims and verdicts");
     assert!(
         verdicts.contains("| event-loop-scalability | “Node.js provides high scalability"),
@@ -1674,6 +1701,7 @@ fn report_opens_with_the_verdicts_and_every_image_exists() {
             "charts/io-throughput.png",
             "charts/db-latency.png",
             "charts/shop-latency.png",
+            "charts/spike-surge.png",
             "charts/cpu-throughput.png"
         ],
         "{headline}"

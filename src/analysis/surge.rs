@@ -101,6 +101,7 @@ mod tests {
             baseline_p99_us: Some(2_000),
             baseline_error_rate: 0.0,
             peak_p99_us: peak,
+            surge_offered: 1000,
             surge_errors: 0,
             surge_error_rate: 0.0,
             peak_backlog: 10,

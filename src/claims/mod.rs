@@ -202,6 +202,8 @@ pub fn verdicts_json(verdicts: &[ClaimVerdict]) -> serde_json::Value {
 pub enum HeadlineKind {
     Throughput,
     Latency,
+    /// The surge chart (offered, achieved and p99 per second).
+    Surge,
 }
 
 /// The headline chart of one claim: the scenario and kind of chart its
@@ -216,7 +218,8 @@ pub struct Headline {
 
 /// The chart a claim's verdict rests on, as (scenario, kind): the
 /// throughput chart of a scaling or cpu-bound claim's scenario, the latency
-/// chart of a latency or tail claim's first scenario the run measured.
+/// chart of a latency or tail claim's first scenario the run measured, the
+/// surge chart of a surge claim's scenario.
 /// Ratio claims span every scenario (their chart is the ratio table), and
 /// out-of-scope claims measure nothing: no headline chart.
 fn headline_chart<'a>(p: &'a Predicate, measured: &[String]) -> Option<(&'a str, HeadlineKind)> {
@@ -234,9 +237,11 @@ fn headline_chart<'a>(p: &'a Predicate, measured: &[String]) -> Option<(&'a str,
         | Predicate::TailUnderLoad { scenarios, .. } => {
             Some((first(scenarios.as_slice())?, HeadlineKind::Latency))
         }
+        Predicate::SurgeRecovery { scenario, .. } => measured
+            .contains(scenario)
+            .then_some((scenario.as_str(), HeadlineKind::Surge)),
         Predicate::RatioAtHighest { .. }
         | Predicate::RatioTable { .. }
-        | Predicate::SurgeRecovery { .. }
         | Predicate::OutOfScope { .. } => None,
     }
 }

@@ -129,6 +129,7 @@ pub(super) fn surge(timeline: &Timeline, phases: &SurgePhases) -> Option<SurgeSu
         baseline_p99_us: baseline_p99,
         baseline_error_rate,
         peak_p99_us: peak_p99,
+        surge_offered: offered,
         surge_errors: failed,
         surge_error_rate: share(failed, offered),
         peak_backlog,

@@ -82,11 +82,13 @@ pub fn headlines(doc: &mut Document, c: &ClaimsAnalysis, charts: &Charts) {
             let kind = match h.kind {
                 HeadlineKind::Throughput => ChartKind::Throughput,
                 HeadlineKind::Latency => ChartKind::Latency,
+                HeadlineKind::Surge => ChartKind::Surge,
             };
             let chart = charts.of(&h.scenario, kind)?;
             let what = match h.kind {
                 HeadlineKind::Latency => "latency",
                 HeadlineKind::Throughput => "throughput",
+                HeadlineKind::Surge => "offered, achieved and p99 per second through the surge",
             };
             Some(Figure {
                 caption: Rich::strong(h.claim.clone())

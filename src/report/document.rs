@@ -334,16 +334,9 @@ fn surge(doc: &mut Document, sc: &ScenarioSummary, charts: &Charts) {
     }
 }
 
-/// A repeat's surge errors as "12 (0.40%)": the offered count they are a
-/// share of is recovered from the share (the results keep the count and
-/// the share, not the offered count), so the one errors format applies.
+/// A repeat's surge errors as "12 (0.40%)".
 fn surge_errors(s: &SurgeSummary) -> String {
-    let offered = if s.surge_error_rate > 0.0 {
-        (s.surge_errors as f64 / s.surge_error_rate).round() as u64
-    } else {
-        0
-    };
-    units::errors(s.surge_errors, offered, 0)
+    units::errors(s.surge_errors, s.surge_offered, 0)
 }
 
 /// Legend lines under a scenario's tables: each flag present, what it

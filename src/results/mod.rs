@@ -300,8 +300,10 @@ pub struct SurgeSummary {
     /// The highest per-second p99 from the second the surge starts in to
     /// the window's end; `null` when nothing succeeded there.
     pub peak_p99_us: Option<u64>,
-    /// Failed and never-sent requests intended from the surge's second to
-    /// the window's end, and their share of the offered ones.
+    /// Requests offered from the surge's second to the window's end, the
+    /// failed and never-sent ones among them, and their share.
+    #[serde(default)]
+    pub surge_offered: u64,
     pub surge_errors: u64,
     pub surge_error_rate: f64,
     /// The most requests offered and not yet completed at the end of any

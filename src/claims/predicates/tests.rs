@@ -292,6 +292,7 @@ fn surge_step(
         baseline_p99_us: Some(4_000),
         baseline_error_rate: 0.0,
         peak_p99_us: peak,
+        surge_offered: 1000,
         surge_errors: (errors * 1000.0) as u64,
         surge_error_rate: errors,
         peak_backlog: 50,
