@@ -840,12 +840,18 @@ fn a_spike_above_capacity_leaves_a_backlog_then_recovers() {
     let (base, peak) = (s.baseline_p99_us.unwrap(), s.peak_p99_us.unwrap());
     assert!(peak > 10 * base, "peak p99 {peak} µs vs baseline {base} µs");
     let recovery = s.recovery_s.expect("the queue drains within the step");
-    assert!(recovery > 0.0 && recovery <= 4.0, "recovered after {recovery} s");
+    assert!(
+        recovery > 0.0 && recovery <= 4.0,
+        "recovered after {recovery} s"
+    );
     assert_eq!(s.surge_errors, 0);
     assert_eq!(s.outcome, bakeoff::results::SurgeOutcome::Slower);
     // The timeline carries the achieved rate and the backlog it came from.
     let achieved: u64 = m.timeline.iter().map(|p| p.completed).sum();
-    assert!(achieved >= m.summary.requests - 64, "{achieved} completions in the window");
+    assert!(
+        achieved >= m.summary.requests - 64,
+        "{achieved} completions in the window"
+    );
     let worst = m.timeline.iter().map(|p| p.backlog).max().unwrap();
     assert_eq!(worst, s.peak_backlog);
 }
@@ -880,7 +886,10 @@ fn load_reports_a_server_that_never_recovers() {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(text.contains("Surge      did not recover: baseline p99"), "{text}");
+    assert!(
+        text.contains("Surge      did not recover: baseline p99"),
+        "{text}"
+    );
     assert!(text.contains("before the window ended"), "{text}");
     let file: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&results).unwrap()).unwrap();

@@ -569,7 +569,12 @@ fn default_suite_exercises_every_claim() {
     // spike offers one profile.
     assert!(!open.is_empty());
     for s in &open {
-        assert_eq!(s.slo_p99.is_some(), s.load.profile().is_none(), "{}", s.name);
+        assert_eq!(
+            s.slo_p99.is_some(),
+            s.load.profile().is_none(),
+            "{}",
+            s.name
+        );
     }
     let spike = plan.scenarios.iter().find(|s| s.name == "spike").unwrap();
     assert_eq!(spike.mix.entries().len(), 4, "the shop mix");
@@ -810,7 +815,10 @@ fn a_surge_scenario_is_one_step_at_its_peak_lasting_its_stages() {
     let record = plan.record();
     assert_eq!(record.scenarios[0].stages.len(), 3);
     assert_eq!(record.scenarios[0].arrivals.as_deref(), Some("poisson"));
-    assert_eq!(plan.shortened().scenarios[0].duration, Duration::from_secs(6));
+    assert_eq!(
+        plan.shortened().scenarios[0].duration,
+        Duration::from_secs(6)
+    );
 }
 
 #[test]
@@ -831,13 +839,25 @@ fn bad_stages_are_reported_where_they_are_written() {
     let m = at("", &[("\"3s\"", "0")]);
     assert!(m.contains("send no request"), "{m}");
     let m = at("rates = [100]\n", &[("\"3s\"", "100")]);
-    assert!(m.starts_with("7:9: rates is not allowed with [[scenario.stage]]"), "{m}");
+    assert!(
+        m.starts_with("7:9: rates is not allowed with [[scenario.stage]]"),
+        "{m}"
+    );
     let m = at("duration = \"5s\"\n", &[("\"3s\"", "100")]);
     assert!(m.starts_with("7:12: duration is not allowed"), "{m}");
     let m = at("arrivals = \"bursty\"\n", &[("\"3s\"", "100")]);
-    assert!(m.starts_with("7:12: arrivals must be \"uniform\" or \"poisson\""), "{m}");
+    assert!(
+        m.starts_with("7:12: arrivals must be \"uniform\" or \"poisson\""),
+        "{m}"
+    );
     let m = at("start_rate = 5\nrates = [1]\n", &[]);
-    assert!(m.starts_with("7:14: start_rate belongs to a profile"), "{m}");
+    assert!(
+        m.starts_with("7:14: start_rate belongs to a profile"),
+        "{m}"
+    );
     let m = at("", &[("\"3s\"", "100\nburst = 2")]);
-    assert!(m.contains("[[scenario.stage]]") && m.contains("burst"), "{m}");
+    assert!(
+        m.contains("[[scenario.stage]]") && m.contains("burst"),
+        "{m}"
+    );
 }

@@ -691,7 +691,11 @@ fn embedded_claims_cover_a_full_run() {
         "node's peak p99 ×428.57 better than django-sync's",
         "recovered where django-sync did not",
     ] {
-        assert!(spike.evidence.contains(part), "{part:?} not in {}", spike.evidence);
+        assert!(
+            spike.evidence.contains(part),
+            "{part:?} not in {}",
+            spike.evidence
+        );
     }
 }
 

@@ -50,10 +50,20 @@ impl SurgeLevel {
             ),
             peak_p99_us: finite(Self::samples(&repeats, |s| s.peak_p99_us.map(|v| v as f64))),
             recovery_s: finite(Self::samples(&repeats, |s| s.recovery_s)),
-            surge_error_rate: median(&repeats.iter().map(|s| s.surge_error_rate).collect::<Vec<_>>())
-                .unwrap_or(1.0),
-            peak_backlog: median(&repeats.iter().map(|s| s.peak_backlog as f64).collect::<Vec<_>>())
-                .unwrap_or(0.0),
+            surge_error_rate: median(
+                &repeats
+                    .iter()
+                    .map(|s| s.surge_error_rate)
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap_or(1.0),
+            peak_backlog: median(
+                &repeats
+                    .iter()
+                    .map(|s| s.peak_backlog as f64)
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap_or(0.0),
             not_recovered: repeats.iter().filter(|s| s.recovery_s.is_none()).count(),
             outcome: {
                 let mut o: Vec<SurgeOutcome> = repeats.iter().map(|s| s.outcome).collect();
@@ -76,7 +86,10 @@ impl SurgeLevel {
     }
 
     fn samples(repeats: &[SurgeSummary], f: impl Fn(&SurgeSummary) -> Option<f64>) -> Vec<f64> {
-        repeats.iter().map(|s| f(s).unwrap_or(f64::INFINITY)).collect()
+        repeats
+            .iter()
+            .map(|s| f(s).unwrap_or(f64::INFINITY))
+            .collect()
     }
 
     /// The timeline's bucket width the recovery times were measured at

@@ -89,7 +89,12 @@ pub(super) fn surge(timeline: &Timeline, phases: &SurgePhases) -> Option<SurgeSu
     let baseline_p99 = (!baseline.is_empty()).then(|| baseline.value_at_quantile(0.99));
     let baseline_error_rate = share(failed, offered);
 
-    let p99 = |i: usize| timeline.counts(i).latency.map(|h| h.value_at_quantile(0.99));
+    let p99 = |i: usize| {
+        timeline
+            .counts(i)
+            .latency
+            .map(|h| h.value_at_quantile(0.99))
+    };
     let peak_p99 = (before..n).filter_map(p99).max();
     let (mut offered, mut failed) = (0, 0);
     for i in before..n {
@@ -105,7 +110,8 @@ pub(super) fn surge(timeline: &Timeline, phases: &SurgePhases) -> Option<SurgeSu
         peak_backlog = peak_backlog.max(backlog);
     }
 
-    let band = baseline_p99.map(|b| ((b as f64 * RECOVERY_FACTOR) as u64).max(b + RECOVERY_SLACK_US));
+    let band =
+        baseline_p99.map(|b| ((b as f64 * RECOVERY_FACTOR) as u64).max(b + RECOVERY_SLACK_US));
     let error_band = baseline_error_rate.max(RECOVERY_ERROR_SHARE);
     let back = |i: usize| {
         let b = timeline.counts(i);
@@ -209,7 +215,10 @@ mod tests {
             *v = Some(900 * MS);
         }
         let s = surge(&timeline(&p), &phases(3, 6)).unwrap();
-        assert_eq!((s.outcome, s.recovery_s), (SurgeOutcome::NotRecovered, None));
+        assert_eq!(
+            (s.outcome, s.recovery_s),
+            (SurgeOutcome::NotRecovered, None)
+        );
         // A recovery that lasts less than the hold before the window ends
         // is not one.
         p[10] = Some(2 * MS);
@@ -226,7 +235,11 @@ mod tests {
                 let at = Duration::from_millis(s * 1000 + k * 10);
                 t.record(at, Some(MS));
                 // Seconds 2 and 3 complete nothing until second 5.
-                let done = if s == 2 || s == 3 { Duration::from_millis(5_500) } else { at };
+                let done = if s == 2 || s == 3 {
+                    Duration::from_millis(5_500)
+                } else {
+                    at
+                };
                 t.record_completion(done);
             }
         }
@@ -242,7 +255,10 @@ mod tests {
     fn no_room_before_or_after_the_surge_gives_no_figures() {
         let t = timeline(&[Some(MS); 10]);
         assert!(surge(&t, &phases(0, 4)).is_none(), "no baseline");
-        assert!(surge(&t, &phases(2, 8)).is_none(), "2 s after the surge, 3 needed");
+        assert!(
+            surge(&t, &phases(2, 8)).is_none(),
+            "2 s after the surge, 3 needed"
+        );
         assert!(surge(&t, &phases(2, 7)).is_some());
     }
 }

@@ -549,10 +549,16 @@ impl Validator<'_> {
             self.error(r.span(), format!("rates is not allowed {with}: the step offers the profile, whose peak is its level"));
         }
         if let Some(d) = &s.duration {
-            self.error(d.span(), format!("duration is not allowed {with}: the step lasts as long as its stages"));
+            self.error(
+                d.span(),
+                format!("duration is not allowed {with}: the step lasts as long as its stages"),
+            );
         }
         if let Some(d) = &s.slo_p99 {
-            self.error(d.span(), format!("slo_p99 is not allowed {with}: capacity is searched at constant rates"));
+            self.error(
+                d.span(),
+                format!("slo_p99 is not allowed {with}: capacity is searched at constant rates"),
+            );
         }
         let rate = |v: &mut Self, raw: &Spanned<f64>, key: &str| -> Option<f64> {
             let r = *raw.get_ref();
@@ -568,7 +574,8 @@ impl Validator<'_> {
         let start_rate = start_rate.flatten();
         let mut stages = Vec::new();
         for st in &s.stage {
-            let duration = self.duration(&Some(st.get_ref().duration.clone()), "stage duration", true);
+            let duration =
+                self.duration(&Some(st.get_ref().duration.clone()), "stage duration", true);
             let r = rate(self, &st.get_ref().rate, "stage rate");
             match (duration, r) {
                 (Some(duration), Some(rate)) => stages.push(Stage { duration, rate }),

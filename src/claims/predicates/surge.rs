@@ -47,7 +47,10 @@ pub(super) fn surge_recovery(
     let mut levels = Vec::new();
     let mut without = Vec::new();
     for t in &all {
-        match g.get(t, scenario, level).and_then(|r| SurgeLevel::of(&r.surge)) {
+        match g
+            .get(t, scenario, level)
+            .and_then(|r| SurgeLevel::of(&r.surge))
+        {
             Some(l) => levels.push((*t, l)),
             None => without.push(*t),
         }
@@ -68,7 +71,12 @@ pub(super) fn surge_recovery(
     let (mut ahead_all, mut behind_any) = (seamless, !seamless);
     let mut comparisons = Vec::new();
     for (v, vl) in &levels[1..] {
-        let Some(j) = judge(&sub.peak_p99_samples(), &vl.peak_p99_samples(), false, noise) else {
+        let Some(j) = judge(
+            &sub.peak_p99_samples(),
+            &vl.peak_p99_samples(),
+            false,
+            noise,
+        ) else {
             continue;
         };
         count.add(&j);
@@ -88,7 +96,10 @@ pub(super) fn surge_recovery(
                 false => format!("did not recover where {v} did"),
             }
         } else {
-            format!("recovered within {} of it", units::recovery(Some(resolution)))
+            format!(
+                "recovered within {} of it",
+                units::recovery(Some(resolution))
+            )
         };
         comparisons.push(format!(
             "{subject}'s peak p99 {} than {v}'s ({}) and it {recovery}",

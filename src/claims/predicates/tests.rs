@@ -329,8 +329,16 @@ fn a_quicker_surge_recovery_beyond_noise_is_supported() {
     ]);
     assert_eq!(f.verdict, Verdict::Supported, "{}", f.evidence);
     assert!(f.evidence.contains("peak p99 20.0 ms"), "{}", f.evidence);
-    assert!(f.evidence.contains("recovered 4 s sooner"), "{}", f.evidence);
-    assert!(f.evidence.contains("over the ×1.5 margin"), "{}", f.evidence);
+    assert!(
+        f.evidence.contains("recovered 4 s sooner"),
+        "{}",
+        f.evidence
+    );
+    assert!(
+        f.evidence.contains("over the ×1.5 margin"),
+        "{}",
+        f.evidence
+    );
     assert!(f.evidence.contains("1 s resolution"), "{}", f.evidence);
 }
 
@@ -341,7 +349,12 @@ fn a_subject_that_does_not_recover_is_refuted_whatever_its_peak() {
         surge_step("b", 0, Some(900_000), Some(2.0), 0.0),
     ]);
     assert_eq!(f.verdict, Verdict::Refuted, "{}", f.evidence);
-    assert!(f.evidence.contains("not seamless (did not recover in 1 of 1 repeats)"), "{}", f.evidence);
+    assert!(
+        f.evidence
+            .contains("not seamless (did not recover in 1 of 1 repeats)"),
+        "{}",
+        f.evidence
+    );
     // Errors from the surge on count against "seamless" too.
     let f = surge_of(vec![
         surge_step("a", 0, Some(20_000), Some(0.0), 0.02),
@@ -357,7 +370,11 @@ fn a_peak_within_noise_and_recovery_within_a_second_decide_nothing() {
         surge_step("b", 0, Some(26_000), Some(1.5), 0.0),
     ]);
     assert_eq!(f.verdict, Verdict::Inconclusive, "{}", f.evidence);
-    assert!(f.evidence.contains("under the ×1.5 margin"), "{}", f.evidence);
+    assert!(
+        f.evidence.contains("under the ×1.5 margin"),
+        "{}",
+        f.evidence
+    );
     assert!(f.evidence.contains("within 1 s of it"), "{}", f.evidence);
 }
 
@@ -368,5 +385,9 @@ fn a_step_without_surge_figures_gives_no_verdict() {
         step("b", 600, 0, 150.0, 5_000),
     ]);
     assert_eq!(f.verdict, Verdict::Inconclusive, "{}", f.evidence);
-    assert!(f.evidence.contains("no surge figures for b"), "{}", f.evidence);
+    assert!(
+        f.evidence.contains("no surge figures for b"),
+        "{}",
+        f.evidence
+    );
 }
