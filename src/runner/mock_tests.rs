@@ -365,3 +365,66 @@ async fn a_stop_request_mid_run_keeps_the_completed_steps_and_marks_the_run_inco
     // The interrupted target is still stopped.
     assert_eq!(world.lock().unwrap().log.last().unwrap(), "stop b");
 }
+
+/// A surge scenario runs one step per target at its peak, over the whole
+/// profile; the mock answers each second at its own rate, so a knee
+/// between the baseline and the peak shows as a slow surge that is over
+/// as soon as the rate falls (the mock keeps no backlog), and the saved
+/// step carries its surge figures.
+#[tokio::test]
+async fn a_surge_scenario_is_one_step_at_its_peak_with_surge_figures() {
+    use crate::engine::{Arrivals, RateProfile, Stage};
+    let stage = |secs: u64, rate: f64| Stage {
+        duration: Duration::from_secs(secs),
+        rate,
+    };
+    let profile = RateProfile::stages(
+        None,
+        vec![
+            stage(3, 100.0),
+            stage(1, 900.0),
+            stage(2, 900.0),
+            stage(1, 100.0),
+            stage(5, 100.0),
+        ],
+    )
+    .unwrap();
+    let mut spike = scenario(
+        "spike",
+        LoadModel::Open {
+            rates: vec![900],
+            connections: 64,
+            arrivals: Arrivals::Uniform,
+            profile: Some(profile),
+        },
+        1,
+        None,
+    );
+    spike.duration = Duration::from_secs(12);
+    let plan = plan(&["a"], vec![spike]);
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut lab, engine) = lab_and_engine(&["a"], 400.0);
+    let mut r = runner(&plan, &dir);
+    r.run_all(&mut lab, &engine).await.unwrap();
+    assert_eq!(r.results.steps.len(), 1);
+    let step = &r.results.steps[0];
+    assert_eq!(step.level, 900);
+    let surge = step.summary.surge.expect("surge figures");
+    assert_eq!((surge.start_s, surge.end_s), (3.0, 7.0));
+    assert_eq!(surge.outcome, crate::results::SurgeOutcome::Slower);
+    assert_eq!(surge.recovery_s, Some(0.0));
+    let (base, peak) = (surge.baseline_p99_us.unwrap(), surge.peak_p99_us.unwrap());
+    assert!(peak >= 9 * base, "peak {peak} vs baseline {base}");
+    // Each second is answered at its own rate: the baseline's 100 req/s in
+    // full, the peak's 900 at the knee (the mock serves up to its knee and
+    // records nothing beyond it).
+    let served: Vec<u64> = step.timeline.iter().map(|p| p.requests).collect();
+    assert_eq!(
+        (served[0], served[4], served[8]),
+        (100, 400, 100),
+        "{served:?}"
+    );
+    // Saved as it ran.
+    let saved = RunResults::load(&dir.path().join("results.json")).unwrap();
+    assert_eq!(saved.steps[0].summary.surge, Some(surge));
+}
