@@ -343,6 +343,26 @@ fn bakeoff(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `bakeoff load URL ARGS... --quiet --output F`, which must exit 0: its
+/// table and the results file it wrote.
+fn load_to_json(url: &str, args: &[&str]) -> (String, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("r.json");
+    let mut all = vec!["load", url];
+    all.extend_from_slice(args);
+    all.extend(["--quiet", "--output", results.to_str().unwrap()]);
+    let out = bakeoff(&all);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = serde_json::from_slice(&std::fs::read(&results).unwrap()).unwrap();
+    (text, file)
+}
+
 #[test]
 fn load_refuses_remote_hosts_before_connecting() {
     let _area = crate::util::area(module_path!());
@@ -703,25 +723,14 @@ fn a_generator_pushed_past_its_limit_is_flagged() {
 fn load_stages_offers_the_profile_second_by_second() {
     let _area = crate::util::area(module_path!());
     let server = server();
-    let dir = tempfile::tempdir().unwrap();
-    let results = dir.path().join("r.json");
-    let out = bakeoff(&[
-        "load",
+    let (text, file) = load_to_json(
         &server.url("/ok"),
-        "--stages",
-        "2s:500,2s:500,1s:2000,2s:2000,1s:500,2s:500",
-        "-c",
-        "64",
-        "--quiet",
-        "--output",
-        results.to_str().unwrap(),
-    ]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
+        &[
+            "--stages",
+            "2s:500,2s:500,1s:2000,2s:2000,1s:500,2s:500",
+            "-c",
+            "64",
+        ],
     );
     assert!(
         text.contains("open model, stages 2s:500 → 2s:500 → 1s:2000 → 2s:2000 → 1s:500 → 2s:500"),
@@ -734,8 +743,6 @@ fn load_stages_offers_the_profile_second_by_second() {
         (received - 9500.0).abs() <= 9500.0 * 0.02,
         "{received} requests of the profile's 9500"
     );
-    let file: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&results).unwrap()).unwrap();
     let step = &file["steps"][0];
     assert_eq!(step["model"], "open");
     assert_eq!(step["level"], 2000, "the level is the peak rate");
@@ -864,35 +871,22 @@ fn load_reports_a_server_that_never_recovers() {
     let _area = crate::util::area(module_path!());
     // 400 req/s at most, against 300 req/s after the spike.
     let server = TestServer::start(Behaviour::capacity(Duration::from_micros(2500)));
-    let dir = tempfile::tempdir().unwrap();
-    let results = dir.path().join("r.json");
-    let out = bakeoff(&[
-        "load",
+    let (text, file) = load_to_json(
         &server.url("/"),
-        "--stages",
-        "2s:300,100ms:2000,1s:2000,100ms:300,4s:300",
-        "-c",
-        "64",
-        "--timeout",
-        "3s",
-        "--quiet",
-        "--output",
-        results.to_str().unwrap(),
-    ]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
+        &[
+            "--stages",
+            "2s:300,100ms:2000,1s:2000,100ms:300,4s:300",
+            "-c",
+            "64",
+            "--timeout",
+            "3s",
+        ],
     );
     assert!(
         text.contains("Surge      did not recover: baseline p99"),
         "{text}"
     );
     assert!(text.contains("before the window ended"), "{text}");
-    let file: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&results).unwrap()).unwrap();
     let surge = &file["steps"][0]["summary"]["surge"];
     assert_eq!(surge["outcome"], "not_recovered", "{surge}");
     assert!(surge["recovery_s"].is_null(), "{surge}");

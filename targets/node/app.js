@@ -133,7 +133,19 @@ function createApp(pool) {
 
   app.get('/io', (req, res) => {
     const millis = clamp(intParam(req, 'ms'), 0, MAX_IO_MS, 0);
-    setTimeout(() => res.json({ slept_ms: millis }), millis);
+    // A timer counts from the event loop's cached clock, which can lag
+    // the request's arrival by a millisecond, so it may fire early: wait
+    // out what is left, so the answer never comes before `millis` passed.
+    const start = performance.now();
+    const done = () => {
+      const left = millis - (performance.now() - start);
+      if (left > 0) {
+        setTimeout(done, left);
+      } else {
+        res.json({ slept_ms: millis });
+      }
+    };
+    setTimeout(done, millis);
   });
 
   app.get('/cpu', (req, res) => {
