@@ -757,6 +757,10 @@ fn report_sections_include_verdicts_ratios_and_capacity() {
     );
     assert!(cap.contains("| node | shop-open | open |"), "{cap}");
     assert!(
+        !cap.contains("| spike |"),
+        "a surge measures recovery, not capacity: {cap}"
+    );
+    assert!(
         cap.contains("800 req/s (p99 > 50.0 ms from 1600 req/s)"),
         "{cap}"
     );

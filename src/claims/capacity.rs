@@ -110,7 +110,8 @@ pub enum Miss {
 }
 
 /// Builds the table from the verdict groups; `slos` are the open-model
-/// scenarios' p99 objectives ([`slo_objectives`]). Flagged steps
+/// scenarios' p99 objectives ([`slo_objectives`]). Surge scenarios are
+/// left out. Flagged steps
 /// (interrupted, generator saturated) are left out, so a knee never comes
 /// from the generator's limit.
 pub fn capacity_table(
@@ -127,6 +128,16 @@ pub fn capacity_table(
             let Some(model) = g.model(target, scenario) else {
                 continue;
             };
+            // A surge measures recovery, not capacity (its one step's rate
+            // is the profile's average): the report's Surge table has it.
+            let surges = g.levels(target, scenario).into_iter().any(|l| {
+                groups
+                    .find(target, scenario, l)
+                    .is_some_and(|(_, r)| !r.surge.is_empty())
+            });
+            if surges {
+                continue;
+            }
             let c = curve(&g, target, scenario);
             let knee = match crate::stats::knee(&c, spec.growth_fraction) {
                 _ if never_succeeded(&c) => Knee::NoSuccess,
