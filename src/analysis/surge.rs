@@ -42,12 +42,9 @@ impl SurgeLevel {
         }
         let finite = |xs: Vec<f64>| median(&xs).filter(|m| m.is_finite());
         let level = SurgeLevel {
-            baseline_p99_us: finite(
-                repeats
-                    .iter()
-                    .map(|s| s.baseline_p99_us.map_or(f64::INFINITY, |v| v as f64))
-                    .collect(),
-            ),
+            baseline_p99_us: finite(Self::samples(&repeats, |s| {
+                s.baseline_p99_us.map(|v| v as f64)
+            })),
             peak_p99_us: finite(Self::samples(&repeats, |s| s.peak_p99_us.map(|v| v as f64))),
             recovery_s: finite(Self::samples(&repeats, |s| s.recovery_s)),
             surge_error_rate: median(

@@ -219,31 +219,31 @@ fn describe(schedule: &Schedule) -> String {
 }
 
 /// "baseline p99 4.10 ms at 200 req/s; peak p99 310 ms, backlog 812;
-/// 0 errors from the surge on; recovered 2 s after the surge (stable ...)".
+/// errors from the surge on: 0; back to baseline 2 s after the surge ...".
 fn surge_fact(s: &crate::results::SurgeSummary) -> String {
+    let share = units::number(crate::measure::RECOVERY_ERROR_SHARE * 100.0);
     let recovered = match s.recovery_s {
         Some(_) => format!(
-            "back to baseline {} after the surge ended at {}s (p99 ≤ {} and ≤ 1% errors for {} s)",
+            "back to baseline {} after the surge ended at {}s (p99 ≤ {} and ≤ {share}% errors for {} s)",
             units::recovery(s.recovery_s),
             units::number(s.end_s),
             units::latency_opt_us(s.tolerance_p99_us),
             units::number(s.hold_s)
         ),
         None => format!(
-            "not back to baseline (p99 ≤ {} and ≤ 1% errors for {} s) before the window ended",
+            "not back to baseline (p99 ≤ {} and ≤ {share}% errors for {} s) before the window ended",
             units::latency_opt_us(s.tolerance_p99_us),
             units::number(s.hold_s)
         ),
     };
     format!(
-        "{}: baseline p99 {} at {} req/s; peak p99 {}, peak backlog {}; {} errors ({:.2}%) from the surge on; {recovered}",
+        "{}: baseline p99 {} at {} req/s; peak p99 {}, peak backlog {}; errors from the surge on: {}; {recovered}",
         s.outcome.as_str(),
         units::latency_opt_us(s.baseline_p99_us),
         units::number(s.baseline_rate),
         units::latency_opt_us(s.peak_p99_us),
         s.peak_backlog,
-        s.surge_errors,
-        s.surge_error_rate * 100.0,
+        units::errors(s.surge_errors, s.surge_offered, 0),
     )
 }
 
@@ -381,7 +381,10 @@ fn document(name: &str, args: &LoadArgs, load: &Load, s: &Summary, interrupted: 
     } else if load.schedule.surge().is_some() {
         fact(
             "Surge",
-            "no surge figures: they need a whole second before the surge and 3 s after it within the window".into(),
+            format!(
+                "no surge figures: they need a whole second before the surge and {} seconds after it within the window",
+                crate::measure::RECOVERY_HOLD
+            ),
         );
     }
     doc.table(facts);

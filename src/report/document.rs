@@ -303,10 +303,7 @@ fn surge(doc: &mut Document, sc: &ScenarioSummary, charts: &Charts) {
             .unwrap_or_default();
         let latency = |us: Option<f64>| units::latency(us.unwrap_or(f64::NAN));
         let errors: Vec<String> = s.repeats.iter().map(surge_errors).collect();
-        let mut recovery = match s.recovery_s {
-            Some(r) => format!("{} s", units::number(r)),
-            None => "did not recover".to_string(),
-        };
+        let mut recovery = units::recovery(s.recovery_s);
         if s.repeats.len() > 1 && s.not_recovered > 0 {
             recovery += &format!(
                 " ({} of {} repeats did not)",

@@ -59,8 +59,9 @@ pub(super) fn surge_recovery(
         return Finding::new(
             Verdict::Inconclusive,
             format!(
-                "no surge figures for {} on {scenario} (a surge needs a profile with a second before it and 3 s after it), so no verdict.",
-                without.join(", ")
+                "no surge figures for {} on {scenario} (a surge needs a profile with a second before it and {} seconds after it), so no verdict.",
+                without.join(", "),
+                crate::measure::RECOVERY_HOLD
             ),
         );
     }
