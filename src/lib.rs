@@ -25,6 +25,7 @@ pub mod progress;
 pub mod report;
 pub mod results;
 pub mod runner;
+pub mod scalability;
 pub mod stats;
 pub mod stdout;
 pub mod suite;

@@ -154,7 +154,7 @@ pub fn bootstrap_median_interval(
 }
 
 /// Linear-interpolated quantile of an ascending, non-empty slice.
-fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     let n = sorted.len();
     if n == 1 {
         return sorted[0];
@@ -170,7 +170,9 @@ fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * frac
 }
 
-fn splitmix64(state: &mut u64) -> u64 {
+/// The one pseudo-random stream of bakeoff's resampling (SplitMix64):
+/// seeded, so every bootstrap gives the same answer on the same input.
+pub(crate) fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = *state;
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
