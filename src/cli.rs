@@ -42,6 +42,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Evaluate the claims against a run; prints a verdict table.
     Verify(VerifyArgs),
+    /// Fit the Universal Scalability Law (and a hard-cap model) to a CSV of concurrency,throughput.
+    Fit(FitArgs),
 }
 
 /// Where the targets of a run come from.
@@ -242,6 +244,17 @@ pub struct VerifyArgs {
     pub claims: Option<PathBuf>,
     /// Output format: markdown or json, on stdout or with =PATH in a file
     /// (default: markdown on stdout).
+    #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = crate::report::format::parse_output)]
+    pub format: Vec<OutputSpec>,
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// CSV file with a header and the columns `concurrency` and `throughput`
+    /// (other columns ignored; rows with the same concurrency are repeats).
+    pub file: PathBuf,
+    /// Output format: text, markdown, html, csv or json, on stdout or with
+    /// =PATH in a file (default: text on stdout).
     #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = crate::report::format::parse_output)]
     pub format: Vec<OutputSpec>,
 }

@@ -142,6 +142,38 @@ pub fn number(x: f64) -> String {
     }
 }
 
+/// A model coefficient or concurrency to three significant figures:
+/// "0.0277", "0.930", "96.5", "1 880", "1.04e-4"; "0" for zero, "∞" for
+/// +infinity (no peak, no ceiling).
+pub fn coefficient(x: f64) -> String {
+    if x.is_nan() {
+        return "n/a".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "∞".into() } else { "-∞".into() };
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let a = x.abs();
+    if a >= 1000.0 {
+        let sign = if x < 0.0 { "-" } else { "" };
+        let digits = a.log10().floor() as i32 - 2;
+        let rounded = (a / 10f64.powi(digits)).round() * 10f64.powi(digits);
+        format!("{sign}{}", group_thousands(rounded as u64))
+    } else if a >= 1e-3 {
+        let decimals = (2 - a.log10().floor() as i32).max(0) as usize;
+        format!("{x:.decimals$}")
+    } else {
+        format!("{x:.2e}")
+    }
+}
+
+/// An interval of [`coefficient`]s: "[0.0120–0.0431]".
+pub fn coefficient_interval((lo, hi): (f64, f64)) -> String {
+    format!("[{}–{}]", coefficient(lo), coefficient(hi))
+}
+
 /// 1234567 → "1 234 567" (a plain space, so every font has it).
 pub fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -158,6 +190,18 @@ pub fn group_thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn coefficients_have_three_significant_figures() {
+        assert_eq!(coefficient(0.027_73), "0.0277");
+        assert_eq!(coefficient(0.93), "0.930");
+        assert_eq!(coefficient(96.519), "96.5");
+        assert_eq!(coefficient(1884.2), "1 880");
+        assert_eq!(coefficient(1.044e-4), "1.04e-4");
+        assert_eq!(coefficient(0.0), "0");
+        assert_eq!(coefficient(f64::INFINITY), "∞");
+        assert_eq!(coefficient_interval((0.01, f64::INFINITY)), "[0.0100–∞]");
+    }
 
     #[test]
     fn latency_units() {

@@ -1656,3 +1656,43 @@ fn surge_figures_over_repeats_are_medians_and_each_repeats_errors() {
     assert!(svg.contains("per second (repeat 0)"));
     assert!(svg.contains("<title>node: recovered after 2 s (at 11 s)</title>"));
 }
+
+#[test]
+fn a_curve_with_enough_levels_gets_a_scalability_table_and_fitted_curves() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = crate::util::fixtures::io_five_levels(3);
+    write_reports(dir.path(), &run, with_claims).unwrap();
+    let md = read(&dir.path().join("report.md"));
+    let section = &md[md
+        .find("### Scalability model")
+        .expect("a Scalability model section")..];
+    assert!(section.contains("bootstrap over repeats"), "{section}");
+    let row = |target: &str| {
+        section
+            .lines()
+            .find(|l| l.starts_with(&format!("| {target} ")))
+            .unwrap_or_else(|| panic!("no row for {target} in {section}"))
+            .to_string()
+    };
+    let django = row("django-sync");
+    assert!(django.contains("| 5 |"), "{django}");
+    assert!(django.trim_end().ends_with("| bounded |"), "{django}");
+    let node = row("node");
+    assert!(node.contains("beyond 256"), "{node}");
+    assert!(node.contains("not reached"), "{node}");
+    // The throughput chart overlays the fitted curves and says so.
+    let svg = read(&dir.path().join("charts/io-throughput.svg"));
+    assert!(svg.contains("fitted model"), "no fitted-curve legend");
+    // The same chart without a model has no such legend.
+    let plain_dir = tempfile::tempdir().unwrap();
+    let mut three = run.clone();
+    three.steps.retain(|s| [8, 64, 256].contains(&s.level));
+    write_reports(plain_dir.path(), &three, with_claims).unwrap();
+    let svg = read(&plain_dir.path().join("charts/io-throughput.svg"));
+    assert!(!svg.contains("fitted model"));
+    let md = read(&plain_dir.path().join("report.md"));
+    assert!(
+        md.contains("Not enough levels to fit one: 3 usable, the fit needs at least 4"),
+        "{md}"
+    );
+}

@@ -16,6 +16,7 @@ mod compare;
 mod engine;
 mod environment;
 mod faults;
+mod fit;
 mod lifecycle;
 mod report;
 mod run;

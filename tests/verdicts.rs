@@ -8,14 +8,16 @@ use crate::util::report::{image_links, regenerate_twice};
 use std::process::Command;
 
 use crate::util::fixtures::{self, curve, flag, run, step};
-use bakeoff::analysis::{Analysis, StepGroups, analyze};
+use bakeoff::analysis::{Analysis, StepGroups, analyze, scalability};
 use bakeoff::claims::{self, Verdict, spec};
 use bakeoff::results::Model::{Closed, Open};
 use bakeoff::results::{RunResults, StepFlag};
 
 /// The verdicts of `file` on `r`, as `verify` and the report evaluate them.
 fn evaluate(r: &RunResults, file: &claims::ClaimsFile) -> Vec<claims::ClaimVerdict> {
-    claims::evaluate(&StepGroups::for_verdicts(r), file)
+    let groups = StepGroups::for_verdicts(r);
+    let models = scalability::fit_scenarios(&groups, &StepGroups::scenarios_in_order(r));
+    claims::evaluate(&groups, &models, file)
 }
 
 /// The analysis of `r` with the embedded claims (as `bakeoff report`).
@@ -1728,4 +1730,65 @@ fn report_command_regenerates_byte_identical_reports() {
         .save_atomic(&dir.path().join("results.json"))
         .unwrap();
     regenerate_twice(dir.path());
+}
+
+#[test]
+fn scaling_evidence_carries_the_scalability_model() {
+    let v = verdict_of(&fixtures::io_five_levels(1), SCALING);
+    assert_eq!(v.verdict, Verdict::Supported, "{}", v.evidence);
+    let e = &v.evidence;
+    assert!(
+        e.contains("Scalability model (the USL and the bounded model"),
+        "{e}"
+    );
+    // node: linear, no peak within 8..256, no cap.
+    assert!(e.contains("node over 5 levels (8–256)"), "{e}");
+    assert!(e.contains("N* beyond the measured range"), "{e}");
+    assert!(
+        e.contains("the bounded model reaches no cap in range"),
+        "{e}"
+    );
+    // django-sync: a hard cap at 300 req/s, which the bounded model names.
+    let django = &e[e.find("django-sync over 5 levels").expect(e)..];
+    assert!(django.contains("caps at 300 req/s"), "{django}");
+    assert!(
+        django.contains("the bounded model fits better: a hard cap"),
+        "{django}"
+    );
+    assert!(e.contains("bootstrap over residuals"), "{e}");
+}
+
+#[test]
+fn scaling_evidence_says_when_there_are_too_few_levels_to_fit() {
+    let v = verdict_of(&io_run(3, 0.02), SCALING);
+    assert!(
+        v.evidence
+            .contains("node: not enough levels to fit: 3 distinct"),
+        "{}",
+        v.evidence
+    );
+}
+
+#[test]
+fn a_step_that_breaks_littles_law_is_left_out_of_the_model_and_named() {
+    let mut r = fixtures::io_five_levels(1);
+    // The generator held only half of django-sync's 128 connections busy.
+    let s = r
+        .steps
+        .iter_mut()
+        .find(|s| s.target == "django-sync" && s.level == 128)
+        .unwrap();
+    s.summary.latency_us.as_mut().unwrap().mean /= 2.0;
+    let v = verdict_of(&r, SCALING);
+    assert!(
+        v.evidence.contains("django-sync over 4 levels"),
+        "{}",
+        v.evidence
+    );
+    assert!(
+        v.evidence
+            .contains("left out of the fit: 128 repeat 0 (L/N = 0.50)"),
+        "{}",
+        v.evidence
+    );
 }

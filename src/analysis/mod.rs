@@ -15,12 +15,14 @@
 //! `gates'`.
 
 pub mod groups;
+pub mod scalability;
 pub mod summary;
 pub mod surge;
 
 pub use groups::{ExcludedStep, Repeats, StepGroups, StepId, best_level, group_steps};
 pub use summary::{RunSummary, summarize};
 
+use crate::analysis::scalability::ScenarioScalability;
 use crate::claims::capacity::{CapacityTable, capacity_table, slo_objectives};
 use crate::claims::ratio::{RatioTable, ratio_table};
 use crate::claims::{ClaimVerdict, ClaimsFile, Headline};
@@ -48,6 +50,9 @@ pub struct Analysis {
     /// Repeats per level of the usable groups, as (fewest among those with
     /// a spread, most): what the noise rule could use.
     pub repeats: RepeatCounts,
+    /// The scalability model of every closed-model scenario × target, in
+    /// the run's order.
+    pub scalability: Vec<ScenarioScalability>,
     /// Claim verdicts and the claims' tables; None without a claims file.
     pub claims: Option<ClaimsAnalysis>,
     /// One outcome per threshold × matching level (empty without thresholds).
@@ -65,6 +70,14 @@ pub struct RepeatCounts {
     /// Fewest repeats among the levels with at least
     /// [`MIN_REPEATS_FOR_INTERVAL`] (`most` when none has).
     pub fewest_with_spread: usize,
+}
+
+impl Analysis {
+    /// The scalability models of `scenario`, if it was measured in the
+    /// closed model.
+    pub fn scalability_of(&self, scenario: &str) -> Option<&ScenarioScalability> {
+        self.scalability.iter().find(|s| s.scenario == scenario)
+    }
 }
 
 impl RepeatCounts {
@@ -110,8 +123,9 @@ pub fn analyze(
         .plan
         .clone()
         .or_else(|| crate::suite::embedded_named(&results.provenance.suite).map(|p| p.record()));
+    let scalability = scalability::fit_scenarios(&usable, &scenarios);
     let claims = claims.map(|file| {
-        let verdicts = crate::claims::evaluate(&usable, file);
+        let verdicts = crate::claims::evaluate(&usable, &scalability, file);
         ClaimsAnalysis {
             headlines: crate::claims::headlines(file, &verdicts, &scenarios),
             ratio_table: ratio_table(&usable, file),
@@ -138,6 +152,7 @@ pub fn analyze(
         all,
         usable,
         repeats,
+        scalability,
         claims,
         gates,
         variants,

@@ -7,10 +7,14 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::ops::Deref;
 
+use crate::analysis::scalability::{ScenarioScalability, TargetScalability};
 use crate::analysis::{ExcludedStep, Repeats, StepGroups, StepId};
 
 pub struct Lookup<'g> {
     groups: &'g StepGroups,
+    /// The run's scalability models (`analysis::scalability`), for the
+    /// evidence of claims about a curve's shape.
+    models: &'g [ScenarioScalability],
     /// Every point `get` was asked for, measured or excluded.
     asked: RefCell<BTreeSet<StepId>>,
 }
@@ -19,8 +23,22 @@ impl<'g> Lookup<'g> {
     pub fn new(groups: &'g StepGroups) -> Self {
         Lookup {
             groups,
+            models: &[],
             asked: RefCell::new(BTreeSet::new()),
         }
+    }
+
+    /// The same lookup, with the run's scalability models.
+    pub fn with_models(self, models: &'g [ScenarioScalability]) -> Self {
+        Lookup { models, ..self }
+    }
+
+    /// `target`'s scalability model on `scenario`, when the run has one.
+    pub fn model_of(&self, target: &str, scenario: &str) -> Option<&'g TargetScalability> {
+        self.models
+            .iter()
+            .find(|m| m.scenario == scenario)?
+            .target(target)
     }
 
     /// [`StepGroups::get`], remembering the point asked for.

@@ -22,6 +22,7 @@ use serde::Serialize;
 
 pub use spec::{ClaimSpec, ClaimsError, ClaimsFile, Predicate, load};
 
+use crate::analysis::scalability::ScenarioScalability;
 use crate::analysis::{ExcludedStep, StepGroups, StepId};
 use crate::results::{Model, StepFlag};
 use lookup::Lookup;
@@ -76,12 +77,16 @@ pub struct ClaimVerdict {
 /// [`crate::stats`]) count against their own target, and every claim that
 /// used some names them, e.g. "Failures count against their target:
 /// django-sync on db at 8 and 128 connections (no request succeeded)."
-pub fn evaluate(groups: &StepGroups, claims: &ClaimsFile) -> Vec<ClaimVerdict> {
+pub fn evaluate(
+    groups: &StepGroups,
+    models: &[ScenarioScalability],
+    claims: &ClaimsFile,
+) -> Vec<ClaimVerdict> {
     claims
         .claims
         .iter()
         .map(|c| {
-            let lookup = Lookup::new(groups);
+            let lookup = Lookup::new(groups).with_models(models);
             let finding = predicates::evaluate(&c.predicate, &lookup, claims.noise);
             let mut evidence = finding.evidence;
             let failing = lookup.failing();

@@ -10,6 +10,7 @@ use crate::targets;
 
 mod check;
 mod compare;
+mod fit;
 mod load;
 mod report;
 mod run;
@@ -58,5 +59,6 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Report(args) => report::run(args).await,
         Command::Compare(args) => compare::run(args).await,
         Command::Verify(args) => verify::run(args).await,
+        Command::Fit(args) => fit::run(args),
     }
 }

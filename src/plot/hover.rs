@@ -118,6 +118,7 @@ mod tests {
         let ctx = PlotContext {
             scenario: &s.scenarios[0],
             palette: &palette,
+            model: None,
         };
         render_scenario(&ctx, dir)
             .into_iter()

@@ -20,6 +20,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::analysis::scalability::ScenarioScalability;
 use crate::analysis::summary::{LevelFigures, ScenarioSummary};
 use crate::results::{Model, ResultsError, write_atomic};
 use crate::variants::Variants;
@@ -187,6 +188,9 @@ impl Palette {
 pub struct PlotContext<'a> {
     pub scenario: &'a ScenarioSummary,
     pub palette: &'a Palette,
+    /// The scenario's scalability models (closed model only): the
+    /// throughput chart draws each fitted curve.
+    pub model: Option<&'a ScenarioScalability>,
 }
 
 impl PlotContext<'_> {

@@ -367,6 +367,7 @@ mod tests {
         let ctx = PlotContext {
             scenario: &s.scenarios[0],
             palette: &palette,
+            model: None,
         };
         let c = prepare(&ctx)?;
         let lines = c

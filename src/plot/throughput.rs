@@ -2,7 +2,10 @@
 //! repeats, a marker at each measured level, and the repeats' min–max as
 //! error bars. In the open model a dashed line marks "achieved = offered".
 //! A black ring marks a level that includes a step flagged interrupted or
-//! generator_saturated (the report's Caveats say which).
+//! generator_saturated (the report's Caveats say which). In the closed
+//! model each target's fitted scalability model (the preferred one: the
+//! bounded model where it fits better, else the USL) is drawn dashed in
+//! the target's colour over the levels it was fitted on, never beyond.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -13,8 +16,13 @@ use super::{
     build_chart, draw_dashed, draw_err, draw_flag_rings, draw_legend, draw_line, flag_ring_legend,
     layout,
 };
+use crate::analysis::scalability::ScenarioScalability;
 use crate::results::Model;
+use crate::scalability::{Model as Fitted, Preferred};
 use crate::units;
+
+/// Points along a fitted curve.
+const CURVE_POINTS: usize = 64;
 
 /// Half-width of an error bar's cap.
 const CAP_PX: i32 = 8;
@@ -53,6 +61,11 @@ impl Chart for Throughput<'_> {
         if open {
             y_max = y_max.max(sc.levels.iter().copied().max().unwrap_or(0) as f64);
         }
+        let curves = fitted_curves(self.ctx.model, &x);
+        y_max = curves
+            .iter()
+            .flat_map(|(_, c)| c.iter().map(|p| p.1))
+            .fold(y_max, f64::max);
         let y = Axis::from_zero(y_max);
         let mut chart = build_chart(
             &plot,
@@ -114,6 +127,12 @@ impl Chart for Throughput<'_> {
             }
             legend.push(LegendEntry::new(&t.target, color, Swatch::Line));
         }
+        for (target, curve) in &curves {
+            draw_dashed(&mut chart, curve, self.ctx.palette.color(target), 2, false)?;
+        }
+        if !curves.is_empty() {
+            legend.push(LegendEntry::new("fitted model", REFERENCE, Swatch::Dashed));
+        }
         if open {
             // Drawn last so it stays visible where a target keeps up exactly.
             let ideal: Vec<(f64, f64)> = sc
@@ -141,6 +160,35 @@ impl Chart for Throughput<'_> {
         }
         draw_legend(&legend_area, &legend)
     }
+}
+
+/// Each fitted target's preferred curve, sampled over its fitted levels
+/// (evenly on the axis' scale), as chart points.
+fn fitted_curves(model: Option<&ScenarioScalability>, x: &Axis) -> Vec<(String, Vec<(f64, f64)>)> {
+    let Some(model) = model else {
+        return Vec::new();
+    };
+    model
+        .targets
+        .iter()
+        .filter_map(|t| {
+            let m: &Fitted = t.model.as_ref().ok()?;
+            let f = &m.fit;
+            let (lo, hi) = (x.pos(f.min_level), x.pos(f.max_level));
+            let curve = (0..=CURVE_POINTS)
+                .map(|i| {
+                    let pos = lo + (hi - lo) * i as f64 / CURVE_POINTS as f64;
+                    let n = if x.is_log() { 10f64.powf(pos) } else { pos };
+                    let y = match f.preferred {
+                        Preferred::Bounded => f.bounded.throughput(n),
+                        Preferred::Usl | Preferred::Either => f.usl.throughput(n),
+                    };
+                    (pos, y)
+                })
+                .collect();
+            Some((t.target.clone(), curve))
+        })
+        .collect()
 }
 
 /// Vertical bar from `lo` to `hi` with caps (plotters' ErrorBar needs a

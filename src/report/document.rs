@@ -61,6 +61,10 @@ pub fn run_report(a: &Analysis, charts: &Charts, warnings: &[String]) -> Documen
     }
     for sc in &a.summary.scenarios {
         scenario(&mut doc, &a.summary, sc, charts);
+        if let Some(model) = a.scalability_of(&sc.scenario) {
+            super::scalability::section(&mut doc, model);
+        }
+        surge(&mut doc, sc, charts);
     }
     caveats(&mut doc, &a.summary.caveats);
     provenance(&mut doc, p);
@@ -248,7 +252,6 @@ fn scenario(doc: &mut Document, summary: &RunSummary, sc: &ScenarioSummary, char
             ..charts.figure(chart)
         });
     }
-    surge(doc, sc, charts);
 }
 
 /// The Surge section of a scenario with surge figures: the recovery rule,

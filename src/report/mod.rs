@@ -22,6 +22,7 @@ pub mod doc;
 pub mod document;
 pub mod format;
 pub mod render;
+pub mod scalability;
 pub mod terminal;
 
 use doc::{Figure, Rich};
@@ -148,6 +149,7 @@ fn draw_charts(analysis: &Analysis, dir: &Path) -> (Vec<ChartFile>, Vec<PlotErro
         let ctx = PlotContext {
             scenario,
             palette: &palette,
+            model: analysis.scalability_of(&scenario.scenario),
         };
         for drawn in crate::plot::render_scenario(&ctx, dir) {
             match drawn {

@@ -7,7 +7,8 @@
 //! the linear part or on the cap, so trying each split of the points
 //! (sorted by N) into a linear head and a capped tail, with λ and the cap
 //! in closed form for that split, and scoring each candidate on the real
-//! min() model, finds the minimum.
+//! min() model, finds the minimum. A cap must be reached at two levels at
+//! least: with one, the cap would match any curve's last point exactly.
 
 /// The bounded model's coefficients.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,6 +60,11 @@ pub fn fit(points: &[(f64, f64)]) -> Bounded {
     // either way) the candidate with fewer capped points stays.
     for head in (0..=m).rev() {
         let (linear, capped) = sorted.split_at(head);
+        // A cap on the last level alone is no cap seen: any curve's last
+        // point can be matched exactly by one.
+        if capped.len() == 1 && m > 1 {
+            continue;
+        }
         let cap = if capped.is_empty() {
             f64::INFINITY
         } else {

@@ -182,3 +182,17 @@ fn bounded_fit_handles_all_capped_and_all_linear_curves() {
     assert_eq!(b.lambda, 10.0);
     assert_eq!(b.parameters(&line), 1);
 }
+
+#[test]
+fn a_cap_needs_two_levels_on_it() {
+    // A gentle sag at the last level is not a cap.
+    let points = [
+        (8.0, 156.0),
+        (32.0, 624.0),
+        (64.0, 1245.0),
+        (128.0, 2480.0),
+        (256.0, 4900.0),
+    ];
+    let b = bounded::fit(&points);
+    assert!(b.cap.is_infinite(), "{b:?}");
+}

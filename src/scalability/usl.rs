@@ -222,10 +222,12 @@ fn solve_free(jtj: &[[f64; 3]; 3], jtr: &[f64; 3], mu: f64, free: &[bool; 3]) ->
             return None;
         }
         a.swap(col, pivot);
-        for row in col + 1..k {
-            let f = a[row][col] / a[col][col];
-            for c in col..=k {
-                a[row][c] -= f * a[col][c];
+        let (top, rest) = a.split_at_mut(col + 1);
+        let pivot_row = &top[col];
+        for row in rest.iter_mut() {
+            let f = row[col] / pivot_row[col];
+            for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                *x -= f * p;
             }
         }
     }

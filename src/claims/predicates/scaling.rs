@@ -1,7 +1,10 @@
 //! Scaling and its counterpoint: growth of throughput between levels
 //! (one growth factor per repeat), knees, and the cpu-bound predicate.
 
+use crate::analysis::scalability::TargetScalability;
+use crate::scalability::Preferred;
 use crate::stats::{Favours, NoisePolicy, judge, knee, median};
+use crate::units::{coefficient, coefficient_interval};
 
 use super::*;
 
@@ -117,17 +120,101 @@ pub(super) fn scaling(
     } else {
         Verdict::Inconclusive
     };
-    Finding::new(
-        verdict,
+    let mut evidence = format!(
+        "On {scenario} from {lo} to {}, {subject}'s throughput grew {} ({sub_knee}) to {} while {} ({}; growth judged per repeat, each repeat's rps at {hi} over its rps at {lo}).",
+        at(hi, model),
+        growth_median(&sub_growth),
+        rps(sub_rps),
+        parts.join(" and "),
+        repeats_phrase(count, noise)
+    );
+    if let Some(models) = model_sentence(g, scenario, &all) {
+        evidence.push(' ');
+        evidence.push_str(&models);
+    }
+    Finding::new(verdict, evidence)
+}
+
+/// The scalability models of `targets` on `scenario` in one sentence
+/// (what the curve's shape says beside the growth factors); None when the
+/// run has none (an open-model scenario).
+fn model_sentence(g: &Lookup, scenario: &str, targets: &[&str]) -> Option<String> {
+    let parts: Vec<String> = targets
+        .iter()
+        .filter_map(|t| Some(model_words(t, g.model_of(t, scenario)?)))
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Scalability model (the USL and the bounded model min(λN, X_max), least squares on the usable levels, compared by AIC): {}.",
+        parts.join("; ")
+    ))
+}
+
+/// One target's model: its coefficients with their intervals, where the
+/// peak lies, the cap, which model fits better, and what was left out.
+fn model_words(target: &str, t: &TargetScalability) -> String {
+    let m = match &t.model {
+        Ok(m) => m,
+        Err(e) => return format!("{target}: {e}{}", left_out_words(t)),
+    };
+    let (f, i) = (&m.fit, &m.intervals);
+    let n_star = f.usl.n_star();
+    let peak = if f.peak_in_range() {
         format!(
-            "On {scenario} from {lo} to {}, {subject}'s throughput grew {} ({sub_knee}) to {} while {} ({}; growth judged per repeat, each repeat's rps at {hi} over its rps at {lo}).",
-            at(hi, model),
-            growth_median(&sub_growth),
-            rps(sub_rps),
-            parts.join(" and "),
-            repeats_phrase(count, noise)
-        ),
+            "N* {} {}",
+            coefficient(n_star),
+            coefficient_interval(i.n_star)
+        )
+    } else {
+        format!(
+            "N* beyond the measured range ({} {})",
+            coefficient(n_star),
+            coefficient_interval(i.n_star)
+        )
+    };
+    let cap = if f.capped() {
+        format!(
+            "the bounded model caps at {} req/s {}",
+            coefficient(f.bounded.cap),
+            coefficient_interval(i.cap)
+        )
+    } else {
+        "the bounded model reaches no cap in range".to_string()
+    };
+    let preferred = match f.preferred {
+        Preferred::Usl => "the USL fits better",
+        Preferred::Bounded => "the bounded model fits better: a hard cap",
+        Preferred::Either => "AIC does not tell the two apart",
+    };
+    format!(
+        "{target} over {} levels ({}–{}): σ {} {}, κ {} {}, {peak}; {cap}; {preferred} (AIC {:.1} vs {:.1}; intervals: {}){}",
+        f.levels,
+        f.min_level,
+        f.max_level,
+        coefficient(f.usl.sigma),
+        coefficient_interval(i.sigma),
+        coefficient(f.usl.kappa),
+        coefficient_interval(i.kappa),
+        f.usl_aic,
+        f.bounded_aic,
+        i.resampling.words(),
+        left_out_words(t)
     )
+}
+
+/// ", left out of the fit: 256 (L/N = 0.52)", or nothing.
+fn left_out_words(t: &TargetScalability) -> String {
+    if t.left_out.is_empty() {
+        return String::new();
+    }
+    let items: Vec<String> = t
+        .left_out
+        .iter()
+        .map(|l| format!("{} repeat {} ({})", l.level, l.repeat, l.why.words()))
+        .collect();
+    format!(", left out of the fit: {}", items.join(", "))
 }
 
 /// The growth factor of `target`'s rps from `lo` to `hi`, one per repeat
