@@ -121,7 +121,7 @@ impl<'a> Runner<'a> {
                     .plan
                     .scenarios
                     .iter()
-                    .filter(|s| repeat < s.repeats)
+                    .filter(|s| repeat < s.repeats && s.runs_on(target))
                     .collect();
                 if scenarios.is_empty() {
                     continue;
@@ -253,6 +253,11 @@ impl<'a> Runner<'a> {
         // Sample the server over the measured window only, not the warm-up:
         // from the moment the executor says the window started.
         let mut sampler = None;
+        // The database's query counters, read as the window starts (in a
+        // task of its own, so the select keeps polling the step) and again
+        // once its last request completed.
+        let counter = lab.query_counter();
+        let mut counted_from = None;
         let mut window_seen = false;
         let measurement = loop {
             tokio::select! {
@@ -261,6 +266,7 @@ impl<'a> Runner<'a> {
                     window_seen = true;
                     if started.is_ok() {
                         sampler = lab.sample(&running.name);
+                        counted_from = counter.clone().map(|c| tokio::spawn(async move { c.read().await }));
                     }
                 }
                 m = &mut run => break m,
@@ -274,6 +280,11 @@ impl<'a> Runner<'a> {
             Some(sampler) => Some(sampler.finish(ok, duration).await),
             None => None,
         };
+        let sent = s.requests.saturating_sub(s.generator.unsent);
+        let database = match (counter, counted_from) {
+            (Some(counter), Some(from)) => step_queries(&counter, from, sent).await,
+            _ => None,
+        };
         let meta = StepMeta {
             target: running.name.clone(),
             scenario: scenario.name.clone(),
@@ -283,7 +294,7 @@ impl<'a> Runner<'a> {
             started_at,
         };
         let interrupted = measurement.interrupted;
-        let step = measurement.into_step(meta, server);
+        let step = measurement.into_step(meta, server, database);
         self.results.steps.push(step.clone());
         self.save()?;
         if self.panic_after_steps == Some(self.results.steps.len()) {
@@ -341,3 +352,32 @@ pub fn default_out_dir(base: &Path) -> anyhow::Result<PathBuf> {
 
 #[cfg(test)]
 mod mock_tests;
+
+/// The step's queries from the reading taken as its window started
+/// (`from`) and one now; None, with a warning, when either failed (e.g.
+/// the database has no pg_stat_statements).
+async fn step_queries(
+    counter: &crate::targets::QueryCounter,
+    from: tokio::task::JoinHandle<Result<crate::targets::QueryCounts, crate::targets::TargetError>>,
+    sent: u64,
+) -> Option<crate::results::StepQueries> {
+    let counted = async {
+        let from = from
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        let to = counter.read().await.map_err(|e| e.to_string())?;
+        Ok::<_, String>(to.since(&from))
+    };
+    match counted.await {
+        Ok(c) => Some(crate::results::StepQueries::new(
+            c.queries(),
+            c.rows(),
+            sent,
+        )),
+        Err(e) => {
+            eprintln!("warning: queries of the step not counted: {e}");
+            None
+        }
+    }
+}

@@ -680,6 +680,7 @@ fn unsent_requests_are_errors_and_flag_the_step() {
             started_at: String::new(),
         },
         None,
+        None,
     );
     assert!(
         step.has(bakeoff::results::StepFlag::Unsent),

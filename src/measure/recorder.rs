@@ -428,7 +428,7 @@ mod tests {
         );
         assert_eq!(s.duration_s, 2.0);
         assert_eq!(
-            m.into_step(meta(), None).flags,
+            m.into_step(meta(), None, None).flags,
             [
                 crate::results::StepFlag::GeneratorSaturated,
                 crate::results::StepFlag::Errors,
@@ -507,7 +507,7 @@ mod tests {
         let step = r
             .clone()
             .finish(WindowEnd::Elapsed(Duration::from_secs(1)), calm)
-            .into_step(meta(), None);
+            .into_step(meta(), None, None);
         assert!(step.flags.is_empty() && step.usable_for_verdicts());
 
         r.record(sample(0, 10, Some(ErrorKind::Reset)));
@@ -517,7 +517,7 @@ mod tests {
         };
         let mut m = r.finish(WindowEnd::Elapsed(Duration::from_secs(1)), busy);
         m.interrupted = true;
-        let step = m.into_step(meta(), None);
+        let step = m.into_step(meta(), None, None);
         assert_eq!(
             step.flags,
             [
@@ -548,6 +548,7 @@ impl Measurement {
         self,
         meta: StepMeta,
         server: Option<crate::results::ServerUsage>,
+        database: Option<crate::results::StepQueries>,
     ) -> crate::results::StepRecord {
         crate::results::StepRecord {
             target: meta.target,
@@ -562,6 +563,7 @@ impl Measurement {
             flags: flags(&self.summary, self.interrupted),
             summary: self.summary,
             server,
+            database,
         }
     }
 }

@@ -118,6 +118,7 @@ fn scenario(name: &str, load: LoadModel, repeats: u32, slo: Option<Duration>) ->
         repeats,
         timeout: Duration::from_secs(1),
         slo_p99: slo,
+        targets: None,
     }
 }
 
