@@ -14,6 +14,7 @@
 //! | `POSTGRES_PASSWORD` | commands → `LabConfig::compose_db_password` | the compose database's password (default `bakeoff`, as in docker-compose.yml) |
 //! | `BAKEOFF_DATABASE_URL` | `commands::check` | with `--url`, the database to verify `/updates` against |
 //! | `BAKEOFF_DEBUG_PANIC_AFTER_STEPS` | `runner` (test hook) | panic after the N-th saved step |
+//! | `BAKEOFF_TARGET_FAULT` | never by bakeoff: the Node target reads it (inherited; test hook) | deliberate misbehaviour for `check`'s query counting tests (targets/API.md) |
 
 use std::ffi::OsString;
 use std::path::PathBuf;

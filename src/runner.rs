@@ -245,6 +245,26 @@ impl<'a> Runner<'a> {
                 String::new()
             }
         );
+        // The database's query counters, read as the window starts (in a
+        // task of its own, so the select keeps polling the step) and again
+        // once its last request completed, through a psql connected now,
+        // before the step's load: a first reading waits for its login, which
+        // on a saturated server CPU could otherwise delay the window's.
+        let mut session = match lab.query_counter().map(|c| c.session()) {
+            Some(Ok(mut s)) => match s.read().await {
+                Ok(_) => Some(s),
+                Err(e) => {
+                    eprintln!("warning: queries of the step not counted: {e}");
+                    s.close().await;
+                    None
+                }
+            },
+            Some(Err(e)) => {
+                eprintln!("warning: queries of the step not counted: {e}");
+                None
+            }
+            None => None,
+        };
         let started_at = now_rfc3339();
         let progress = StepProgress::start(&label, scenario.warmup + scenario.duration, self.quiet);
         let (window, mut window_started) = WindowSignal::new();
@@ -253,10 +273,6 @@ impl<'a> Runner<'a> {
         // Sample the server over the measured window only, not the warm-up:
         // from the moment the executor says the window started.
         let mut sampler = None;
-        // The database's query counters, read as the window starts (in a
-        // task of its own, so the select keeps polling the step) and again
-        // once its last request completed.
-        let counter = lab.query_counter();
         let mut counted_from = None;
         let mut window_seen = false;
         let measurement = loop {
@@ -266,7 +282,12 @@ impl<'a> Runner<'a> {
                     window_seen = true;
                     if started.is_ok() {
                         sampler = lab.sample(&running.name);
-                        counted_from = counter.clone().map(|c| tokio::spawn(async move { c.read().await }));
+                        counted_from = session.take().map(|mut c| {
+                            tokio::spawn(async move {
+                                let from = c.read().await;
+                                (c, from)
+                            })
+                        });
                     }
                 }
                 m = &mut run => break m,
@@ -281,10 +302,13 @@ impl<'a> Runner<'a> {
             None => None,
         };
         let sent = s.requests.saturating_sub(s.generator.unsent);
-        let database = match (counter, counted_from) {
-            (Some(counter), Some(from)) => step_queries(&counter, from, sent).await,
-            _ => None,
+        let database = match counted_from {
+            Some(from) => step_queries(from, sent).await,
+            None => None,
         };
+        if let Some(unused) = session {
+            unused.close().await;
+        }
         let meta = StepMeta {
             target: running.name.clone(),
             scenario: scenario.name.clone(),
@@ -354,28 +378,35 @@ pub fn default_out_dir(base: &Path) -> anyhow::Result<PathBuf> {
 mod mock_tests;
 
 /// The step's queries from the reading taken as its window started
-/// (`from`) and one now; None, with a warning, when either failed (e.g.
-/// the database has no pg_stat_statements).
+/// (`from`, which hands the session back) and one now; None, with a
+/// warning, when either failed (e.g. the database has no
+/// pg_stat_statements).
 async fn step_queries(
-    counter: &crate::targets::QueryCounter,
-    from: tokio::task::JoinHandle<Result<crate::targets::QueryCounts, crate::targets::TargetError>>,
+    from: tokio::task::JoinHandle<(
+        crate::targets::CounterSession,
+        Result<crate::targets::QueryCounts, crate::targets::TargetError>,
+    )>,
     sent: u64,
 ) -> Option<crate::results::StepQueries> {
-    let counted = async {
-        let from = from
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-        let to = counter.read().await.map_err(|e| e.to_string())?;
-        Ok::<_, String>(to.since(&from))
-    };
-    match counted.await {
-        Ok(c) => Some(crate::results::StepQueries::new(
-            c.queries(),
-            c.rows(),
-            sent,
-        )),
+    let (mut session, from) = match from.await {
+        Ok(done) => done,
         Err(e) => {
+            eprintln!("warning: queries of the step not counted: {e}");
+            return None;
+        }
+    };
+    let to = session.read().await;
+    session.close().await;
+    match (from, to) {
+        (Ok(from), Ok(to)) => {
+            let c = to.since(&from);
+            Some(crate::results::StepQueries::new(
+                c.queries(),
+                c.rows(),
+                sent,
+            ))
+        }
+        (Err(e), _) | (_, Err(e)) => {
             eprintln!("warning: queries of the step not counted: {e}");
             None
         }

@@ -50,7 +50,7 @@ use std::time::Duration;
 
 pub use error::TargetError;
 pub(crate) use error::log_tail;
-pub use querystats::{QueryCounter, QueryCounts};
+pub use querystats::{CounterSession, QueryCounter, QueryCounts};
 pub use sampler::ResourceSampler;
 pub use spec::TargetsSpec;
 

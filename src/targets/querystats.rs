@@ -15,7 +15,9 @@
 //! it ends, before the client gets its `ReadyForQuery`, so a snapshot
 //! taken after a response arrived includes the queries behind it.
 //! `bakeoff check` and a run's steps take the difference of two snapshots
-//! ([`QueryCounts::since`]).
+//! ([`QueryCounts::since`]); a run reads them through a psql kept open for
+//! the step ([`CounterSession`]), so the reading at the window's start
+//! comes within about a millisecond of it.
 
 use std::path::Path;
 use std::time::Duration;
@@ -174,6 +176,97 @@ impl QueryCounter {
             return Err(fail(stderr.trim().to_string()));
         }
         QueryCounts::parse(&String::from_utf8_lossy(&out.stdout)).map_err(fail)
+    }
+}
+
+/// A psql kept running for one step, so a reading costs a round trip on
+/// an open connection (about a millisecond) rather than a new process and
+/// login (tens of milliseconds, during which the window's first requests
+/// would go uncounted).
+#[derive(Debug)]
+pub struct CounterSession {
+    child: tokio::process::Child,
+    input: tokio::process::ChildStdin,
+    output: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    program: String,
+}
+
+impl QueryCounter {
+    /// Starts psql reading statements from its standard input (the
+    /// counter's own command, without `--command`), for
+    /// [`CounterSession::read`].
+    pub fn session(&self) -> Result<CounterSession, TargetError> {
+        use tokio::io::AsyncBufReadExt as _;
+        let fail = |message: String| TargetError::QueryStats { message };
+        let args: Vec<&String> = match self.args.iter().position(|a| a == "--command") {
+            // Leave out `--command SQL`: the session sends it per reading.
+            Some(i) => self.args[..i].iter().chain(&self.args[i + 2..]).collect(),
+            None => self.args.iter().collect(),
+        };
+        let mut child = tokio::process::Command::new(&self.program)
+            .args(args)
+            .env("PGCONNECT_TIMEOUT", "10")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| fail(format!("cannot run {}: {e}", self.program)))?;
+        let (Some(input), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(fail(format!("{} has no stdin or stdout", self.program)));
+        };
+        Ok(CounterSession {
+            child,
+            input,
+            output: tokio::io::BufReader::new(stdout).lines(),
+            program: self.program.clone(),
+        })
+    }
+}
+
+impl CounterSession {
+    /// Reads the counters now, on the session's connection.
+    pub async fn read(&mut self) -> Result<QueryCounts, TargetError> {
+        use tokio::io::AsyncWriteExt as _;
+        let fail = |message: String| TargetError::QueryStats { message };
+        let script = format!("{COUNTS_SQL};\n");
+        self.input
+            .write_all(script.as_bytes())
+            .await
+            .map_err(|e| fail(format!("cannot write to {}: {e}", self.program)))?;
+        self.input
+            .flush()
+            .await
+            .map_err(|e| fail(format!("cannot write to {}: {e}", self.program)))?;
+        let read = async {
+            loop {
+                match self.output.next_line().await {
+                    Ok(Some(line)) if line.trim().is_empty() => continue,
+                    Ok(Some(line)) => return QueryCounts::parse(&line).map_err(fail),
+                    Ok(None) => {
+                        return Err(fail(format!(
+                            "{} ended (is pg_stat_statements installed?)",
+                            self.program
+                        )));
+                    }
+                    Err(e) => return Err(fail(format!("reading {}: {e}", self.program))),
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), read)
+            .await
+            .map_err(|_| fail(format!("{} took more than 30 s", self.program)))?
+    }
+
+    /// Ends psql (closing its input ends it; it is killed if it lingers).
+    pub async fn close(mut self) {
+        drop(self.input);
+        if tokio::time::timeout(Duration::from_secs(2), self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
     }
 }
 
