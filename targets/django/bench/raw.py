@@ -43,7 +43,6 @@ def fetch_fortunes():
 def update_worlds(worlds):
     """One statement for every row, as Node's (TechEmpower allows batching
     the writes; the reads stay one query per row)."""
+    ids, numbers = [w.id for w in worlds], [w.randomnumber for w in worlds]
     with connection.cursor() as cursor:
-        cursor.execute(
-            UPDATE_WORLDS, [[w.id for w in worlds], [w.randomnumber for w in worlds]]
-        )
+        cursor.execute(UPDATE_WORLDS, [ids, numbers])
