@@ -245,14 +245,14 @@ impl<'a> Runner<'a> {
                 String::new()
             }
         );
-        // The database's query counters, read as the window starts (in a
-        // task of its own, so the select keeps polling the step) and again
-        // once its last request completed, through a psql connected now,
-        // before the step's load: a first reading waits for its login, which
-        // on a saturated server CPU could otherwise delay the window's.
-        let mut session = match lab.query_counter().map(|c| c.session()) {
+        // The database's query counters, read before the step's first
+        // request and after its last one completed: two quiet moments, so
+        // both readings are exact whatever the load does to a reading's
+        // latency (a reading at the window's start lagged by up to 0.3 s on
+        // a saturated server CPU).
+        let counted_from = match lab.query_counter().map(|c| c.session()) {
             Some(Ok(mut s)) => match s.read().await {
-                Ok(_) => Some(s),
+                Ok(from) => Some((s, from)),
                 Err(e) => {
                     eprintln!("warning: queries of the step not counted: {e}");
                     s.close().await;
@@ -273,7 +273,6 @@ impl<'a> Runner<'a> {
         // Sample the server over the measured window only, not the warm-up:
         // from the moment the executor says the window started.
         let mut sampler = None;
-        let mut counted_from = None;
         let mut window_seen = false;
         let measurement = loop {
             tokio::select! {
@@ -282,12 +281,6 @@ impl<'a> Runner<'a> {
                     window_seen = true;
                     if started.is_ok() {
                         sampler = lab.sample(&running.name);
-                        counted_from = session.take().map(|mut c| {
-                            tokio::spawn(async move {
-                                let from = c.read().await;
-                                (c, from)
-                            })
-                        });
                     }
                 }
                 m = &mut run => break m,
@@ -301,14 +294,12 @@ impl<'a> Runner<'a> {
             Some(sampler) => Some(sampler.finish(ok, duration).await),
             None => None,
         };
-        let sent = s.requests.saturating_sub(s.generator.unsent);
         let database = match counted_from {
-            Some(from) => step_queries(from, sent).await,
+            Some((session, from)) => {
+                step_queries(session, from, measurement.completed_in_step).await
+            }
             None => None,
         };
-        if let Some(unused) = session {
-            unused.close().await;
-        }
         let meta = StepMeta {
             target: running.name.clone(),
             scenario: scenario.name.clone(),
@@ -377,36 +368,26 @@ pub fn default_out_dir(base: &Path) -> anyhow::Result<PathBuf> {
 #[cfg(test)]
 mod mock_tests;
 
-/// The step's queries from the reading taken as its window started
-/// (`from`, which hands the session back) and one now; None, with a
-/// warning, when either failed (e.g. the database has no
-/// pg_stat_statements).
+/// The step's queries from the reading taken before its first request
+/// (`from`) and one now, over the `completed` requests of the step (warm-up
+/// included); None, with a warning, when the reading fails.
 async fn step_queries(
-    from: tokio::task::JoinHandle<(
-        crate::targets::CounterSession,
-        Result<crate::targets::QueryCounts, crate::targets::TargetError>,
-    )>,
-    sent: u64,
+    mut session: crate::targets::CounterSession,
+    from: crate::targets::QueryCounts,
+    completed: u64,
 ) -> Option<crate::results::StepQueries> {
-    let (mut session, from) = match from.await {
-        Ok(done) => done,
-        Err(e) => {
-            eprintln!("warning: queries of the step not counted: {e}");
-            return None;
-        }
-    };
     let to = session.read().await;
     session.close().await;
-    match (from, to) {
-        (Ok(from), Ok(to)) => {
+    match to {
+        Ok(to) => {
             let c = to.since(&from);
             Some(crate::results::StepQueries::new(
                 c.queries(),
                 c.rows(),
-                sent,
+                completed,
             ))
         }
-        (Err(e), _) | (_, Err(e)) => {
+        Err(e) => {
             eprintln!("warning: queries of the step not counted: {e}");
             None
         }

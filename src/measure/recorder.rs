@@ -299,6 +299,7 @@ impl Recorder {
             timeline: self.timeline.points(),
             latency: self.latency,
             interrupted: false,
+            completed_in_step: 0,
         }
     }
 }
@@ -351,6 +352,11 @@ pub struct Measurement {
     pub latency: Histogram<u64>,
     /// The step was stopped by a signal before its window ended.
     pub interrupted: bool,
+    /// Every request the step completed (a response or an error), warm-up
+    /// included: the generator's own count, which the runner divides the
+    /// step's database queries by (results/README.md, `database`). 0 until
+    /// the executor sets it.
+    pub completed_in_step: u64,
 }
 
 fn micros(d: Duration) -> u64 {

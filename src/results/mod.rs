@@ -498,16 +498,16 @@ pub struct TimelinePoint {
 
 /// Statements a step's requests sent to the database (the targets' role,
 /// on `world` and `fortune`; `crate::targets::querystats`), from the
-/// database's counters read when the window starts and after its last
-/// request completed.
+/// database's counters read before the step's first request and after its
+/// last one completed (the whole step, warm-up included).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Default)]
 pub struct StepQueries {
     /// Statements (reads and writes) between the two readings.
     pub queries: u64,
     /// Rows they returned or affected.
     pub rows: u64,
-    /// `queries` / the population's sent requests (`summary.requests` −
-    /// `summary.generator.unsent`); 0 when none was sent.
+    /// `queries` / every request the step completed, warm-up included;
+    /// 0 when none completed.
     pub queries_per_request: f64,
     /// `rows` / the same requests.
     pub rows_per_request: f64,

@@ -16,8 +16,8 @@
 //! taken after a response arrived includes the queries behind it.
 //! `bakeoff check` and a run's steps take the difference of two snapshots
 //! ([`QueryCounts::since`]); a run reads them through a psql kept open for
-//! the step ([`CounterSession`]), so the reading at the window's start
-//! comes within about a millisecond of it.
+//! the step ([`CounterSession`]), before its first request and after its
+//! last, when nothing else queries.
 
 use std::path::Path;
 use std::time::Duration;
@@ -179,10 +179,10 @@ impl QueryCounter {
     }
 }
 
-/// A psql kept running for one step, so a reading costs a round trip on
-/// an open connection (about a millisecond) rather than a new process and
-/// login (tens of milliseconds, during which the window's first requests
-/// would go uncounted).
+/// A psql kept running for one step: logged in before the step's load, so
+/// the reading after it costs a round trip on an open connection rather
+/// than a new process and login on a server CPU the next step may already
+/// be loading.
 #[derive(Debug)]
 pub struct CounterSession {
     child: tokio::process::Child,
