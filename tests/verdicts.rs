@@ -723,7 +723,7 @@ fn report_sections_include_verdicts_ratios_and_capacity() {
     let titles: Vec<&str> = md
         .lines()
         .filter_map(|l| l.strip_prefix("## "))
-        .take(4)
+        .take(5)
         .collect();
     assert_eq!(
         titles,
@@ -731,6 +731,7 @@ fn report_sections_include_verdicts_ratios_and_capacity() {
             "Claims and verdicts",
             "Headline charts",
             "Throughput ratios across scenarios",
+            "ORM against raw SQL",
             "Capacity and knee"
         ]
     );
