@@ -294,7 +294,14 @@ impl<'a> Runner<'a> {
             Some(sampler) => Some(sampler.finish(ok, duration).await),
             None => None,
         };
+        // An interrupted step is no verdict's and the run is stopping: no
+        // reading then, so the exit stays quick.
+        let stopping = measurement.interrupted || self.cancel.is_cancelled();
         let database = match counted_from {
+            Some((session, _)) if stopping => {
+                session.kill().await;
+                None
+            }
             Some((session, from)) => {
                 step_queries(session, from, measurement.completed_in_step).await
             }

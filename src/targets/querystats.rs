@@ -258,6 +258,11 @@ impl CounterSession {
             .map_err(|_| fail(format!("{} took more than 30 s", self.program)))?
     }
 
+    /// Ends psql at once, without a last reading.
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
+    }
+
     /// Ends psql (closing its input ends it; it is killed if it lingers).
     pub async fn close(mut self) {
         drop(self.input);
