@@ -12,8 +12,9 @@
 //! | `BAKEOFF_PG_BINDIR` | commands → `LabConfig::pg_bindir` | directory of `initdb`, `postgres`, `psql` |
 //! | `PATH` | `targets::process::which` (the one lookup below the commands) | where node, npm and python3 are looked for |
 //! | `POSTGRES_PASSWORD` | commands → `LabConfig::compose_db_password` | the compose database's password (default `bakeoff`, as in docker-compose.yml) |
-//! | `BAKEOFF_DATABASE_URL` | `commands::check` | with `--url`, the database to verify `/updates` against |
+//! | `BAKEOFF_DATABASE_URL` | `commands::check` | with `--url`, the database to verify `/updates` against and count queries in (as the targets' role, with `pg_stat_statements`) |
 //! | `BAKEOFF_DEBUG_PANIC_AFTER_STEPS` | `runner` (test hook) | panic after the N-th saved step |
+//! | `BAKEOFF_TARGET_FAULT` | never by bakeoff: the Node target reads it (inherited; test hook) | deliberate misbehaviour for `check`'s query counting tests (targets/API.md) |
 
 use std::ffi::OsString;
 use std::path::PathBuf;

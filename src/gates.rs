@@ -267,6 +267,7 @@ mod tests {
             histograms: HistogramSet::default(),
             timeline: Vec::new(),
             server: None,
+            database: None,
             flags: Vec::new(),
         }
     }

@@ -10,13 +10,17 @@ use crate::util::server::TestServer;
 use crate::util::server::contract::Faults;
 use bakeoff::check::{self, CROSS_TARGET, CheckResult};
 
-const ENDPOINTS: [&str; 9] = [
+const ENDPOINTS: [&str; 13] = [
     "/plaintext",
     "/json",
     "/db",
     "/queries",
     "/fortunes",
     "/updates",
+    "/raw/db",
+    "/raw/queries",
+    "/raw/fortunes",
+    "/raw/updates",
     "/io",
     "/cpu",
     "404",
@@ -25,6 +29,18 @@ const ENDPOINTS: [&str; 9] = [
 const PERSISTENCE_CHECKS: [&str; 2] = [
     "new values persist (queries=20)",
     "new values differ from the old (queries=20)",
+];
+
+/// The database endpoints whose queries per request `check` counts.
+const DB_ENDPOINTS: [&str; 8] = [
+    "/db",
+    "/queries",
+    "/fortunes",
+    "/updates",
+    "/raw/db",
+    "/raw/queries",
+    "/raw/fortunes",
+    "/raw/updates",
 ];
 
 fn unverified(results: &[CheckResult]) -> BTreeSet<(String, String, String)> {
@@ -68,14 +84,19 @@ async fn a_correct_target_passes_every_check() {
     assert!(failures.is_empty(), "unexpected failures: {failures:#?}");
     assert!(!check::any_failed(&results));
 
-    // Without a database URL only update persistence is left unverified,
-    // and it is not counted as passed.
+    // Without a database URL only update persistence and the query counts
+    // are left unverified, and they are not counted as passed.
     let want: BTreeSet<_> = ["good-a", "good-b"]
         .iter()
         .flat_map(|t| {
-            PERSISTENCE_CHECKS
-                .iter()
-                .map(move |c| key(t, "/updates", c))
+            ["/updates", "/raw/updates"]
+                .into_iter()
+                .flat_map(move |e| PERSISTENCE_CHECKS.iter().map(move |c| key(t, e, c)))
+                .chain(
+                    DB_ENDPOINTS
+                        .iter()
+                        .map(move |e| key(t, e, "queries per request")),
+                )
         })
         .collect();
     assert_eq!(unverified(&results), want);
@@ -136,6 +157,8 @@ async fn a_broken_target_fails_exactly_the_broken_checks() {
         key("broken", "/json", "exact body"),
         key("broken", "/fortunes", "sorted by message (code point)"),
         key("broken", "/fortunes", "exact markup and escaping"),
+        key("broken", "/raw/fortunes", "sorted by message (code point)"),
+        key("broken", "/raw/fortunes", "exact markup and escaping"),
         key("broken", "/io", "8 concurrent ms=300 overlap"),
         key(
             CROSS_TARGET,
@@ -231,7 +254,8 @@ async fn check_command_with_urls_exits_by_outcome() {
     let doc: serde_json::Value = serde_json::from_slice(&ok.stdout).expect("JSON on stdout");
     assert_eq!(doc["passed"], true);
     assert_eq!(doc["summary"]["failed"], 0);
-    assert_eq!(doc["summary"]["unverified"], 2);
+    // Persistence of /updates and /raw/updates, and the 8 query counts.
+    assert_eq!(doc["summary"]["unverified"], 12);
     let results = doc["results"].as_array().unwrap();
     assert!(results.iter().all(|r| r["target"] == "good"));
     assert!(results.iter().any(|r| r["endpoint"] == "/fortunes"));
@@ -292,9 +316,109 @@ fn check_command_passes_on_the_four_real_variants() {
         // lines[1] underlines the header.
         let cells: Vec<&str> = lines[i + 2].split_whitespace().collect();
         assert_eq!(cells[0], *target, "{stdout}");
-        // One "ok" per endpoint column: no failure, nothing unverified.
+        // One "ok" per endpoint column (a /raw/ twin counts in its
+        // endpoint's): no failure, nothing unverified.
         assert_eq!(cells[1..], ["ok"; 9], "{stdout}");
+    }
+    // Queries and rows per request of every database endpoint, counted.
+    let counted = |target: &str, endpoint: &str| -> Vec<String> {
+        let line = stdout
+            .lines()
+            .find(|l| {
+                let c: Vec<&str> = l.split_whitespace().collect();
+                c.len() > 4 && c[0] == target && c[1].split('?').next() == Some(endpoint)
+            })
+            .unwrap_or_else(|| panic!("no count of {target} {endpoint}:\n{stdout}"));
+        line.split_whitespace().map(String::from).collect()
+    };
+    for target in ["node", "node-cluster", "django-sync", "django-async"] {
+        for endpoint in DB_ENDPOINTS {
+            let cells = counted(target, endpoint);
+            assert_eq!(cells.last().map(String::as_str), Some("ok"), "{cells:?}");
+        }
+        // queries/req, rows/req
+        assert_eq!(counted(target, "/db")[2..4], ["1", "1"]);
+        assert_eq!(counted(target, "/raw/queries")[2..4], ["20", "20"]);
+        assert_eq!(counted(target, "/fortunes")[2..4], ["1", "12"]);
+        // 20 reads and at least one write; 20 rows read, 20 written.
+        let updates = counted(target, "/updates");
+        let queries: f64 = updates[2].parse().unwrap();
+        assert!((21.0..=40.0).contains(&queries), "{updates:?}");
+        assert_eq!(updates[3], "40", "{updates:?}");
     }
     assert!(stdout.contains("across targets: ok"), "{stdout}");
     assert!(stdout.contains(" 0 failed, 0 not verified"), "{stdout}");
+}
+
+/// A target that caches `/db` or runs N+1 queries on `/fortunes` answers
+/// every body right, and `check` still fails it, from the database's own
+/// counts: node with both deliberate faults of targets/node/app.js
+/// (`BAKEOFF_TARGET_FAULT`, which the lifecycle passes on to the target).
+#[test]
+fn check_command_fails_a_caching_and_an_n_plus_one_target() {
+    let _area = crate::util::area(module_path!());
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+        .args(["check", "--only", "node", "--format", "json"])
+        .env("TMPDIR", tmp.path())
+        .env("BAKEOFF_TARGET_FAULT", "cache-db,n-plus-one-fortunes")
+        .env_remove("BAKEOFF_DATABASE_URL")
+        .output()
+        .expect("run bakeoff");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let results = doc["results"].as_array().unwrap();
+    let failed: BTreeMap<(String, String), &serde_json::Value> = results
+        .iter()
+        .filter(|r| r["verifiable"] == true && r["passed"] == false)
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap().to_string();
+            ((s("endpoint"), s("check")), r)
+        })
+        .collect();
+    // The same handlers serve the /raw/ twins on Node.
+    let want: BTreeSet<(String, String)> = ["/db", "/raw/db", "/fortunes", "/raw/fortunes"]
+        .iter()
+        .map(|e| (e.to_string(), "queries per request".to_string()))
+        .collect();
+    assert_eq!(
+        failed.keys().cloned().collect::<BTreeSet<_>>(),
+        want,
+        "{failed:#?}"
+    );
+    assert_eq!(doc["summary"]["unverified"], 0);
+    let detail = |e: &str| {
+        failed[&(e.to_string(), "queries per request".to_string())]["detail"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // /db: the contract's first /db request loaded the whole table; the
+    // counted batch sent no query at all.
+    assert!(
+        detail("/db").contains("reads 0 per request, expected 1"),
+        "{}",
+        detail("/db")
+    );
+    assert!(detail("/db").contains("a cache"), "{}", detail("/db"));
+    let db = &failed[&("/db".to_string(), "queries per request".to_string())]["queries"];
+    assert_eq!(db["requests"], 10);
+    assert_eq!(db["reads"], 0);
+    // /fortunes: the ids, then one query per fortune.
+    let fortunes = detail("/fortunes");
+    assert!(
+        fortunes.contains("reads 13 per request, expected 1"),
+        "{fortunes}"
+    );
+    assert!(fortunes.contains("N+1"), "{fortunes}");
+    // Everything the faults do not touch still counts right.
+    for e in ["/queries", "/updates", "/raw/queries", "/raw/updates"] {
+        assert!(
+            results.iter().any(|r| r["endpoint"] == e
+                && r["check"] == "queries per request"
+                && r["passed"] == true),
+            "{e}"
+        );
+    }
 }

@@ -101,6 +101,14 @@ fn a_step_reports_warmup_window_ticks_and_finish_in_order() {
     // Ticks count warm-up requests too, so they end above the measured count.
     let last_tick = seen.iter().rev().find(|(k, _, _)| *k == "tick").unwrap().2;
     assert!(last_tick >= server.handled().min(1), "{last_tick}");
+    // The step's own count of completed requests, warm-up included, is
+    // exactly what the server answered (what the runner divides a step's
+    // database queries by).
+    assert_eq!(m.completed_in_step, server.handled());
+    assert!(
+        m.completed_in_step > m.summary.requests,
+        "the warm-up's count too"
+    );
 }
 
 #[test]
@@ -679,6 +687,7 @@ fn unsent_requests_are_errors_and_flag_the_step() {
             repeat: 0,
             started_at: String::new(),
         },
+        None,
         None,
     );
     assert!(

@@ -272,6 +272,7 @@ fn make_step(
         },
         timeline,
         server,
+        database: None,
         // As the engine flags it: failed requests.
         flags: if errors > 0 {
             vec![StepFlag::Errors]

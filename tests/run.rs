@@ -42,8 +42,16 @@ struct Step {
     level: u64,
     summary: Summary,
     server: Option<Server>,
+    database: Option<Database>,
     #[serde(default)]
     flags: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Database {
+    queries: u64,
+    queries_per_request: f64,
+    rows_per_request: f64,
 }
 
 #[derive(Deserialize)]
@@ -142,7 +150,7 @@ fn quick_run_of_two_targets_measures_everything_and_leaves_nothing() {
             .collect::<Vec<_>>()
     );
     for target in ["node", "django-sync"] {
-        for scenario in &quick.scenarios {
+        for scenario in quick.scenarios.iter().filter(|s| s.runs_on(target)) {
             let levels: BTreeSet<u64> = results
                 .steps
                 .iter()
@@ -189,7 +197,39 @@ fn quick_run_of_two_targets_measures_everything_and_leaves_nothing() {
         if step.scenario == "db" {
             assert!(db > 0.0, "{} / db used no database CPU", step.target);
         }
+        // Queries counted by PostgreSQL over the step: one per /db request
+        // (ORM or raw SQL), exactly unless a request failed before its query.
+        let q = step
+            .database
+            .as_ref()
+            .expect("the private PostgreSQL counts queries");
+        let (who, what) = (&step.target, &step.scenario);
+        match what.as_str() {
+            "db" | "db-raw" => {
+                assert!(
+                    (0.99..=1.0).contains(&q.queries_per_request),
+                    "{who} / {what}: {} queries per request",
+                    q.queries_per_request
+                );
+                assert!((0.99..=1.0).contains(&q.rows_per_request));
+            }
+            "plaintext" | "json" | "io" => assert_eq!(q.queries, 0, "{who} / {what}"),
+            _ => assert!(q.queries > 0, "{who} / {what}"),
+        }
     }
+    // The raw-SQL twin ran on django-sync only, as its `targets` says.
+    let raw: Vec<&str> = results
+        .steps
+        .iter()
+        .filter(|s| s.scenario == "db-raw")
+        .map(|s| s.target.as_str())
+        .collect();
+    assert_eq!(raw, ["django-sync"]);
+    let recorded = plan.scenarios.iter().find(|s| s.name == "db-raw").unwrap();
+    assert_eq!(
+        recorded.targets.as_deref(),
+        Some(&["django-sync".to_string()][..])
+    );
     assert!(
         stdout.contains("best rps"),
         "summary table printed: {stdout}"

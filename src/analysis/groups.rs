@@ -63,6 +63,9 @@ pub struct Repeats {
     /// The surge figures of the repeats that have them (a surge profile's
     /// steps), in the order of the other samples.
     pub surge: Vec<crate::results::SurgeSummary>,
+    /// `database.queries_per_request` of the repeats that counted their
+    /// queries (results/README.md), in the order of the other samples.
+    pub queries_per_request: Vec<f64>,
 }
 
 impl Repeats {
@@ -137,6 +140,14 @@ impl Repeats {
         self.errors += s.errors;
         self.flags.extend(step.flags.iter().copied());
         self.surge.extend(s.surge);
+        self.queries_per_request
+            .extend(step.database.map(|d| d.queries_per_request));
+    }
+
+    /// The level's queries per request: the median over the repeats that
+    /// counted them; None when none did.
+    pub fn median_queries_per_request(&self) -> Option<f64> {
+        median(&self.queries_per_request)
     }
 
     /// Repeats without a successful request.

@@ -24,6 +24,7 @@ pub use summary::{RunSummary, summarize};
 
 use crate::analysis::scalability::ScenarioScalability;
 use crate::claims::capacity::{CapacityTable, capacity_table, slo_objectives};
+use crate::claims::orm::{OrmTable, orm_table};
 use crate::claims::ratio::{RatioTable, ratio_table};
 use crate::claims::{ClaimVerdict, ClaimsFile, Headline};
 use crate::gates::GateOutcome;
@@ -95,6 +96,9 @@ pub struct ClaimsAnalysis {
     /// One chart per claim that rests on one scenario's curve.
     pub headlines: Vec<Headline>,
     pub ratio_table: Option<RatioTable>,
+    /// The first `orm_cost` claim's table: per database scenario and
+    /// level, Node, each Django variant's raw SQL and ORM.
+    pub orm_table: Option<OrmTable>,
     pub capacity: CapacityTable,
 }
 
@@ -129,6 +133,7 @@ pub fn analyze(
         ClaimsAnalysis {
             headlines: crate::claims::headlines(file, &verdicts, &scenarios),
             ratio_table: ratio_table(&usable, file),
+            orm_table: orm_table(&usable, file),
             capacity: capacity_table(
                 &usable,
                 &file.capacity,

@@ -613,6 +613,7 @@ mod tests {
             },
             timeline: Vec::new(),
             server: None,
+            database: None,
             flags: Vec::new(),
         }
     }

@@ -14,17 +14,22 @@ use super::db::Database;
 use super::fortunes;
 use super::headers::HeaderTally;
 use super::probe::{Fetched, Probe};
+use super::queries::{self, QueryFigures};
 use super::shapes::{self, HTML, TEXT, preview};
 use super::{CROSS_TARGET, CheckResult};
 
 /// Endpoints in contract order (the report's column order).
-pub(crate) const ENDPOINTS: [&str; 10] = [
+pub(crate) const ENDPOINTS: [&str; 14] = [
     "/plaintext",
     "/json",
     "/db",
     "/queries",
     "/fortunes",
     "/updates",
+    "/raw/db",
+    "/raw/queries",
+    "/raw/fortunes",
+    "/raw/updates",
     "/io",
     "/cpu",
     NOT_FOUND,
@@ -153,10 +158,13 @@ impl<'a> TargetCheck<'a> {
     pub async fn run_all(&mut self) {
         self.plaintext().await;
         self.json().await;
-        self.db_endpoint().await;
-        self.row_arrays("/queries").await;
-        self.fortunes().await;
-        self.updates().await;
+        for prefix in ["", "/raw"] {
+            self.db_endpoint(&format!("{prefix}/db")).await;
+            self.row_arrays(&format!("{prefix}/queries")).await;
+            self.fortunes(&format!("{prefix}/fortunes")).await;
+            self.updates(&format!("{prefix}/updates")).await;
+        }
+        self.query_counts().await;
         self.io().await;
         self.cpu().await;
         self.not_found().await;
@@ -181,6 +189,7 @@ impl<'a> TargetCheck<'a> {
             passed,
             verifiable: true,
             detail,
+            queries: None,
         });
     }
 
@@ -192,6 +201,7 @@ impl<'a> TargetCheck<'a> {
             passed: false,
             verifiable: false,
             detail: why.to_string(),
+            queries: None,
         });
     }
 
@@ -242,21 +252,20 @@ impl<'a> TargetCheck<'a> {
         }
     }
 
-    async fn db_endpoint(&mut self) {
-        const EP: &str = "/db";
+    async fn db_endpoint(&mut self, ep: &str) {
         // Several requests, since a bad row may be one in many.
         for i in 1..=3 {
-            let outcome = match self.get(EP, EP).await {
+            let outcome = match self.get(ep, ep).await {
                 Ok(f) => shapes::db_answer(&f).map(|_| ()),
                 Err(e) => Err(e),
             };
-            self.record(EP, &format!("one compact world row (request {i})"), outcome);
+            self.record(ep, &format!("one compact world row (request {i})"), outcome);
         }
     }
 
     /// GETs `endpoint` with each [`QUERIES_CASES`] case and checks the
     /// answers; returns the rows of every well-formed answer.
-    async fn row_arrays(&mut self, endpoint: &'static str) -> Vec<Vec<(i64, i64)>> {
+    async fn row_arrays(&mut self, endpoint: &str) -> Vec<Vec<(i64, i64)>> {
         let mut answers = Vec::new();
         for (query, want) in QUERIES_CASES {
             let plural = if want == 1 { "" } else { "s" };
@@ -279,47 +288,45 @@ impl<'a> TargetCheck<'a> {
         answers
     }
 
-    async fn updates(&mut self) {
-        const EP: &str = "/updates";
-        let answers = self.row_arrays(EP).await;
+    async fn updates(&mut self, ep: &str) {
+        let answers = self.row_arrays(ep).await;
         let order = answers
             .iter()
             .try_for_each(|rows| shapes::ascending_distinct(rows));
-        self.record(EP, "distinct ids in ascending order", order);
-        self.persistence().await;
+        self.record(ep, "distinct ids in ascending order", order);
+        self.persistence(ep).await;
     }
 
     /// After `/updates?queries=20`, the database holds the returned values
     /// and each differs from the row's previous value.
-    async fn persistence(&mut self) {
-        const EP: &str = "/updates";
+    async fn persistence(&mut self, ep: &str) {
         let persist = format!("new values persist (queries={PERSIST_ROWS})");
         let change = format!("new values differ from the old (queries={PERSIST_ROWS})");
         let Some(db) = self.db else {
             let why = "no database URL: cannot read the rows back";
-            self.unverifiable(EP, &persist, why);
-            self.unverifiable(EP, &change, why);
+            self.unverifiable(ep, &persist, why);
+            self.unverifiable(ep, &change, why);
             return;
         };
         let before = match db.world_numbers(None).await {
             Ok(b) => b,
             Err(e) => {
                 let why = format!("reading table world: {e}");
-                self.record(EP, &persist, Err(why.clone()));
-                self.record(EP, &change, Err(why));
+                self.record(ep, &persist, Err(why.clone()));
+                self.record(ep, &change, Err(why));
                 return;
             }
         };
-        let path = format!("{EP}?queries={PERSIST_ROWS}");
-        let rows = match self.get(EP, &path).await {
+        let path = format!("{ep}?queries={PERSIST_ROWS}");
+        let rows = match self.get(ep, &path).await {
             Ok(f) => shapes::rows_answer(&f, PERSIST_ROWS),
             Err(e) => Err(e),
         };
         let rows = match rows {
             Ok(rows) => rows,
             Err(e) => {
-                self.record(EP, &persist, Err(e.clone()));
-                self.record(EP, &change, Err(e));
+                self.record(ep, &persist, Err(e.clone()));
+                self.record(ep, &change, Err(e));
                 return;
             }
         };
@@ -329,28 +336,27 @@ impl<'a> TargetCheck<'a> {
             .await
             .map_err(|e| format!("reading the rows back: {e}"))
             .and_then(|stored| shapes::persisted(&rows, &stored));
-        self.record(EP, &persist, stored);
-        self.record(EP, &change, shapes::changed(&rows, &before));
+        self.record(ep, &persist, stored);
+        self.record(ep, &change, shapes::changed(&rows, &before));
     }
 
-    async fn fortunes(&mut self) {
-        const EP: &str = "/fortunes";
-        let f = match self.get(EP, EP).await {
+    async fn fortunes(&mut self, ep: &str) {
+        let f = match self.get(ep, ep).await {
             Ok(f) => f,
-            Err(e) => return self.record(EP, "request", Err(e)),
+            Err(e) => return self.record(ep, "request", Err(e)),
         };
-        self.record(EP, "status 200", shapes::status(&f, 200));
+        self.record(ep, "status 200", shapes::status(&f, 200));
         self.record(
-            EP,
+            ep,
             "Content-Type text/html; charset=utf-8",
             shapes::content_type(&f, HTML),
         );
         let html = match std::str::from_utf8(&f.body) {
             Ok(s) => s.to_string(),
-            Err(e) => return self.record(EP, "body is UTF-8", Err(e.to_string())),
+            Err(e) => return self.record(ep, "body is UTF-8", Err(e.to_string())),
         };
         self.record(
-            EP,
+            ep,
             "<script> escaped",
             if html.contains("<script") {
                 Err("the body contains a raw <script tag".into())
@@ -361,7 +367,7 @@ impl<'a> TargetCheck<'a> {
             },
         );
         self.record(
-            EP,
+            ep,
             "Japanese fortune intact",
             if html.contains(JAPANESE_FORTUNE) {
                 Ok(())
@@ -372,15 +378,15 @@ impl<'a> TargetCheck<'a> {
         let rows = match fortunes::parse_rows(&html) {
             Ok(rows) => rows,
             Err(e) => {
-                return self.record(EP, "rows as <tr><td>id</td><td>message</td></tr>", Err(e));
+                return self.record(ep, "rows as <tr><td>id</td><td>message</td></tr>", Err(e));
             }
         };
-        self.record(EP, "13 rows", shapes::count(rows.len(), 13));
+        self.record(ep, "13 rows", shapes::count(rows.len(), 13));
         let added = rows
             .iter()
             .any(|r| r.id == "0" && r.message == fortunes::ADDED_FORTUNE);
         self.record(
-            EP,
+            ep,
             "added fortune with id 0",
             if added {
                 Ok(())
@@ -391,18 +397,64 @@ impl<'a> TargetCheck<'a> {
                 ))
             },
         );
-        self.record(EP, "sorted by message (code point)", shapes::sorted(&rows));
+        self.record(ep, "sorted by message (code point)", shapes::sorted(&rows));
         self.record(
-            EP,
+            ep,
             "rows are the seeded fortunes",
             shapes::same_fortunes(&rows),
         );
         let want = fortunes::expected_html();
         self.record(
-            EP,
+            ep,
             "exact markup and escaping",
             shapes::exact_body(&f, want.as_bytes()),
         );
+    }
+
+    /// Each database endpoint's queries and rows per request, from the
+    /// database's counters around a batch of [`queries::BATCH`] requests
+    /// (`queries` module); not verifiable without a database that counts.
+    async fn query_counts(&mut self) {
+        const CHECK: &str = "queries per request";
+        for (ep, query, allowed) in queries::endpoints() {
+            let Some(db) = self.db else {
+                self.unverifiable(ep, CHECK, "no database URL: cannot read the query counters");
+                continue;
+            };
+            let counter = db.query_counter();
+            let before = match counter.read().await {
+                Ok(c) => c,
+                Err(e) => {
+                    self.unverifiable(ep, CHECK, &e.to_string());
+                    continue;
+                }
+            };
+            let request = format!("{ep}{query}");
+            let mut failed = None;
+            for _ in 0..queries::BATCH {
+                match self.probe.get(&self.base, &request).await {
+                    Ok(f) if f.status == 200 => {}
+                    Ok(f) => failed = Some(format!("{request} answered {}", f.status)),
+                    Err(e) => failed = Some(e),
+                }
+            }
+            let after = counter.read().await;
+            let outcome = match (failed, after) {
+                (Some(why), _) => Err(why),
+                (None, Err(e)) => Err(e.to_string()),
+                (None, Ok(after)) => {
+                    let figures =
+                        QueryFigures::new(request, queries::BATCH, after.since(&before), allowed);
+                    let outcome = figures.judge();
+                    self.record(ep, CHECK, outcome);
+                    if let Some(last) = self.results.last_mut() {
+                        last.queries = Some(figures);
+                    }
+                    continue;
+                }
+            };
+            self.record(ep, CHECK, outcome);
+        }
     }
 
     async fn io(&mut self) {
@@ -500,6 +552,7 @@ pub(crate) async fn check_io_upper_clamp(probe: &Probe, name: &str, base: &str) 
         passed,
         verifiable: true,
         detail,
+        queries: None,
     }
 }
 
@@ -534,6 +587,7 @@ pub(crate) fn cross_target(samples: &BTreeMap<String, Samples>) -> Vec<CheckResu
             passed,
             verifiable: true,
             detail,
+            queries: None,
         });
     }
     out

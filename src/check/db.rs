@@ -1,6 +1,6 @@
-//! Direct reads of the targets' PostgreSQL, used only to verify that
+//! Direct reads of the targets' PostgreSQL, used to verify that
 //! `/updates` persisted what it returned (the contract has no read-by-id
-//! endpoint). Runs `psql` from the PostgreSQL 15 bin directory (or PATH)
+//! endpoint) and to read the query counters around a batch. Runs `psql` from the PostgreSQL 15 bin directory (or PATH)
 //! rather than linking a database driver into the harness.
 
 use std::collections::BTreeMap;
@@ -41,6 +41,12 @@ impl Database {
             url: url.to_string(),
             psql,
         }
+    }
+
+    /// How to read this database's query counters
+    /// (`crate::targets::querystats`), with the same psql and URL.
+    pub fn query_counter(&self) -> crate::targets::QueryCounter {
+        crate::targets::QueryCounter::psql(&self.psql, &self.url)
     }
 
     /// `randomnumber` of each of `ids` in table `world` (of every row

@@ -84,6 +84,7 @@ impl HeaderTally {
                     passed: broken.is_none(),
                     verifiable: true,
                     detail,
+                    queries: None,
                 });
             }
         }

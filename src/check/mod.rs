@@ -1,7 +1,9 @@
 //! The API contract checker behind `bakeoff check`: it sends requests to
 //! running targets and verifies every endpoint of targets/API.md (statuses,
 //! headers, exact bodies, clamps, escaping, sort order, that updates
-//! persist, that `/io` waits overlap, that `/cpu` digests are right) and,
+//! persist, that `/io` waits overlap, that `/cpu` digests are right, and
+//! with a database URL how many queries and rows each database endpoint
+//! and its `/raw/` twin send per request: `queries`) and,
 //! across targets, that the deterministic responses are byte-for-byte the
 //! same.
 //!
@@ -15,6 +17,7 @@ mod db;
 mod fortunes;
 mod headers;
 mod probe;
+mod queries;
 mod shapes;
 pub mod table;
 
@@ -25,6 +28,7 @@ use serde::Serialize;
 
 pub use contract::cpu_digest;
 pub use fortunes::{ADDED_FORTUNE, TECHEMPOWER_FORTUNES};
+pub use queries::{Allowed, QueryFigures};
 
 use probe::Probe;
 
@@ -32,7 +36,7 @@ use probe::Probe;
 pub const CROSS_TARGET: &str = "(all targets)";
 
 /// The outcome of one check of one endpoint on one target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
     /// Target (variant) name, or [`CROSS_TARGET`] for cross-target checks.
     pub target: String,
@@ -48,6 +52,10 @@ pub struct CheckResult {
     pub verifiable: bool,
     /// Why it failed, what was seen, or why it could not be verified.
     pub detail: String,
+    /// The "queries per request" check: what the batch cost and what the
+    /// contract allows (`queries` module).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queries: Option<QueryFigures>,
 }
 
 impl CheckResult {
@@ -95,6 +103,7 @@ pub async fn check_targets_with_db(
                     passed: false,
                     verifiable: true,
                     detail: err.to_string(),
+                    queries: None,
                 })
                 .collect();
         }
@@ -129,6 +138,7 @@ pub async fn check_targets_with_db(
                 passed: false,
                 verifiable: true,
                 detail: format!("check task failed: {err}"),
+                queries: None,
             }),
         }
     }

@@ -1,12 +1,13 @@
 //! Presenting check results: a text table target × endpoint (one cell per
-//! pair: `ok`, `FAIL k/n`, with unverifiable checks flagged) followed by the
-//! details of every failure, or the results as one JSON document. Nothing
+//! pair: `ok`, `FAIL k/n`, with unverifiable checks flagged; a `/raw/`
+//! twin counts in its endpoint's column), the queries and rows per request of every
+//! database endpoint, then the details of every failure, or the results as one JSON document. Nothing
 //! here decides pass or fail; it only shows [`CheckResult`]s.
 
 use serde::Serialize;
 
 use super::contract::ENDPOINTS;
-use super::{CROSS_TARGET, CheckResult};
+use super::{CROSS_TARGET, CheckResult, QueryFigures};
 use crate::report::doc::{Column, Document, Rich, Table};
 
 /// Counts over a set of results.
@@ -91,22 +92,23 @@ pub fn render_text(targets: &[String], results: &[CheckResult]) -> String {
 /// line. `targets` gives the row order; targets with no results still get
 /// a row.
 pub fn document(targets: &[String], results: &[CheckResult]) -> Document {
-    let endpoints: Vec<&str> = ENDPOINTS
-        .iter()
-        .copied()
-        .filter(|e| *e != CROSS_TARGET)
-        .collect();
+    let mut columns: Vec<&str> = Vec::new();
+    for e in ENDPOINTS.iter().filter(|e| **e != CROSS_TARGET) {
+        if !columns.contains(&column(e)) {
+            columns.push(column(e));
+        }
+    }
     let mut table = Table::new(
         std::iter::once(Column::left("target"))
-            .chain(endpoints.iter().map(|e| Column::left(*e)))
+            .chain(columns.iter().map(|e| Column::left(*e)))
             .collect(),
     );
     for target in targets {
-        let cells = endpoints.iter().map(|endpoint| {
+        let cells = columns.iter().map(|col| {
             Summary::of(
                 results
                     .iter()
-                    .filter(|r| &r.target == target && r.endpoint == *endpoint),
+                    .filter(|r| &r.target == target && column(&r.endpoint) == *col),
             )
             .cell()
         });
@@ -114,6 +116,8 @@ pub fn document(targets: &[String], results: &[CheckResult]) -> Document {
     }
     let mut doc = Document::new("");
     doc.table(table);
+    doc.paragraph("The /db, /queries, /fortunes and /updates columns include their /raw/ twins.");
+    queries_table(&mut doc, targets, results);
 
     let cross: Vec<&CheckResult> = results
         .iter()
@@ -157,6 +161,58 @@ pub fn document(targets: &[String], results: &[CheckResult]) -> Document {
     doc
 }
 
+/// The main table's column of an endpoint: a `/raw/` twin counts in its
+/// endpoint's column (the failures below name it).
+fn column(endpoint: &str) -> &str {
+    match endpoint.strip_prefix(RAW_PREFIX) {
+        Some(path) if path.starts_with('/') => path,
+        _ => endpoint,
+    }
+}
+
+const RAW_PREFIX: &str = "/raw";
+
+/// Queries and rows per request of every counted database endpoint, one
+/// row per target and endpoint, in the table's target order.
+fn queries_table(doc: &mut Document, targets: &[String], results: &[CheckResult]) {
+    let counted: Vec<(&CheckResult, &QueryFigures)> = targets
+        .iter()
+        .flat_map(|t| results.iter().filter(move |r| &r.target == t))
+        .filter_map(|r| r.queries.as_ref().map(|q| (r, q)))
+        .collect();
+    let Some((_, first)) = counted.first() else {
+        return;
+    };
+    doc.paragraph(format!(
+        "Queries and rows per request (pg_stat_statements: statements on world and \
+         fortune, {} requests each):",
+        first.requests
+    ));
+    let mut table = Table::new(vec![
+        Column::left("target"),
+        Column::left("request"),
+        Column::right("queries"),
+        Column::right("rows"),
+        Column::left("allowed"),
+        Column::left("result"),
+    ]);
+    for (r, q) in counted {
+        table.row(
+            [
+                r.target.clone(),
+                q.request.clone(),
+                super::queries::per_request(q.reads + q.writes, q.requests),
+                super::queries::per_request(q.read_rows + q.written_rows, q.requests),
+                q.allowed.describe(),
+                if r.passed { "ok" } else { "FAIL" }.to_string(),
+            ]
+            .into_iter()
+            .map(Rich::text),
+        );
+    }
+    doc.table(table);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +225,7 @@ mod tests {
             passed,
             verifiable,
             detail: if passed { String::new() } else { "why".into() },
+            queries: None,
         }
     }
 

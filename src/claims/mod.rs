@@ -1,7 +1,8 @@
 //! Claims under test → verdicts (Supported / Refuted / Inconclusive /
 //! OutOfScope) with one sentence of evidence each, plus the figures the
-//! claims' tables show: the throughput-ratio table (`ratio`) and the
-//! capacity/knee table (`capacity`). Everything here is data for
+//! claims' tables show: the throughput-ratio table (`ratio`), the ORM
+//! table (`orm`: Node, Django raw SQL, Django ORM per database scenario)
+//! and the capacity/knee table (`capacity`). Everything here is data for
 //! [`crate::analysis::Analysis`]; the reports lay it out.
 //!
 //! Claims are data (`suites/claims.toml`, parsed in `spec`); predicate
@@ -12,6 +13,7 @@
 
 pub mod capacity;
 mod lookup;
+pub mod orm;
 mod predicates;
 pub mod ratio;
 pub mod spec;
@@ -239,6 +241,7 @@ fn headline_chart<'a>(p: &'a Predicate, measured: &[String]) -> Option<(&'a str,
             .contains(scenario)
             .then_some((scenario.as_str(), HeadlineKind::Throughput)),
         Predicate::LatencyUncontendedAndLoaded { scenarios, .. }
+        | Predicate::OrmCost { scenarios, .. }
         | Predicate::TailUnderLoad { scenarios, .. } => {
             Some((first(scenarios.as_slice())?, HeadlineKind::Latency))
         }

@@ -98,6 +98,17 @@ pub enum Predicate {
         versus: String,
         ratio: f64,
     },
+    /// The ORM's own cost: per pair (`scenarios[i]`, `raw_scenarios[i]`),
+    /// the subject's p50 at the lowest and p99 at the highest common level
+    /// on the ORM scenario within `ratio` × its raw-SQL twin's; the twin
+    /// against `versus` on the ORM scenario is evidence only.
+    OrmCost {
+        scenarios: Vec<String>,
+        raw_scenarios: Vec<String>,
+        subject: String,
+        versus: String,
+        ratio: f64,
+    },
     /// Subject's p99 at the highest level below each of `versus`, with an
     /// error rate at most `max_error_rate`.
     TailUnderLoad {
@@ -168,6 +179,9 @@ struct RawClaim {
     kind: String,
     #[serde(default)]
     scenarios: Vec<String>,
+    /// `orm_cost`: the raw-SQL twin of each of `scenarios`, in order.
+    #[serde(default)]
+    raw_scenarios: Vec<String>,
     subject: Option<String>,
     #[serde(default)]
     versus: OneOrMany,
@@ -358,6 +372,23 @@ fn predicate(kind: &str, c: &RawClaim, noise: NoisePolicy) -> Result<Predicate, 
             versus: one_versus()?,
             ratio: ratio_at_least_one(c.ratio, noise.ratio, "ratio")?,
         },
+        "orm_cost" => {
+            let scenarios = some_scenarios()?;
+            if c.raw_scenarios.len() != scenarios.len() {
+                return Err(format!(
+                    "kind \"orm_cost\" needs one raw-SQL twin in `raw_scenarios` per scenario in `scenarios` ({} for {})",
+                    c.raw_scenarios.len(),
+                    scenarios.len()
+                ));
+            }
+            Predicate::OrmCost {
+                scenarios,
+                raw_scenarios: c.raw_scenarios.clone(),
+                subject: subject()?,
+                versus: one_versus()?,
+                ratio: ratio_at_least_one(c.ratio, noise.ratio, "ratio")?,
+            }
+        }
         "tail_under_load" => Predicate::TailUnderLoad {
             scenarios: some_scenarios()?,
             subject: subject()?,
@@ -385,7 +416,7 @@ fn predicate(kind: &str, c: &RawClaim, noise: NoisePolicy) -> Result<Predicate, 
         },
         other => {
             return Err(format!(
-                "unknown kind {other:?} (expected one of: scaling, ratio_at_highest, ratio_table, latency_uncontended_and_loaded, tail_under_load, cpu_bound, surge_recovery, out_of_scope)"
+                "unknown kind {other:?} (expected one of: scaling, ratio_at_highest, ratio_table, latency_uncontended_and_loaded, orm_cost, tail_under_load, cpu_bound, surge_recovery, out_of_scope)"
             ));
         }
     };

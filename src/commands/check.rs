@@ -26,7 +26,8 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     } else {
         let targets = parse_urls(&args.urls, &args.only)?;
         // With `--url`, a database to verify `/updates` persistence against
-        // (otherwise that check is reported as not verifiable).
+        // and to count queries in (otherwise those checks are reported as
+        // not verifiable).
         let database_url = crate::env::database_url();
         let names = targets.iter().map(|(n, _)| n.clone()).collect();
         let results = check::check_targets_with_db(&targets, database_url.as_deref()).await;

@@ -104,7 +104,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
             repeat: 0,
             started_at,
         };
-        results.steps.push(measurement.into_step(meta, None));
+        results.steps.push(measurement.into_step(meta, None, None));
         results.complete = !interrupted;
         results.save_atomic(path)?;
     }

@@ -204,6 +204,8 @@ impl MockEngine {
         }
         let mut m = recorder.finish(WindowEnd::Elapsed(window), GeneratorUsage::default());
         m.interrupted = interrupted;
+        // The mock has no warm-up requests: the population is all it sent.
+        m.completed_in_step = m.summary.requests;
         m
     }
 }

@@ -322,6 +322,8 @@ pub fn run_step(
     };
     let mut measurement = merged.finish(end, usage);
     measurement.interrupted = interrupted;
+    // Every thread has been joined: the counts are final.
+    measurement.completed_in_step = finished.iter().map(|c| c.load(Ordering::Relaxed)).sum();
     observer.on_event(&StepEvent::Finished {
         measurement: &measurement,
     });

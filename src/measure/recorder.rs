@@ -299,6 +299,7 @@ impl Recorder {
             timeline: self.timeline.points(),
             latency: self.latency,
             interrupted: false,
+            completed_in_step: 0,
         }
     }
 }
@@ -351,6 +352,11 @@ pub struct Measurement {
     pub latency: Histogram<u64>,
     /// The step was stopped by a signal before its window ended.
     pub interrupted: bool,
+    /// Every request the step completed (a response or an error), warm-up
+    /// included: the generator's own count, which the runner divides the
+    /// step's database queries by (results/README.md, `database`). 0 until
+    /// the executor sets it.
+    pub completed_in_step: u64,
 }
 
 fn micros(d: Duration) -> u64 {
@@ -428,7 +434,7 @@ mod tests {
         );
         assert_eq!(s.duration_s, 2.0);
         assert_eq!(
-            m.into_step(meta(), None).flags,
+            m.into_step(meta(), None, None).flags,
             [
                 crate::results::StepFlag::GeneratorSaturated,
                 crate::results::StepFlag::Errors,
@@ -507,7 +513,7 @@ mod tests {
         let step = r
             .clone()
             .finish(WindowEnd::Elapsed(Duration::from_secs(1)), calm)
-            .into_step(meta(), None);
+            .into_step(meta(), None, None);
         assert!(step.flags.is_empty() && step.usable_for_verdicts());
 
         r.record(sample(0, 10, Some(ErrorKind::Reset)));
@@ -517,7 +523,7 @@ mod tests {
         };
         let mut m = r.finish(WindowEnd::Elapsed(Duration::from_secs(1)), busy);
         m.interrupted = true;
-        let step = m.into_step(meta(), None);
+        let step = m.into_step(meta(), None, None);
         assert_eq!(
             step.flags,
             [
@@ -548,6 +554,7 @@ impl Measurement {
         self,
         meta: StepMeta,
         server: Option<crate::results::ServerUsage>,
+        database: Option<crate::results::StepQueries>,
     ) -> crate::results::StepRecord {
         crate::results::StepRecord {
             target: meta.target,
@@ -562,6 +569,7 @@ impl Measurement {
             flags: flags(&self.summary, self.interrupted),
             summary: self.summary,
             server,
+            database,
         }
     }
 }

@@ -9,6 +9,7 @@ use super::Charts;
 use super::doc::{Column, Document, Figure, Rich, Table};
 use crate::analysis::{Analysis, ClaimsAnalysis};
 use crate::claims::capacity::{Capacity, CapacityTable, Knee, Miss, SloBracket};
+use crate::claims::orm::{OrmCell, OrmTable};
 use crate::claims::ratio::{RatioTable, RpsCell};
 use crate::claims::{HeadlineKind, excluded_sentence};
 use crate::plot::ChartKind;
@@ -153,6 +154,55 @@ pub fn ratio_table(doc: &mut Document, t: &RatioTable) {
             "\"excluded\": no usable repeat (steps flagged interrupted or generator saturated are left out). {}",
             excluded_sentence(&t.excluded)
         ));
+    }
+}
+
+/// "ORM against raw SQL": the figures behind the ORM claim.
+pub fn orm_table(doc: &mut Document, t: &OrmTable) {
+    doc.heading(2, "ORM against raw SQL");
+    doc.paragraph(format!(
+        "Per database scenario and level: {} (no ORM), then each variant's raw-SQL twin (/raw/...: the same Django, connection and pool) and its ORM endpoint. Each cell: median p50 / p99 · queries per request (statements on world and fortune counted by pg_stat_statements over the step; results/README.md).",
+        t.versus
+    ));
+    let mut columns = vec![
+        Column::left("Scenario"),
+        Column::right("Level"),
+        Column::right(t.versus.clone()),
+    ];
+    for s in &t.subjects {
+        columns.push(Column::right(format!("{s} raw")));
+        columns.push(Column::right(format!("{s} ORM")));
+    }
+    let mut table = Table::new(columns);
+    for r in &t.rows {
+        let mut row = vec![
+            Rich::text(r.scenario.clone()),
+            Rich::text(r.level.to_string()),
+            Rich::text(orm_cell(&r.versus)),
+        ];
+        for (raw, orm) in &r.subjects {
+            row.push(Rich::text(orm_cell(raw)));
+            row.push(Rich::text(orm_cell(orm)));
+        }
+        table.row(row);
+    }
+    doc.table(table);
+}
+
+fn orm_cell(c: &OrmCell) -> String {
+    match c {
+        OrmCell::Measured {
+            p50_us,
+            p99_us,
+            queries_per_request,
+        } => format!(
+            "{} / {} · {}",
+            units::latency(*p50_us),
+            units::latency(*p99_us),
+            queries_per_request.map_or_else(|| "— q/req".to_string(), |q| format!("{q:.1} q/req"))
+        ),
+        OrmCell::Excluded => "excluded".to_string(),
+        OrmCell::Missing => "—".to_string(),
     }
 }
 

@@ -54,6 +54,9 @@ pub fn run_report(a: &Analysis, charts: &Charts, warnings: &[String]) -> Documen
         if let Some(t) = &c.ratio_table {
             claim_blocks::ratio_table(&mut doc, t);
         }
+        if let Some(t) = &c.orm_table {
+            claim_blocks::orm_table(&mut doc, t);
+        }
         claim_blocks::capacity(&mut doc, &c.capacity);
     }
     if a.summary.scenarios.is_empty() {

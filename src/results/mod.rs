@@ -143,6 +143,11 @@ pub struct StepRecord {
     /// Server-side CPU and memory, when the server's processes were sampled.
     #[serde(default)]
     pub server: Option<ServerUsage>,
+    /// The queries the step's requests sent to the database, when the
+    /// lab could count them (results/README.md, `database`); absent from
+    /// files written before the figure existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<StepQueries>,
     /// Why the figures of this step need care (sorted, no duplicates).
     /// Reports mark flagged steps; `verify` draws no verdict from a step
     /// flagged `interrupted` or `generator_saturated`.
@@ -203,6 +208,7 @@ impl StepRecord {
             histograms: HistogramSet::default(),
             timeline: Vec::new(),
             server: None,
+            database: None,
             flags: Vec::new(),
         }
     }
@@ -488,6 +494,42 @@ pub struct TimelinePoint {
     /// Percentiles of the bucket's successful requests; `null` when none succeeded.
     pub p50_us: Option<u64>,
     pub p99_us: Option<u64>,
+}
+
+/// Statements a step's requests sent to the database (the targets' role,
+/// on `world` and `fortune`; `crate::targets::querystats`), from the
+/// database's counters read before the step's first request and after its
+/// last one completed (the whole step, warm-up included).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Default)]
+pub struct StepQueries {
+    /// Statements (reads and writes) between the two readings.
+    pub queries: u64,
+    /// Rows they returned or affected.
+    pub rows: u64,
+    /// `queries` / every request the step completed, warm-up included;
+    /// 0 when none completed.
+    pub queries_per_request: f64,
+    /// `rows` / the same requests.
+    pub rows_per_request: f64,
+}
+
+impl StepQueries {
+    /// The figure of `queries` and `rows` over `requests` sent requests.
+    pub fn new(queries: u64, rows: u64, requests: u64) -> Self {
+        let per = |n: u64| {
+            if requests == 0 {
+                0.0
+            } else {
+                n as f64 / requests as f64
+            }
+        };
+        StepQueries {
+            queries,
+            rows,
+            queries_per_request: per(queries),
+            rows_per_request: per(rows),
+        }
+    }
 }
 
 /// Server-side resources over a step's measured window, sampled from /proc.

@@ -28,6 +28,10 @@ pub struct PlanRecord {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ScenarioRecord {
     pub name: String,
+    /// The targets it ran on, when the suite narrowed it (`targets =
+    /// [...]`); absent: every target of the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<String>>,
     pub model: Model,
     /// Connections (closed) or offered req/s (open), as planned.
     pub levels: Vec<u64>,

@@ -118,6 +118,7 @@ fn scenario(name: &str, load: LoadModel, repeats: u32, slo: Option<Duration>) ->
         repeats,
         timeout: Duration::from_secs(1),
         slo_p99: slo,
+        targets: None,
     }
 }
 
@@ -427,4 +428,42 @@ async fn a_surge_scenario_is_one_step_at_its_peak_with_surge_figures() {
     // Saved as it ran.
     let saved = RunResults::load(&dir.path().join("results.json")).unwrap();
     assert_eq!(saved.steps[0].summary.surge, Some(surge));
+}
+
+#[tokio::test]
+async fn a_scenario_narrowed_to_some_targets_runs_only_on_them() {
+    let mut twin = scenario("db-raw", closed(&[4, 8]), 2, None);
+    twin.targets = Some(vec!["b".into()]);
+    let plan = plan(
+        &["a", "b"],
+        vec![scenario("db", closed(&[4]), 2, None), twin],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut lab, engine) = lab_and_engine(&["a", "b"], 1000.0);
+    let mut r = runner(&plan, &dir);
+    r.run_all(&mut lab, &engine).await.unwrap();
+    let run: Vec<(String, String, u64, u32)> = r
+        .results
+        .steps
+        .iter()
+        .map(|s| (s.target.clone(), s.scenario.clone(), s.level, s.repeat))
+        .collect();
+    let step = |t: &str, s: &str, l: u64, rep: u32| (t.to_string(), s.to_string(), l, rep);
+    // Targets alternate between repeats; the twin runs on b alone.
+    assert_eq!(
+        run,
+        [
+            step("a", "db", 4, 0),
+            step("b", "db", 4, 0),
+            step("b", "db-raw", 4, 0),
+            step("b", "db-raw", 8, 0),
+            step("b", "db", 4, 1),
+            step("b", "db-raw", 4, 1),
+            step("b", "db-raw", 8, 1),
+            step("a", "db", 4, 1),
+        ]
+    );
+    assert_eq!(run.len() as u64, plan.step_count());
+    // The mock lab counts no queries: the steps say nothing about them.
+    assert!(r.results.steps.iter().all(|s| s.database.is_none()));
 }

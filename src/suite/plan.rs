@@ -60,6 +60,14 @@ impl SuitePlan {
         )?;
         if !only_targets.is_empty() {
             self.targets.retain(|t| only_targets.contains(t));
+            for s in &mut self.scenarios {
+                if let Some(list) = &mut s.targets {
+                    list.retain(|t| only_targets.contains(t));
+                }
+            }
+            // A scenario left with none of the chosen targets has nothing to run.
+            self.scenarios
+                .retain(|s| s.targets.as_ref().is_none_or(|list| !list.is_empty()));
         }
         if !scenarios.is_empty() {
             self.scenarios.retain(|s| scenarios.contains(&s.name));
@@ -108,29 +116,30 @@ impl SuitePlan {
         self
     }
 
-    /// Number of steps the plan runs: targets × levels × repeats.
+    /// Number of steps the plan runs: per scenario, the targets it runs on
+    /// × levels × repeats.
     pub fn step_count(&self) -> u64 {
-        let per_target: u64 = self
-            .scenarios
+        self.scenarios
             .iter()
-            .map(|s| s.load.levels().len() as u64 * u64::from(s.repeats))
-            .sum();
-        per_target * self.targets.len() as u64
+            .map(|s| {
+                let targets = self.targets.iter().filter(|t| s.runs_on(t)).count() as u64;
+                s.load.levels().len() as u64 * u64::from(s.repeats) * targets
+            })
+            .sum()
     }
 
     /// Time spent warming up and measuring over the whole plan (targets ×
     /// levels × repeats × (warmup + duration)); excludes start-up of
     /// targets and the database.
     pub fn measurement_time(&self) -> Duration {
-        let per_target: Duration = self
-            .scenarios
+        self.scenarios
             .iter()
             .map(|s| {
                 let steps = s.load.levels().len() as u32 * s.repeats;
-                (s.warmup + s.duration) * steps
+                let targets = self.targets.iter().filter(|t| s.runs_on(t)).count() as u32;
+                (s.warmup + s.duration) * steps * targets
             })
-            .sum();
-        per_target * self.targets.len() as u32
+            .sum()
     }
 }
 
@@ -158,9 +167,17 @@ impl SuitePlan {
 }
 
 impl ScenarioPlan {
+    /// Whether the scenario runs on `target` (its `targets`, or all).
+    pub fn runs_on(&self, target: &str) -> bool {
+        self.targets
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|t| t == target))
+    }
+
     fn record(&self) -> ScenarioRecord {
         ScenarioRecord {
             name: self.name.clone(),
+            targets: self.targets.clone(),
             model: self.load.model(),
             levels: self.load.levels(),
             connections: match &self.load {
@@ -311,6 +328,9 @@ pub struct ScenarioPlan {
     pub timeout: Duration,
     /// Open model: p99 objective used to find capacity.
     pub slo_p99: Option<Duration>,
+    /// The suite's targets it runs on, in the suite's order (`targets =
+    /// [...]` in the scenario); None: every target.
+    pub targets: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

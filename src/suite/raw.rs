@@ -123,6 +123,9 @@ pub struct RawScenario {
     /// Open model: "uniform" (default) or "poisson".
     #[serde(default)]
     pub arrivals: Option<Spanned<String>>,
+    /// The suite's targets this scenario runs on (all when absent).
+    #[serde(default)]
+    pub targets: Option<Spanned<Vec<Spanned<String>>>>,
     /// Shorthand for a mix of one `GET path`.
     #[serde(default)]
     pub path: Option<Spanned<String>>,
@@ -146,6 +149,7 @@ impl RawScenario {
         "stage",
         "start_rate",
         "arrivals",
+        "targets",
         "path",
         "request",
     ];

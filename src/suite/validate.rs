@@ -135,7 +135,10 @@ impl Validator<'_> {
             } else {
                 seen.insert(s.name.get_ref().clone(), line);
             }
-            scenarios.push(self.scenario(s, span, timing));
+            let only = self.scenario_targets(s.targets.as_ref(), &targets);
+            let mut plan = self.scenario(s, span, timing);
+            plan.targets = only;
+            scenarios.push(plan);
         }
 
         let mut thresholds = Vec::new();
@@ -415,6 +418,41 @@ impl Validator<'_> {
         }
     }
 
+    /// A scenario's `targets`: a non-empty subset of the suite's targets,
+    /// each named once, kept in the suite's order; None when absent.
+    fn scenario_targets(
+        &mut self,
+        raw: Option<&Spanned<Vec<Spanned<String>>>>,
+        suite: &[String],
+    ) -> Option<Vec<String>> {
+        let list = raw?;
+        if list.get_ref().is_empty() {
+            self.error(list.span(), "a scenario's targets must name at least one target (leave the key out to run it on every target)");
+        }
+        let mut named: Vec<&str> = Vec::new();
+        for name in list.get_ref() {
+            let n = name.get_ref();
+            if !suite.contains(n) {
+                let message = format!(
+                    "scenario names target {n:?}, which is not in this suite's targets ({})",
+                    suite.join(", ")
+                );
+                self.error(name.span(), message);
+            } else if named.contains(&n.as_str()) {
+                self.error(name.span(), format!("target {n:?} is named twice"));
+            } else {
+                named.push(n);
+            }
+        }
+        Some(
+            suite
+                .iter()
+                .filter(|t| named.contains(&t.as_str()))
+                .cloned()
+                .collect(),
+        )
+    }
+
     fn scenario(&mut self, s: RawScenario, span: Range<usize>, defaults: Timing) -> ScenarioPlan {
         let name = s.name.get_ref().clone();
         if !is_identifier(&name) {
@@ -523,6 +561,7 @@ impl Validator<'_> {
             repeats: timing.repeats,
             timeout: timing.timeout,
             slo_p99,
+            targets: None,
         }
     }
 

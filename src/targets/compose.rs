@@ -366,6 +366,12 @@ impl Lab for ComposeLab {
     fn database_url(&self) -> Option<String> {
         self.database_url.clone()
     }
+
+    /// psql inside the `postgres` service, as `POSTGRES_USER`: the role the
+    /// targets connect as (docker-compose.yml enables pg_stat_statements).
+    fn query_counter(&self) -> Option<super::QueryCounter> {
+        super::QueryCounter::with_stdin(&restore_command(&self.file))
+    }
     fn shutdown(&mut self) -> LabFuture<'_, ()> {
         Box::pin(async move {
             if self.up {

@@ -75,6 +75,9 @@ pub enum TargetError {
         tail: String,
     },
 
+    #[error("reading the query counters (pg_stat_statements): {message}")]
+    QueryStats { message: String },
+
     #[error("target {name} did not become ready within {} (GET {url} never answered 200; raise BAKEOFF_READY_TIMEOUT if it is just slow); last lines of {}:\n{tail}", seconds(*timeout), log.display())]
     NotReady {
         name: String,

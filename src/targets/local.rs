@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::QueryCounter;
 use super::postgres::{self, PgServer};
 use super::process::{self, Group, SpawnSpec};
 use super::spec::{VariantSpec, resolve_program};
@@ -382,6 +383,12 @@ impl Lab for LocalLab {
 
     fn database_url(&self) -> Option<String> {
         self.pg.as_ref().map(|p| p.url.clone())
+    }
+
+    /// The private cluster's psql, as the application role.
+    fn query_counter(&self) -> Option<QueryCounter> {
+        let pg = self.pg.as_ref().filter(|p| p.query_stats)?;
+        Some(QueryCounter::psql(&pg.bindir.join("psql"), &pg.url))
     }
 
     fn process_groups(&self) -> Vec<i32> {

@@ -22,6 +22,9 @@
 //! ([`ready_timeout`]) into [`LabConfig`]. Every missing tool (PATH) is
 //! named, with what to install, before anything starts.
 //!
+//! Queries are counted from the database's statistics ([`querystats`]):
+//! [`Lab::query_counter`] says how to read them.
+//!
 //! Secrets are per run in local mode ([`secret`]): the PostgreSQL passwords
 //! (the cluster uses scram-sha-256) and the targets' `SECRET_KEY`.
 
@@ -33,6 +36,7 @@ pub mod local;
 pub mod ports;
 pub mod postgres;
 pub mod process;
+pub mod querystats;
 pub mod sampler;
 pub mod secret;
 pub mod spec;
@@ -46,6 +50,7 @@ use std::time::Duration;
 
 pub use error::TargetError;
 pub(crate) use error::log_tail;
+pub use querystats::{CounterSession, QueryCounter, QueryCounts};
 pub use sampler::ResourceSampler;
 pub use spec::TargetsSpec;
 
@@ -151,6 +156,14 @@ pub trait Lab: std::fmt::Debug {
 
     /// A URL of the targets' database, when the lab knows it.
     fn database_url(&self) -> Option<String> {
+        None
+    }
+
+    /// How to read the targets' database's query counters
+    /// ([`querystats`]), when the lab knows the database and it counts
+    /// statements (local: the private cluster found `pg_stat_statements`;
+    /// compose: psql inside the database service).
+    fn query_counter(&self) -> Option<QueryCounter> {
         None
     }
 

@@ -21,6 +21,12 @@
 //! (irrelevant for a throw-away cluster) for less I/O noise in the
 //! measurements. It is stopped with SIGINT (fast shutdown), then SIGKILL.
 //!
+//! Statements are counted: when the server's library directory has
+//! `pg_stat_statements` (Debian's postgresql-15 ships it), the server
+//! preloads it and the seed creates the extension in the application's
+//! database, so `bakeoff check` and a run's database steps can read how
+//! many queries and rows each target's requests cost ([`QUERY_STATS`]).
+//!
 //! [`PgServer::restore`] brings the database back to its seed state (the
 //! tables emptied, the seed loaded again, then `VACUUM (FULL, ANALYZE)`),
 //! so every target starts from the same rows; [`restore_script`] is the psql
@@ -37,6 +43,19 @@ use std::time::{Duration, Instant};
 use super::process::{self, Group, SpawnSpec};
 use super::spec::DatabaseSpec;
 use super::{TargetError, log_tail, ports, secret};
+
+/// The extension that counts statements (module doc); see
+/// `crate::targets::querystats` for what is read from it.
+pub const QUERY_STATS: &str = "pg_stat_statements";
+
+/// Whether the server of `bindir` can preload [`QUERY_STATS`]: its
+/// library sits in the sibling `lib` directory (Debian's layout,
+/// `/usr/lib/postgresql/15/{bin,lib}`).
+fn has_query_stats(bindir: &Path) -> bool {
+    bindir
+        .parent()
+        .is_some_and(|dir| dir.join("lib").join(format!("{QUERY_STATS}.so")).is_file())
+}
 
 /// Superuser created by initdb.
 const SUPERUSER: &str = "postgres";
@@ -56,6 +75,8 @@ pub struct PgServer {
     superuser_password: String,
     /// The application role's per-run password (also inside `url`).
     app_password: String,
+    /// Whether [`QUERY_STATS`] is loaded and created in the database.
+    pub query_stats: bool,
 }
 
 /// The environment variable naming the PostgreSQL bin directory.
@@ -345,6 +366,7 @@ pub async fn start(
     fixed_port: Option<u16>,
 ) -> Result<PgServer, TargetError> {
     let bindir = bindir.to_path_buf();
+    let query_stats = has_query_stats(&bindir);
     if let Some(p) = fixed_port {
         ports::ensure_free(p, "PostgreSQL")?;
     }
@@ -447,6 +469,19 @@ pub async fn start(
             "-c".into(),
             "full_page_writes=off".into(),
         ];
+        if query_stats {
+            // Top-level statements only, no utility statements (BEGIN,
+            // SET): the counts are of the queries an endpoint sends.
+            spec.args.extend(
+                [
+                    format!("shared_preload_libraries={QUERY_STATS}"),
+                    format!("{QUERY_STATS}.track=top"),
+                    format!("{QUERY_STATS}.track_utility=off"),
+                ]
+                .into_iter()
+                .flat_map(|setting| ["-c".to_string(), setting]),
+            );
+        }
         spec.cpus = cpus.to_vec();
         spec.user = user;
         spec.cwd = Some(dir.clone());
@@ -493,6 +528,7 @@ pub async fn start(
                     url,
                     superuser_password: superuser_password.clone(),
                     app_password: app_password.clone(),
+                    query_stats,
                 };
                 if let Err(e) = seed(&server, db, &app_password).await {
                     server.stop().await;
@@ -557,6 +593,20 @@ async fn seed(server: &PgServer, db: &DatabaseSpec, password: &str) -> Result<()
             (SUPERUSER, &server.superuser_password),
             "postgres",
             &["-c", stmt],
+        )
+        .await
+        .map_err(|e| err(format!("`{stmt}` failed: {e}")))?;
+    }
+    if server.query_stats {
+        // Created by the superuser (the extension is not a trusted one);
+        // the application role reads its own statements' rows.
+        let stmt = format!("CREATE EXTENSION IF NOT EXISTS {QUERY_STATS};");
+        psql(
+            &server.bindir,
+            server.port,
+            (SUPERUSER, &server.superuser_password),
+            &db.name,
+            &["-c", &stmt],
         )
         .await
         .map_err(|e| err(format!("`{stmt}` failed: {e}")))?;

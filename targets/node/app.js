@@ -70,6 +70,36 @@ async function fetchWorld(pool, id) {
   return { id: rows[0].id, randomNumber: rows[0].randomnumber };
 }
 
+// Deliberate misbehaviour for bakeoff's own tests of `check`'s query
+// counting, never set in a benchmark: BAKEOFF_TARGET_FAULT lists (comma
+// separated) `cache-db` (/db answers from a copy of the whole world table,
+// loaded by the first request) and `n-plus-one-fortunes` (/fortunes reads
+// the ids, then each message by its own query).
+const FAULTS = new Set((process.env.BAKEOFF_TARGET_FAULT || '').split(',').filter(Boolean));
+let worldCache = null;
+
+async function cachedWorld(pool, id) {
+  if (worldCache === null) {
+    const { rows } = await pool.query('SELECT id, randomnumber FROM world');
+    worldCache = new Map(rows.map((r) => [r.id, r.randomnumber]));
+  }
+  return { id, randomNumber: worldCache.get(id) };
+}
+
+async function fortuneRows(pool) {
+  if (!FAULTS.has('n-plus-one-fortunes')) {
+    const { rows } = await pool.query({ name: 'fortunes', text: 'SELECT id, message FROM fortune' });
+    return rows;
+  }
+  const { rows: ids } = await pool.query('SELECT id FROM fortune');
+  return Promise.all(
+    ids.map(async ({ id }) => {
+      const { rows } = await pool.query('SELECT id, message FROM fortune WHERE id = $1', [id]);
+      return rows[0];
+    }),
+  );
+}
+
 function createPool(databaseUrl, max) {
   // idleTimeoutMillis 0: keep connections open between bursts, like Django's
   // persistent connections and fixed-size pool (pg's default closes after 10 s).
@@ -97,27 +127,31 @@ function createApp(pool) {
     res.json({ message: 'Hello, World!' });
   });
 
-  app.get('/db', async (req, res) => {
-    res.json(await fetchWorld(pool, randomId()));
-  });
+  // The database endpoints, also under /raw/ (targets/API.md): Django
+  // serves them there with raw SQL beside its ORM; here they are raw SQL
+  // already, the same code under both paths.
+  const db = async (req, res) => {
+    const id = randomId();
+    res.json(FAULTS.has('cache-db') ? await cachedWorld(pool, id) : await fetchWorld(pool, id));
+  };
 
-  app.get('/queries', async (req, res) => {
+  const queries = async (req, res) => {
     const count = queryCount(req);
     const worlds = await Promise.all(
       Array.from({ length: count }, () => fetchWorld(pool, randomId())),
     );
     res.json(worlds);
-  });
+  };
 
-  app.get('/fortunes', async (req, res) => {
-    const { rows } = await pool.query({ name: 'fortunes', text: 'SELECT id, message FROM fortune' });
+  const fortunes = async (req, res) => {
+    const rows = await fortuneRows(pool);
     rows.push({ id: 0, message: ADDITIONAL_FORTUNE });
     // Code-unit order; equals Python's code-point order for BMP text.
     rows.sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
     res.type('text/html').send(fortunesTemplate({ fortunes: rows }));
-  });
+  };
 
-  app.get('/updates', async (req, res) => {
+  const updates = async (req, res) => {
     const ids = distinctSortedIds(queryCount(req));
     const worlds = await Promise.all(ids.map((id) => fetchWorld(pool, id)));
     for (const world of worlds) world.randomNumber = newRandomNumber(world.randomNumber);
@@ -129,7 +163,14 @@ function createApp(pool) {
       values: [ids, worlds.map((w) => w.randomNumber)],
     });
     res.json(worlds);
-  });
+  };
+
+  for (const prefix of ['', '/raw']) {
+    app.get(`${prefix}/db`, db);
+    app.get(`${prefix}/queries`, queries);
+    app.get(`${prefix}/fortunes`, fortunes);
+    app.get(`${prefix}/updates`, updates);
+  }
 
   app.get('/io', (req, res) => {
     const millis = clamp(intParam(req, 'ms'), 0, MAX_IO_MS, 0);

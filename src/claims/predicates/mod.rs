@@ -50,6 +50,7 @@ use super::lookup::Lookup;
 use super::spec::Predicate;
 
 mod latency;
+mod orm;
 mod ratio;
 mod scaling;
 mod surge;
@@ -57,6 +58,7 @@ mod surge;
 mod tests;
 
 use latency::{latency, tail_under_load};
+use orm::orm_cost;
 use ratio::ratio_at_highest;
 use scaling::{cpu_bound, scaling};
 use surge::surge_recovery;
@@ -102,6 +104,20 @@ pub fn evaluate(p: &Predicate, g: &Lookup, noise: NoisePolicy) -> Finding {
             versus,
             ratio,
         } => latency(g, noise, scenarios, subject, versus, *ratio),
+        Predicate::OrmCost {
+            scenarios,
+            raw_scenarios,
+            subject,
+            versus,
+            ratio,
+        } => {
+            let pairs: Vec<(String, String)> = scenarios
+                .iter()
+                .cloned()
+                .zip(raw_scenarios.iter().cloned())
+                .collect();
+            orm_cost(g, noise, &pairs, subject, versus, *ratio)
+        }
         Predicate::TailUnderLoad {
             scenarios,
             subject,
@@ -166,6 +182,18 @@ pub fn describe(p: &Predicate, noise: NoisePolicy) -> String {
         } => format!(
             "latency on {}: {subject}'s p50 at the lowest level and p99 at the highest within ×{ratio} of {versus}'s in every comparison, beyond noise (the worst case the intervals allow within ×{ratio}; with fewer than 3 repeats the ratio times ×{:.2}) (supported), or worse {margin} in most of them (refuted)",
             scenarios.join(", "),
+            noise.few_repeats_ratio / noise.ratio
+        ),
+        Predicate::OrmCost {
+            scenarios,
+            raw_scenarios,
+            subject,
+            versus,
+            ratio,
+        } => format!(
+            "the ORM's own cost inside {subject}: on {} against their raw-SQL twins {}, {subject}'s p50 at the lowest and p99 at the highest level both measured within ×{ratio} of raw SQL's in every comparison, beyond noise (the worst case the intervals allow within ×{ratio}; with fewer than 3 repeats the ratio times ×{:.2}) (supported), or slower {margin} in most of them (refuted); the evidence also gives the gap to {versus} that remains with raw SQL, which the verdict does not rest on",
+            scenarios.join(", "),
+            raw_scenarios.join(", "),
             noise.few_repeats_ratio / noise.ratio
         ),
         Predicate::TailUnderLoad {

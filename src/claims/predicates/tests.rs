@@ -35,6 +35,7 @@ fn step(target: &str, level: u64, repeat: u32, rps: f64, p99: u64) -> StepRecord
         histograms: Default::default(),
         timeline: Vec::new(),
         server: None,
+        database: None,
         flags: Vec::new(),
     }
 }
@@ -390,4 +391,84 @@ fn a_step_without_surge_figures_gives_no_verdict() {
         "{}",
         f.evidence
     );
+}
+
+/// Groups of (target, scenario, level, per-repeat p99) points, p50 = p99 / 2.
+fn scenario_groups(points: &[(&str, &str, u64, &[u64])]) -> StepGroups {
+    let mut run = RunResults::new(Provenance::default());
+    for (t, s, level, p99s) in points {
+        for (i, p99) in p99s.iter().enumerate() {
+            let mut st = step(t, *level, i as u32, 1000.0, *p99);
+            st.scenario = s.to_string();
+            run.steps.push(st);
+        }
+    }
+    StepGroups::for_verdicts(&run)
+}
+
+fn orm_of(g: &StepGroups) -> Finding {
+    let p = Predicate::OrmCost {
+        scenarios: vec!["db".into()],
+        raw_scenarios: vec!["db-raw".into()],
+        subject: "django".into(),
+        versus: "node".into(),
+        ratio: 1.2,
+    };
+    evaluate(&p, &Lookup::new(g), NoisePolicy::default())
+}
+
+#[test]
+fn orm_cost_rests_on_orm_against_raw_and_states_the_gap_to_node() {
+    // The ORM 5% over raw SQL; raw SQL still twice node's latency.
+    let node: &[u64] = &[10_000, 10_200, 9_800];
+    let raw: &[u64] = &[20_000, 20_400, 19_600];
+    let orm: &[u64] = &[21_000, 21_200, 20_800];
+    let mut points = Vec::new();
+    for level in [8, 128] {
+        points.extend([
+            ("node", "db", level, node),
+            ("django", "db", level, orm),
+            ("django", "db-raw", level, raw),
+        ]);
+    }
+    let f = orm_of(&scenario_groups(&points));
+    assert_eq!(f.verdict, Verdict::Supported, "{}", f.evidence);
+    let e = &f.evidence;
+    assert!(e.starts_with("ORM against raw SQL inside django"), "{e}");
+    assert!(e.contains("db p50 ×1.05 at 8"), "{e}");
+    assert!(e.contains("p99 ×1.05 at 128"), "{e}");
+    assert!(e.contains("within ×1.2 beyond noise in 2"), "{e}");
+    assert!(e.contains("gap to node that remains with raw SQL"), "{e}");
+    assert!(e.contains("db p50 ×2.00 at 8 (slower beyond noise"), "{e}");
+
+    // The ORM twice raw SQL's latency: refuted, whatever node does.
+    let slow: &[u64] = &[40_000, 40_800, 39_200];
+    let points: Vec<_> = [8, 128]
+        .into_iter()
+        .flat_map(|level| {
+            [
+                ("node", "db", level, raw),
+                ("django", "db", level, slow),
+                ("django", "db-raw", level, raw),
+            ]
+        })
+        .collect();
+    let f = orm_of(&scenario_groups(&points));
+    assert_eq!(f.verdict, Verdict::Refuted, "{}", f.evidence);
+    assert!(
+        f.evidence.contains("slower beyond noise in 2 of 2"),
+        "{}",
+        f.evidence
+    );
+    assert!(
+        f.evidence.contains("db p50 ×1.00 at 8 (not beyond noise"),
+        "{}",
+        f.evidence
+    );
+
+    // Without the raw twin nothing is decided.
+    let points = [("node", "db", 8, raw), ("django", "db", 8, slow)];
+    let f = orm_of(&scenario_groups(&points));
+    assert_eq!(f.verdict, Verdict::Inconclusive, "{}", f.evidence);
+    assert!(f.evidence.contains("not measured"), "{}", f.evidence);
 }

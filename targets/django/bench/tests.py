@@ -24,7 +24,7 @@ from django.test import RequestFactory, SimpleTestCase, override_settings
 
 from bakeoff_site import budget
 
-from . import contract, views_async, views_sync
+from . import contract, raw, views_async, views_sync
 from .models import Fortune, World
 
 TESTDATA = Path(__file__).resolve().parents[2] / "testdata"
@@ -126,6 +126,73 @@ class ResponseTests(SimpleTestCase):
         self.assertEqual(sync_body, json.dumps(
             {"rounds": 1000, "digest": contract.cpu_digest(1000)}, separators=(",", ":")
         ).encode())
+
+
+class RawSqlTests(SimpleTestCase):
+    """The /raw/ twins through both urlconfs over a fake cursor: Node's SQL,
+    one statement per row read, one UPDATE for all of /updates' rows, and
+    the same bodies as the contract's fixtures."""
+
+    def fake_connection(self):
+        fortunes = json.loads((TESTDATA / "fortunes.json").read_text("utf-8"))
+        executed = []
+
+        class Cursor:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+            def execute(self, sql, params=None):
+                executed.append((sql, params))
+                self.params = params
+
+            def fetchone(self):
+                return (self.params[0], 7)
+
+            def fetchall(self):
+                return [(f["id"], f["message"]) for f in fortunes]
+
+        connection = mock.Mock()
+        connection.cursor = Cursor
+        return connection, executed
+
+    def check_raw(self):
+        connection, executed = self.fake_connection()
+        with mock.patch.object(raw, "connection", connection):
+            body = json.loads(self.client.get("/raw/db").content)
+            self.assertEqual(list(body), ["id", "randomNumber"])
+            self.assertEqual(executed, [(raw.SELECT_WORLD, [body["id"]])])
+
+            executed.clear()
+            rows = json.loads(self.client.get("/raw/queries?queries=3").content)
+            self.assertEqual(len(rows), 3)
+            self.assertEqual([sql for sql, _ in executed], [raw.SELECT_WORLD] * 3)
+
+            executed.clear()
+            rows = json.loads(self.client.get("/raw/updates?queries=2").content)
+            ids = [r["id"] for r in rows]
+            self.assertEqual(ids, sorted(set(ids)))
+            self.assertTrue(all(r["randomNumber"] != 7 for r in rows))
+            self.assertEqual(
+                [sql for sql, _ in executed], [raw.SELECT_WORLD] * 2 + [raw.UPDATE_WORLDS]
+            )
+            self.assertEqual(executed[-1][1], [ids, [r["randomNumber"] for r in rows]])
+
+            executed.clear()
+            response = self.client.get("/raw/fortunes")
+            self.assertEqual(response.content.decode("utf-8"),
+                             (TESTDATA / "fortunes.html").read_text("utf-8"))
+            self.assertEqual(executed, [(raw.SELECT_FORTUNES, None)])
+
+    @override_settings(ROOT_URLCONF="bench.urls_sync")
+    def test_sync_raw_twins(self):
+        self.check_raw()
+
+    @override_settings(ROOT_URLCONF="bench.urls_async")
+    def test_async_raw_twins(self):
+        self.check_raw()
 
 
 class BudgetTests(SimpleTestCase):

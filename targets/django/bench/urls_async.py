@@ -1,4 +1,5 @@
-"""URL map for the django-async variant: the same paths as every target."""
+"""URL map for the django-async variant: the same paths as every target,
+the database endpoints twice: ORM views, and raw SQL under ``raw/``."""
 
 from django.urls import path
 
@@ -13,6 +14,11 @@ urlpatterns = [
     path("updates", views.updates),
     path("io", views.io),
     path("cpu", views.cpu),
+    # The database endpoints in raw SQL (bench/raw.py), same contract.
+    path("raw/db", views.raw_db),
+    path("raw/queries", views.raw_queries),
+    path("raw/fortunes", views.raw_fortunes),
+    path("raw/updates", views.raw_updates),
 ]
 
 handler404 = "bench.contract.not_found"

@@ -5,7 +5,7 @@ import time
 
 from django.template import loader
 
-from . import contract
+from . import contract, raw
 from .models import Fortune, World
 
 _FORTUNES = loader.get_template("fortunes.html")
@@ -52,3 +52,30 @@ def io(request):
 def cpu(request):
     rounds = contract.cpu_rounds(request)
     return contract.json_body({"rounds": rounds, "digest": contract.cpu_digest(rounds)})
+
+
+# Raw-SQL twins (bench/raw.py), under /raw/.
+
+
+def raw_db(request):
+    return contract.json_body(contract.world_json(raw.fetch_world(contract.random_id())))
+
+
+def raw_queries(request):
+    count = contract.query_count(request)
+    worlds = [raw.fetch_world(contract.random_id()) for _ in range(count)]
+    return contract.json_body([contract.world_json(w) for w in worlds])
+
+
+def raw_fortunes(request):
+    rows = contract.sorted_fortunes(raw.fetch_fortunes(), raw.Row)
+    return contract.html(_FORTUNES.render({"fortunes": rows}))
+
+
+def raw_updates(request):
+    ids = contract.distinct_sorted_ids(contract.query_count(request))
+    worlds = [raw.fetch_world(i) for i in ids]
+    for world in worlds:
+        world.randomnumber = contract.new_random_number(world.randomnumber)
+    raw.update_worlds(worlds)
+    return contract.json_body([contract.world_json(w) for w in worlds])

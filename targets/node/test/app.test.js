@@ -263,3 +263,12 @@ test('config: DATABASE_URL is required, no built-in credentials', () => {
     .join('\n');
   assert.ok(!/postgres(ql)?:\/\/[^\s'"`$]*:[^\s'"`$@]*@/.test(sources), 'a credential in the code');
 });
+
+test('raw: the database endpoints answer the same under /raw/', async () => {
+  assert.equal((await get('/raw/fortunes')).body, FORTUNES_HTML);
+  assert.deepEqual(Object.keys(JSON.parse((await get('/raw/db')).body)), ['id', 'randomNumber']);
+  assert.equal(JSON.parse((await get('/raw/queries?queries=7')).body).length, 7);
+  const before = pool.updates.length;
+  assert.equal(JSON.parse((await get('/raw/updates?queries=3')).body).length, 3);
+  assert.equal(pool.updates.length, before + 1);
+});

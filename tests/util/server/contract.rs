@@ -106,6 +106,11 @@ impl App {
     }
 
     async fn route(&self, path: &str, query: &str) -> Reply {
+        // The raw-SQL twins of the database endpoints: the same answers.
+        let path = match path.strip_prefix("/raw") {
+            Some(p @ ("/db" | "/queries" | "/updates" | "/fortunes")) => p,
+            _ => path,
+        };
         match path {
             "/plaintext" => respond(200, TEXT, "Hello, World!"),
             "/json" if self.faults.wrong_json => {
