@@ -16,7 +16,7 @@ pub(super) fn latency(
     let mut per = Vec::new();
     let mut gone = Vec::new();
     let mut unusable = Vec::new();
-    let (mut pairs, mut slower, mut quick) = (0usize, 0usize, 0usize);
+    let mut tally = WithinTally::default();
     let mut count = RepeatCount::new();
     for s in scenarios {
         let both = [subject, versus];
@@ -38,7 +38,7 @@ pub(super) fn latency(
                 gone.push(format!("{subject} or {versus} on {s}"));
             } else {
                 // Both comparisons of the scenario count, undecided.
-                pairs += 2;
+                tally.pairs += 2;
                 unusable.extend(excl);
             }
             continue;
@@ -48,7 +48,7 @@ pub(super) fn latency(
             (&j50, p50_of as Figure, "p50", lo),
             (&j99, p99_of as Figure, "p99", hi),
         ] {
-            pairs += 1;
+            tally.pairs += 1;
             count.add(j);
             let (Some(rs), Some(rv)) = (g.get(subject, s, level), g.get(versus, s, level)) else {
                 continue;
@@ -57,39 +57,25 @@ pub(super) fn latency(
             // latency, checked beyond noise (see [`within`]); a failing
             // subject never stays within it, not even of a versus that
             // failed too.
-            let b = within(figure(rs), figure(rv), ratio, noise);
-            let held = b.is_some_and(|b| b.held);
-            let how = if j.favours == Favours::B {
-                slower += 1;
-                format!("slower beyond noise: {}", rule_words(j))
-            } else {
-                match b {
-                    Some(b) => b.words(),
-                    None => "not judged".to_string(),
-                }
-            };
-            if held {
-                quick += 1;
-            }
+            let how = tally.add(j, figure(rs), figure(rv), ratio, noise);
             // advantage = versus / subject latency; its inverse is how many
             // times slower the subject is.
             words.push(format!("{fig} {} at {level} ({how})", x(1.0 / j.advantage)));
         }
         per.push(format!("{s} {}", words.join(", ")));
     }
-    if pairs == 0 {
+    if tally.pairs == 0 {
         return not_measured(&gone);
     }
     if per.is_empty() {
         return excluded_finding(&unusable);
     }
-    let verdict = if slower * 2 > pairs {
-        Verdict::Refuted
-    } else if quick == pairs && slower == 0 {
-        Verdict::Supported
-    } else {
-        Verdict::Inconclusive
-    };
+    let verdict = tally.verdict();
+    let WithinTally {
+        pairs,
+        slower,
+        quick,
+    } = tally;
     let mut evidence = format!(
         "{subject}'s latency relative to {versus} (×1 = equal, higher = slower) was {}; {subject} was slower beyond noise in {slower} of {pairs} comparisons and within ×{ratio} beyond noise in {quick} ({}; \"within\" holds when the worst case the ranges or intervals allow stays within ×{ratio}, or with fewer than 3 repeats the ratio times ×{:.2})",
         per.join("; "),

@@ -422,6 +422,52 @@ fn within(a: &[f64], b: &[f64], bound: f64, noise: NoisePolicy) -> Option<Bound>
     })
 }
 
+/// The tally of "latency within ×ratio of" comparisons (the latency and
+/// ORM-cost kinds): each comparison counts as slower beyond noise
+/// ([`judge`]), within the ratio beyond noise ([`within`]), or neither;
+/// refuted when slower in most, supported when within in all.
+#[derive(Debug, Default)]
+struct WithinTally {
+    /// Comparisons made (the caller counts undecided ones too).
+    pairs: usize,
+    slower: usize,
+    quick: usize,
+}
+
+impl WithinTally {
+    /// Counts judgement `j` of latencies `a` (the subject) against `b`
+    /// and says how it read: "slower beyond noise: …" or the bound's words.
+    fn add(
+        &mut self,
+        j: &Judgement,
+        a: &[f64],
+        b: &[f64],
+        ratio: f64,
+        noise: NoisePolicy,
+    ) -> String {
+        let bound = within(a, b, ratio, noise);
+        if bound.is_some_and(|b| b.held) {
+            self.quick += 1;
+        }
+        if j.favours == Favours::B {
+            self.slower += 1;
+            format!("slower beyond noise: {}", rule_words(j))
+        } else {
+            bound.map_or_else(|| "not judged".to_string(), |b| b.words())
+        }
+    }
+
+    fn verdict(&self) -> Verdict {
+        if self.slower * 2 > self.pairs {
+            Verdict::Refuted
+        } else if self.quick == self.pairs && self.slower == 0 {
+            Verdict::Supported
+        } else {
+            Verdict::Inconclusive
+        }
+    }
+}
+
 impl Bound {
     /// "at most ×1.14 across the ranges of 3 repeats, within ×1.2",
     /// "×0.95 on one repeat, ×1.19 with the ×1.25 few-repeats allowance,

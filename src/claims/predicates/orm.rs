@@ -26,7 +26,7 @@ pub(super) fn orm_cost(
     let mut gaps = Vec::new();
     let mut gone = Vec::new();
     let mut unusable = Vec::new();
-    let (mut pairs, mut slower, mut quick) = (0usize, 0usize, 0usize);
+    let mut tally = WithinTally::default();
     let mut count = RepeatCount::new();
     for (orm, raw) in pairs_of {
         let raw_levels = g.levels(subject, raw);
@@ -45,7 +45,7 @@ pub(super) fn orm_cost(
         let mut words = Vec::new();
         let mut gap_words = Vec::new();
         for (figure, fig, level) in [(p50_of as Figure, "p50", lo), (p99_of as Figure, "p99", hi)] {
-            pairs += 1;
+            tally.pairs += 1;
             let (Some(ro), Some(rr)) = (g.get(subject, orm, level), g.get(subject, raw, level))
             else {
                 for (s, what) in [(orm, "ORM"), (raw, "raw SQL")] {
@@ -62,20 +62,7 @@ pub(super) fn orm_cost(
                 continue;
             };
             count.add(&j);
-            let b = within(figure(ro), figure(rr), ratio, noise);
-            let held = b.is_some_and(|b| b.held);
-            let how = if j.favours == Favours::B {
-                slower += 1;
-                format!("slower beyond noise: {}", rule_words(&j))
-            } else {
-                match b {
-                    Some(b) => b.words(),
-                    None => "not judged".to_string(),
-                }
-            };
-            if held {
-                quick += 1;
-            }
+            let how = tally.add(&j, figure(ro), figure(rr), ratio, noise);
             // advantage = raw / ORM latency; its inverse is the ORM's cost.
             words.push(format!("{fig} {} at {level} ({how})", x(1.0 / j.advantage)));
             // What is left with raw SQL: the twin against versus's ORM
@@ -103,19 +90,18 @@ pub(super) fn orm_cost(
             gone.extend(missing(g, &[orm], &[versus]));
         }
     }
-    if pairs == 0 {
+    if tally.pairs == 0 {
         return not_measured(&gone);
     }
     if per.is_empty() {
         return excluded_finding(&unusable);
     }
-    let verdict = if slower * 2 > pairs {
-        Verdict::Refuted
-    } else if quick == pairs && slower == 0 {
-        Verdict::Supported
-    } else {
-        Verdict::Inconclusive
-    };
+    let verdict = tally.verdict();
+    let WithinTally {
+        pairs,
+        slower,
+        quick,
+    } = tally;
     let mut evidence = format!(
         "ORM against raw SQL inside {subject} (latency ratio, ×1 = equal, higher = the ORM slower) was {}; the ORM was slower beyond noise in {slower} of {pairs} comparisons and within ×{ratio} beyond noise in {quick} ({}; \"within\" holds when the worst case the ranges or intervals allow stays within ×{ratio}, or with fewer than 3 repeats the ratio times ×{:.2})",
         per.join("; "),
