@@ -64,23 +64,14 @@ pub(super) fn latency(
         }
         per.push(format!("{s} {}", words.join(", ")));
     }
-    if tally.pairs == 0 {
-        return not_measured(&gone);
-    }
-    if per.is_empty() {
-        return excluded_finding(&unusable);
-    }
-    let verdict = tally.verdict();
-    let WithinTally {
-        pairs,
-        slower,
-        quick,
-    } = tally;
+    let verdict = match tally.settle(!per.is_empty(), &gone, &unusable) {
+        Ok(v) => v,
+        Err(finding) => return finding,
+    };
     let mut evidence = format!(
-        "{subject}'s latency relative to {versus} (×1 = equal, higher = slower) was {}; {subject} was slower beyond noise in {slower} of {pairs} comparisons and within ×{ratio} beyond noise in {quick} ({}; \"within\" holds when the worst case the ranges or intervals allow stays within ×{ratio}, or with fewer than 3 repeats the ratio times ×{:.2})",
+        "{subject}'s latency relative to {versus} (×1 = equal, higher = slower) was {}; {}",
         per.join("; "),
-        repeats_phrase(count, noise),
-        noise.few_repeats_ratio / noise.ratio
+        tally.sentence(subject, ratio, count, noise)
     );
     push_unusable(&mut evidence, &unusable);
     push_gone(&mut evidence, &gone);

@@ -457,6 +457,36 @@ impl WithinTally {
         }
     }
 
+    /// The verdict; or, when nothing was compared, the finding that says
+    /// why: not measured (`gone`), or only excluded figures (`unusable`).
+    fn settle(
+        &self,
+        compared: bool,
+        gone: &[String],
+        unusable: &[String],
+    ) -> Result<Verdict, Finding> {
+        if self.pairs == 0 {
+            return Err(not_measured(gone));
+        }
+        if !compared {
+            return Err(excluded_finding(unusable));
+        }
+        Ok(self.verdict())
+    }
+
+    /// "{who} was slower beyond noise in 2 of 6 comparisons and within
+    /// ×1.2 beyond noise in 1 (…; "within" holds when …)".
+    fn sentence(&self, who: &str, ratio: f64, count: RepeatCount, noise: NoisePolicy) -> String {
+        format!(
+            "{who} was slower beyond noise in {} of {} comparisons and within ×{ratio} beyond noise in {} ({}; \"within\" holds when the worst case the ranges or intervals allow stays within ×{ratio}, or with fewer than 3 repeats the ratio times ×{:.2})",
+            self.slower,
+            self.pairs,
+            self.quick,
+            repeats_phrase(count, noise),
+            noise.few_repeats_ratio / noise.ratio
+        )
+    }
+
     fn verdict(&self) -> Verdict {
         if self.slower * 2 > self.pairs {
             Verdict::Refuted

@@ -90,23 +90,14 @@ pub(super) fn orm_cost(
             gone.extend(missing(g, &[orm], &[versus]));
         }
     }
-    if tally.pairs == 0 {
-        return not_measured(&gone);
-    }
-    if per.is_empty() {
-        return excluded_finding(&unusable);
-    }
-    let verdict = tally.verdict();
-    let WithinTally {
-        pairs,
-        slower,
-        quick,
-    } = tally;
+    let verdict = match tally.settle(!per.is_empty(), &gone, &unusable) {
+        Ok(v) => v,
+        Err(finding) => return finding,
+    };
     let mut evidence = format!(
-        "ORM against raw SQL inside {subject} (latency ratio, ×1 = equal, higher = the ORM slower) was {}; the ORM was slower beyond noise in {slower} of {pairs} comparisons and within ×{ratio} beyond noise in {quick} ({}; \"within\" holds when the worst case the ranges or intervals allow stays within ×{ratio}, or with fewer than 3 repeats the ratio times ×{:.2})",
+        "ORM against raw SQL inside {subject} (latency ratio, ×1 = equal, higher = the ORM slower) was {}; {}",
         per.join("; "),
-        repeats_phrase(count, noise),
-        noise.few_repeats_ratio / noise.ratio
+        tally.sentence("the ORM", ratio, count, noise)
     );
     if !gaps.is_empty() {
         evidence.push_str(&format!(
