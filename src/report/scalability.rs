@@ -35,18 +35,12 @@ pub fn section(doc: &mut Document, sc: &ScenarioScalability) {
         return;
     }
     doc.paragraph(method_words(sc));
-    let mut t = Table::new(vec![
-        Column::left("target"),
-        Column::right("levels"),
-        Column::right("λ (req/s per client)"),
-        Column::right("σ (contention)"),
-        Column::right("κ (coherency)"),
-        Column::right("N* (peak)"),
-        Column::right("X_max (req/s)"),
-        Column::right("cap min(λN, X_max)"),
-        Column::right("R² USL / bounded"),
-        Column::left("preferred"),
-    ]);
+    let mut t = Table::new(
+        std::iter::once(Column::left("target"))
+            .chain(FIGURES.iter().map(|&name| Column::right(name)))
+            .chain([Column::left("preferred")])
+            .collect(),
+    );
     for target in &sc.targets {
         t.row(row(target));
     }
@@ -89,6 +83,19 @@ fn method_words(sc: &ScenarioScalability) -> String {
     )
 }
 
+/// The figure columns of the section's table, between "target" and
+/// "preferred".
+const FIGURES: [&str; 8] = [
+    "levels",
+    "λ (req/s per client)",
+    "σ (contention)",
+    "κ (coherency)",
+    "N* (peak)",
+    "X_max (req/s)",
+    "cap min(λN, X_max)",
+    "R² USL / bounded",
+];
+
 fn row(t: &TargetScalability) -> Vec<Rich> {
     let m = match &t.model {
         Ok(m) => m,
@@ -97,7 +104,8 @@ fn row(t: &TargetScalability) -> Vec<Rich> {
                 Rich::text(t.target.clone()),
                 Rich::text(distinct.to_string()),
             ];
-            cells.extend((0..7).map(|_| Rich::text("–")));
+            // The figure columns after "levels".
+            cells.extend(FIGURES[1..].iter().map(|_| Rich::text("–")));
             cells.push(Rich::text("not enough levels to fit"));
             return cells;
         }

@@ -164,7 +164,7 @@ pub fn fit(points: &[(f64, f64)]) -> Result<Fit, FitError> {
     if distinct < MIN_LEVELS {
         return Err(FitError::TooFewLevels { distinct });
     }
-    Ok(fit_both(points, usl::fit(points)))
+    Ok(fit_both(points, distinct, usl::fit(points)))
 }
 
 /// [`fit`] on the levels' medians, with bootstrap [`Intervals`].
@@ -248,7 +248,7 @@ fn distinct_levels(ns: impl Iterator<Item = f64>) -> usize {
     v.len()
 }
 
-fn fit_both(points: &[(f64, f64)], usl: Usl) -> Fit {
+fn fit_both(points: &[(f64, f64)], levels: usize, usl: Usl) -> Fit {
     let bounded = bounded::fit(points);
     let usl_sse = usl.sse(points);
     let bounded_sse = bounded.sse(points);
@@ -270,7 +270,7 @@ fn fit_both(points: &[(f64, f64)], usl: Usl) -> Fit {
         usl_aic,
         bounded_aic,
         preferred,
-        levels: distinct_levels(ns()),
+        levels,
         min_level: ns().fold(f64::INFINITY, f64::min),
         max_level: ns().fold(f64::NEG_INFINITY, f64::max),
     }
