@@ -818,7 +818,7 @@ fn poisson_arrivals_repeat_with_the_seed() {
 /// to baseline, so the recovery time is finite.
 #[test]
 fn a_spike_above_capacity_leaves_a_backlog_then_recovers() {
-    let _area = crate::util::area(module_path!());
+    let _area = crate::util::alone();
     let server = TestServer::start(Behaviour::capacity(Duration::from_millis(1)));
     let stage = |ms: u64, rate: f64| bakeoff::engine::Stage {
         duration: Duration::from_millis(ms),
@@ -877,7 +877,7 @@ fn a_spike_above_capacity_leaves_a_backlog_then_recovers() {
 /// table.
 #[test]
 fn load_reports_a_server_that_never_recovers() {
-    let _area = crate::util::area(module_path!());
+    let _area = crate::util::alone();
     // 400 req/s at most, against 300 req/s after the spike.
     let server = TestServer::start(Behaviour::capacity(Duration::from_micros(2500)));
     let (text, file) = load_to_json(
