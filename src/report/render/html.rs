@@ -21,7 +21,7 @@ h4 { font-size: 1em; margin-top: 1.2em; }
 table { border-collapse: collapse; margin: 0.8em 0 1.2em; font-size: 0.92em; }
 th, td { border: 1px solid #d0d0d0; padding: 4px 10px; vertical-align: top; }
 th { background: #f3f3f3; text-align: left; }
-td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
+td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.c, th.c { text-align: center; }
 tbody tr:nth-child(even) { background: #fafafa; }
 code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace;
