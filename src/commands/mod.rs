@@ -12,8 +12,10 @@ mod check;
 mod compare;
 mod fit;
 mod load;
+mod merge;
 mod report;
 mod run;
+mod shard;
 mod signals;
 mod up;
 mod verify;
@@ -59,6 +61,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Report(args) => report::run(args).await,
         Command::Compare(args) => compare::run(args).await,
         Command::Verify(args) => verify::run(args).await,
+        Command::Merge(args) => merge::run(args),
         Command::Fit(args) => fit::run(args),
     }
 }
