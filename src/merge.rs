@@ -41,7 +41,7 @@ pub enum MergeError {
         a: String,
         b: String,
     },
-    #[error("shard{} {} of {count} missing (given: {given})", if missing.len() == 1 { " is" } else { "s are" }, missing.iter().map(|k| format!("{k}/{count}")).collect::<Vec<_>>().join(", "))]
+    #[error("missing shard{}: {} (given: {given})", if missing.len() == 1 { "" } else { "s" }, missing.iter().map(|k| format!("{k}/{count}")).collect::<Vec<_>>().join(", "))]
     Missing {
         missing: Vec<u32>,
         count: u32,
