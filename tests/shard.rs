@@ -249,3 +249,72 @@ fn shard_flags_are_checked_before_any_load() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `run --targets external` split in two shards on one time-table: the
+/// open step's schedule is sent once in all, each shard sends its half,
+/// and the merged run directory is read by `report` and `verify`.
+#[test]
+fn a_run_split_in_shards_merges_into_one_run() {
+    let _gate = crate::util::area(module_path!());
+    let server = TestServer::start(Behaviour::Respond(200, "Hello, World!"));
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("tiny.toml");
+    std::fs::write(
+        &suite,
+        "name = \"tiny\"\ntargets = [\"node\"]\n[defaults]\nwarmup = \"0s\"\nduration = \"1s\"\ntimeout = \"1s\"\n\
+         [[scenario]]\nname = \"closed\"\nmodel = \"closed\"\nconcurrency = [3]\npath = \"/c\"\n\
+         [[scenario]]\nname = \"open\"\nmodel = \"open\"\nrates = [400]\nconnections = 8\npath = \"/o\"\n",
+    )
+    .unwrap();
+    let start = unix_in(Duration::from_secs(3));
+    let outs: Vec<_> = (0..2)
+        .map(|k| dir.path().join(format!("shard-{k}")))
+        .collect();
+    let children: Vec<Child> = (0..2)
+        .map(|k| {
+            bakeoff()
+                .arg("run")
+                .arg(&suite)
+                .args([
+                    "--targets",
+                    "external",
+                    "--url",
+                    &format!("node={}", server.base_url()),
+                ])
+                .args(["--shard", &format!("{k}/2"), "--start-at", &start, "--out"])
+                .arg(&outs[k])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = wait_bounded(child, Duration::from_secs(90));
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(
+        server.count("/o"),
+        400,
+        "one open schedule of 400 req/s for 1 s"
+    );
+    for out in &outs {
+        let r = RunResults::load(out).unwrap();
+        let open = r.steps.iter().find(|s| s.scenario == "open").unwrap();
+        assert_eq!(open.summary.requests, 200);
+    }
+    let merged = dir.path().join("merged");
+    let out = merge(&merged, &[&outs[0], &outs[1]]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m = RunResults::load(&merged).unwrap();
+    assert_eq!(m.steps.len(), 2);
+    assert!(m.plan.is_some() && m.complete);
+    let open = m.steps.iter().find(|s| s.scenario == "open").unwrap();
+    assert_eq!(open.summary.requests, 400);
+    let closed = m.steps.iter().find(|s| s.scenario == "closed").unwrap();
+    assert_eq!(closed.summary.requests, server.count("/c"));
+    for cmd in ["report", "verify"] {
+        let out = bakeoff().arg(cmd).arg(&merged).output().unwrap();
+        assert!(out.status.success(), "{cmd}: {}", stderr(&out));
+    }
+}

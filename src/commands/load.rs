@@ -88,7 +88,10 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
         .name
         .clone()
         .unwrap_or_else(|| url.endpoint.authority.clone());
-    let started_at = now_rfc3339();
+    // A shard's step starts at the shared start, not when it was launched.
+    let started_at = shard_record
+        .as_ref()
+        .map_or_else(now_rfc3339, |r| r.start_at.clone());
     let progress = StepProgress::start(&name, load.warmup + load.duration, args.quiet);
     let mut signals = StopSignals::new();
     let step = Engine.run(spec, Box::new(progress));
