@@ -386,3 +386,104 @@ fn join_timelines<'a>(timelines: impl Iterator<Item = &'a [TimelinePoint]>) -> V
     }
     by_second.into_values().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Model, Provenance, ShardRecord, StepFlag, new_histogram};
+
+    /// Shard `k` of `n` of plan `hash`, one open step whose successes took
+    /// `latencies` µs, with a timeline of one point per second.
+    fn shard(k: u32, n: u32, hash: &str, latencies: &[u64], flags: Vec<StepFlag>) -> Input {
+        let mut h = new_histogram();
+        for &v in latencies {
+            h.record(v).unwrap();
+        }
+        let mut step = StepRecord::new("t", "load", Model::Open, 300, 0);
+        step.summary.requests = latencies.len() as u64 + 1;
+        step.summary.errors = 1;
+        step.summary.duration_s = 2.0 - f64::from(k) * 0.01;
+        step.summary
+            .status
+            .insert("200".into(), latencies.len() as u64);
+        step.histograms.total = encode_histogram(&h);
+        step.timeline = (0..2)
+            .map(|t| TimelinePoint {
+                t_s: t,
+                width_s: 1,
+                requests: 5 + u64::from(k),
+                p99_us: Some(100 * u64::from(k + 1)),
+                ..TimelinePoint::default()
+            })
+            .collect();
+        step.flags = flags;
+        let provenance = Provenance {
+            shard: Some(ShardRecord {
+                index: k,
+                count: n,
+                start_at: "2026-12-01T22:00:00.000Z".into(),
+                clock: "test".into(),
+                plan_hash: hash.into(),
+            }),
+            ..Provenance::default()
+        };
+        let mut r = RunResults::new(provenance);
+        r.complete = true;
+        r.steps.push(step);
+        (format!("shard{k}.json"), r)
+    }
+
+    #[test]
+    fn histograms_add_and_percentiles_come_from_the_sum() {
+        let a: Vec<u64> = (1..=900).collect();
+        let b: Vec<u64> = (5_000..5_100).collect();
+        let inputs = vec![
+            shard(0, 2, "h", &a, vec![]),
+            shard(1, 2, "h", &b, vec![StepFlag::Errors]),
+        ];
+        let m = merge(&inputs, vec!["bakeoff".into(), "merge".into()]).unwrap();
+        let s = &m.steps[0].summary;
+        let mut all = new_histogram();
+        for v in a.iter().chain(&b) {
+            all.record(*v).unwrap();
+        }
+        assert_eq!(s.latency_us, LatencySummary::from_histogram(&all));
+        // The mean of two shards' p99s would be about 2 600 µs; the merged
+        // p99 sits in the second shard's tail.
+        assert!(s.latency_us.unwrap().p99 >= 5_000);
+        assert_eq!((s.requests, s.errors), (1002, 2));
+        assert_eq!(s.status["200"], 1000);
+        assert_eq!(s.duration_s, 1.99);
+        assert_eq!(s.rps, 1000.0 / 1.99);
+        assert_eq!(m.steps[0].flags, vec![StepFlag::Errors]);
+        let t = &m.steps[0].timeline;
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[0].requests, t[0].p99_us), (11, Some(200)));
+        assert_eq!(m.provenance.merged_from.len(), 2);
+        assert!(m.provenance.shard.is_none() && m.complete);
+    }
+
+    #[test]
+    fn inputs_that_are_not_one_plans_shards_are_refused() {
+        let one = |k, n, hash: &str| shard(k, n, hash, &[10], vec![]);
+        let err = |inputs: Vec<Input>| merge(&inputs, vec![]).unwrap_err().to_string();
+        let other = err(vec![one(0, 2, "aaaa"), one(1, 2, "bbbb")]);
+        assert!(
+            other.contains("shard0.json and shard1.json")
+                && other.contains("plan hash aaaa ≠ bbbb"),
+            "{other}"
+        );
+        let count = err(vec![one(0, 2, "h"), one(1, 3, "h")]);
+        assert!(count.contains("shard count 2 ≠ 3"), "{count}");
+        let twice = err(vec![one(0, 2, "h"), one(0, 2, "h")]);
+        assert!(twice.contains("shard 0/2 is given twice"), "{twice}");
+        let missing = err(vec![one(0, 3, "h"), one(2, 3, "h")]);
+        assert!(
+            missing.contains("missing shard: 1/3 (given: 0/3, 2/3)"),
+            "{missing}"
+        );
+        let mut plain = one(0, 1, "h");
+        plain.1.provenance.shard = None;
+        assert!(err(vec![plain]).contains("is not a shard's results"));
+    }
+}
