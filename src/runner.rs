@@ -259,6 +259,23 @@ impl<'a> Runner<'a> {
             shard: self.shard,
             start_at: self.start_at,
         };
+        if let Some(late) = self
+            .start_at
+            .and_then(|t| std::time::SystemTime::now().duration_since(t).ok())
+            .filter(|late| *late > std::time::Duration::from_millis(100))
+        {
+            // The time-table is the only thing shards share: a step that
+            // starts late is out of phase with the other shards' step.
+            let note = format!(
+                "shard {}: step {} · {} · {level} started {:.1} s after its time-table slot (out of phase with the other shards)",
+                self.shard,
+                running.name,
+                scenario.name,
+                late.as_secs_f64()
+            );
+            eprintln!("warning: {note}");
+            self.results.provenance.notes.push(note);
+        }
         // The next step of the time-table starts one budget later.
         self.start_at = self
             .start_at
