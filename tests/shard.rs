@@ -317,4 +317,12 @@ fn a_run_split_in_shards_merges_into_one_run() {
         let out = bakeoff().arg(cmd).arg(&merged).output().unwrap();
         assert!(out.status.success(), "{cmd}: {}", stderr(&out));
     }
+    // A merged run compares with itself without a regression.
+    let out = bakeoff()
+        .arg("compare")
+        .arg(&merged)
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "compare: {}", stderr(&out));
 }
