@@ -89,6 +89,9 @@ pub struct RunArgs {
     /// Refuse a suite whose steps open more connections than this.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = parse_max_connections)]
     pub max_connections: u32,
+    /// Write the threshold gates as JUnit XML here (one test case per gate).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -233,6 +236,9 @@ pub struct CompareArgs {
     /// (default: markdown on stdout).
     #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = crate::report::format::parse_output)]
     pub format: Vec<OutputSpec>,
+    /// Write the comparison as JUnit XML here (one test case per step).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

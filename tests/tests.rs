@@ -17,6 +17,7 @@ mod engine;
 mod environment;
 mod faults;
 mod fit;
+mod junit;
 mod lifecycle;
 mod report;
 mod run;
