@@ -22,4 +22,5 @@ mod lifecycle;
 mod report;
 mod run;
 mod suite;
+mod trend;
 mod verdicts;
