@@ -237,3 +237,84 @@ fn trend_refuses_bad_input_naming_the_file() {
     check(&[s(&a), s(&b), s(&old)], &[s(&old), "run 3"]);
     assert!(!out.exists(), "nothing is written for bad input");
 }
+
+/// A level added in run 2 is compared from run 3 on (run 2 has nothing
+/// before it); a level measured in run 1 only is listed as isolated; each
+/// target's chart line is its level measured in the most runs.
+#[test]
+fn trend_follows_steps_that_come_and_go() {
+    let tmp = tempfile::tempdir().unwrap();
+    let extra = |r: &mut RunResults, level: u64| {
+        r.steps.extend(curve(
+            "node",
+            "json",
+            Closed,
+            &[(level, 9_500.0, 7_000, 20_000)],
+            3,
+            0.02,
+        ));
+    };
+    let mut first = nightly(1.0);
+    extra(&mut first, 2);
+    let mut second = nightly(1.0);
+    extra(&mut second, 256);
+    let mut third = nightly(1.0);
+    extra(&mut third, 256);
+    let runs = [
+        save_run(tmp.path(), "n1", &first),
+        save_run(tmp.path(), "n2", &second),
+        save_run(tmp.path(), "n3", &third),
+    ];
+    let out = tmp.path().join("trend");
+    let o = bakeoff(&[
+        "trend",
+        s(&runs[0]),
+        s(&runs[1]),
+        s(&runs[2]),
+        "--out",
+        s(&out),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let steps = v["steps"].as_array().unwrap();
+    let at = |level: u64| {
+        steps
+            .iter()
+            .position(|s| s["target"] == "node" && s["level"] == level)
+    };
+    let i256 = at(256).expect("the new level is followed");
+    let p = steps[i256]["points"].as_array().unwrap();
+    let runs_of: Vec<u64> = p.iter().map(|p| p["run"].as_u64().unwrap()).collect();
+    assert_eq!(runs_of, [2, 3]);
+    assert_eq!(p[0]["verdict"], serde_json::Value::Null);
+    assert_eq!(p[1]["verdict"], "no_change");
+    assert_eq!(at(2), None, "a level of one run has no series");
+    assert_eq!(
+        v["isolated"],
+        serde_json::json!(["node/json at 2 conn (run 1)"])
+    );
+    // node's chart line: 64 connections (3 runs), not 256 (2 runs).
+    let charted: Vec<u64> = v["scenarios"][0]["charted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            steps[i.as_u64().unwrap() as usize]["level"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(charted, [64, 64]);
+    let md = std::fs::read_to_string(out.join("trend.md")).unwrap();
+    assert!(
+        md.contains("Measured in one run only, with nothing to compare against: node/json at 2 conn (run 1)."),
+        "{md}"
+    );
+}
