@@ -15,6 +15,7 @@ mod load;
 mod report;
 mod run;
 mod signals;
+mod trend;
 mod up;
 mod verify;
 
@@ -60,5 +61,6 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Compare(args) => compare::run(args).await,
         Command::Verify(args) => verify::run(args).await,
         Command::Fit(args) => fit::run(args),
+        Command::Trend(args) => trend::run(args).await,
     }
 }
