@@ -46,6 +46,8 @@ pub enum Command {
     Merge(MergeArgs),
     /// Fit the Universal Scalability Law (and a hard-cap model) to a CSV of concurrency,throughput.
     Fit(FitArgs),
+    /// Compare each of several runs with the one before it; charts and a page of how steps moved.
+    Trend(TrendArgs),
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +108,9 @@ pub struct RunArgs {
     /// Refuse a suite whose steps open more connections than this.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = parse_max_connections)]
     pub max_connections: u32,
+    /// Write the threshold gates as JUnit XML here (one test case per gate).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -254,6 +259,26 @@ pub struct CompareArgs {
     pub threshold: f64,
     /// Output format: markdown or json, on stdout or with =PATH in a file
     /// (default: markdown on stdout).
+    #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = crate::report::format::parse_output)]
+    pub format: Vec<OutputSpec>,
+    /// Write the comparison as JUnit XML here (one test case per step).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TrendArgs {
+    /// Run directories or results files, oldest first (at least two; the order given is the order shown).
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<PathBuf>,
+    /// Where to write trend.md, trend.html and charts/.
+    #[arg(long, value_name = "DIR", default_value = "results/trend")]
+    pub out: PathBuf,
+    /// Regression threshold in percent, as for `compare`.
+    #[arg(long, default_value = "5", value_parser = parse_percent)]
+    pub threshold: f64,
+    /// Output format of the summary: text, markdown, html or csv, or the
+    /// whole trend as json; on stdout or with =PATH in a file (default: text).
     #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = crate::report::format::parse_output)]
     pub format: Vec<OutputSpec>,
 }

@@ -31,6 +31,7 @@ pub mod stats;
 pub mod stdout;
 pub mod suite;
 pub mod targets;
+pub mod trend;
 pub mod units;
 pub mod variants;
 

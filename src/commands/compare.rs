@@ -3,7 +3,8 @@
 //! --output` files), analyses each, prints the comparison (Markdown by
 //! default, any registered format, or JSON), and ends with
 //! [`Outcome::GateFailed`] (exit 1) on any regression. An unreadable input
-//! is an error (exit 2) whose message names the file.
+//! is an error (exit 2) whose message names the file. `--junit FILE` also
+//! writes one JUnit test case per compared step ([`crate::report::junit`]).
 
 use anyhow::Context;
 
@@ -12,6 +13,7 @@ use crate::analysis::analyze;
 use crate::cli::CompareArgs;
 use crate::compare::compare;
 use crate::report::format::{self, Format};
+use crate::report::junit;
 use crate::results::RunResults;
 
 pub async fn run(args: CompareArgs) -> anyhow::Result<Outcome> {
@@ -24,6 +26,10 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<Outcome> {
     );
     let outputs = format::or_default(&args.format, Format::Markdown);
     format::emit(&outputs, &report.to_document(), &report.to_json())?;
+    if let Some(path) = &args.junit {
+        let suite = junit::compare_suite(&report, Some(current.provenance.started_at.clone()));
+        junit::write(path, &suite)?;
+    }
     Ok(if report.has_regression() {
         Outcome::GateFailed
     } else {

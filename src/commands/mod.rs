@@ -17,6 +17,7 @@ mod report;
 mod run;
 mod shard;
 mod signals;
+mod trend;
 mod up;
 mod verify;
 
@@ -63,5 +64,6 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Verify(args) => verify::run(args).await,
         Command::Merge(args) => merge::run(args),
         Command::Fit(args) => fit::run(args),
+        Command::Trend(args) => trend::run(args).await,
     }
 }

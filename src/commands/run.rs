@@ -1,6 +1,8 @@
 //! `bakeoff run [SUITE]`: validate the suite, start the lab, run every
 //! step, write results after each, draw reports, evaluate gates, stop
-//! everything started, on success, error and Ctrl-C alike.
+//! everything started, on success, error and Ctrl-C alike. `--junit FILE`
+//! writes the gates as JUnit XML ([`crate::report::junit`]); until they are
+//! evaluated the file holds one case in error saying the run did not finish.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +14,7 @@ use super::signals::{StopSignals, Stopped};
 use crate::Outcome;
 use crate::cli::{RunArgs, TargetsMode};
 use crate::engine::Engine;
+use crate::report::junit;
 use crate::results::{CpuLayout, RunResults, local_provenance};
 use crate::runner::{Interrupted, Runner, default_out_dir};
 use crate::suite::{self, SuitePlan};
@@ -107,6 +110,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     runner.panic_after_steps = crate::env::debug_panic_after_steps();
     // Written now so a bad output path fails before anything starts.
     runner.save()?;
+    // Likewise the JUnit file, which says the run did not finish until
+    // the gates replace it at the end.
+    let write_junit = |suite: &junit::Suite| -> anyhow::Result<()> {
+        match &args.junit {
+            Some(path) => Ok(junit::write(path, suite)?),
+            None => Ok(()),
+        }
+    };
+    write_junit(&junit::unfinished_suite(
+        &plan.name,
+        "the run did not finish: no gate was evaluated",
+    ))?;
     targets::process::install_panic_hook();
 
     eprintln!(
@@ -163,6 +178,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     write_reports(&out_dir, &results, &analysis);
 
     if let (Some(signal), Err(err)) = (interrupted_by, &outcome) {
+        write_junit(&junit::unfinished_suite(
+            &plan.name,
+            &format!("the run was interrupted by {signal}: no gate was evaluated"),
+        ))?;
         eprintln!(
             "bakeoff: run interrupted by {signal} ({err:#})\n{} steps measured are kept in {} (marked incomplete; the last one marked interrupted if it was cut short)",
             results.steps.len(),
@@ -171,6 +190,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Interrupted);
     }
     if let Err(err) = outcome {
+        write_junit(&junit::unfinished_suite(
+            &plan.name,
+            &format!("the run stopped: {err:#}"),
+        ))?;
         eprintln!(
             "bakeoff: run stopped: {err:#}\n{} steps measured are kept in {} (marked incomplete)",
             results.steps.len(),
@@ -188,6 +211,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     for g in &failed {
         crate::outln!("gate {g}");
     }
+    write_junit(&junit::gates_suite(
+        &plan.name,
+        &analysis.gates,
+        Some(results.provenance.started_at.clone()),
+        Some(results.provenance.host.clone()),
+    ))?;
     crate::outln!("results: {}", out_dir.display());
     crate::outln!("report:  {}", out_dir.join("report.md").display());
     if failed.is_empty() {

@@ -154,6 +154,24 @@ impl Axis {
         }
     }
 
+    /// Runs 1..=n in order (a trend's x axis), linear, a tick per run
+    /// (thinned past 14, as for levels), half a run of room either side.
+    pub fn runs(n: usize) -> Axis {
+        let n = n.max(1);
+        let mut ticks: Vec<f64> = (1..=n).map(|i| i as f64).collect();
+        let mut step = 1;
+        while ticks.len() > 14 {
+            step *= 2;
+            ticks = (1..=n).step_by(step).map(|i| i as f64).collect();
+        }
+        Axis {
+            scale: Scale::Linear,
+            lo: 0.5,
+            hi: n as f64 + 0.5,
+            ticks,
+        }
+    }
+
     /// Quantile axis from 0 up to `max_nines` (2 = 99%, 4 = 99.99%).
     pub fn nines(max_nines: f64) -> Axis {
         let ticks = [0.0, 0.5, 0.9, 0.99, 0.999, 0.9999, 0.99999]
@@ -326,6 +344,19 @@ mod tests {
         let b = Axis::log(0.3, 40.0);
         let labels: Vec<String> = b.key_points().iter().map(|p| b.label(*p)).collect();
         assert_eq!(labels, ["0.5", "1", "2", "5", "10", "20", "50"]);
+    }
+
+    #[test]
+    fn runs_axis_has_a_tick_per_run() {
+        let a = Axis::runs(3);
+        assert!(!a.is_log());
+        let labels: Vec<String> = a.key_points().iter().map(|p| a.label(*p)).collect();
+        assert_eq!(labels, ["1", "2", "3"]);
+        assert_eq!(a.range(), 0.5..3.5);
+        let b = Axis::runs(30);
+        assert!(!b.is_log(), "30 runs stay linear");
+        assert!(b.key_points().len() <= 14);
+        assert_eq!(b.key_points()[0], 1.0);
     }
 
     #[test]

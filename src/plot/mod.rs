@@ -34,6 +34,7 @@ mod spectrum;
 mod surge;
 mod throughput;
 mod timeline;
+pub mod trend;
 
 pub(crate) use axis::{Axis, Coords};
 pub(crate) use hover::Hovers;
@@ -269,8 +270,26 @@ fn render<C: Chart>(
     dir: &Path,
 ) -> Result<ChartFile, PlotError> {
     let stem = format!("{}-{}", ctx.scenario.slug, kind.slug());
+    let (svg, svg_path, png_path) = write_chart(chart, &stem, dir)?;
+    Ok(ChartFile {
+        kind,
+        scenario: ctx.scenario.slug.clone(),
+        title: chart.title(),
+        svg_path,
+        png_path,
+        svg,
+    })
+}
+
+/// Draws `chart` into `dir` as `<stem>.svg` and `<stem>.png`; returns the
+/// SVG document and both paths.
+pub(crate) fn write_chart<C: Chart>(
+    chart: &C,
+    stem: &str,
+    dir: &Path,
+) -> Result<(String, PathBuf, PathBuf), PlotError> {
     let failed = |e: DrawError| PlotError::Draw {
-        chart: stem.clone(),
+        chart: stem.to_string(),
         message: e.0,
     };
     let size = chart.size();
@@ -302,15 +321,7 @@ fn render<C: Chart>(
         path: png_path.clone(),
         source,
     })?;
-
-    Ok(ChartFile {
-        kind,
-        scenario: ctx.scenario.slug.clone(),
-        title: chart.title(),
-        svg_path,
-        png_path,
-        svg,
-    })
+    Ok((svg, svg_path, png_path))
 }
 
 /// Registers the embedded font once per process.

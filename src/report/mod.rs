@@ -21,6 +21,7 @@ mod csv;
 pub mod doc;
 pub mod document;
 pub mod format;
+pub mod junit;
 pub mod render;
 pub mod scalability;
 pub mod terminal;
