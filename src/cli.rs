@@ -42,10 +42,21 @@ pub enum Command {
     Compare(CompareArgs),
     /// Evaluate the claims against a run; prints a verdict table.
     Verify(VerifyArgs),
+    /// Merge shard results (files of `load --output`, run directories) into one run directory.
+    Merge(MergeArgs),
     /// Fit the Universal Scalability Law (and a hard-cap model) to a CSV of concurrency,throughput.
     Fit(FitArgs),
     /// Compare each of several runs with the one before it; charts and a page of how steps moved.
     Trend(TrendArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Directory to write the merged results.json into.
+    pub out_dir: PathBuf,
+    /// The shards' results files or run directories.
+    #[arg(required = true, num_args = 1..)]
+    pub inputs: Vec<PathBuf>,
 }
 
 /// Where the targets of a run come from.
@@ -88,6 +99,12 @@ pub struct RunArgs {
     /// Allow target URLs that are not on loopback.
     #[arg(long)]
     pub allow_remote: bool,
+    /// Run shard K of N (0-based) of the load: every N-th open-model arrival, 1/N of the connections. Needs --start-at.
+    #[arg(long, value_name = "K/N", requires = "start_at")]
+    pub shard: Option<String>,
+    /// Shared start time of the shards: RFC 3339 (2026-12-01T22:00:00.000Z) or Unix seconds.
+    #[arg(long, value_name = "TIME", requires = "shard")]
+    pub start_at: Option<String>,
     /// Refuse a suite whose steps open more connections than this.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = parse_max_connections)]
     pub max_connections: u32,
@@ -159,6 +176,12 @@ pub struct LoadArgs {
     /// Allow a URL whose host is not loopback.
     #[arg(long)]
     pub allow_remote: bool,
+    /// Run shard K of N (0-based) of the load: every N-th open-model arrival, 1/N of the connections. Needs --start-at.
+    #[arg(long, value_name = "K/N", requires = "start_at")]
+    pub shard: Option<String>,
+    /// Shared start time of the shards: RFC 3339 (2026-12-01T22:00:00.000Z) or Unix seconds.
+    #[arg(long, value_name = "TIME", requires = "shard")]
+    pub start_at: Option<String>,
     /// Pin the generator to these CPUs (comma-separated), e.g. 1.
     #[arg(long, value_delimiter = ',', value_parser = parse_cpu)]
     pub cpus: Vec<usize>,

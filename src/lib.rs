@@ -19,6 +19,7 @@ pub mod engine;
 pub mod env;
 pub mod gates;
 pub mod measure;
+pub mod merge;
 pub mod model;
 pub mod plot;
 pub mod progress;

@@ -60,6 +60,12 @@ pub struct Runner<'a> {
     /// Cancelled on Ctrl-C: the running step ends early, is saved marked
     /// `interrupted`, and no further step starts.
     pub cancel: Cancel,
+    /// This process's part of every step (`run --shard K/N`).
+    pub shard: crate::engine::Shard,
+    /// The shared time-table of a sharded run: the next step's start
+    /// (step j at `--start-at` plus the budgets of the steps before it,
+    /// [`step_budget`]); None: each step starts when the last ended.
+    pub start_at: Option<std::time::SystemTime>,
     /// Extra rates the SLO search probed, per (target, scenario), in the
     /// order probed: found by the first repeat, replayed by the others.
     pub slo_probes: BTreeMap<(String, String), Vec<u64>>,
@@ -67,6 +73,22 @@ pub struct Runner<'a> {
     /// this many steps are saved.
     pub panic_after_steps: Option<usize>,
 }
+
+/// What one step of a sharded run's time-table may take: warm-up, window,
+/// the timeout for the last requests, and [`STEP_SLACK`] for saving
+/// results and reading counters. Every shard derives the same time-table
+/// from the plan alone, so shards need no messages between them.
+pub fn step_budget(
+    warmup: std::time::Duration,
+    duration: std::time::Duration,
+    timeout: std::time::Duration,
+) -> std::time::Duration {
+    warmup + duration + timeout + STEP_SLACK
+}
+
+/// Time between a step's hard deadline and the next step's start in a
+/// sharded run's time-table.
+pub const STEP_SLACK: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The order targets run in during `repeat`: the plan's order on even
 /// repeats, reversed on odd ones.
@@ -94,6 +116,8 @@ impl<'a> Runner<'a> {
             allow_remote: false,
             quiet: false,
             cancel: Cancel::new(),
+            shard: crate::engine::Shard::WHOLE,
+            start_at: None,
             slo_probes: BTreeMap::new(),
             panic_after_steps: None,
         }
@@ -232,7 +256,30 @@ impl<'a> Runner<'a> {
             seed: step_seed(&scenario.name, level),
             cpus: self.generator_cpus.clone(),
             cancel: self.cancel.clone(),
+            shard: self.shard,
+            start_at: self.start_at,
         };
+        if let Some(late) = self
+            .start_at
+            .and_then(|t| std::time::SystemTime::now().duration_since(t).ok())
+            .filter(|late| *late > std::time::Duration::from_millis(100))
+        {
+            // The time-table is the only thing shards share: a step that
+            // starts late is out of phase with the other shards' step.
+            let note = format!(
+                "shard {}: step {} · {} · {level} started {:.1} s after its time-table slot (out of phase with the other shards)",
+                self.shard,
+                running.name,
+                scenario.name,
+                late.as_secs_f64()
+            );
+            eprintln!("warning: {note}");
+            self.results.provenance.notes.push(note);
+        }
+        // The next step of the time-table starts one budget later.
+        self.start_at = self
+            .start_at
+            .map(|t| t + step_budget(scenario.warmup, scenario.duration, scenario.timeout));
         let label = format!(
             "{} · {} · {} {}{}",
             running.name,

@@ -49,6 +49,8 @@ fn spec(url: &str, schedule: Schedule, duration: Duration) -> StepSpec {
         seed: 1,
         cpus: Vec::new(),
         cancel: bakeoff::engine::Cancel::new(),
+        shard: bakeoff::engine::Shard::WHOLE,
+        start_at: None,
     }
 }
 

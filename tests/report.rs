@@ -312,6 +312,7 @@ fn provenance() -> Provenance {
         versions,
         notes: vec!["synthetic figures for the report tests".into()],
         variants: Vec::new(),
+        ..Provenance::default()
     }
 }
 

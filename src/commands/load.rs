@@ -7,12 +7,13 @@ use anyhow::{Context, bail};
 use bytes::Bytes;
 use http::Method;
 
+use super::shard::ShardPlan;
 use super::signals::{StopSignals, Stopped};
 use crate::Outcome;
 use crate::cli::{ArrivalsArg, LoadArgs};
 use crate::engine::{
-    self, Arrivals, Cancel, Engine, Mix, MixEntry, RateProfile, Schedule, Stage, StepExecutor,
-    StepSpec,
+    self, Arrivals, Cancel, Engine, Mix, MixEntry, RateProfile, Schedule, Shard, Stage,
+    StepExecutor, StepSpec,
 };
 use crate::measure::{StepMeta, hgrm};
 use crate::progress::StepProgress;
@@ -43,6 +44,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
     check_connection_cap("-c/--connections", args.connections, args.max_connections)?;
     ensure_open_files(args.connections)?;
     let load = resolve_load(&args)?;
+    let sharding = ShardPlan::resolve(args.shard.as_deref(), args.start_at.as_deref())?;
     let schedule = load.schedule.clone();
     let spec = StepSpec {
         endpoint: url.endpoint.clone(),
@@ -55,13 +57,41 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
         seed: 0x0BAD_C0FFEE,
         cpus: args.cpus.clone(),
         cancel: Cancel::new(),
+        shard: sharding.as_ref().map_or(Shard::WHOLE, |s| s.shard),
+        start_at: sharding.as_ref().map(|s| s.start_at),
     };
+    // What every shard must share, hashed into provenance.shard.plan_hash.
+    let shard_record = sharding.as_ref().map(|s| {
+        let plan = format!(
+            "load {} {} {:?} {:?}\n{:?}\nwarmup {:?} duration {:?} timeout {:?} requests {:?} seed {}",
+            args.method.to_ascii_uppercase(),
+            args.url,
+            args.headers.iter().map(|h| (h.name.as_str(), h.value.as_bytes())).collect::<Vec<_>>(),
+            args.body,
+            spec.schedule,
+            spec.warmup,
+            spec.duration,
+            spec.timeout,
+            spec.max_requests,
+            spec.seed
+        );
+        s.record(&plan)
+    });
+    if let (Some(r), false) = (&shard_record, args.quiet) {
+        eprintln!(
+            "bakeoff: shard {}/{} starts at {}",
+            r.index, r.count, r.start_at
+        );
+    }
     let cancel = spec.cancel.clone();
     let name = args
         .name
         .clone()
         .unwrap_or_else(|| url.endpoint.authority.clone());
-    let started_at = now_rfc3339();
+    // A shard's step starts at the shared start, not when it was launched.
+    let started_at = shard_record
+        .as_ref()
+        .map_or_else(now_rfc3339, |r| r.start_at.clone());
     let progress = StepProgress::start(&name, load.warmup + load.duration, args.quiet);
     let mut signals = StopSignals::new();
     let step = Engine.run(spec, Box::new(progress));
@@ -89,6 +119,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
         let (model, level) = (schedule.model(), schedule.level());
         let mut provenance = local_provenance("load", "adhoc");
         provenance.started_at = started_at.clone();
+        provenance.shard = shard_record;
         if !args.cpus.is_empty() {
             provenance.cpu_layout = Some(CpuLayout {
                 generator: args.cpus.clone(),

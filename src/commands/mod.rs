@@ -12,8 +12,10 @@ mod check;
 mod compare;
 mod fit;
 mod load;
+mod merge;
 mod report;
 mod run;
+mod shard;
 mod signals;
 mod trend;
 mod up;
@@ -60,6 +62,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Report(args) => report::run(args).await,
         Command::Compare(args) => compare::run(args).await,
         Command::Verify(args) => verify::run(args).await,
+        Command::Merge(args) => merge::run(args),
         Command::Fit(args) => fit::run(args),
         Command::Trend(args) => trend::run(args).await,
     }

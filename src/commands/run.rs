@@ -31,6 +31,27 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     let variants = run_variants(args.targets)?;
     let plan = load_plan(&args, &variants)?;
     let urls = external_urls(&plan, &args.urls, args.allow_remote)?;
+    let sharding =
+        super::shard::ShardPlan::resolve(args.shard.as_deref(), args.start_at.as_deref())?;
+    let plan_record = plan.record();
+    if let Some(s) = &sharding {
+        if args.targets != TargetsMode::External {
+            anyhow::bail!(
+                "--shard {} needs --targets external: every shard must load the same running targets, not targets of its own",
+                s.shard
+            );
+        }
+        if let Some(sc) = plan_record
+            .scenarios
+            .iter()
+            .find(|s| s.slo_p99_us.is_some())
+        {
+            anyhow::bail!(
+                "--shard: scenario '{}' has an SLO search (slo_p99), whose next level depends on what each shard measured, so shards would leave the shared time-table; shard a suite without slo_p99",
+                sc.name
+            );
+        }
+    }
     if args.targets == TargetsMode::External {
         for target in &plan.targets {
             let url = urls.get(target).with_context(|| {
@@ -74,9 +95,17 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         plan.source.display(),
         plan.step_count()
     ));
+    if let Some(s) = &sharding {
+        // Every shard's plan, as recorded, must be the same plan.
+        provenance.shard = Some(s.record(&serde_json::to_string(&plan_record)?));
+    }
     let mut results = RunResults::new(provenance);
-    results.plan = Some(plan.record());
+    results.plan = Some(plan_record);
     let mut runner = Runner::new(&plan, results_path.clone(), results);
+    if let Some(s) = &sharding {
+        runner.shard = s.shard;
+        runner.start_at = Some(s.start_at);
+    }
     runner.allow_remote = args.allow_remote;
     runner.panic_after_steps = crate::env::debug_panic_after_steps();
     // Written now so a bad output path fails before anything starts.

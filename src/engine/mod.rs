@@ -16,6 +16,7 @@ pub mod executor;
 pub mod mix;
 mod pin;
 pub mod profile;
+pub mod shard;
 mod worker;
 
 use crate::model::Model;
@@ -23,7 +24,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 pub use endpoint::{Endpoint, EndpointError, ParsedUrl, parse_url};
 pub use events::{NoObserver, StepEvent, StepObserver, WindowSignal};
@@ -31,6 +32,7 @@ pub use executor::{Engine, MockAnswer, MockCall, MockEngine, StepExecutor, StepF
 pub use mix::{Mix, MixEntry, SplitMix64};
 pub use pin::pin_current_thread;
 pub use profile::{Arrivals, ProfileError, RateProfile, Stage};
+pub use shard::{Shard, ShardError};
 pub use worker::Stop;
 
 use crate::measure::{GeneratorUsage, Measurement, Recorder, WindowEnd, process_cpu_time};
@@ -147,6 +149,11 @@ pub struct StepSpec {
     pub cpus: Vec<usize>,
     /// Ends the step early when cancelled.
     pub cancel: Cancel,
+    /// This process's part of the load (`Shard::WHOLE`: all of it).
+    pub shard: Shard,
+    /// Wall-clock time the step's origin (its warm-up's start) is at, so
+    /// shards on several machines start together; None: now.
+    pub start_at: Option<SystemTime>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -173,7 +180,7 @@ pub fn run_step(
     spec: &StepSpec,
     observer: &mut dyn StepObserver,
 ) -> Result<Measurement, EngineError> {
-    let connections = spec.schedule.connections();
+    let connections = spec.shard.connections(spec.schedule.connections());
     if connections == 0 {
         return Err(EngineError::NoConnections);
     }
@@ -198,8 +205,15 @@ pub fn run_step(
         spec.cpus.iter().map(|&c| Some(c)).collect()
     };
     let threads = thread_cpus.len().min(connections as usize).max(1);
-    let origin = Instant::now() + START_DELAY;
-    // Offsets are from `origin`, which is START_DELAY in the future.
+    // Offsets are from `origin`: START_DELAY in the future, or the shared
+    // start time (a start already past starts now, like START_DELAY).
+    let origin = match spec.start_at {
+        Some(at) => {
+            let wait = at.duration_since(SystemTime::now()).unwrap_or_default();
+            Instant::now() + wait.max(START_DELAY)
+        }
+        None => Instant::now() + START_DELAY,
+    };
     let stop = Stop {
         window_start: spec.warmup,
         window_end: spec.warmup + spec.duration,
@@ -225,9 +239,11 @@ pub fn run_step(
                 connections as usize / threads + usize::from(t < connections as usize % threads);
             let pacer = match (&spec.schedule, &curve) {
                 (Schedule::Open { arrivals, .. }, Some(curve)) => {
-                    // Thread t takes every `threads`-th ticket of the global schedule.
+                    // Thread t takes every `threads`-th ticket of the
+                    // shard's stripe of the global schedule.
                     let positions = Positions::new(*arrivals, profile::arrivals_seed(spec.seed));
-                    Pacer::open(curve.clone(), positions, t as u64, threads as u64)
+                    let (first, stride) = spec.shard.stripe(t as u64, threads as u64);
+                    Pacer::open(curve.clone(), positions, first, stride)
                 }
                 _ => Pacer::Closed,
             };

@@ -17,7 +17,7 @@ mod plan;
 mod provenance;
 
 pub use crate::model::Model;
-pub use calendar::{now_compact, now_rfc3339};
+pub use calendar::{now_compact, now_rfc3339, parse_time, rfc3339_millis};
 pub use histogram::{decode_histogram, encode_histogram, new_histogram};
 pub use io::{resolve, write_atomic};
 pub use plan::{MixRecord, PlanRecord, ScenarioRecord, StageRecord, ThresholdRecord};
@@ -110,6 +110,36 @@ pub struct Provenance {
     /// list).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<crate::variants::Variant>,
+    /// A shard's part of a load spread over processes (`--shard K/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRecord>,
+    /// A merged run (`bakeoff merge`): the shard results it was made of.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<MergedInput>,
+}
+
+/// What a shard followed (results/README.md, "Shards and merged runs").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ShardRecord {
+    /// Shard `index` (0-based) of `count`.
+    pub index: u32,
+    pub count: u32,
+    /// The shared start time (`--start-at`), RFC 3339 with milliseconds.
+    pub start_at: String,
+    /// The clock the start time was read on.
+    pub clock: String,
+    /// SHA-256 (hex) of what every shard must share: the load or the
+    /// resolved plan, the shard count and the start time.
+    pub plan_hash: String,
+}
+
+/// One input of a merged run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct MergedInput {
+    /// The file as given to `bakeoff merge`.
+    pub path: String,
+    pub host: String,
+    pub shard: u32,
 }
 
 /// Which CPUs the generator and the servers were pinned to.

@@ -21,6 +21,8 @@ pub fn local_provenance(suite: &str, targets_mode: &str) -> Provenance {
         versions: BTreeMap::new(),
         notes: Vec::new(),
         variants: Vec::new(),
+        shard: None,
+        merged_from: Vec::new(),
     }
 }
 
