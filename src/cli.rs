@@ -111,6 +111,9 @@ pub struct RunArgs {
     /// Write the threshold gates as JUnit XML here (one test case per gate).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// TLS and HTTP/2 for https:// (external) targets.
+    #[command(flatten)]
+    pub transport: TransportArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -185,9 +188,38 @@ pub struct LoadArgs {
     /// Pin the generator to these CPUs (comma-separated), e.g. 1.
     #[arg(long, value_delimiter = ',', value_parser = parse_cpu)]
     pub cpus: Vec<usize>,
+    #[command(flatten)]
+    pub transport: TransportArgs,
     /// Hide the progress bar.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// TLS flags (`load`, `run` against external targets, `check`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct TlsArgs {
+    /// PEM file of CA certificates to trust for https:// URLs, besides the
+    /// system's.
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Do not verify TLS certificates (self-signed test servers); said on
+    /// stderr and recorded in results.
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+/// TLS and HTTP/2 flags of the load generator (`load`, `run`).
+#[derive(Debug, Args, Clone)]
+pub struct TransportArgs {
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// Speak HTTP/2: offered by ALPN over TLS, prior knowledge (h2c) in
+    /// cleartext. HTTP/1.1 stays the default.
+    #[arg(long)]
+    pub http2: bool,
+    /// Concurrent requests (streams) per HTTP/2 connection; needs --http2.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub streams: u32,
 }
 
 /// `--arrivals`.
@@ -234,6 +266,8 @@ pub struct CheckArgs {
     /// =PATH in a file (repeatable; default: text on stdout).
     #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = crate::report::format::parse_output)]
     pub format: Vec<OutputSpec>,
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 #[derive(Debug, Args)]

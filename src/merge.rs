@@ -15,8 +15,9 @@ use hdrhistogram::Histogram;
 
 use crate::measure::error_rate;
 use crate::results::{
-    EndpointSummary, GeneratorStats, HistogramSet, LatencySummary, MergedInput, ResultsError,
-    RunResults, StepRecord, Summary, TimelinePoint, decode_histogram, encode_histogram,
+    ConnectSummary, EndpointSummary, GeneratorStats, HistogramSet, LatencySummary, MergedInput,
+    ResultsError, RunResults, StepRecord, Summary, TimelinePoint, decode_histogram,
+    encode_histogram,
 };
 
 /// Why inputs cannot be merged.
@@ -237,6 +238,16 @@ fn merge_step(parts: &[(&str, &StepRecord)]) -> Result<StepRecord, MergeError> {
     } else {
         None
     };
+    let connect = if parts.iter().any(|(_, s)| s.histograms.connect.is_some()) {
+        Some(add_histograms(
+            parts
+                .iter()
+                .filter_map(|(p, s)| Some((*p, s.histograms.connect.as_deref()?))),
+            first,
+        )?)
+    } else {
+        None
+    };
     let labels: BTreeSet<&String> = parts
         .iter()
         .flat_map(|(_, s)| s.histograms.endpoints.keys().chain(s.endpoints.keys()))
@@ -335,6 +346,9 @@ fn merge_step(parts: &[(&str, &StepRecord)]) -> Result<StepRecord, MergeError> {
         // Surge figures need each second's histogram, which files do not
         // keep: a merged surge step has none.
         surge: None,
+        connect_us: connect.as_ref().and_then(ConnectSummary::from_histogram),
+        // Shards of one plan share their transport flags.
+        transport: first.summary.transport.clone(),
     };
     let mut flags: Vec<_> = parts
         .iter()
@@ -355,6 +369,7 @@ fn merge_step(parts: &[(&str, &StepRecord)]) -> Result<StepRecord, MergeError> {
             total: encode_histogram(&total),
             total_uncorrected: uncorrected.as_ref().map(encode_histogram),
             endpoints: endpoint_histograms,
+            connect: connect.as_ref().map(encode_histogram),
         },
         timeline: join_timelines(parts.iter().map(|(_, s)| s.timeline.as_slice())),
         server: None,

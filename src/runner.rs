@@ -38,7 +38,7 @@ use anyhow::Context;
 use crate::engine::{self, Cancel, StepExecutor, StepSpec, WindowSignal};
 use crate::measure::StepMeta;
 use crate::progress::StepProgress;
-use crate::results::{RunResults, StepRecord, now_rfc3339};
+use crate::results::{RunResults, StepRecord, TransportRecord, now_rfc3339};
 use crate::stats;
 use crate::suite::{LoadModel, ScenarioPlan, SuitePlan};
 use crate::targets::{Lab, RunningTarget};
@@ -56,6 +56,9 @@ pub struct Runner<'a> {
     pub results: RunResults,
     pub generator_cpus: Vec<usize>,
     pub allow_remote: bool,
+    /// TLS and HTTP/2 options of the steps (`--cacert`, `--insecure`,
+    /// `--http2`, `--streams`): an https:// target's steps use TLS.
+    pub transport: engine::TransportOptions,
     pub quiet: bool,
     /// Cancelled on Ctrl-C: the running step ends early, is saved marked
     /// `interrupted`, and no further step starts.
@@ -114,6 +117,7 @@ impl<'a> Runner<'a> {
             results,
             generator_cpus: plan.cpu.generator.clone(),
             allow_remote: false,
+            transport: engine::TransportOptions::default(),
             quiet: false,
             cancel: Cancel::new(),
             shard: crate::engine::Shard::WHOLE,
@@ -245,7 +249,10 @@ impl<'a> Runner<'a> {
     ) -> anyhow::Result<StepRecord> {
         let url = engine::parse_url(&running.base_url, self.allow_remote)?;
         let schedule = scenario.load.schedule(level);
+        let (transport, transport_record) =
+            step_transport(&self.transport, &url.endpoint, &running.base_url).await?;
         let spec = StepSpec {
+            transport,
             endpoint: url.endpoint,
             mix: scenario.mix.clone(),
             schedule,
@@ -363,7 +370,8 @@ impl<'a> Runner<'a> {
             started_at,
         };
         let interrupted = measurement.interrupted;
-        let step = measurement.into_step(meta, server, database);
+        let mut step = measurement.into_step(meta, server, database);
+        step.summary.transport = transport_record;
         self.results.steps.push(step.clone());
         self.save()?;
         if self.panic_after_steps == Some(self.results.steps.len()) {
@@ -417,6 +425,30 @@ pub fn default_out_dir(base: &Path) -> anyhow::Result<PathBuf> {
         let _ = std::os::unix::fs::symlink(name, &latest);
     }
     Ok(dir)
+}
+
+/// A step's transport and what results record of it: a cleartext URL
+/// without TLS or HTTP/2 flags is the measured hot path and records
+/// nothing (`transport` absent = cleartext HTTP/1.1); anything else is
+/// tried by one test connection first, so a certificate problem is an
+/// error naming the URL rather than a step of connect errors.
+pub async fn step_transport(
+    options: &engine::TransportOptions,
+    endpoint: &engine::Endpoint,
+    url: &str,
+) -> Result<(engine::Transport, Option<TransportRecord>), engine::TlsError> {
+    if endpoint.scheme == engine::Scheme::Http && options.is_plain() {
+        return Ok((options.resolve(endpoint, url)?, None));
+    }
+    let (transport, negotiated) = options.prepare(endpoint, url).await?;
+    let record = TransportRecord {
+        scheme: endpoint.scheme.as_str().into(),
+        http_version: negotiated.unwrap_or("unknown").into(),
+        insecure: options.insecure,
+        cacert: options.cacert.as_ref().map(|p| p.display().to_string()),
+        streams: transport.streams,
+    };
+    Ok((transport, Some(record)))
 }
 
 #[cfg(test)]

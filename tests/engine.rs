@@ -40,6 +40,7 @@ fn spec(url: &str, schedule: Schedule, duration: Duration) -> StepSpec {
     let parsed = engine::parse_url(url, false).unwrap();
     StepSpec {
         endpoint: parsed.endpoint,
+        transport: Default::default(),
         mix: Mix::single(MixEntry::get(&parsed.path_and_query)),
         schedule,
         warmup: Duration::ZERO,

@@ -263,12 +263,15 @@ fn make_step(
                 ..GeneratorStats::default()
             },
             surge: None,
+            connect_us: None,
+            transport: None,
         },
         endpoints,
         histograms: HistogramSet {
             total: encode_histogram(&h),
             total_uncorrected: None,
             endpoints: endpoint_histograms,
+            connect: None,
         },
         timeline,
         server,

@@ -24,5 +24,6 @@ mod report;
 mod run;
 mod shard;
 mod suite;
+mod tls;
 mod trend;
 mod verdicts;

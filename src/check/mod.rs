@@ -91,7 +91,17 @@ pub async fn check_targets_with_db(
     targets: &[(String, String)],
     database_url: Option<&str>,
 ) -> Vec<CheckResult> {
-    let probe = match Probe::new() {
+    check_targets_tls(targets, database_url, None).await
+}
+
+/// [`check_targets_with_db`] trusting what `tls` trusts for https:// URLs
+/// (`--cacert`, `--insecure`); None: the system roots.
+pub async fn check_targets_tls(
+    targets: &[(String, String)],
+    database_url: Option<&str>,
+    tls: Option<rustls::ClientConfig>,
+) -> Vec<CheckResult> {
+    let probe = match Probe::new(tls) {
         Ok(p) => p,
         Err(err) => {
             return targets

@@ -37,14 +37,24 @@ impl Fetched {
 }
 
 impl Probe {
-    pub fn new() -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+    /// A client trusting what `tls` trusts for https:// (None: the
+    /// system roots).
+    pub fn new(tls: Option<rustls::ClientConfig>) -> Result<Self, reqwest::Error> {
+        let tls = tls.or_else(|| {
+            crate::engine::tls::client_config(&Default::default())
+                .ok()
+                .map(|c| (*c).clone())
+        });
+        let mut builder = reqwest::Client::builder()
             // A proxy from the environment would change headers and defeat
             // the loopback-only rule.
             .no_proxy()
             .timeout(REQUEST_TIMEOUT)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build()?;
+            .pool_idle_timeout(Duration::from_secs(30));
+        if let Some(tls) = tls {
+            builder = builder.use_preconfigured_tls(tls);
+        }
+        let client = builder.build()?;
         Ok(Probe { client })
     }
 

@@ -30,7 +30,16 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         // not verifiable).
         let database_url = crate::env::database_url();
         let names = targets.iter().map(|(n, _)| n.clone()).collect();
-        let results = check::check_targets_with_db(&targets, database_url.as_deref()).await;
+        let options = crate::engine::TransportOptions {
+            cacert: args.tls.cacert.clone(),
+            insecure: args.tls.insecure,
+            ..Default::default()
+        };
+        if options.insecure {
+            eprintln!("{}", crate::engine::TransportOptions::INSECURE_WARNING);
+        }
+        let tls = (*crate::engine::tls::client_config(&options)?).clone();
+        let results = check::check_targets_tls(&targets, database_url.as_deref(), Some(tls)).await;
         (names, results)
     };
     let doc = table::document(&names, &results);
@@ -93,6 +102,7 @@ async fn check_started(args: &CheckArgs) -> anyhow::Result<(Vec<String>, Vec<Che
         fixed_ports: lab_env.fixed_ports,
         pg_bindir: lab_env.pg_bindir,
         compose_db_password: lab_env.compose_db_password,
+        control_tls: None,
     };
     eprintln!("preparing PostgreSQL and {} ...", names.join(", "));
     let work = async {

@@ -45,8 +45,15 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
     ensure_open_files(args.connections)?;
     let load = resolve_load(&args)?;
     let sharding = ShardPlan::resolve(args.shard.as_deref(), args.start_at.as_deref())?;
+    let options = super::transport_options(&args.transport);
+    if options.insecure {
+        eprintln!("{}", engine::TransportOptions::INSECURE_WARNING);
+    }
+    let (transport, transport_record) =
+        crate::runner::step_transport(&options, &url.endpoint, &args.url).await?;
     let schedule = load.schedule.clone();
     let spec = StepSpec {
+        transport: transport.clone(),
         endpoint: url.endpoint.clone(),
         mix: Mix::single(entry),
         schedule: load.schedule.clone(),
@@ -107,6 +114,8 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
             std::process::exit(130);
         }
     };
+    let mut measurement = measurement;
+    measurement.summary.transport = transport_record;
     let interrupted = measurement.interrupted;
 
     if let Some(path) = &args.hgrm {

@@ -30,6 +30,16 @@ fn lab_mode(mode: TargetsMode) -> targets::Mode {
     }
 }
 
+/// The load generator's transport from its flags.
+fn transport_options(args: &crate::cli::TransportArgs) -> crate::engine::TransportOptions {
+    crate::engine::TransportOptions {
+        cacert: args.tls.cacert.clone(),
+        insecure: args.tls.insecure,
+        http2: args.http2,
+        streams: args.streams,
+    }
+}
+
 /// What the environment says about the lab, resolved once per command
 /// (`crate::env` lists the variables): the readiness timeout
 /// (`BAKEOFF_READY_TIMEOUT`, else the one default), the fixed ports

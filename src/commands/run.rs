@@ -107,6 +107,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         runner.start_at = Some(s.start_at);
     }
     runner.allow_remote = args.allow_remote;
+    let transport = super::transport_options(&args.transport);
+    transport.validate()?;
+    if transport.insecure {
+        eprintln!("{}", crate::engine::TransportOptions::INSECURE_WARNING);
+    }
+    runner.transport = transport.clone();
     runner.panic_after_steps = crate::env::debug_panic_after_steps();
     // Written now so a bad output path fails before anything starts.
     runner.save()?;
@@ -146,6 +152,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         fixed_ports: lab_env.fixed_ports,
         pg_bindir: lab_env.pg_bindir,
         compose_db_password: lab_env.compose_db_password,
+        control_tls: Some(crate::engine::tls::client_config(&transport)?),
     };
     let cancel = runner.cancel.clone();
     let mut signals = StopSignals::new();

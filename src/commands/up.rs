@@ -65,6 +65,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<Outcome> {
         fixed_ports: lab_env.fixed_ports,
         pg_bindir: lab_env.pg_bindir,
         compose_db_password: lab_env.compose_db_password,
+        control_tls: None,
     };
     eprintln!("bakeoff up: logs in {}", cfg.log_dir.display());
 

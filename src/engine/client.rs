@@ -1,6 +1,9 @@
-//! One keep-alive HTTP/1.1 connection on hyper's connection-level client:
-//! the measured hot path. Requests are built from pre-rendered parts so a
-//! send costs a header-map clone, not a parse.
+//! One keep-alive connection on hyper's connection-level client: HTTP/1.1
+//! over plain TCP (the measured hot path), or over TLS, or HTTP/2 (h2 by
+//! ALPN, h2c by prior knowledge) whose sender several workers may share
+//! (`--streams`). Requests are built from pre-rendered parts so a send
+//! costs a header-map clone, not a parse. How the transport is chosen and
+//! TLS set up is `tls.rs`'s.
 
 use std::net::SocketAddr;
 
@@ -8,11 +11,13 @@ use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HOST, HeaderValue};
 use http::{HeaderMap, Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper::body::Incoming;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 
 use super::mix::MixEntry;
+use super::tls::{self, Transport};
 use crate::measure::ErrorKind;
 
 /// A request of the mix with everything but the body clone pre-built.
@@ -20,17 +25,26 @@ use crate::measure::ErrorKind;
 pub struct PreparedRequest {
     method: Method,
     uri: Uri,
+    /// The absolute URI HTTP/2 needs (its :scheme and :authority).
+    uri_h2: Uri,
     headers: HeaderMap,
+    /// HTTP/2's headers: no Host (its :authority is the URL's; servers
+    /// such as nginx refuse a request carrying both).
+    headers_h2: HeaderMap,
     body: Bytes,
     pub expect_status: u16,
 }
 
 impl PreparedRequest {
-    pub fn new(entry: &MixEntry, host_header: &str) -> Result<Self, String> {
+    /// `origin` is "scheme://host:port", for HTTP/2's absolute URI.
+    pub fn new(entry: &MixEntry, host_header: &str, origin: &str) -> Result<Self, String> {
         let uri: Uri = entry
             .path
             .parse()
             .map_err(|e| format!("invalid request path {:?}: {e}", entry.path))?;
+        let uri_h2: Uri = format!("{origin}{}", entry.path)
+            .parse()
+            .map_err(|e| format!("invalid request URL {origin}{}: {e}", entry.path))?;
         let mut headers = entry.headers.clone();
         if !headers.contains_key(HOST) {
             let host = HeaderValue::from_str(host_header)
@@ -40,71 +54,137 @@ impl PreparedRequest {
         if !entry.body.is_empty() && !headers.contains_key(CONTENT_LENGTH) {
             headers.insert(CONTENT_LENGTH, HeaderValue::from(entry.body.len()));
         }
+        let mut headers_h2 = headers.clone();
+        headers_h2.remove(HOST);
         Ok(PreparedRequest {
             method: entry.method.clone(),
             uri,
+            uri_h2,
             headers,
+            headers_h2,
             body: entry.body.clone(),
             expect_status: entry.expect_status,
         })
     }
 
-    fn build(&self) -> Request<Full<Bytes>> {
+    fn build(&self, uri: &Uri, headers: &HeaderMap) -> Request<Full<Bytes>> {
         let mut req = Request::new(Full::new(self.body.clone()));
         *req.method_mut() = self.method.clone();
-        *req.uri_mut() = self.uri.clone();
-        *req.headers_mut() = self.headers.clone();
+        *req.uri_mut() = uri.clone();
+        *req.headers_mut() = headers.clone();
         req
     }
 }
 
-/// An open HTTP/1.1 connection. Its driver runs as a local task.
-pub struct Connection {
-    sender: http1::SendRequest<Full<Bytes>>,
+/// An open connection. Its driver runs as a local task.
+pub enum Connection {
+    Http1(http1::SendRequest<Full<Bytes>>),
+    /// Cloneable: the workers sharing a connection (`--streams`) each hold
+    /// a clone and multiplex their requests on it.
+    Http2(http2::SendRequest<Full<Bytes>>),
 }
 
 impl Connection {
-    /// Connects and performs the HTTP/1.1 handshake. Must run inside a
-    /// `LocalSet` (the connection driver is spawned locally).
-    pub async fn open(addr: SocketAddr) -> Result<Connection, ErrorKind> {
+    /// Connects (TCP, then TLS and HTTP handshakes as `transport` says).
+    /// Must run inside a `LocalSet` (the connection driver is spawned
+    /// locally).
+    pub async fn open(addr: SocketAddr, transport: &Transport) -> Result<Connection, ErrorKind> {
         let stream = TcpStream::connect(addr)
             .await
             .map_err(|_| ErrorKind::Connect)?;
         // Latency of small requests must not wait for Nagle.
         let _ = stream.set_nodelay(true);
-        let (sender, conn) = http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|_| ErrorKind::Connect)?;
-        tokio::task::spawn_local(async move {
-            // The driver ends when the peer closes or the sender is dropped;
-            // its error, if any, surfaces through the next send.
-            let _ = conn.await;
-        });
-        Ok(Connection { sender })
+        match &transport.tls {
+            None if !transport.http2 => http1_handshake(TokioIo::new(stream)).await,
+            None => http2_handshake(TokioIo::new(stream)).await,
+            Some(tls) => {
+                let stream = tls::handshake(tls, stream)
+                    .await
+                    .map_err(|_| ErrorKind::Connect)?;
+                // With --http2 the server may still choose HTTP/1.1.
+                if tls::negotiated_h2(&stream) {
+                    http2_handshake(TokioIo::new(stream)).await
+                } else {
+                    http1_handshake(TokioIo::new(stream)).await
+                }
+            }
+        }
     }
 
     /// Whether the connection can take another request (the server may
     /// have closed it, e.g. after `Connection: close`).
     pub fn is_open(&self) -> bool {
-        !self.sender.is_closed()
+        match self {
+            Connection::Http1(s) => !s.is_closed(),
+            Connection::Http2(s) => !s.is_closed(),
+        }
+    }
+
+    /// Another handle on the same HTTP/2 connection (None for HTTP/1.1,
+    /// which carries one request at a time).
+    pub fn share(&self) -> Option<Connection> {
+        match self {
+            Connection::Http1(_) => None,
+            Connection::Http2(s) => Some(Connection::Http2(s.clone())),
+        }
     }
 
     /// Sends one request and reads the whole response body. Returns the
     /// status code, or the class of failure.
     pub async fn send(&mut self, req: &PreparedRequest) -> Result<u16, ErrorKind> {
-        self.sender.ready().await.map_err(|e| classify(&e))?;
-        let resp = self
-            .sender
-            .send_request(req.build())
-            .await
-            .map_err(|e| classify(&e))?;
-        let status = resp.status().as_u16();
-        let mut body = resp.into_body();
-        while let Some(frame) = body.frame().await {
-            frame.map_err(|e| classify_body(&e))?;
-        }
-        Ok(status)
+        let resp = match self {
+            Connection::Http1(sender) => {
+                sender.ready().await.map_err(|e| classify(&e))?;
+                sender.send_request(req.build(&req.uri, &req.headers)).await
+            }
+            Connection::Http2(sender) => {
+                sender.ready().await.map_err(|e| classify(&e))?;
+                sender
+                    .send_request(req.build(&req.uri_h2, &req.headers_h2))
+                    .await
+            }
+        };
+        read_response(resp.map_err(|e| classify(&e))?).await
     }
+}
+
+/// The status of a response after its whole body was read.
+async fn read_response(resp: http::Response<Incoming>) -> Result<u16, ErrorKind> {
+    let status = resp.status().as_u16();
+    let mut body = resp.into_body();
+    while let Some(frame) = body.frame().await {
+        frame.map_err(|e| classify_body(&e))?;
+    }
+    Ok(status)
+}
+
+async fn http1_handshake<T>(io: T) -> Result<Connection, ErrorKind>
+where
+    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (sender, conn) = http1::handshake(io).await.map_err(|_| ErrorKind::Connect)?;
+    tokio::task::spawn_local(async move {
+        // The driver ends when the peer closes or the sender is dropped;
+        // its error, if any, surfaces through the next send.
+        let _ = conn.await;
+    });
+    Ok(Connection::Http1(sender))
+}
+
+async fn http2_handshake<T>(io: T) -> Result<Connection, ErrorKind>
+where
+    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    // hyper spawns its per-stream tasks on the executor: the current
+    // (single-threaded) runtime of the generator thread.
+    let (sender, conn) = http2::Builder::new(TokioExecutor::new())
+        .handshake(io)
+        .await
+        .map_err(|_| ErrorKind::Connect)?;
+    tokio::task::spawn_local(async move {
+        let _ = conn.await;
+    });
+    Ok(Connection::Http2(sender))
 }
 
 /// Maps an error while reading a response body (the head has arrived): a

@@ -3,10 +3,32 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 
+/// The URL schemes `load` speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scheme {
+    #[default]
+    Http,
+    /// TLS (rustls) under HTTP/1.1 or, by ALPN, HTTP/2: see `tls.rs`.
+    Https,
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
 /// Where requests go: a socket address plus the Host header to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
+    pub scheme: Scheme,
     pub addr: SocketAddr,
+    /// The host as written in the URL (no port, IPv6 without brackets):
+    /// the TLS server name.
+    pub host: String,
     /// Value of the Host header ("127.0.0.1:3000").
     pub host_header: String,
     /// "host:port" as written in the URL, the default target name.
@@ -17,7 +39,7 @@ pub struct Endpoint {
 pub enum EndpointError {
     #[error("invalid URL {url:?}: {reason}")]
     Invalid { url: String, reason: String },
-    #[error("only http:// URLs are supported, got {url:?}")]
+    #[error("only http:// and https:// URLs are supported, got {url:?}")]
     Scheme { url: String },
     #[error(
         "refusing to send load to {host:?} in {url:?}: bakeoff only loads 127.0.0.0/8, ::1 and localhost by default; pass --allow-remote if you own that host"
@@ -46,18 +68,22 @@ pub fn parse_url(url: &str, allow_remote: bool) -> Result<ParsedUrl, EndpointErr
         url: url.into(),
         reason: e.to_string(),
     })?;
-    if parsed.scheme() != "http" {
-        return Err(EndpointError::Scheme { url: url.into() });
-    }
+    let scheme = match parsed.scheme() {
+        "http" => Scheme::Http,
+        "https" => Scheme::Https,
+        _ => return Err(EndpointError::Scheme { url: url.into() }),
+    };
+    // Both schemes have a known default port (80, 443).
     let port = parsed.port_or_known_default().unwrap_or(80);
-    let (ip, host_text): (Option<IpAddr>, String) = match parsed.host() {
-        Some(url::Host::Ipv4(v4)) => (Some(IpAddr::V4(v4)), v4.to_string()),
-        Some(url::Host::Ipv6(v6)) => (Some(IpAddr::V6(v6)), format!("[{v6}]")),
+    let (ip, host_text, host): (Option<IpAddr>, String, String) = match parsed.host() {
+        Some(url::Host::Ipv4(v4)) => (Some(IpAddr::V4(v4)), v4.to_string(), v4.to_string()),
+        Some(url::Host::Ipv6(v6)) => (Some(IpAddr::V6(v6)), format!("[{v6}]"), v6.to_string()),
         Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => (
             Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
             "localhost".to_string(),
+            "localhost".to_string(),
         ),
-        Some(url::Host::Domain(d)) => (None, d.to_string()),
+        Some(url::Host::Domain(d)) => (None, d.to_string(), d.to_string()),
         None => {
             return Err(EndpointError::Invalid {
                 url: url.into(),
@@ -96,7 +122,9 @@ pub fn parse_url(url: &str, allow_remote: bool) -> Result<ParsedUrl, EndpointErr
     }
     Ok(ParsedUrl {
         endpoint: Endpoint {
+            scheme,
             addr,
+            host,
             host_header: authority.clone(),
             authority,
         },
@@ -143,8 +171,23 @@ mod tests {
             Err(EndpointError::Remote { .. })
         ));
         assert!(matches!(
-            parse_url("https://127.0.0.1/", false),
+            parse_url("https://10.0.0.1/", false),
+            Err(EndpointError::Remote { .. })
+        ));
+        assert!(matches!(
+            parse_url("ftp://127.0.0.1/", false),
             Err(EndpointError::Scheme { .. })
         ));
+    }
+
+    #[test]
+    fn https_defaults_to_port_443_and_keeps_its_scheme() {
+        let p = parse_url("https://127.0.0.1/x", false).unwrap();
+        assert_eq!(p.endpoint.scheme, Scheme::Https);
+        assert_eq!(p.endpoint.addr, "127.0.0.1:443".parse().unwrap());
+        assert_eq!(p.endpoint.host, "127.0.0.1");
+        let p = parse_url("http://[::1]:8/", false).unwrap();
+        assert_eq!(p.endpoint.scheme, Scheme::Http);
+        assert_eq!(p.endpoint.host, "::1");
     }
 }

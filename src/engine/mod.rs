@@ -17,6 +17,7 @@ pub mod mix;
 mod pin;
 pub mod profile;
 pub mod shard;
+pub mod tls;
 mod worker;
 
 use crate::model::Model;
@@ -26,13 +27,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-pub use endpoint::{Endpoint, EndpointError, ParsedUrl, parse_url};
+pub use endpoint::{Endpoint, EndpointError, ParsedUrl, Scheme, parse_url};
 pub use events::{NoObserver, StepEvent, StepObserver, WindowSignal};
 pub use executor::{Engine, MockAnswer, MockCall, MockEngine, StepExecutor, StepFuture};
 pub use mix::{Mix, MixEntry, SplitMix64};
 pub use pin::pin_current_thread;
 pub use profile::{Arrivals, ProfileError, RateProfile, Stage};
 pub use shard::{Shard, ShardError};
+pub use tls::{TlsError, Transport, TransportOptions};
 pub use worker::Stop;
 
 use crate::measure::{GeneratorUsage, Measurement, Recorder, WindowEnd, process_cpu_time};
@@ -135,6 +137,9 @@ impl Schedule {
 #[derive(Debug, Clone)]
 pub struct StepSpec {
     pub endpoint: Endpoint,
+    /// TLS or not, HTTP/1.1 or HTTP/2, streams per connection
+    /// (`Transport::default()`: cleartext HTTP/1.1).
+    pub transport: Transport,
     pub mix: Mix,
     pub schedule: Schedule,
     pub warmup: Duration,
@@ -190,11 +195,16 @@ pub fn run_step(
             return Err(EngineError::InvalidRate(peak));
         }
     }
+    let url_origin = format!(
+        "{}://{}",
+        spec.endpoint.scheme.as_str(),
+        spec.endpoint.authority
+    );
     let requests: Vec<PreparedRequest> = spec
         .mix
         .entries()
         .iter()
-        .map(|e| PreparedRequest::new(e, &spec.endpoint.host_header))
+        .map(|e| PreparedRequest::new(e, &spec.endpoint.host_header, &url_origin))
         .collect::<Result<_, _>>()
         .map_err(EngineError::InvalidRequest)?;
     let labels: Vec<String> = spec.mix.entries().iter().map(|e| e.label.clone()).collect();
@@ -250,6 +260,7 @@ pub fn run_step(
             let ctx = ThreadCtx {
                 origin,
                 addr: spec.endpoint.addr,
+                transport: spec.transport.clone(),
                 mix: spec.mix.clone(),
                 requests: requests.clone(),
                 timeout: spec.timeout,
@@ -423,8 +434,16 @@ fn generator_thread(
                 readings.set([readings.get()[0], Some(read())]);
             })
         };
-        let workers: Vec<_> = (0..connections)
-            .map(|i| tokio::task::spawn_local(worker::worker(ctx.clone(), clock.clone(), i as u64)))
+        // With --streams N, N workers share each (HTTP/2) connection.
+        let streams = ctx.transport.streams.max(1) as usize;
+        let slots: Vec<Option<Rc<worker::SharedConnection>>> = (0..connections)
+            .map(|_| (streams > 1).then(Rc::default))
+            .collect();
+        let workers: Vec<_> = (0..connections * streams)
+            .map(|i| {
+                let slot = slots[i / streams].clone();
+                tokio::task::spawn_local(worker::worker(ctx.clone(), clock.clone(), i as u64, slot))
+            })
             .collect();
         let aborts: Vec<_> = workers.iter().map(|w| w.abort_handle()).collect();
         let cancel = cancel.clone();

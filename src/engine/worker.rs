@@ -13,6 +13,7 @@ use super::client::{Connection, PreparedRequest};
 use super::clock::Clock;
 use super::mix::{Mix, SplitMix64};
 use super::profile::{Curve, Positions};
+use super::tls::Transport;
 use crate::measure::ErrorKind;
 use crate::measure::{Recorder, Sample};
 
@@ -87,6 +88,7 @@ impl Pacer {
 pub struct ThreadCtx {
     pub origin: Instant,
     pub addr: SocketAddr,
+    pub transport: Transport,
     pub mix: Mix,
     pub requests: Vec<PreparedRequest>,
     pub timeout: Duration,
@@ -169,10 +171,20 @@ impl ThreadCtx {
     }
 }
 
-/// One connection's loop: take a send time, pick a request, send it on a
+/// The HTTP/2 connection `--streams` workers share: the first to find it
+/// missing or closed opens it, the others wait and take a handle on it.
+pub type SharedConnection = tokio::sync::Mutex<Option<Connection>>;
+
+/// One connection's loop (one stream's, when `shared` is an HTTP/2
+/// connection of several): take a send time, pick a request, send it on a
 /// keep-alive connection (reconnecting when needed), record the outcome.
 /// `clock` paces the open model (None in the closed model).
-pub async fn worker(ctx: Rc<ThreadCtx>, clock: Option<Rc<Clock>>, id: u64) {
+pub async fn worker(
+    ctx: Rc<ThreadCtx>,
+    clock: Option<Rc<Clock>>,
+    id: u64,
+    shared: Option<Rc<SharedConnection>>,
+) {
     let mut rng = SplitMix64::new(ctx.seed ^ id.wrapping_mul(0xD6E8_FEB8_6659_FD93));
     let mut conn: Option<Connection> = None;
     let mut failures: u32 = 0;
@@ -199,8 +211,11 @@ pub async fn worker(ctx: Rc<ThreadCtx>, clock: Option<Rc<Clock>>, id: u64) {
         let entry = ctx.mix.pick(&mut rng);
         let request = &ctx.requests[entry];
         let sent = ctx.now();
-        let outcome =
-            tokio::time::timeout(ctx.timeout, exchange(&mut conn, ctx.addr, request)).await;
+        let outcome = tokio::time::timeout(
+            ctx.timeout,
+            exchange(&ctx, &mut conn, shared.as_deref(), request),
+        )
+        .await;
         let done = ctx.now();
         let (status, error) = match outcome {
             Ok(Ok(code)) => (
@@ -239,16 +254,50 @@ pub async fn worker(ctx: Rc<ThreadCtx>, clock: Option<Rc<Clock>>, id: u64) {
 }
 
 async fn exchange(
+    ctx: &ThreadCtx,
     conn: &mut Option<Connection>,
-    addr: SocketAddr,
+    shared: Option<&SharedConnection>,
     req: &PreparedRequest,
 ) -> Result<u16, ErrorKind> {
     let live = match conn.take() {
         Some(c) if c.is_open() => c,
-        _ => Connection::open(addr).await?,
+        _ => match shared {
+            None => open(ctx).await?,
+            Some(shared) => {
+                let mut slot = shared.lock().await;
+                match slot
+                    .as_ref()
+                    .filter(|c| c.is_open())
+                    .and_then(Connection::share)
+                {
+                    Some(mine) => mine,
+                    None => {
+                        let c = open(ctx).await?;
+                        // A server that chose HTTP/1.1 by ALPN gets one
+                        // connection per worker after all.
+                        match c.share() {
+                            Some(mine) => {
+                                *slot = Some(c);
+                                mine
+                            }
+                            None => c,
+                        }
+                    }
+                }
+            }
+        },
     };
     let c = conn.insert(live);
     c.send(req).await
+}
+
+/// Opens a connection and records its set-up time (TCP connect, TLS and
+/// HTTP/2 handshakes) in the connect histogram, warm-up included.
+async fn open(ctx: &ThreadCtx) -> Result<Connection, ErrorKind> {
+    let start = Instant::now();
+    let c = Connection::open(ctx.addr, &ctx.transport).await?;
+    ctx.recorder.borrow_mut().record_connect(start.elapsed());
+    Ok(c)
 }
 
 #[cfg(test)]

@@ -11,8 +11,8 @@ use super::saturation::{GeneratorUsage, saturation};
 use super::surge::{SurgePhases, surge};
 use super::timeline::Timeline;
 use crate::results::{
-    EndpointSummary, GeneratorStats, HistogramSet, LatencySummary, Summary, TimelinePoint,
-    encode_histogram, new_histogram,
+    ConnectSummary, EndpointSummary, GeneratorStats, HistogramSet, LatencySummary, Summary,
+    TimelinePoint, encode_histogram, new_histogram,
 };
 
 /// A send later than this after its intended time counts as late.
@@ -35,6 +35,8 @@ pub struct Recorder {
     wake_lag: Option<Histogram<u64>>,
     /// Latency of failed requests (time to the error).
     failed: Histogram<u64>,
+    /// Set-up time of each connection opened, warm-up included.
+    connect: Histogram<u64>,
     late_sends: u64,
     unsent: u64,
     /// Latencies beyond the histogram range, recorded at its edge.
@@ -101,6 +103,7 @@ impl Recorder {
             send_lag: open_model.then(new_histogram),
             wake_lag: open_model.then(new_histogram),
             failed: new_histogram(),
+            connect: new_histogram(),
             late_sends: 0,
             unsent: 0,
             out_of_range: 0,
@@ -175,6 +178,11 @@ impl Recorder {
     /// `d` in whole µs for the latency histograms (at least 1), counting a
     /// value beyond their range in `out_of_range` (`saturating_record` then
     /// records it at the range's edge).
+    /// Records the set-up time of one connection (any phase of the step).
+    pub fn record_connect(&mut self, setup: Duration) {
+        self.connect.saturating_record(micros(setup));
+    }
+
     fn micros(&mut self, d: Duration) -> u64 {
         let us = micros(d);
         if us > self.latency.high() {
@@ -255,6 +263,8 @@ impl Recorder {
             status,
             errors_by_kind,
             surge: self.surge.and_then(|p| surge(&self.timeline, &p)),
+            connect_us: ConnectSummary::from_histogram(&self.connect),
+            transport: None,
             generator: GeneratorStats {
                 cpu_s: generator.process_cpu.as_secs_f64(),
                 send_lag_us: self
@@ -291,6 +301,7 @@ impl Recorder {
                 .iter()
                 .map(|e| (e.label.clone(), encode_histogram(&e.latency)))
                 .collect(),
+            connect: (!self.connect.is_empty()).then(|| encode_histogram(&self.connect)),
         };
         Measurement {
             summary,
@@ -320,6 +331,7 @@ impl AddAssign<&Recorder> for Recorder {
             add(a, b);
         }
         add(&mut self.failed, &other.failed);
+        add(&mut self.connect, &other.connect);
         self.late_sends += other.late_sends;
         self.unsent += other.unsent;
         self.out_of_range += other.out_of_range;

@@ -313,6 +313,62 @@ pub struct Summary {
     /// no second before the surge or fewer than three after it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub surge: Option<SurgeSummary>,
+    /// Connections the step opened and their set-up time (TCP connect,
+    /// TLS and HTTP/2 handshakes), warm-up included; never part of
+    /// `latency_us`'s definition. Absent when none was opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_us: Option<ConnectSummary>,
+    /// How the step's connections were carried (scheme, negotiated HTTP
+    /// version, `--insecure`, `--cacert`); absent in results written
+    /// before it existed (cleartext HTTP/1.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport: Option<TransportRecord>,
+}
+
+/// What the transport of a step is and what it negotiated, as results
+/// record it (`results/README.md`, `transport`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransportRecord {
+    /// "http" or "https".
+    pub scheme: String,
+    /// The protocol the test connection spoke: "HTTP/1.1" or "HTTP/2"
+    /// (over TLS: ALPN's result).
+    pub http_version: String,
+    /// Certificates were not verified (`--insecure`).
+    #[serde(default)]
+    pub insecure: bool,
+    /// `--cacert` as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cacert: Option<String>,
+    /// Streams per HTTP/2 connection (1 for HTTP/1.1).
+    #[serde(default = "one")]
+    pub streams: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Connections opened and the distribution of their set-up time, µs.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Default)]
+pub struct ConnectSummary {
+    /// Connections opened successfully.
+    pub count: u64,
+    pub p50: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+impl ConnectSummary {
+    /// None when the histogram is empty.
+    pub fn from_histogram(h: &hdrhistogram::Histogram<u64>) -> Option<Self> {
+        (!h.is_empty()).then(|| ConnectSummary {
+            count: h.len(),
+            p50: h.value_at_quantile(0.50),
+            p99: h.value_at_quantile(0.99),
+            max: h.max(),
+        })
+    }
 }
 
 /// What a surge step measured, from its per-second timeline (defined in
@@ -489,6 +545,11 @@ pub struct HistogramSet {
     /// Per mix entry label.
     #[serde(default)]
     pub endpoints: BTreeMap<String, String>,
+    /// Set-up time of every connection the step opened (warm-up included):
+    /// TCP connect plus TLS and HTTP/2 handshakes. Absent in results
+    /// written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect: Option<String>,
 }
 
 /// One bucket of a step's timeline. Requests are bucketed by their

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::local::control_client;
+use super::local::control_client_tls;
 use super::{Lab, LabConfig, LabFuture, ResourceSampler, RunningTarget, TargetError};
 use crate::engine::EndpointError;
 
@@ -26,7 +26,7 @@ impl ExternalLab {
                 .get(name)
                 .ok_or_else(|| TargetError::MissingUrl { name: name.clone() })?;
             let url = validate(name, url, cfg.allow_remote)?;
-            check_reachable(name, &url).await?;
+            check_reachable(name, &url, cfg.control_tls.as_deref()).await?;
             urls.insert(name.clone(), url);
         }
         Ok(ExternalLab { urls })
@@ -93,8 +93,12 @@ pub fn validate(name: &str, url: &str, allow_remote: bool) -> Result<String, Tar
 }
 
 /// Any HTTP response from `url` proves it is reachable.
-pub async fn check_reachable(name: &str, url: &str) -> Result<(), TargetError> {
-    match control_client().get(url).send().await {
+pub async fn check_reachable(
+    name: &str,
+    url: &str,
+    tls: Option<&rustls::ClientConfig>,
+) -> Result<(), TargetError> {
+    match control_client_tls(tls).get(url).send().await {
         Ok(_) => Ok(()),
         Err(e) => Err(TargetError::Unreachable {
             name: name.to_string(),
@@ -136,14 +140,18 @@ mod tests {
         );
         assert!(validate("n", "http://10.0.0.2:3000", true).is_ok());
         assert!(validate("n", "not a url", false).is_err());
-        assert!(validate("n", "https://127.0.0.1", false).is_err());
+        assert!(validate("n", "https://127.0.0.1", false).is_ok());
+        assert!(validate("n", "ftp://127.0.0.1", false).is_err());
     }
 
     #[tokio::test]
     async fn unreachable_names_the_url() {
         let port = crate::targets::free_port().unwrap();
         let url = format!("http://127.0.0.1:{port}");
-        let msg = check_reachable("n", &url).await.unwrap_err().to_string();
+        let msg = check_reachable("n", &url, None)
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains(&url), "{msg}");
     }
 }

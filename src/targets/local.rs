@@ -55,11 +55,24 @@ pub fn environment(v: &VariantSpec, port: u16, common: &CommonEnv) -> Vec<(Strin
 
 /// A control-plane HTTP client: loopback only, so no proxy.
 pub fn control_client() -> reqwest::Client {
-    reqwest::Client::builder()
+    control_client_tls(None)
+}
+
+/// A control-plane HTTP client trusting what `tls` trusts (https://
+/// external targets); None: the system roots.
+pub fn control_client_tls(tls: Option<&rustls::ClientConfig>) -> reqwest::Client {
+    let tls = tls.cloned().or_else(|| {
+        crate::engine::tls::client_config(&Default::default())
+            .ok()
+            .map(|c| (*c).clone())
+    });
+    let mut builder = reqwest::Client::builder()
         .no_proxy()
-        .timeout(Duration::from_secs(2))
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+        .timeout(Duration::from_secs(2));
+    if let Some(tls) = tls {
+        builder = builder.use_preconfigured_tls(tls);
+    }
+    builder.build().unwrap_or_else(|_| reqwest::Client::new())
 }
 
 /// Starts `v` on `fixed_port` (checked free first) or a free port, and

@@ -105,6 +105,9 @@ pub struct LabConfig {
     /// Compose mode: the database password of docker-compose.yml
     /// (`POSTGRES_PASSWORD`, default `bakeoff`), for `database_url`.
     pub compose_db_password: String,
+    /// TLS of the control plane's requests to https:// external targets
+    /// (system roots plus `--cacert`, or `--insecure`); None = system roots.
+    pub control_tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 /// A target that answers requests.

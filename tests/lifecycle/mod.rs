@@ -51,6 +51,7 @@ fn config(dir: &Path, root: &Path) -> LabConfig {
         fixed_ports: BTreeMap::new(),
         pg_bindir: None,
         compose_db_password: "bakeoff".into(),
+        control_tls: None,
     }
 }
 
