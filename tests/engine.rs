@@ -399,7 +399,19 @@ struct LoadJson {
     out_of_range: u64,
     status: std::collections::BTreeMap<String, u64>,
     errors_by_kind: std::collections::BTreeMap<String, u64>,
+    /// Connections opened and their set-up time (absent when none opened).
+    connect_us: Option<Connect>,
     generator: Gen,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Connect {
+    count: u64,
+    p50: u64,
+    p99: u64,
+    max: u64,
 }
 
 #[derive(serde::Deserialize)]
@@ -466,6 +478,9 @@ fn load_json_output_results_file_and_hgrm() {
     );
     let j: LoadJson = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j.requests, server.handled());
+    // At most the pool of 4, each timed apart from the requests.
+    let opened = j.connect_us.as_ref().map_or(0, |c| c.count);
+    assert!((1..=4).contains(&opened), "{opened} connections");
     assert!(
         j.requests.abs_diff(200) <= 2,
         "{} requests at 400/s for 0.5 s",
