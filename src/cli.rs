@@ -220,6 +220,18 @@ pub struct TransportArgs {
     /// Concurrent requests (streams) per HTTP/2 connection; needs --http2.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub streams: u32,
+    /// The HTTP/1.1 client over cleartext TCP: lean (rendered requests,
+    /// httparse, no buffer per idle connection) or hyper. TLS and HTTP/2
+    /// always use hyper.
+    #[arg(long, value_enum, default_value_t = ClientArg::Lean)]
+    pub client: ClientArg,
+}
+
+/// `--client`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientArg {
+    Lean,
+    Hyper,
 }
 
 /// `--arrivals`.

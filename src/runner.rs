@@ -447,6 +447,17 @@ pub async fn step_transport(
         insecure: options.insecure,
         cacert: options.cacert.as_ref().map(|p| p.display().to_string()),
         streams: transport.streams,
+        client: Some(
+            if transport.tls.is_none()
+                && !transport.http2
+                && transport.client == engine::HttpClient::Lean
+            {
+                "lean"
+            } else {
+                "hyper"
+            }
+            .into(),
+        ),
     };
     Ok((transport, Some(record)))
 }

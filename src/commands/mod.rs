@@ -37,6 +37,10 @@ fn transport_options(args: &crate::cli::TransportArgs) -> crate::engine::Transpo
         insecure: args.tls.insecure,
         http2: args.http2,
         streams: args.streams,
+        client: match args.client {
+            crate::cli::ClientArg::Lean => crate::engine::HttpClient::Lean,
+            crate::cli::ClientArg::Hyper => crate::engine::HttpClient::Hyper,
+        },
     }
 }
 

@@ -1,8 +1,10 @@
-//! One keep-alive connection on hyper's connection-level client: HTTP/1.1
-//! over plain TCP (the measured hot path), or over TLS, or HTTP/2 (h2 by
-//! ALPN, h2c by prior knowledge) whose sender several workers may share
-//! (`--streams`). Requests are built from pre-rendered parts so a send
-//! costs a header-map clone, not a parse. How the transport is chosen and
+//! One keep-alive connection, the one interface of the request loop: the
+//! lean HTTP/1.1 client over plain TCP (`lean.rs`, the measured hot path),
+//! or hyper's connection-level client: HTTP/1.1 over TCP (`--client
+//! hyper`) or TLS, and HTTP/2 (h2 by ALPN, h2c by prior knowledge) whose
+//! sender several workers may share (`--streams`). Requests are rendered
+//! once per step: bytes for the lean client, parts for hyper (a send then
+//! costs a header-map clone, not a parse). How the transport is chosen and
 //! TLS set up is `tls.rs`'s.
 
 use std::net::SocketAddr;
@@ -16,8 +18,9 @@ use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 
+use super::lean::LeanConnection;
 use super::mix::MixEntry;
-use super::tls::{self, Transport};
+use super::tls::{self, HttpClient, Transport};
 use crate::measure::ErrorKind;
 
 /// A request of the mix with everything but the body clone pre-built.
@@ -32,6 +35,8 @@ pub struct PreparedRequest {
     /// such as nginx refuse a request carrying both).
     headers_h2: HeaderMap,
     body: Bytes,
+    /// The whole HTTP/1.1 request as the lean client writes it.
+    wire: Bytes,
     pub expect_status: u16,
 }
 
@@ -56,6 +61,7 @@ impl PreparedRequest {
         }
         let mut headers_h2 = headers.clone();
         headers_h2.remove(HOST);
+        let wire = render(&entry.method, &uri, &headers, &entry.body);
         Ok(PreparedRequest {
             method: entry.method.clone(),
             uri,
@@ -63,6 +69,7 @@ impl PreparedRequest {
             headers,
             headers_h2,
             body: entry.body.clone(),
+            wire,
             expect_status: entry.expect_status,
         })
     }
@@ -76,8 +83,30 @@ impl PreparedRequest {
     }
 }
 
-/// An open connection. Its driver runs as a local task.
+/// `METHOD path HTTP/1.1`, the headers (Host among them), a blank line and
+/// the body: the request bytes of the lean client.
+fn render(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Bytes {
+    let target = uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut wire = Vec::with_capacity(64 + target.len() + body.len());
+    wire.extend_from_slice(method.as_str().as_bytes());
+    wire.push(b' ');
+    wire.extend_from_slice(target.as_bytes());
+    wire.extend_from_slice(b" HTTP/1.1\r\n");
+    for (name, value) in headers {
+        wire.extend_from_slice(name.as_str().as_bytes());
+        wire.extend_from_slice(b": ");
+        wire.extend_from_slice(value.as_bytes());
+        wire.extend_from_slice(b"\r\n");
+    }
+    wire.extend_from_slice(b"\r\n");
+    wire.extend_from_slice(body);
+    Bytes::from(wire)
+}
+
+/// An open connection. hyper's driver runs as a local task; the lean
+/// client has none (it reads in the worker's own task).
 pub enum Connection {
+    Lean(LeanConnection),
     Http1(http1::SendRequest<Full<Bytes>>),
     /// Cloneable: the workers sharing a connection (`--streams`) each hold
     /// a clone and multiplex their requests on it.
@@ -95,6 +124,9 @@ impl Connection {
         // Latency of small requests must not wait for Nagle.
         let _ = stream.set_nodelay(true);
         match &transport.tls {
+            None if !transport.http2 && transport.client == HttpClient::Lean => {
+                Ok(Connection::Lean(LeanConnection::new(stream)))
+            }
             None if !transport.http2 => http1_handshake(TokioIo::new(stream)).await,
             None => http2_handshake(TokioIo::new(stream)).await,
             Some(tls) => {
@@ -115,6 +147,7 @@ impl Connection {
     /// have closed it, e.g. after `Connection: close`).
     pub fn is_open(&self) -> bool {
         match self {
+            Connection::Lean(c) => c.is_open(),
             Connection::Http1(s) => !s.is_closed(),
             Connection::Http2(s) => !s.is_closed(),
         }
@@ -124,7 +157,7 @@ impl Connection {
     /// which carries one request at a time).
     pub fn share(&self) -> Option<Connection> {
         match self {
-            Connection::Http1(_) => None,
+            Connection::Lean(_) | Connection::Http1(_) => None,
             Connection::Http2(s) => Some(Connection::Http2(s.clone())),
         }
     }
@@ -133,6 +166,7 @@ impl Connection {
     /// status code, or the class of failure.
     pub async fn send(&mut self, req: &PreparedRequest) -> Result<u16, ErrorKind> {
         let resp = match self {
+            Connection::Lean(c) => return c.send(&req.wire, req.method == Method::HEAD).await,
             Connection::Http1(sender) => {
                 sender.ready().await.map_err(|e| classify(&e))?;
                 sender.send_request(req.build(&req.uri, &req.headers)).await

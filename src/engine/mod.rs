@@ -13,6 +13,7 @@ mod clock;
 pub mod endpoint;
 pub mod events;
 pub mod executor;
+mod lean;
 pub mod mix;
 mod pin;
 pub mod profile;
@@ -34,7 +35,7 @@ pub use mix::{Mix, MixEntry, SplitMix64};
 pub use pin::pin_current_thread;
 pub use profile::{Arrivals, ProfileError, RateProfile, Stage};
 pub use shard::{Shard, ShardError};
-pub use tls::{TlsError, Transport, TransportOptions};
+pub use tls::{HttpClient, TlsError, Transport, TransportOptions};
 pub use worker::Stop;
 
 use crate::measure::{GeneratorUsage, Measurement, Recorder, WindowEnd, process_cpu_time};

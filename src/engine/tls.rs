@@ -30,6 +30,20 @@ pub struct TransportOptions {
     pub http2: bool,
     /// Concurrent requests (streams) per HTTP/2 connection.
     pub streams: u32,
+    /// The HTTP/1.1 client over cleartext TCP.
+    pub client: HttpClient,
+}
+
+/// Which client speaks HTTP/1.1 over cleartext TCP (`--client`): both
+/// pass the same tests (`tests/client.rs`); TLS and HTTP/2 are hyper's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpClient {
+    /// `lean.rs`: rendered request bytes, httparse, no buffer per idle
+    /// connection. The default and the measured hot path.
+    #[default]
+    Lean,
+    /// hyper's connection-level client.
+    Hyper,
 }
 
 impl Default for TransportOptions {
@@ -40,6 +54,7 @@ impl Default for TransportOptions {
             insecure: false,
             http2: false,
             streams: 1,
+            client: HttpClient::Lean,
         }
     }
 }
@@ -55,6 +70,7 @@ pub struct Transport {
     pub http2: bool,
     /// Requests in flight per connection (1 unless HTTP/2).
     pub streams: u32,
+    pub client: HttpClient,
 }
 
 impl Default for Transport {
@@ -64,6 +80,7 @@ impl Default for Transport {
             tls: None,
             http2: false,
             streams: 1,
+            client: HttpClient::Lean,
         }
     }
 }
@@ -134,13 +151,18 @@ impl TransportOptions {
             tls,
             http2: self.http2,
             streams: self.streams.max(1),
+            client: self.client,
         })
     }
 
     /// Whether these options leave the measured hot path alone for a
     /// cleartext URL (no TLS flag, no HTTP/2).
     pub fn is_plain(&self) -> bool {
-        self.cacert.is_none() && !self.insecure && !self.http2 && self.streams <= 1
+        self.cacert.is_none()
+            && !self.insecure
+            && !self.http2
+            && self.streams <= 1
+            && self.client == HttpClient::Lean
     }
 
     /// The transport for `endpoint`, tried by one test connection first

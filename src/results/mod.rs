@@ -343,6 +343,10 @@ pub struct TransportRecord {
     /// Streams per HTTP/2 connection (1 for HTTP/1.1).
     #[serde(default = "one")]
     pub streams: u32,
+    /// The client that spoke it: "lean" (cleartext HTTP/1.1's default) or
+    /// "hyper" (TLS, HTTP/2, `--client hyper`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
 }
 
 fn one() -> u32 {
