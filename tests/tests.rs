@@ -12,6 +12,7 @@ mod util;
 mod apps;
 mod badinput;
 mod check;
+mod client;
 mod compare;
 mod deploy;
 mod engine;
