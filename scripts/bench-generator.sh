@@ -21,6 +21,15 @@
 #  4. Generator cores: `bakeoff load --cpus 1` vs `--cpus 0,1` against the
 #     server in its multi-threaded mode, rps for 1 and 2 generator cores and
 #     their ratio.
+#  5. Many connections against nginx (a config this script writes, one
+#     worker pinned to the server CPU, `worker_connections` above the
+#     load; started and stopped here): wrk and `bakeoff load` at 4 000 and
+#     10 000 connections for MANY_SECONDS: throughput, peak RSS and
+#     bakeoff's errors by kind. Targets: at 4 000, throughput >= 0.95x
+#     wrk's and RSS <= 2x wrk's; at 10 000, RSS <= 64 MiB.
+#  6. Large bodies: wrk and `bakeoff load` at CONNECTIONS against nginx
+#     serving a 1 MiB file: throughput, CPU per response, peak RSS (target
+#     <= 64 MiB).
 #
 # Usage: scripts/bench-generator.sh [CONNECTIONS] [DURATION_S] [LONG_DURATION_S]
 #   CONNECTIONS      default 64
@@ -28,7 +37,10 @@
 #                    each scaling run
 #   LONG_DURATION_S  default 20: the bakeoff run of the RSS comparison
 #                    (0 skips it)
-# Environment: PAIRS (default 5), RATE (default 10000), BENCH_PORT (18080).
+# Environment: PAIRS (default 5), RATE (default 10000), BENCH_PORT (18080),
+#   MANY_SECONDS (default 4), NGINX (default /usr/sbin/nginx; sections 5-6
+#   say they are skipped when it is missing), CLIENT (bakeoff's --client,
+#   default lean).
 set -euo pipefail
 
 connections=${1:-64}
@@ -39,6 +51,9 @@ rate=${RATE:-10000}
 server_cpu=0
 generator_cpu=1
 port=${BENCH_PORT:-18080}
+many_seconds=${MANY_SECONDS:-4}
+nginx=${NGINX:-/usr/sbin/nginx}
+client=${CLIENT:-lean}
 
 cd "$(dirname "$0")/.."
 for tool in wrk taskset /usr/bin/time python3; do
@@ -46,8 +61,9 @@ for tool in wrk taskset /usr/bin/time python3; do
 done
 [[ "$pairs" =~ ^[1-9][0-9]*$ ]] || { echo "error: PAIRS must be a whole number >= 1, not \"$pairs\"" >&2; exit 2; }
 cargo build --release --quiet --bin bakeoff --example bench_server
-bakeoff=target/release/bakeoff
-server=target/release/examples/bench_server
+target_dir=${CARGO_TARGET_DIR:-target}
+bakeoff=$target_dir/release/bakeoff
+server=$target_dir/release/examples/bench_server
 url="http://127.0.0.1:$port/"
 tmp=$(mktemp -d)
 server_pid=""
@@ -59,7 +75,15 @@ stop_server() {
         server_pid=""
     fi
 }
-trap 'stop_server; rm -rf "$tmp"' EXIT
+nginx_pid=""
+stop_nginx() {
+    if [ -n "$nginx_pid" ]; then
+        kill -QUIT "$nginx_pid" 2>/dev/null || true
+        wait "$nginx_pid" 2>/dev/null || true
+        nginx_pid=""
+    fi
+}
+trap 'stop_server; stop_nginx; rm -rf "$tmp"' EXIT
 
 # start_server CPUS [--threads N]
 start_server() {
@@ -102,7 +126,7 @@ measure_bakeoff() { # seconds [extra bakeoff args...]
     shift
     /usr/bin/time -f "%U %S %M" -o "$tmp/time" \
         "$bakeoff" load "$url" -c "$connections" -d "${seconds}s" --warmup 0s \
-        --format json --quiet "$@" >"$tmp/bakeoff.json"
+        --client "$client" --format json --quiet "$@" >"$tmp/bakeoff.json"
     local user sys rss
     read -r user sys rss <"$tmp/time"
     echo "$(field "$tmp/bakeoff.json" requests) $(echo "$user + $sys" | bc -l) $rss"
@@ -188,4 +212,79 @@ awk -v a="$one" -v b="$two" 'BEGIN {
 [ "$one_sat" != "-" ] && echo "1 core: generator saturated: $one_sat"
 [ "$two_sat" != "-" ] && echo "2 cores: generator saturated: $two_sat"
 stop_server
+
+echo
+echo "== 5. Many connections against nginx, ${many_seconds}s per run"
+if [ ! -x "$nginx" ]; then
+    echo "skipped: $nginx not found (apt install nginx-light)"
+    exit 0
+fi
+# nginx: one worker pinned to the server CPU, no access log, keep-alive
+# connections kept for the whole run, and a 1 MiB file for section 6.
+mkdir -p "$tmp/nginx/logs" "$tmp/nginx/www"
+head -c 1048576 /dev/zero | tr '\0' x >"$tmp/nginx/www/1m"
+cat >"$tmp/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+worker_rlimit_nofile 24000;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/logs/error.log warn;
+daemon off;
+events { worker_connections 11000; multi_accept on; }
+http {
+    access_log off;
+    keepalive_requests 10000000;
+    keepalive_timeout 120s;
+    client_body_temp_path $tmp/nginx/tmp-body;
+    proxy_temp_path $tmp/nginx/tmp-proxy;
+    fastcgi_temp_path $tmp/nginx/tmp-fastcgi;
+    uwsgi_temp_path $tmp/nginx/tmp-uwsgi;
+    scgi_temp_path $tmp/nginx/tmp-scgi;
+    server {
+        listen 127.0.0.1:$port backlog=16384;
+        location = / { return 200 "ok\n"; }
+        location / { root $tmp/nginx/www; }
+    }
+}
+NGINX
+taskset -c "$server_cpu" "$nginx" -p "$tmp/nginx" -e "$tmp/nginx/logs/error.log" -c "$tmp/nginx/nginx.conf" &
+nginx_pid=$!
+for _ in $(seq 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+done
+# bakeoff's errors by kind from its JSON summary, e.g. "connect 3" or "none".
+kind_list() { # file
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+d = d.get("summary", d)
+kinds = d.get("errors_by_kind") or {}
+print(", ".join(f"{k} {v}" for k, v in sorted(kinds.items()) if v) or "none")
+' "$1"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+saved_connections=$connections
+for many in 4000 10000; do
+    connections=$many
+    read -r w_req _ w_rss <<<"$(measure_wrk "$many_seconds")"
+    read -r _ _ b_rss <<<"$(measure_bakeoff "$many_seconds" --cpus "$generator_cpu" --max-connections "$many")"
+    w_rps=$(awk -v r="$w_req" -v s="$many_seconds" 'BEGIN { printf "%.0f", r / s }')
+    b_rps=$(field "$tmp/bakeoff.json" rps)
+    printf "%5d connections: wrk %8.0f req/s, peak RSS %s | bakeoff %8.0f req/s (%sx wrk), peak RSS %s (%sx wrk), errors: %s\n" \
+        "$many" "$w_rps" "$(mib "$w_rss")" "$b_rps" "$(ratio "$b_rps" "$w_rps")" \
+        "$(mib "$b_rss")" "$(ratio "$b_rss" "$w_rss")" "$(kind_list "$tmp/bakeoff.json")"
+done
+connections=$saved_connections
+echo "targets: at 4000, throughput >= 0.95x and RSS <= 2x wrk's; at 10000, RSS <= 64 MiB"
+
+echo
+echo "== 6. 1 MiB bodies, $connections connections, ${duration}s per run"
+url="http://127.0.0.1:$port/1m"
+read -r w_req w_cpu w_rss <<<"$(measure_wrk "$duration")"
+read -r b_req b_cpu b_rss <<<"$(measure_bakeoff "$duration" --cpus "$generator_cpu")"
+printf "wrk:     %6d responses, %7.1f MiB/s, %7s µs CPU/response, peak RSS %s\n" \
+    "$w_req" "$(awk -v r="$w_req" -v s="$duration" 'BEGIN { print r / s }')" "$(us_per_request "$w_cpu" "$w_req")" "$(mib "$w_rss")"
+printf "bakeoff: %6d responses, %7.1f MiB/s, %7s µs CPU/response, peak RSS %s (target <= 64 MiB), errors: %s\n" \
+    "$b_req" "$(awk -v r="$b_req" -v s="$duration" 'BEGIN { print r / s }')" "$(us_per_request "$b_cpu" "$b_req")" "$(mib "$b_rss")" "$(kind_list "$tmp/bakeoff.json")"
+stop_nginx
 exit 0
