@@ -8,6 +8,7 @@
 //! TLS set up is `tls.rs`'s.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HOST, HeaderValue};
@@ -144,10 +145,11 @@ impl Connection {
     }
 
     /// Whether the connection can take another request (the server may
-    /// have closed it, e.g. after `Connection: close`).
-    pub fn is_open(&self) -> bool {
+    /// have closed it, e.g. after `Connection: close`). `now` is on the
+    /// step's clock.
+    pub fn is_open(&self, now: Duration) -> bool {
         match self {
-            Connection::Lean(c) => c.is_open(),
+            Connection::Lean(c) => c.is_open(now),
             Connection::Http1(s) => !s.is_closed(),
             Connection::Http2(s) => !s.is_closed(),
         }
@@ -164,9 +166,13 @@ impl Connection {
 
     /// Sends one request and reads the whole response body. Returns the
     /// status code, or the class of failure.
-    pub async fn send(&mut self, req: &PreparedRequest) -> Result<u16, ErrorKind> {
+    /// `now` (the send time on the step's clock) tells the lean client how
+    /// long the connection was idle next time.
+    pub async fn send(&mut self, req: &PreparedRequest, now: Duration) -> Result<u16, ErrorKind> {
         let resp = match self {
-            Connection::Lean(c) => return c.send(&req.wire, req.method == Method::HEAD).await,
+            Connection::Lean(c) => {
+                return c.send(&req.wire, req.method == Method::HEAD, now).await;
+            }
             Connection::Http1(sender) => {
                 sender.ready().await.map_err(|e| classify(&e))?;
                 sender.send_request(req.build(&req.uri, &req.headers)).await

@@ -22,7 +22,7 @@
 
 use std::cell::RefCell;
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -56,7 +56,8 @@ pub struct LeanConnection {
     /// False once the server said `Connection: close`, sent more than a
     /// response, or framed a body by closing the connection.
     reusable: bool,
-    last_used: Instant,
+    /// When the last request was sent, on the step's clock.
+    last_used: Duration,
 }
 
 impl LeanConnection {
@@ -66,7 +67,7 @@ impl LeanConnection {
             stream,
             carry: Vec::new(),
             reusable: true,
-            last_used: Instant::now(),
+            last_used: Duration::ZERO,
         }
     }
 
@@ -74,11 +75,13 @@ impl LeanConnection {
     /// spell, a non-blocking read finds a close by the server (keep-alive
     /// timeouts), so the request goes on a fresh connection instead of
     /// failing on a dead one.
-    pub fn is_open(&self) -> bool {
+    /// `now` is on the step's clock (the caller has it: one clock read less
+    /// per request).
+    pub fn is_open(&self, now: Duration) -> bool {
         if !self.reusable {
             return false;
         }
-        if self.last_used.elapsed() < IDLE_CHECK {
+        if now.saturating_sub(self.last_used) < IDLE_CHECK {
             return true;
         }
         let mut probe = [0u8; 1];
@@ -91,11 +94,16 @@ impl LeanConnection {
 
     /// Writes one rendered request and reads its whole response, dropping
     /// the body. Returns the final status code.
-    pub async fn send(&mut self, wire: &[u8], head_request: bool) -> Result<u16, ErrorKind> {
+    pub async fn send(
+        &mut self,
+        wire: &[u8],
+        head_request: bool,
+        now: Duration,
+    ) -> Result<u16, ErrorKind> {
+        self.last_used = now;
         self.stream.write_all(wire).await.map_err(|e| io_kind(&e))?;
         let mut parse = Parse::new(head_request);
         let result = self.read_response(&mut parse).await;
-        self.last_used = Instant::now();
         if result.is_err() {
             self.reusable = false;
         }
@@ -277,9 +285,17 @@ impl Parse {
     /// Parses a head at the start of `data`: Some(its length) when
     /// complete (the state then says how the body is framed).
     fn head(&mut self, data: &[u8]) -> Result<Option<usize>, ErrorKind> {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut response = httparse::Response::new(&mut headers);
-        let len = match response.parse(data) {
+        // Uninitialised: filling MAX_HEADERS empty headers per response
+        // cost more than parsing a small head.
+        let mut headers =
+            [const { std::mem::MaybeUninit::<httparse::Header>::uninit() }; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut []);
+        let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+            &mut response,
+            data,
+            &mut headers,
+        );
+        let len = match parsed {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) if data.len() <= MAX_HEAD => return Ok(None),
             _ => return Err(ErrorKind::Other),

@@ -213,7 +213,7 @@ pub async fn worker(
         let sent = ctx.now();
         let outcome = tokio::time::timeout(
             ctx.timeout,
-            exchange(&ctx, &mut conn, shared.as_deref(), request),
+            exchange(&ctx, &mut conn, shared.as_deref(), request, sent),
         )
         .await;
         let done = ctx.now();
@@ -258,16 +258,17 @@ async fn exchange(
     conn: &mut Option<Connection>,
     shared: Option<&SharedConnection>,
     req: &PreparedRequest,
+    now: Duration,
 ) -> Result<u16, ErrorKind> {
     let live = match conn.take() {
-        Some(c) if c.is_open() => c,
+        Some(c) if c.is_open(now) => c,
         _ => match shared {
             None => open(ctx).await?,
             Some(shared) => {
                 let mut slot = shared.lock().await;
                 match slot
                     .as_ref()
-                    .filter(|c| c.is_open())
+                    .filter(|c| c.is_open(now))
                     .and_then(Connection::share)
                 {
                     Some(mine) => mine,
@@ -288,7 +289,7 @@ async fn exchange(
         },
     };
     let c = conn.insert(live);
-    c.send(req).await
+    c.send(req, now).await
 }
 
 /// Opens a connection and records its set-up time (TCP connect, TLS and
