@@ -10,7 +10,7 @@ use crate::util::server::TestServer;
 use crate::util::server::contract::Faults;
 use bakeoff::check::{self, CROSS_TARGET, CheckResult};
 
-const ENDPOINTS: [&str; 13] = [
+const ENDPOINTS: [&str; 14] = [
     "/plaintext",
     "/json",
     "/db",
@@ -23,7 +23,19 @@ const ENDPOINTS: [&str; 13] = [
     "/raw/updates",
     "/io",
     "/cpu",
+    "/ws/fanout",
     "404",
+];
+
+/// The `/ws/fanout` cases on a target that offers it.
+const WS_CASES: [&str; 7] = [
+    "GET /ws/info names the bus",
+    "3 clients connect",
+    "sender receives its own messages",
+    "every client receives every message exactly once",
+    "order per publisher",
+    "no foreign messages",
+    "clean close (close frame answered)",
 ];
 
 const PERSISTENCE_CHECKS: [&str; 2] = [
@@ -139,6 +151,7 @@ async fn a_broken_target_fails_exactly_the_broken_checks() {
         unsorted_fortunes: true,
         no_date: true,
         serial_io: true,
+        ..Faults::default()
     });
     let targets = vec![
         ("good".to_string(), good.base_url()),
@@ -206,6 +219,96 @@ async fn a_broken_target_fails_exactly_the_broken_checks() {
             "{endpoint} {check} did not pass on the broken target"
         );
     }
+}
+
+/// `/ws/fanout`: every case passes on a conforming broadcast; a server that
+/// skips the sender, or swaps a publisher's messages, fails exactly the
+/// case it breaks, named in the detail; a target that does not offer the
+/// endpoint (django-sync's 426) passes as "not offered".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ws_fanout_cases_name_what_a_broadcast_gets_wrong() {
+    let _area = crate::util::area(module_path!());
+    let good = TestServer::contract(Faults::default());
+    let skips = TestServer::contract(Faults {
+        ws_skips_sender: true,
+        ..Faults::default()
+    });
+    let reorders = TestServer::contract(Faults {
+        ws_reorders: true,
+        ..Faults::default()
+    });
+    let wsgi = TestServer::contract(Faults {
+        ws_not_offered: true,
+        ..Faults::default()
+    });
+    let targets = vec![
+        ("good".to_string(), good.base_url()),
+        ("skips".to_string(), skips.base_url()),
+        ("reorders".to_string(), reorders.base_url()),
+        ("wsgi".to_string(), wsgi.base_url()),
+    ];
+    let results = check::check_targets(&targets).await;
+
+    let ws = |target: &str| -> BTreeMap<String, &CheckResult> {
+        results
+            .iter()
+            .filter(|r| r.target == target && r.endpoint == "/ws/fanout")
+            .filter(|r| WS_CASES.contains(&r.check.as_str()) || r.check.starts_with("not offered"))
+            .map(|r| (r.check.clone(), r))
+            .collect()
+    };
+    let good_cases = ws("good");
+    assert_eq!(
+        good_cases
+            .keys()
+            .map(String::as_str)
+            .collect::<BTreeSet<_>>(),
+        WS_CASES.into_iter().collect::<BTreeSet<_>>()
+    );
+    assert!(good_cases.values().all(|r| r.passed), "{good_cases:#?}");
+
+    let failures = failures(&results);
+    let got: BTreeSet<_> = failures.keys().cloned().collect();
+    let want = BTreeSet::from([
+        key("skips", "/ws/fanout", "sender receives its own messages"),
+        key("reorders", "/ws/fanout", "order per publisher"),
+    ]);
+    assert_eq!(got, want, "failures: {failures:#?}");
+    let skipped = &failures[&key("skips", "/ws/fanout", "sender receives its own messages")];
+    assert!(
+        skipped.contains("ws/fanout: sender did not receive its own message"),
+        "{skipped}"
+    );
+    let reordered = &failures[&key("reorders", "/ws/fanout", "order per publisher")];
+    assert!(
+        reordered.contains("ws/fanout: publisher ")
+            && reordered.contains("'s messages out of order"),
+        "{reordered}"
+    );
+    // Everything else still holds on the faulty broadcasts.
+    for (target, broken) in [
+        ("skips", "sender receives its own messages"),
+        ("reorders", "order per publisher"),
+    ] {
+        let cases = ws(target);
+        assert_eq!(cases.len(), WS_CASES.len(), "{cases:#?}");
+        assert!(
+            cases.values().all(|r| r.passed == (r.check != broken)),
+            "{cases:#?}"
+        );
+    }
+
+    // Not offered: /ws/info says so, the handshake gets 426, and that passes.
+    let wsgi_cases = ws("wsgi");
+    let names: Vec<&str> = wsgi_cases.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "GET /ws/info names the bus",
+            "not offered (WSGI): GET /ws/fanout answers 426"
+        ]
+    );
+    assert!(wsgi_cases.values().all(|r| r.passed), "{wsgi_cases:#?}");
 }
 
 /// Runs the bakeoff binary with a private TMPDIR (its scratch files go
@@ -318,7 +421,7 @@ fn check_command_passes_on_the_four_real_variants() {
         assert_eq!(cells[0], *target, "{stdout}");
         // One "ok" per endpoint column (a /raw/ twin counts in its
         // endpoint's): no failure, nothing unverified.
-        assert_eq!(cells[1..], ["ok"; 9], "{stdout}");
+        assert_eq!(cells[1..], ["ok"; 10], "{stdout}");
     }
     // Queries and rows per request of every database endpoint, counted.
     let counted = |target: &str, endpoint: &str| -> Vec<String> {
