@@ -386,6 +386,11 @@ async fn check_command_with_urls_exits_by_outcome() {
         "{text}"
     );
     assert!(text.contains("broken /json exact body"), "{text}");
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("/ws/fanout bus: good memory, broken memory."),
+        "{text}"
+    );
     assert!(text.contains("across targets: FAIL 1/6"), "{text}");
 
     // Remote and malformed URLs are refused before anything is sent.
@@ -451,6 +456,16 @@ fn check_command_passes_on_the_four_real_variants() {
     }
     assert!(stdout.contains("across targets: ok"), "{stdout}");
     assert!(stdout.contains(" 0 failed, 0 not verified"), "{stdout}");
+    // /ws/fanout: the multi-process variants broadcast over PostgreSQL at
+    // every worker count; django-sync's documented 426 passes.
+    let words = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(
+            "/ws/fanout bus: node memory, node-cluster postgres, \
+             django-sync not offered (WSGI), django-async postgres."
+        ),
+        "{stdout}"
+    );
 }
 
 /// A target that caches `/db` or runs N+1 queries on `/fortunes` answers

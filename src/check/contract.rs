@@ -536,6 +536,13 @@ impl<'a> TargetCheck<'a> {
             Err(e) => Err(e),
         };
         self.record(EP, fanout::INFO, offer.clone().map(|_| ()));
+        // What it said, for the JSON report: which bus this variant uses.
+        if let (Some(last), Ok(o)) = (self.results.last_mut(), &offer) {
+            last.detail = match o {
+                Offer::Offered(bus) => format!("bus: {bus}"),
+                Offer::NotOffered(reason) => format!("not offered: {reason}"),
+            };
+        }
         let url = match fanout::ws_url(&self.base) {
             Ok(url) => url,
             Err(why) => {

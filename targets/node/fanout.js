@@ -9,9 +9,14 @@ const { Client } = require('pg');
 
 const PATH = '/ws/fanout';
 const CHANNEL = 'bakeoff_fanout';
-// PostgreSQL rejects a NOTIFY payload of 8000 bytes or more; a longer
-// message is refused with close code 1009 rather than silently lost.
-const MAX_PAYLOAD = 7999;
+// Every NOTIFY payload is ORIGIN, a newline, then the message: the variants
+// share one database (and so the channel) when run side by side, and must
+// not hear each other's clients (django-async tags its own the same way).
+const ORIGIN = 'node-cluster';
+// PostgreSQL rejects a NOTIFY payload of 8000 bytes or more; the contract
+// allows messages up to 7900 bytes (room for the tag), and a longer one is
+// refused with close code 1009 rather than silently lost.
+const MAX_PAYLOAD = 7900;
 
 // Deliveries within this process: every publish reaches every local socket.
 function memoryBus() {
@@ -47,14 +52,18 @@ function postgresBus(databaseUrl) {
     async start() {
       client.on('error', (err) => console.error('fan-out bus error:', err.message));
       client.on('notification', (msg) => {
-        if (msg.channel === CHANNEL) deliver(msg.payload ?? '');
+        const payload = msg.payload ?? '';
+        const nl = payload.indexOf('\n');
+        if (msg.channel === CHANNEL && nl >= 0 && payload.slice(0, nl) === ORIGIN) {
+          deliver(payload.slice(nl + 1));
+        }
       });
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
     },
     publish(text) {
       client
-        .query('SELECT pg_notify($1, $2)', [CHANNEL, text])
+        .query('SELECT pg_notify($1, $2)', [CHANNEL, `${ORIGIN}\n${text}`])
         .catch((err) => console.error('fan-out NOTIFY failed:', err.message));
     },
     async stop() {
@@ -91,6 +100,6 @@ async function attachFanout(server, bus) {
 }
 
 // The body of GET /ws/info.
-const info = (bus) => ({ bus: bus.name });
+const info = (bus) => ({ bus: bus.name, offered: true });
 
 module.exports = { attachFanout, memoryBus, postgresBus, info, PATH };
