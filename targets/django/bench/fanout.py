@@ -93,6 +93,7 @@ class PostgresBus(MemoryBus):
         listener = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
         notifier = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
         await listener.execute(f"LISTEN {CHANNEL}")
+        self._conns = [listener, notifier]
         self._tasks = [
             asyncio.ensure_future(self._listen(listener)),
             asyncio.ensure_future(self._notify(notifier)),
@@ -104,10 +105,17 @@ class PostgresBus(MemoryBus):
                 origin, nl, text = note.payload.partition("\n")
                 if note.channel == CHANNEL and nl and origin == ORIGIN:
                     self.deliver(text)
-        except Exception as err:  # the bus is gone: clients stop hearing anything
+        except Exception as err:  # the bus is gone: its clients are closed (1011)
             log.error("fan-out bus: LISTEN connection failed: %s", err)
             for client in list(self.clients):
                 client.outbox.put_nowait(None)
+            # The next client starts a new bus.
+            self.started = None
+            for task in self._tasks:
+                if task is not asyncio.current_task():
+                    task.cancel()
+            for other in self._conns:
+                await other.close()
 
     async def _notify(self, conn):
         while True:
@@ -156,10 +164,11 @@ class FanoutConsumer(AsyncWebsocketConsumer):
             await self.close()  # before accept: the handshake is refused
             return
         # Registered before the handshake completes: once the client sees
-        # the 101 it hears every later publish.
+        # the 101 it hears every later publish (queued until the writer runs,
+        # which starts after the accept so nothing is sent before it).
         bus().clients.add(self)
-        self.writer = asyncio.ensure_future(self._write())
         await self.accept()
+        self.writer = asyncio.ensure_future(self._write())
 
     async def _write(self):
         while True:
