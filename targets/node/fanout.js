@@ -62,8 +62,9 @@ function postgresBus(databaseUrl) {
       await client.query(`LISTEN ${CHANNEL}`);
     },
     publish(text) {
+      const payload = `${ORIGIN}\n${text}`;
       client
-        .query('SELECT pg_notify($1, $2)', [CHANNEL, `${ORIGIN}\n${text}`])
+        .query('SELECT pg_notify($1, $2)', [CHANNEL, payload])
         .catch((err) => console.error('fan-out NOTIFY failed:', err.message));
     },
     async stop() {

@@ -34,7 +34,9 @@ import os
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-CHANNEL = "bakeoff_fanout"
+from . import raw
+
+CHANNEL = raw.FANOUT_CHANNEL
 # Every NOTIFY payload is ORIGIN, a newline, then the message: the variants
 # share one database (and so the channel) when run side by side, and must not
 # hear each other's clients (node-cluster tags its own the same way).
@@ -92,7 +94,7 @@ class PostgresBus(MemoryBus):
 
         listener = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
         notifier = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
-        await listener.execute(f"LISTEN {CHANNEL}")
+        await raw.listen_fanout(listener)
         self._conns = [listener, notifier]
         self._tasks = [
             asyncio.ensure_future(self._listen(listener)),
@@ -121,7 +123,7 @@ class PostgresBus(MemoryBus):
         while True:
             text = await self.queue.get()
             try:
-                await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{ORIGIN}\n{text}"))
+                await raw.notify_fanout(conn, f"{ORIGIN}\n{text}")
             except Exception as err:
                 log.error("fan-out NOTIFY failed: %s", err)
 
