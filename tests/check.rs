@@ -222,8 +222,8 @@ async fn a_broken_target_fails_exactly_the_broken_checks() {
 }
 
 /// `/ws/fanout`: every case passes on a conforming broadcast; a server that
-/// skips the sender, or swaps a publisher's messages, fails exactly the
-/// case it breaks, named in the detail; a target that does not offer the
+/// skips the sender, swaps a publisher's messages or never answers a close
+/// frame fails exactly the case it breaks, named in the detail; a target that does not offer the
 /// endpoint (django-sync's 426) passes as "not offered".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ws_fanout_cases_name_what_a_broadcast_gets_wrong() {
@@ -237,6 +237,10 @@ async fn ws_fanout_cases_name_what_a_broadcast_gets_wrong() {
         ws_reorders: true,
         ..Faults::default()
     });
+    let mute = TestServer::contract(Faults {
+        ws_ignores_close: true,
+        ..Faults::default()
+    });
     let wsgi = TestServer::contract(Faults {
         ws_not_offered: true,
         ..Faults::default()
@@ -245,6 +249,7 @@ async fn ws_fanout_cases_name_what_a_broadcast_gets_wrong() {
         ("good".to_string(), good.base_url()),
         ("skips".to_string(), skips.base_url()),
         ("reorders".to_string(), reorders.base_url()),
+        ("mute".to_string(), mute.base_url()),
         ("wsgi".to_string(), wsgi.base_url()),
     ];
     let results = check::check_targets(&targets).await;
@@ -272,6 +277,7 @@ async fn ws_fanout_cases_name_what_a_broadcast_gets_wrong() {
     let want = BTreeSet::from([
         key("skips", "/ws/fanout", "sender receives its own messages"),
         key("reorders", "/ws/fanout", "order per publisher"),
+        key("mute", "/ws/fanout", "clean close (close frame answered)"),
     ]);
     assert_eq!(got, want, "failures: {failures:#?}");
     let skipped = &failures[&key("skips", "/ws/fanout", "sender receives its own messages")];
@@ -285,10 +291,16 @@ async fn ws_fanout_cases_name_what_a_broadcast_gets_wrong() {
             && reordered.contains("'s messages out of order"),
         "{reordered}"
     );
+    let unanswered = &failures[&key("mute", "/ws/fanout", "clean close (close frame answered)")];
+    assert!(
+        unanswered.contains("close frame was not answered within"),
+        "{unanswered}"
+    );
     // Everything else still holds on the faulty broadcasts.
     for (target, broken) in [
         ("skips", "sender receives its own messages"),
         ("reorders", "order per publisher"),
+        ("mute", "clean close (close frame answered)"),
     ] {
         let cases = ws(target);
         assert_eq!(cases.len(), WS_CASES.len(), "{cases:#?}");

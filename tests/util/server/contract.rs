@@ -32,6 +32,9 @@ pub struct Faults {
     pub ws_skips_sender: bool,
     /// `/ws/fanout` swaps each pair of a publisher's messages.
     pub ws_reorders: bool,
+    /// `/ws/fanout` never answers a client's close frame (and keeps the
+    /// connection open).
+    pub ws_ignores_close: bool,
     /// `/ws/fanout` is not offered (426), as on django-sync.
     pub ws_not_offered: bool,
 }
@@ -245,6 +248,8 @@ impl App {
         };
         // Registered before the 101 goes out, so a client that has seen it
         // hears every later publish (what the reference targets do too).
+        // The error type is tungstenite's Callback signature, not ours.
+        #[allow(clippy::result_large_err)]
         let register = |_: &Request, response: Response| {
             self.hub.lock().expect("lock").clients.push((id, tx));
             Ok(response)
@@ -270,6 +275,11 @@ impl App {
         // After a close frame the next read sends tungstenite's answer and
         // ends the stream.
         while let Some(Ok(m)) = stream.next().await {
+            if m.is_close() && self.faults.ws_ignores_close {
+                // tungstenite has queued its answer; it goes out with the
+                // next read or write, and there is none.
+                std::future::pending::<()>().await;
+            }
             let Message::Text(text) = m else { continue };
             let text = text.as_str().to_string();
             if !self.faults.ws_reorders {
