@@ -28,8 +28,9 @@ const ENDPOINTS: [&str; 14] = [
 ];
 
 /// The `/ws/fanout` cases on a target that offers it.
-const WS_CASES: [&str; 7] = [
+const WS_CASES: [&str; 8] = [
     "GET /ws/info names the bus",
+    "plain GET (no upgrade) answers 426",
     "3 clients connect",
     "sender receives its own messages",
     "every client receives every message exactly once",
@@ -338,7 +339,11 @@ fn bakeoff(args: &[&str], tmp: &std::path::Path) -> std::process::Output {
 async fn check_command_with_urls_exits_by_outcome() {
     let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
+    // The two runs check "good" at the same time: each on a server of its
+    // own, since a check needs /ws/fanout to itself (another check's
+    // clients' messages would be foreign to it).
     let good = TestServer::contract(Faults::default());
+    let good_alone = TestServer::contract(Faults::default());
     let broken = TestServer::contract(Faults {
         wrong_json: true,
         ..Faults::default()
@@ -350,7 +355,7 @@ async fn check_command_with_urls_exits_by_outcome() {
     let tmp_path = tmp.path().to_path_buf();
     let (ok, bad) = tokio::join!(
         tokio::task::spawn_blocking({
-            let (arg, tmp) = (good_arg.clone(), tmp_path.clone());
+            let (arg, tmp) = (format!("good={}", good_alone.base_url()), tmp_path.clone());
             move || bakeoff(&["check", "--url", &arg, "--format", "json"], &tmp)
         }),
         tokio::task::spawn_blocking({

@@ -573,6 +573,13 @@ impl<'a> TargetCheck<'a> {
             }
             // Offered, or /ws/info broken: the cases say what works.
             _ => {
+                let plain = match self.get(EP, EP).await {
+                    Ok(f) => shapes::status(&f, 426)
+                        .and_then(|()| shapes::content_type(&f, TEXT))
+                        .and_then(|()| shapes::exact_body(&f, fanout::PLAIN_GET.as_bytes())),
+                    Err(e) => Err(e),
+                };
+                self.record(EP, fanout::PLAIN, plain);
                 for (check, outcome) in fanout::cases(&url).await {
                     self.record(EP, check, outcome);
                 }

@@ -7,6 +7,10 @@
 //! whose `/ws/info` says `"offered":false` (django-sync: WSGI) is checked
 //! for the documented 426 instead.
 //!
+//! The check needs the endpoint to itself: a message that none of its
+//! clients sent counts as foreign, so another client publishing at the same
+//! time (a second `bakeoff check`, a load run) fails "no foreign messages".
+//!
 //! It owns the WebSocket traffic only; `contract` fetches `/ws/info` and
 //! records the outcomes, so the judging here is pure and unit-tested.
 
@@ -42,6 +46,10 @@ pub(crate) const ORDER: &str = "order per publisher";
 pub(crate) const FOREIGN: &str = "no foreign messages";
 pub(crate) const CLOSE: &str = "clean close (close frame answered)";
 pub(crate) const INFO: &str = "GET /ws/info names the bus";
+pub(crate) const PLAIN: &str = "plain GET (no upgrade) answers 426";
+
+/// The body of a plain `GET /ws/fanout` on a variant that offers it.
+pub(crate) const PLAIN_GET: &str = "Upgrade Required: /ws/fanout speaks WebSocket only\n";
 pub(crate) const NOT_OFFERED: &str = "not offered (WSGI): GET /ws/fanout answers 426";
 
 /// What `/ws/info` says about the endpoint.
@@ -314,7 +322,7 @@ pub(crate) fn judge(tag: &str, seen: &[Seen]) -> Vec<(&'static str, Result<(), S
         for text in &s.texts {
             let Some(&(p, seq)) = index.get(text) else {
                 foreign.push(format!(
-                    "client {c} received a message nobody sent: {}",
+                    "client {c} received a message none of this check's clients sent: {}",
                     super::shapes::preview(text.as_bytes())
                 ));
                 continue;

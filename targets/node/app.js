@@ -202,6 +202,12 @@ function createApp(pool, bus) {
     res.json(fanout.info(bus));
   });
 
+  // A handshake never gets here (fanout.js takes the upgrade); a plain GET
+  // is told what the endpoint speaks.
+  app.get(fanout.PATH, (req, res) => {
+    res.status(426).type('text/plain').send(fanout.PLAIN_GET);
+  });
+
   app.use((req, res) => {
     res.status(404).type('text/plain').send('Not Found');
   });

@@ -8,6 +8,9 @@ const { WebSocketServer, WebSocket } = require('ws');
 const { Client } = require('pg');
 
 const PATH = '/ws/fanout';
+// The body of a plain GET /ws/fanout (426): the same text on every variant
+// that offers the endpoint.
+const PLAIN_GET = 'Upgrade Required: /ws/fanout speaks WebSocket only\n';
 const CHANNEL = 'bakeoff_fanout';
 // Every NOTIFY payload is ORIGIN, a newline, then the message: the variants
 // share one database (and so the channel) when run side by side, and must
@@ -103,4 +106,4 @@ async function attachFanout(server, bus) {
 // The body of GET /ws/info.
 const info = (bus) => ({ bus: bus.name, offered: true });
 
-module.exports = { attachFanout, memoryBus, postgresBus, info, PATH };
+module.exports = { attachFanout, memoryBus, postgresBus, info, PATH, PLAIN_GET };

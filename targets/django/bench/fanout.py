@@ -46,6 +46,10 @@ ORIGIN = "django-async"
 # refused with close code 1009 rather than silently lost.
 MAX_PAYLOAD = 7900
 
+# The body of a plain GET /ws/fanout (426): the same text on every variant
+# that offers the endpoint.
+PLAIN_GET = "Upgrade Required: /ws/fanout speaks WebSocket only\n"
+
 log = logging.getLogger("bench.fanout")
 
 

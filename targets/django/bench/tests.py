@@ -364,6 +364,10 @@ class FanoutTests(SimpleTestCase):
         self.assertIn("django-async", info["reason"])
 
     @override_settings(ROOT_URLCONF="bench.urls_async")
-    def test_async_info_names_the_bus(self):
+    def test_async_info_names_the_bus_and_a_plain_get_is_told_426(self):
         response = self.client.get("/ws/info")
         self.assertEqual(response.content, b'{"bus":"memory","offered":true}')
+        response = self.client.get("/ws/fanout")
+        self.assertEqual(response.status_code, 426)
+        self.assertEqual(response["Content-Type"], "text/plain; charset=utf-8")
+        self.assertEqual(response.content, fanout.PLAIN_GET.encode())

@@ -21,6 +21,7 @@ urlpatterns = [
     path("raw/updates", views.raw_updates),
     # Real-time: the WebSocket itself is routed in bakeoff_site/asgi.py.
     path("ws/info", views.ws_info),
+    path("ws/fanout", views.ws_fanout),
 ]
 
 handler404 = "bench.contract.not_found"

@@ -92,3 +92,9 @@ async def raw_updates(request):
 async def ws_info(request):
     """Which bus GET /ws/fanout broadcasts over (bench/fanout.py)."""
     return contract.json_body(fanout.info())
+
+
+async def ws_fanout(request):
+    """A plain GET /ws/fanout (a handshake is routed to the consumer by
+    bakeoff_site/asgi.py and never gets here): 426, in text."""
+    return contract.text(fanout.PLAIN_GET, status=426)

@@ -65,3 +65,10 @@ test('/ws/info names the bus and says the endpoint is offered', async () => {
   const res = await fetch(`http://127.0.0.1:${port}/ws/info`);
   assert.equal(await res.text(), '{"bus":"memory","offered":true}');
 });
+
+test('a plain GET /ws/fanout (no upgrade) answers 426 in text', async () => {
+  const res = await fetch(`http://127.0.0.1:${port}/ws/fanout`);
+  assert.equal(res.status, 426);
+  assert.equal(res.headers.get('content-type'), 'text/plain; charset=utf-8');
+  assert.equal(await res.text(), 'Upgrade Required: /ws/fanout speaks WebSocket only\n');
+});

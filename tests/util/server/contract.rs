@@ -224,7 +224,14 @@ impl App {
                 format!(r#"{{"bus":null,"offered":false,"reason":"{WS_NOT_OFFERED}"}}"#),
             ),
             "/ws/info" => respond(200, JSON, r#"{"bus":"memory","offered":true}"#),
-            "/ws/fanout" => respond(426, TEXT, format!("Upgrade Required: {WS_NOT_OFFERED}\n")),
+            "/ws/fanout" if self.faults.ws_not_offered => {
+                respond(426, TEXT, format!("Upgrade Required: {WS_NOT_OFFERED}\n"))
+            }
+            "/ws/fanout" => respond(
+                426,
+                TEXT,
+                "Upgrade Required: /ws/fanout speaks WebSocket only\n",
+            ),
             _ => respond(404, TEXT, "Not Found"),
         }
     }
