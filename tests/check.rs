@@ -10,7 +10,7 @@ use crate::util::server::TestServer;
 use crate::util::server::contract::Faults;
 use bakeoff::check::{self, CROSS_TARGET, CheckResult};
 
-const ENDPOINTS: [&str; 13] = [
+const ENDPOINTS: [&str; 14] = [
     "/plaintext",
     "/json",
     "/db",
@@ -23,7 +23,20 @@ const ENDPOINTS: [&str; 13] = [
     "/raw/updates",
     "/io",
     "/cpu",
+    "/ws/fanout",
     "404",
+];
+
+/// The `/ws/fanout` cases on a target that offers it.
+const WS_CASES: [&str; 8] = [
+    "GET /ws/info names the bus",
+    "plain GET (no upgrade) answers 426",
+    "3 clients connect",
+    "sender receives its own messages",
+    "every client receives every message exactly once",
+    "order per publisher",
+    "no foreign messages",
+    "clean close (close frame answered)",
 ];
 
 const PERSISTENCE_CHECKS: [&str; 2] = [
@@ -139,6 +152,7 @@ async fn a_broken_target_fails_exactly_the_broken_checks() {
         unsorted_fortunes: true,
         no_date: true,
         serial_io: true,
+        ..Faults::default()
     });
     let targets = vec![
         ("good".to_string(), good.base_url()),
@@ -208,6 +222,108 @@ async fn a_broken_target_fails_exactly_the_broken_checks() {
     }
 }
 
+/// `/ws/fanout`: every case passes on a conforming broadcast; a server that
+/// skips the sender, swaps a publisher's messages or never answers a close
+/// frame fails exactly the case it breaks, named in the detail; a target that does not offer the
+/// endpoint (django-sync's 426) passes as "not offered".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ws_fanout_cases_name_what_a_broadcast_gets_wrong() {
+    let _area = crate::util::area(module_path!());
+    let good = TestServer::contract(Faults::default());
+    let skips = TestServer::contract(Faults {
+        ws_skips_sender: true,
+        ..Faults::default()
+    });
+    let reorders = TestServer::contract(Faults {
+        ws_reorders: true,
+        ..Faults::default()
+    });
+    let mute = TestServer::contract(Faults {
+        ws_ignores_close: true,
+        ..Faults::default()
+    });
+    let wsgi = TestServer::contract(Faults {
+        ws_not_offered: true,
+        ..Faults::default()
+    });
+    let targets = vec![
+        ("good".to_string(), good.base_url()),
+        ("skips".to_string(), skips.base_url()),
+        ("reorders".to_string(), reorders.base_url()),
+        ("mute".to_string(), mute.base_url()),
+        ("wsgi".to_string(), wsgi.base_url()),
+    ];
+    let results = check::check_targets(&targets).await;
+
+    let ws = |target: &str| -> BTreeMap<String, &CheckResult> {
+        results
+            .iter()
+            .filter(|r| r.target == target && r.endpoint == "/ws/fanout")
+            .filter(|r| WS_CASES.contains(&r.check.as_str()) || r.check.starts_with("not offered"))
+            .map(|r| (r.check.clone(), r))
+            .collect()
+    };
+    let good_cases = ws("good");
+    assert_eq!(
+        good_cases
+            .keys()
+            .map(String::as_str)
+            .collect::<BTreeSet<_>>(),
+        WS_CASES.into_iter().collect::<BTreeSet<_>>()
+    );
+    assert!(good_cases.values().all(|r| r.passed), "{good_cases:#?}");
+
+    let failures = failures(&results);
+    let got: BTreeSet<_> = failures.keys().cloned().collect();
+    let want = BTreeSet::from([
+        key("skips", "/ws/fanout", "sender receives its own messages"),
+        key("reorders", "/ws/fanout", "order per publisher"),
+        key("mute", "/ws/fanout", "clean close (close frame answered)"),
+    ]);
+    assert_eq!(got, want, "failures: {failures:#?}");
+    let skipped = &failures[&key("skips", "/ws/fanout", "sender receives its own messages")];
+    assert!(
+        skipped.contains("ws/fanout: sender did not receive its own message"),
+        "{skipped}"
+    );
+    let reordered = &failures[&key("reorders", "/ws/fanout", "order per publisher")];
+    assert!(
+        reordered.contains("ws/fanout: publisher ")
+            && reordered.contains("'s messages out of order"),
+        "{reordered}"
+    );
+    let unanswered = &failures[&key("mute", "/ws/fanout", "clean close (close frame answered)")];
+    assert!(
+        unanswered.contains("close frame was not answered within"),
+        "{unanswered}"
+    );
+    // Everything else still holds on the faulty broadcasts.
+    for (target, broken) in [
+        ("skips", "sender receives its own messages"),
+        ("reorders", "order per publisher"),
+        ("mute", "clean close (close frame answered)"),
+    ] {
+        let cases = ws(target);
+        assert_eq!(cases.len(), WS_CASES.len(), "{cases:#?}");
+        assert!(
+            cases.values().all(|r| r.passed == (r.check != broken)),
+            "{cases:#?}"
+        );
+    }
+
+    // Not offered: /ws/info says so, the handshake gets 426, and that passes.
+    let wsgi_cases = ws("wsgi");
+    let names: Vec<&str> = wsgi_cases.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "GET /ws/info names the bus",
+            "not offered (WSGI): GET /ws/fanout answers 426"
+        ]
+    );
+    assert!(wsgi_cases.values().all(|r| r.passed), "{wsgi_cases:#?}");
+}
+
 /// Runs the bakeoff binary with a private TMPDIR (its scratch files go
 /// there, never into the working tree).
 fn bakeoff(args: &[&str], tmp: &std::path::Path) -> std::process::Output {
@@ -223,7 +339,11 @@ fn bakeoff(args: &[&str], tmp: &std::path::Path) -> std::process::Output {
 async fn check_command_with_urls_exits_by_outcome() {
     let _area = crate::util::area(module_path!());
     let tmp = tempfile::tempdir().unwrap();
+    // The two runs check "good" at the same time: each on a server of its
+    // own, since a check needs /ws/fanout to itself (another check's
+    // clients' messages would be foreign to it).
     let good = TestServer::contract(Faults::default());
+    let good_alone = TestServer::contract(Faults::default());
     let broken = TestServer::contract(Faults {
         wrong_json: true,
         ..Faults::default()
@@ -235,7 +355,7 @@ async fn check_command_with_urls_exits_by_outcome() {
     let tmp_path = tmp.path().to_path_buf();
     let (ok, bad) = tokio::join!(
         tokio::task::spawn_blocking({
-            let (arg, tmp) = (good_arg.clone(), tmp_path.clone());
+            let (arg, tmp) = (format!("good={}", good_alone.base_url()), tmp_path.clone());
             move || bakeoff(&["check", "--url", &arg, "--format", "json"], &tmp)
         }),
         tokio::task::spawn_blocking({
@@ -283,6 +403,11 @@ async fn check_command_with_urls_exits_by_outcome() {
         "{text}"
     );
     assert!(text.contains("broken /json exact body"), "{text}");
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("/ws/fanout bus: good memory, broken memory."),
+        "{text}"
+    );
     assert!(text.contains("across targets: FAIL 1/6"), "{text}");
 
     // Remote and malformed URLs are refused before anything is sent.
@@ -318,7 +443,7 @@ fn check_command_passes_on_the_four_real_variants() {
         assert_eq!(cells[0], *target, "{stdout}");
         // One "ok" per endpoint column (a /raw/ twin counts in its
         // endpoint's): no failure, nothing unverified.
-        assert_eq!(cells[1..], ["ok"; 9], "{stdout}");
+        assert_eq!(cells[1..], ["ok"; 10], "{stdout}");
     }
     // Queries and rows per request of every database endpoint, counted.
     let counted = |target: &str, endpoint: &str| -> Vec<String> {
@@ -348,6 +473,16 @@ fn check_command_passes_on_the_four_real_variants() {
     }
     assert!(stdout.contains("across targets: ok"), "{stdout}");
     assert!(stdout.contains(" 0 failed, 0 not verified"), "{stdout}");
+    // /ws/fanout: the multi-process variants broadcast over PostgreSQL at
+    // every worker count; django-sync's documented 426 passes.
+    let words = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(
+            "/ws/fanout bus: node memory, node-cluster postgres, \
+             django-sync not offered (WSGI), django-async postgres."
+        ),
+        "{stdout}"
+    );
 }
 
 /// A target that caches `/db` or runs N+1 queries on `/fortunes` answers

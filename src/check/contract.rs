@@ -11,6 +11,7 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use super::db::Database;
+use super::fanout::{self, Offer};
 use super::fortunes;
 use super::headers::HeaderTally;
 use super::probe::{Fetched, Probe};
@@ -19,7 +20,7 @@ use super::shapes::{self, HTML, TEXT, preview};
 use super::{CROSS_TARGET, CheckResult};
 
 /// Endpoints in contract order (the report's column order).
-pub(crate) const ENDPOINTS: [&str; 14] = [
+pub(crate) const ENDPOINTS: [&str; 15] = [
     "/plaintext",
     "/json",
     "/db",
@@ -32,6 +33,7 @@ pub(crate) const ENDPOINTS: [&str; 14] = [
     "/raw/updates",
     "/io",
     "/cpu",
+    fanout::EP,
     NOT_FOUND,
     CROSS_TARGET,
 ];
@@ -167,6 +169,7 @@ impl<'a> TargetCheck<'a> {
         self.query_counts().await;
         self.io().await;
         self.cpu().await;
+        self.ws_fanout().await;
         self.not_found().await;
     }
 
@@ -518,6 +521,69 @@ impl<'a> TargetCheck<'a> {
                 Err(e) => Err(e),
             };
             self.record(EP, label, outcome);
+        }
+    }
+
+    /// `/ws/info`, then the fan-out cases, or the documented 426 where the
+    /// endpoint is not offered (`fanout` module). `/ws/info`'s headers are
+    /// tallied under `/ws/fanout`.
+    async fn ws_fanout(&mut self) {
+        const EP: &str = fanout::EP;
+        let offer = match self.get(EP, "/ws/info").await {
+            Ok(f) => shapes::status(&f, 200)
+                .and_then(|()| shapes::content_type(&f, shapes::JSON))
+                .and_then(|()| fanout::parse_info(&f.body)),
+            Err(e) => Err(e),
+        };
+        self.record(EP, fanout::INFO, offer.clone().map(|_| ()));
+        // What it said, for the JSON report: which bus this variant uses.
+        if let (Some(last), Ok(o)) = (self.results.last_mut(), &offer) {
+            last.detail = match o {
+                Offer::Offered(bus) => format!("bus: {bus}"),
+                Offer::NotOffered(reason) => format!("not offered: {reason}"),
+            };
+        }
+        let url = match fanout::ws_url(&self.base) {
+            Ok(url) => url,
+            Err(why) => {
+                let check = match offer {
+                    Ok(Offer::NotOffered(_)) => fanout::NOT_OFFERED,
+                    _ => fanout::CONNECT,
+                };
+                return self.unverifiable(EP, check, &why);
+            }
+        };
+        match offer {
+            Ok(Offer::NotOffered(_)) => {
+                // The handshake is refused with 426, and a plain GET says
+                // why in text.
+                let plain = match self.probe.get(&self.base, EP).await {
+                    Ok(f) => shapes::status(&f, 426)
+                        .and_then(|()| shapes::content_type(&f, TEXT))
+                        .and_then(|()| match f.body.trim_ascii().is_empty() {
+                            true => Err("426 without a reason in the body".into()),
+                            false => Ok(()),
+                        }),
+                    Err(e) => Err(e),
+                };
+                let outcome = fanout::refused(&url)
+                    .await
+                    .and(plain.map_err(|e| format!("ws/fanout: GET {EP}: {e}")));
+                self.record(EP, fanout::NOT_OFFERED, outcome);
+            }
+            // Offered, or /ws/info broken: the cases say what works.
+            _ => {
+                let plain = match self.get(EP, EP).await {
+                    Ok(f) => shapes::status(&f, 426)
+                        .and_then(|()| shapes::content_type(&f, TEXT))
+                        .and_then(|()| shapes::exact_body(&f, fanout::PLAIN_GET.as_bytes())),
+                    Err(e) => Err(e),
+                };
+                self.record(EP, fanout::PLAIN, plain);
+                for (check, outcome) in fanout::cases(&url).await {
+                    self.record(EP, check, outcome);
+                }
+            }
         }
     }
 

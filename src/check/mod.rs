@@ -1,7 +1,9 @@
 //! The API contract checker behind `bakeoff check`: it sends requests to
 //! running targets and verifies every endpoint of targets/API.md (statuses,
 //! headers, exact bodies, clamps, escaping, sort order, that updates
-//! persist, that `/io` waits overlap, that `/cpu` digests are right, and
+//! persist, that `/io` waits overlap, that `/cpu` digests are right, that
+//! `/ws/fanout` broadcasts to every client in order per publisher (or, where
+//! `/ws/info` says it is not offered, answers 426), and
 //! with a database URL how many queries and rows each database endpoint
 //! and its `/raw/` twin send per request: `queries`) and,
 //! across targets, that the deterministic responses are byte-for-byte the
@@ -9,11 +11,12 @@
 //!
 //! It owns no process: starting and stopping targets is the lifecycle's job
 //! (`crate::targets`), and `commands/check.rs` glues the two together. The
-//! checks are pure HTTP (plus an optional direct database read), so tests
+//! checks are pure HTTP and ws:// (plus an optional direct database read), so tests
 //! can point them at an in-process fake server.
 
 mod contract;
 mod db;
+mod fanout;
 mod fortunes;
 mod headers;
 mod probe;

@@ -1,12 +1,13 @@
 //! Presenting check results: a text table target × endpoint (one cell per
 //! pair: `ok`, `FAIL k/n`, with unverifiable checks flagged; a `/raw/`
-//! twin counts in its endpoint's column), the queries and rows per request of every
+//! twin counts in its endpoint's column), the bus of every `/ws/fanout`, the queries and rows per request of every
 //! database endpoint, then the details of every failure, or the results as one JSON document. Nothing
 //! here decides pass or fail; it only shows [`CheckResult`]s.
 
 use serde::Serialize;
 
 use super::contract::ENDPOINTS;
+use super::fanout;
 use super::{CROSS_TARGET, CheckResult, QueryFigures};
 use crate::report::doc::{Column, Document, Rich, Table};
 
@@ -87,6 +88,28 @@ pub fn render_text(targets: &[String], results: &[CheckResult]) -> String {
     crate::report::render::text::render(&document(targets, results))
 }
 
+/// Which bus each target's `/ws/fanout` broadcasts over, as its
+/// `/ws/info` said ("not offered (WSGI)" where the 426 was verified); None
+/// when no target answered `/ws/info`.
+fn buses(targets: &[String], results: &[CheckResult]) -> Option<String> {
+    let said: Vec<String> = targets
+        .iter()
+        .filter_map(|t| {
+            let of = |check: &str| {
+                results.iter().find(|r| {
+                    &r.target == t && r.endpoint == fanout::EP && r.check == check && r.passed
+                })
+            };
+            let info = of(fanout::INFO)?;
+            Some(match of(fanout::NOT_OFFERED) {
+                Some(_) => format!("{t} not offered (WSGI)"),
+                None => format!("{t} {}", info.detail.trim_start_matches("bus: ")),
+            })
+        })
+        .collect();
+    (!said.is_empty()).then(|| format!("/ws/fanout bus: {}.", said.join(", ")))
+}
+
 /// The check results as a document: a table target × endpoint, the
 /// cross-target checks, the failures and unverified checks, a summary
 /// line. `targets` gives the row order; targets with no results still get
@@ -116,7 +139,13 @@ pub fn document(targets: &[String], results: &[CheckResult]) -> Document {
     }
     let mut doc = Document::new("");
     doc.table(table);
-    doc.paragraph("The /db, /queries, /fortunes and /updates columns include their /raw/ twins.");
+    doc.paragraph(
+        "The /db, /queries, /fortunes and /updates columns include their /raw/ twins; \
+         /ws is /ws/fanout and /ws/info.",
+    );
+    if let Some(line) = buses(targets, results) {
+        doc.paragraph(line);
+    }
     queries_table(&mut doc, targets, results);
 
     let cross: Vec<&CheckResult> = results
@@ -166,9 +195,14 @@ pub fn document(targets: &[String], results: &[CheckResult]) -> Document {
 fn column(endpoint: &str) -> &str {
     match endpoint.strip_prefix(RAW_PREFIX) {
         Some(path) if path.starts_with('/') => path,
+        // Short, so the table keeps within the text width.
+        _ if endpoint == fanout::EP => WS_COLUMN,
         _ => endpoint,
     }
 }
+
+/// The column of `/ws/fanout` (and its `/ws/info`).
+const WS_COLUMN: &str = "/ws";
 
 const RAW_PREFIX: &str = "/raw";
 

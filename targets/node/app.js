@@ -3,10 +3,12 @@
 // server settings shared by the single-process and cluster variants.
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const http = require('node:http');
 const path = require('node:path');
 const express = require('express');
 const Handlebars = require('handlebars');
 const { Pool } = require('pg');
+const fanout = require('./fanout');
 
 const WORLD_ROWS = 10000;
 const MAX_QUERIES = 500;
@@ -109,7 +111,8 @@ function createPool(databaseUrl, max) {
   return pool;
 }
 
-function createApp(pool) {
+// `bus`: the fan-out bus of this variant (fanout.js), named by /ws/info.
+function createApp(pool, bus) {
   const app = express();
   app.set('etag', false);
   app.disable('x-powered-by');
@@ -194,6 +197,17 @@ function createApp(pool) {
     res.json({ rounds, digest: cpuDigest(rounds) });
   });
 
+  // Which bus GET /ws/fanout broadcasts over (targets/API.md).
+  app.get('/ws/info', (req, res) => {
+    res.json(fanout.info(bus));
+  });
+
+  // A handshake never gets here (fanout.js takes the upgrade); a plain GET
+  // is told what the endpoint speaks.
+  app.get(fanout.PATH, (req, res) => {
+    res.status(426).type('text/plain').send(fanout.PLAIN_GET);
+  });
+
   app.use((req, res) => {
     res.status(404).type('text/plain').send('Not Found');
   });
@@ -208,27 +222,33 @@ function createApp(pool) {
   return app;
 }
 
-// Start listening; resolves with the http.Server once bound.
-function listen(app, { port, host }) {
+// Start listening; resolves with the http.Server once bound. `prepare`
+// (optional) runs on the server before it binds, so what it attaches (the
+// /ws/fanout upgrade handler) is there before the first request.
+async function listen(app, { port, host }, prepare = async () => {}) {
+  const server = http.createServer(app);
+  // Keep load-generator connections open for a whole run (Node's default
+  // is 5 s); headersTimeout must exceed keepAliveTimeout.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  await prepare(server);
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (err) => (err ? reject(err) : resolve(server)));
-    // Keep load-generator connections open for a whole run (Node's default
-    // is 5 s); headersTimeout must exceed keepAliveTimeout.
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
     server.on('error', reject);
+    server.listen(port, host, () => resolve(server));
   });
 }
 
-// Stop accepting, close idle keep-alive sockets, drain the pool, exit.
-function shutdownOn(signals, server, pool) {
+// Stop accepting, close idle keep-alive sockets and WebSockets (1001, going
+// away), drain the pool and the bus, exit.
+function shutdownOn(signals, server, pool, wss, bus) {
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     setTimeout(() => process.exit(0), 5_000).unref();
-    server.close(() => pool.end().finally(() => process.exit(0)));
+    server.close(() => Promise.allSettled([pool.end(), bus.stop()]).finally(() => process.exit(0)));
     server.closeIdleConnections();
+    for (const ws of wss.clients) ws.close(1001, 'server shutting down');
   };
   for (const signal of signals) process.on(signal, stop);
 }

@@ -1,10 +1,12 @@
 'use strict';
 // Variant `node-cluster`: the same app in WORKERS processes (default: the CPUs
 // this process may run on) sharing one listening socket through node:cluster.
-// Each worker's pg Pool gets floor(DB_POOL / WORKERS) connections (at least 1).
+// Each worker's pg Pool gets floor(DB_POOL / WORKERS) connections (at least 1);
+// /ws/fanout broadcasts across workers through PostgreSQL LISTEN/NOTIFY.
 const cluster = require('node:cluster');
 const config = require('./config');
 const { createApp, createPool, listen, shutdownOn } = require('./app');
+const { attachFanout, postgresBus } = require('./fanout');
 
 // Re-fork a crashed worker, but give up rather than loop forever.
 const MAX_RESTARTS = 10;
@@ -47,9 +49,15 @@ function runPrimary(cfg) {
 
 async function runWorker(cfg) {
   const pool = createPool(cfg.databaseUrl, Math.max(1, Math.floor(cfg.dbPool / cfg.workers)));
-  const server = await listen(createApp(pool), cfg);
+  // /ws/fanout crosses workers over PostgreSQL LISTEN/NOTIFY: one more
+  // connection per worker, outside the pool (targets/README.md).
+  const bus = postgresBus(cfg.databaseUrl);
+  let wss;
+  const server = await listen(createApp(pool, bus), cfg, async (srv) => {
+    wss = await attachFanout(srv, bus);
+  });
   // The primary relays SIGTERM; a terminal's SIGINT reaches the whole group.
-  shutdownOn(['SIGTERM', 'SIGINT'], server, pool);
+  shutdownOn(['SIGTERM', 'SIGINT'], server, pool, wss, bus);
 }
 
 const cfg = config.load();

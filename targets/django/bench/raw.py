@@ -3,6 +3,7 @@
 (targets/API.md): the same SQL Node sends, the same connections (django-sync's
 per-thread persistent ones, django-async's pool), the same contract. They
 exist so that the ORM's own cost can be measured inside one Django variant.
+The /ws/fanout bus's LISTEN and NOTIFY statements are here too (at the end).
 
 The async views call these through ``sync_to_async``, one call per query,
 exactly as Django's async ORM (``aget``, ``abulk_update``) runs each query.
@@ -46,3 +47,18 @@ def update_worlds(worlds):
     ids, numbers = [w.id for w in worlds], [w.randomnumber for w in worlds]
     with connection.cursor() as cursor:
         cursor.execute(UPDATE_WORLDS, [ids, numbers])
+
+
+# The /ws/fanout bus (bench/fanout.py) on its own psycopg connections, outside
+# Django's: only its statements live here, with the other raw SQL.
+FANOUT_CHANNEL = "bakeoff_fanout"
+LISTEN_FANOUT = "LISTEN " + FANOUT_CHANNEL
+NOTIFY_FANOUT = "SELECT pg_notify(%s, %s)"
+
+
+async def listen_fanout(conn):
+    await conn.execute(LISTEN_FANOUT)
+
+
+async def notify_fanout(conn, payload):
+    await conn.execute(NOTIFY_FANOUT, (FANOUT_CHANNEL, payload))

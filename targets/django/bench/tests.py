@@ -24,7 +24,7 @@ from django.test import RequestFactory, SimpleTestCase, override_settings
 
 from bakeoff_site import budget
 
-from . import contract, raw, views_async, views_sync
+from . import contract, fanout, raw, views_async, views_sync
 from .models import Fortune, World
 
 TESTDATA = Path(__file__).resolve().parents[2] / "testdata"
@@ -309,3 +309,65 @@ class SecretsTests(SimpleTestCase):
         out = self.settings_in_child(SECRET_KEY="child-key", DATABASE_URL=url, DEBUG="1", DJANGO_DEBUG="1")
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertEqual(out.stdout.split(), ["False", "child-key", "child-pw"])
+
+
+class FanoutTests(SimpleTestCase):
+    """GET /ws/fanout (bench/fanout.py) in-process, on the memory bus: no
+    database. The PostgreSQL bus is covered by ``bakeoff check``."""
+
+    def setUp(self):
+        patcher = mock.patch.object(fanout, "_bus", fanout.MemoryBus())
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    @staticmethod
+    async def _client():
+        from asgiref.testing import ApplicationCommunicator
+
+        scope = {"type": "websocket", "path": "/ws/fanout", "headers": [], "subprotocols": []}
+        comm = ApplicationCommunicator(fanout.FanoutConsumer.as_asgi(), scope)
+        await comm.send_input({"type": "websocket.connect"})
+        return comm, await comm.receive_output(2)
+
+    def test_every_client_hears_every_message_in_order_sender_included(self):
+        async def run():
+            a, accepted = await self._client()
+            b, _ = await self._client()
+            self.assertEqual(accepted["type"], "websocket.accept")
+            for seq in range(5):
+                await a.send_input({"type": "websocket.receive", "text": f"a{seq}"})
+            await b.send_input({"type": "websocket.receive", "text": "b0"})
+            heard = {}
+            for name, comm in (("a", a), ("b", b)):
+                heard[name] = [(await comm.receive_output(2))["text"] for _ in range(6)]
+                self.assertTrue(await comm.receive_nothing(0.05))
+            for comm in (a, b):
+                await comm.send_input({"type": "websocket.disconnect", "code": 1000})
+                await comm.wait(1)
+            return heard
+
+        heard = async_to_sync(run)()
+        for got in heard.values():
+            self.assertEqual([t for t in got if t.startswith("a")], [f"a{i}" for i in range(5)])
+            self.assertIn("b0", got)
+        self.assertEqual(fanout.bus().clients, set())
+
+    @override_settings(ROOT_URLCONF="bench.urls_sync")
+    def test_sync_refuses_with_426_and_says_why(self):
+        response = self.client.get("/ws/fanout", HTTP_UPGRADE="websocket", HTTP_CONNECTION="Upgrade")
+        self.assertEqual(response.status_code, 426)
+        self.assertEqual(response["Content-Type"], "text/plain; charset=utf-8")
+        self.assertIn(b"WSGI cannot hold a WebSocket", response.content)
+        info = json.loads(self.client.get("/ws/info").content)
+        self.assertEqual(info["bus"], None)
+        self.assertIs(info["offered"], False)
+        self.assertIn("django-async", info["reason"])
+
+    @override_settings(ROOT_URLCONF="bench.urls_async")
+    def test_async_info_names_the_bus_and_a_plain_get_is_told_426(self):
+        response = self.client.get("/ws/info")
+        self.assertEqual(response.content, b'{"bus":"memory","offered":true}')
+        response = self.client.get("/ws/fanout")
+        self.assertEqual(response.status_code, 426)
+        self.assertEqual(response["Content-Type"], "text/plain; charset=utf-8")
+        self.assertEqual(response.content, fanout.PLAIN_GET.encode())

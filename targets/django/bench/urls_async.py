@@ -19,6 +19,9 @@ urlpatterns = [
     path("raw/queries", views.raw_queries),
     path("raw/fortunes", views.raw_fortunes),
     path("raw/updates", views.raw_updates),
+    # Real-time: the WebSocket itself is routed in bakeoff_site/asgi.py.
+    path("ws/info", views.ws_info),
+    path("ws/fanout", views.ws_fanout),
 ]
 
 handler404 = "bench.contract.not_found"

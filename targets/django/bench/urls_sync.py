@@ -19,6 +19,9 @@ urlpatterns = [
     path("raw/queries", views.raw_queries),
     path("raw/fortunes", views.raw_fortunes),
     path("raw/updates", views.raw_updates),
+    # Real-time is not offered on WSGI: 426 (views_sync.ws_fanout).
+    path("ws/fanout", views.ws_fanout),
+    path("ws/info", views.ws_info),
 ]
 
 handler404 = "bench.contract.not_found"

@@ -7,7 +7,7 @@ from asgiref.sync import sync_to_async
 
 from django.template import loader
 
-from . import contract, raw
+from . import contract, fanout, raw
 from .models import Fortune, World
 
 _FORTUNES = loader.get_template("fortunes.html")
@@ -87,3 +87,14 @@ async def raw_updates(request):
         world.randomnumber = contract.new_random_number(world.randomnumber)
     await _update_worlds(worlds)
     return contract.json_body([contract.world_json(w) for w in worlds])
+
+
+async def ws_info(request):
+    """Which bus GET /ws/fanout broadcasts over (bench/fanout.py)."""
+    return contract.json_body(fanout.info())
+
+
+async def ws_fanout(request):
+    """A plain GET /ws/fanout (a handshake is routed to the consumer by
+    bakeoff_site/asgi.py and never gets here): 426, in text."""
+    return contract.text(fanout.PLAIN_GET, status=426)

@@ -79,3 +79,19 @@ def raw_updates(request):
         world.randomnumber = contract.new_random_number(world.randomnumber)
     raw.update_worlds(worlds)
     return contract.json_body([contract.world_json(w) for w in worlds])
+
+
+# Real-time (targets/API.md, "Real-time: GET /ws/fanout"): WSGI hands the
+# app a request and takes back a response, so a worker cannot hold an
+# upgraded connection. django-sync says so rather than fake it
+# (targets/README.md, "WebSockets on django-sync").
+WS_NOT_OFFERED = "WSGI cannot hold a WebSocket; run django-async (Channels) for real-time"
+
+
+def ws_fanout(request):
+    """426 Upgrade Required, to a WebSocket handshake or any other GET."""
+    return contract.text(f"Upgrade Required: {WS_NOT_OFFERED}\n", status=426)
+
+
+def ws_info(request):
+    return contract.json_body({"bus": None, "offered": False, "reason": WS_NOT_OFFERED})

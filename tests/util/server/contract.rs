@@ -1,12 +1,19 @@
 //! targets/API.md in memory (a world table instead of PostgreSQL), as a
 //! [`Behaviour::Contract`](super::Behaviour::Contract) of the test server,
 //! with faults that can be switched on to break specific parts of the
-//! contract.
+//! contract. `/ws/fanout` is a WebSocket broadcast in memory
+//! (tokio-tungstenite's server side), or, like django-sync, a 426.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::{SinkExt, StreamExt};
 use sha2::{Digest, Sha256};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 
 use super::Reply;
 
@@ -21,6 +28,25 @@ pub struct Faults {
     pub no_date: bool,
     /// `/io` waits one request at a time (like a single blocking worker).
     pub serial_io: bool,
+    /// `/ws/fanout` delivers a message to everyone but its sender.
+    pub ws_skips_sender: bool,
+    /// `/ws/fanout` swaps each pair of a publisher's messages.
+    pub ws_reorders: bool,
+    /// `/ws/fanout` never answers a client's close frame (and keeps the
+    /// connection open).
+    pub ws_ignores_close: bool,
+    /// `/ws/fanout` is not offered (426), as on django-sync.
+    pub ws_not_offered: bool,
+}
+
+/// Why the fake does not offer `/ws/fanout` (with `ws_not_offered`).
+const WS_NOT_OFFERED: &str = "WSGI cannot hold a WebSocket";
+
+/// The `/ws/fanout` clients: an id each and the sender of its outbox.
+#[derive(Default)]
+struct Hub {
+    next: u64,
+    clients: Vec<(u64, mpsc::UnboundedSender<String>)>,
 }
 
 /// The app's state: the world table, the fortunes, a lock for serial `/io`.
@@ -31,6 +57,7 @@ pub struct App {
     fortunes: Vec<(i64, String)>,
     /// A counter instead of randomness: deterministic and spread over ids.
     next: Mutex<u64>,
+    hub: Mutex<Hub>,
 }
 
 impl App {
@@ -44,6 +71,7 @@ impl App {
                 .map(|&(id, m)| (id, m.to_string()))
                 .collect(),
             next: Mutex::new(1),
+            hub: Mutex::default(),
         }
     }
 }
@@ -190,7 +218,101 @@ impl App {
                     format!(r#"{{"rounds":{rounds},"digest":"{digest:x}"}}"#),
                 )
             }
+            "/ws/info" if self.faults.ws_not_offered => respond(
+                200,
+                JSON,
+                format!(r#"{{"bus":null,"offered":false,"reason":"{WS_NOT_OFFERED}"}}"#),
+            ),
+            "/ws/info" => respond(200, JSON, r#"{"bus":"memory","offered":true}"#),
+            "/ws/fanout" if self.faults.ws_not_offered => {
+                respond(426, TEXT, format!("Upgrade Required: {WS_NOT_OFFERED}\n"))
+            }
+            "/ws/fanout" => respond(
+                426,
+                TEXT,
+                "Upgrade Required: /ws/fanout speaks WebSocket only\n",
+            ),
             _ => respond(404, TEXT, "Not Found"),
+        }
+    }
+
+    /// True if a WebSocket handshake for `path` is taken up by [`App::fanout`].
+    pub fn upgrades(&self, path: &str) -> bool {
+        path == "/ws/fanout" && !self.faults.ws_not_offered
+    }
+
+    /// Serves one `/ws/fanout` connection whose handshake request (`head`,
+    /// already read off `stream`) is replayed to tokio-tungstenite's
+    /// `accept_async`; returns when the client has gone.
+    pub async fn fanout(self: Arc<Self>, stream: TcpStream, head: Vec<u8>) {
+        let (read, write) = stream.into_split();
+        let io = tokio::io::join(std::io::Cursor::new(head).chain(read), write);
+        let (tx, mut outbox) = mpsc::unbounded_channel::<String>();
+        let id = {
+            let mut hub = self.hub.lock().expect("lock");
+            hub.next += 1;
+            hub.next
+        };
+        // Registered before the 101 goes out, so a client that has seen it
+        // hears every later publish (what the reference targets do too).
+        // The error type is tungstenite's Callback signature, not ours.
+        #[allow(clippy::result_large_err)]
+        let register = |_: &Request, response: Response| {
+            self.hub.lock().expect("lock").clients.push((id, tx));
+            Ok(response)
+        };
+        let accepted = tokio_tungstenite::accept_hdr_async(io, register).await;
+        let Ok(ws) = accepted else {
+            self.hub
+                .lock()
+                .expect("lock")
+                .clients
+                .retain(|(c, _)| *c != id);
+            return;
+        };
+        let (mut sink, mut stream) = ws.split();
+        let writer = tokio::spawn(async move {
+            while let Some(text) = outbox.recv().await {
+                if sink.send(Message::text(text)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let mut held: Option<String> = None;
+        // After a close frame the next read sends tungstenite's answer and
+        // ends the stream.
+        while let Some(Ok(m)) = stream.next().await {
+            if m.is_close() && self.faults.ws_ignores_close {
+                // tungstenite has queued its answer; it goes out with the
+                // next read or write, and there is none.
+                std::future::pending::<()>().await;
+            }
+            let Message::Text(text) = m else { continue };
+            let text = text.as_str().to_string();
+            if !self.faults.ws_reorders {
+                self.broadcast(id, text);
+            } else if let Some(first) = held.take() {
+                self.broadcast(id, text);
+                self.broadcast(id, first);
+            } else {
+                held = Some(text);
+            }
+        }
+        self.hub
+            .lock()
+            .expect("lock")
+            .clients
+            .retain(|(c, _)| *c != id);
+        writer.abort();
+        let _ = writer.await;
+    }
+
+    fn broadcast(&self, from: u64, text: String) {
+        let hub = self.hub.lock().expect("lock");
+        for (id, tx) in &hub.clients {
+            if !(self.faults.ws_skips_sender && *id == from) {
+                let _ = tx.send(text.clone());
+            }
         }
     }
 }

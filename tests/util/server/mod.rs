@@ -278,6 +278,9 @@ struct Head {
     query: String,
     /// The client asked to close after the response.
     close: bool,
+    /// A WebSocket handshake (`Upgrade: websocket`): `raw` is its bytes.
+    websocket: bool,
+    raw: Vec<u8>,
 }
 
 /// A response of [`Behaviour::Respond`] or the contract app.
@@ -308,6 +311,15 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>) {
             .entry(head.path.clone())
             .or_default() += 1;
         shared.handled.fetch_add(1, Ordering::SeqCst);
+        if head.websocket {
+            if let Behaviour::Contract(app) = shared.behaviour(&head.path) {
+                if app.upgrades(&head.path) {
+                    let mut replay = head.raw;
+                    replay.extend_from_slice(&buf);
+                    return app.clone().fanout(stream, replay).await;
+                }
+            }
+        }
         let healthy = Behaviour::ok();
         let mut behaviour = match arrival < shared.healthy_first {
             true => &healthy,
@@ -374,6 +386,7 @@ fn encode(reply: &Reply, close: bool) -> Vec<u8> {
     let reason = match reply.status {
         200 => "OK",
         404 => "Not Found",
+        426 => "Upgrade Required",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
         _ => "Status",
@@ -434,7 +447,7 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Head>
             let mut lines = text.split("\r\n");
             let target = lines.next()?.split_whitespace().nth(1).unwrap_or("/");
             let (path, query) = target.split_once('?').unwrap_or((target, ""));
-            let (mut length, mut close) = (0, false);
+            let (mut length, mut close, mut websocket) = (0, false, false);
             for line in lines {
                 let Some((name, value)) = line.split_once(':') else {
                     continue;
@@ -444,12 +457,16 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Head>
                     length = value.parse().unwrap_or(0);
                 } else if name.eq_ignore_ascii_case("connection") {
                     close = value.eq_ignore_ascii_case("close");
+                } else if name.eq_ignore_ascii_case("upgrade") {
+                    websocket = value.eq_ignore_ascii_case("websocket");
                 }
             }
             let head = Head {
                 path: path.to_string(),
                 query: query.to_string(),
                 close,
+                websocket,
+                raw: buf[..end + 4].to_vec(),
             };
             while buf.len() < end + 4 + length {
                 read_more(stream, buf).await?;
