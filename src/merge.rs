@@ -335,6 +335,8 @@ fn merge_step(parts: &[(&str, &StepRecord)]) -> Result<StepRecord, MergeError> {
         // Surge figures need each second's histogram, which files do not
         // keep: a merged surge step has none.
         surge: None,
+        // `fanout` has no --shard: nothing to merge.
+        fanout: None,
     };
     let mut flags: Vec<_> = parts
         .iter()

@@ -263,6 +263,7 @@ fn make_step(
                 ..GeneratorStats::default()
             },
             surge: None,
+            fanout: None,
         },
         endpoints,
         histograms: HistogramSet {

@@ -16,6 +16,7 @@ mod compare;
 mod deploy;
 mod engine;
 mod environment;
+mod fanout;
 mod faults;
 mod fit;
 mod junit;

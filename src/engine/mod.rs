@@ -13,6 +13,7 @@ mod clock;
 pub mod endpoint;
 pub mod events;
 pub mod executor;
+pub mod fanout;
 pub mod mix;
 mod pin;
 pub mod profile;
@@ -29,6 +30,7 @@ use std::time::{Duration, Instant, SystemTime};
 pub use endpoint::{Endpoint, EndpointError, ParsedUrl, parse_url};
 pub use events::{NoObserver, StepEvent, StepObserver, WindowSignal};
 pub use executor::{Engine, MockAnswer, MockCall, MockEngine, StepExecutor, StepFuture};
+pub use fanout::{FanoutSpec, run_fanout};
 pub use mix::{Mix, MixEntry, SplitMix64};
 pub use pin::pin_current_thread;
 pub use profile::{Arrivals, ProfileError, RateProfile, Stage};
@@ -168,6 +170,8 @@ pub enum EngineError {
     Thread(std::io::Error),
     #[error("a generator thread panicked")]
     Panicked,
+    #[error("{0}")]
+    InvalidFanout(String),
 }
 
 /// Time between the call and the first request, so all threads start together.

@@ -255,6 +255,8 @@ impl Recorder {
             status,
             errors_by_kind,
             surge: self.surge.and_then(|p| surge(&self.timeline, &p)),
+            // Set by `fanout::finish` for a fan-out step.
+            fanout: None,
             generator: GeneratorStats {
                 cpu_s: generator.process_cpu.as_secs_f64(),
                 send_lag_us: self

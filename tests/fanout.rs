@@ -1,0 +1,179 @@
+//! `bakeoff fanout` against the in-process broadcast server
+//! (`util::server::broadcast`): exact delivery counts, latency that grows
+//! with a slowed server, a subscriber dropped mid-step, refused
+//! connections, and bad input refused with exit 2.
+
+use std::process::Command;
+use std::time::Duration;
+
+use crate::util::server::broadcast::{BroadcastServer, Faults};
+use crate::util::server::refused_addr;
+
+fn bakeoff(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `bakeoff fanout URL ARGS... --quiet --format json`, which must exit 0.
+fn fanout_json(url: &str, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["fanout", url];
+    all.extend_from_slice(args);
+    all.extend(["--quiet", "--format", "json"]);
+    let out = bakeoff(&all);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "fanout failed: {stderr}");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+fn count(v: &serde_json::Value, key: &str) -> u64 {
+    v[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no count {key} in {v}"))
+}
+
+fn p99(v: &serde_json::Value) -> u64 {
+    v["latency_us"]["p99"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no delivery p99 in {v}"))
+}
+
+#[test]
+fn every_subscriber_gets_every_message() {
+    let _area = crate::util::area(module_path!());
+    let server = BroadcastServer::start(Faults::default());
+    let v = fanout_json(
+        &server.url(),
+        &["--subscribers", "200", "--rate", "50", "-d", "3s"],
+    );
+    let published = count(&v, "published");
+    // 50 msg/s for 3 s on the open model's schedule: tickets 0..150.
+    assert_eq!(published, 150, "{v}");
+    assert_eq!(
+        server.received(),
+        published,
+        "server saw what was published"
+    );
+    assert_eq!(count(&v, "connected"), 200, "{v}");
+    assert_eq!(server.connections(), 200, "every subscriber upgraded once");
+    assert_eq!(count(&v, "expected"), published * 200, "{v}");
+    assert_eq!(count(&v, "delivered"), published * 200, "{v}");
+    assert_eq!(count(&v, "lost"), 0, "{v}");
+    assert_eq!(count(&v, "duplicated"), 0, "{v}");
+    assert_eq!(v["errors_by_kind"], serde_json::json!({}), "{v}");
+    for k in ["min", "p50", "p90", "p99", "p999", "max"] {
+        assert!(
+            v["latency_us"][k].as_u64().is_some_and(|us| us > 0),
+            "{k}: {v}"
+        );
+    }
+}
+
+#[test]
+fn delivery_latency_grows_when_the_server_is_slowed() {
+    let _area = crate::util::area(module_path!());
+    let args = ["--subscribers", "20", "--rate", "20", "-d", "2s"];
+    let fast = BroadcastServer::start(Faults::default());
+    let quick = fanout_json(&fast.url(), &args);
+    drop(fast);
+    let slow = BroadcastServer::start(Faults {
+        delay: Duration::from_millis(20),
+        ..Faults::default()
+    });
+    let slowed = fanout_json(&slow.url(), &args);
+    for v in [&quick, &slowed] {
+        assert_eq!(count(v, "lost"), 0, "{v}");
+        assert_eq!(count(v, "delivered"), count(v, "published") * 20, "{v}");
+    }
+    // Every message waits 20 ms in the slowed server before it goes out,
+    // and latency counts from the intended send time: p99 ≥ 20 ms.
+    assert!(p99(&slowed) >= 20_000, "slowed p99 {}", p99(&slowed));
+    assert!(
+        p99(&slowed) > p99(&quick),
+        "slowed p99 {} vs {}",
+        p99(&slowed),
+        p99(&quick)
+    );
+}
+
+#[test]
+fn a_subscriber_dropped_mid_step_is_counted_and_its_deliveries_lost() {
+    let _area = crate::util::area(module_path!());
+    let server = BroadcastServer::start(Faults {
+        drop_one_after: Some(10),
+        ..Faults::default()
+    });
+    let v = fanout_json(
+        &server.url(),
+        &["--subscribers", "10", "--rate", "20", "-d", "2s"],
+    );
+    assert_eq!(server.dropped(), 1);
+    assert_eq!(v["errors_by_kind"]["dropped"], 1, "{v}");
+    let (expected, delivered, lost) = (
+        count(&v, "expected"),
+        count(&v, "delivered"),
+        count(&v, "lost"),
+    );
+    assert_eq!(delivered + lost, expected, "{v}");
+    // The dropped subscriber got the first 10 of the 40 messages, the
+    // other 9 all of them; its other 30 deliveries are lost.
+    assert_eq!(count(&v, "published"), 40, "{v}");
+    assert_eq!(count(&v, "connected"), 10, "{v}");
+    assert_eq!(expected, 40 * 10, "{v}");
+    assert_eq!(delivered, 9 * 40 + 10, "{v}");
+    assert_eq!(lost, 30, "{v}");
+    assert_eq!(count(&v, "duplicated"), 0, "{v}");
+}
+
+#[test]
+fn refused_connections_are_counted_and_nothing_has_a_latency() {
+    let addr = refused_addr();
+    let url = format!("ws://{addr}/ws/fanout");
+    let v = fanout_json(&url, &["--subscribers", "3", "-d", "1s"]);
+    assert_eq!(v["errors_by_kind"]["connect"], 3, "{v}");
+    assert_eq!(count(&v, "connected"), 0, "{v}");
+    assert_eq!(count(&v, "published"), 0, "{v}");
+    assert_eq!(count(&v, "delivered"), 0, "{v}");
+    assert!(v["latency_us"].is_null(), "no delivery, no latency: {v}");
+}
+
+#[test]
+fn bad_fanout_input_exits_2_naming_the_flag_or_value() {
+    let cases: [(&[&str], &str); 6] = [
+        (&["http://127.0.0.1:1/ws/fanout"], "ws://"),
+        (&["ws://example.com/ws/fanout"], "example.com"),
+        (
+            &["ws://127.0.0.1:1/ws/fanout", "--subscribers", "0"],
+            "--subscribers",
+        ),
+        (&["ws://127.0.0.1:1/ws/fanout", "--rate", "-3"], "--rate"),
+        (
+            &[
+                "ws://127.0.0.1:1/ws/fanout",
+                "--subscribers",
+                "2",
+                "--publishers",
+                "3",
+            ],
+            "--publishers",
+        ),
+        (&["ws://127.0.0.1:1/ws/fanout", "-d", "0s"], "--duration"),
+    ];
+    for (args, named) in cases {
+        let mut all = vec!["fanout"];
+        all.extend_from_slice(args);
+        let out = bakeoff(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(named),
+            "{args:?} should name {named}: {stderr}"
+        );
+    }
+}
