@@ -207,7 +207,9 @@ impl<'a> Runner<'a> {
                     self.run_step(lab, executor, running, scenario, rate, repeat)
                         .await?;
                 }
-            } else if let (Some(slo), LoadModel::Open { .. }) = (scenario.slo_p99, &scenario.load) {
+            } else if let (Some(slo), LoadModel::Open { .. } | LoadModel::Fanout { .. }) =
+                (scenario.slo_p99, &scenario.load)
+            {
                 let slo_us = slo.as_micros() as f64;
                 let max_rate = measured.iter().map(|(r, _)| *r).max().unwrap_or(1);
                 for _ in 0..MAX_SLO_PROBES {

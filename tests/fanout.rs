@@ -177,3 +177,56 @@ fn bad_fanout_input_exits_2_naming_the_flag_or_value() {
         );
     }
 }
+
+#[test]
+fn a_fanout_suite_runs_through_the_runner_into_results_and_reports() {
+    let _area = crate::util::area(module_path!());
+    let server = BroadcastServer::start(Faults::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = tmp.path().join("fanout.toml");
+    std::fs::write(
+        &suite,
+        "name = \"fanout\"\ntargets = [\"node\"]\n[defaults]\nwarmup = \"0s\"\nduration = \"1s\"\n\
+         [[scenario]]\nname = \"ws\"\nmodel = \"fanout\"\nsubscribers = [5, 10]\nrate = 10\n\
+         path = \"/ws/fanout\"\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("run");
+    let run = Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+        .arg("run")
+        .arg(&suite)
+        .args(["--targets", "external", "--url"])
+        .arg(format!("node=http://{}", server.addr))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(out.join("results.json")).unwrap();
+    let results: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let steps = results["steps"].as_array().unwrap();
+    let levels: Vec<u64> = steps.iter().map(|s| count(s, "level")).collect();
+    assert_eq!(levels, [5, 10]);
+    for s in steps {
+        assert_eq!(s["model"], "fanout", "{s}");
+        let f = &s["summary"]["fanout"];
+        let level = count(s, "level");
+        assert_eq!(count(f, "published"), 10, "{f}");
+        assert_eq!(count(f, "connected"), level, "{f}");
+        assert_eq!(count(f, "delivered"), 10 * level, "{f}");
+        assert_eq!(count(f, "lost"), 0, "{f}");
+        // The summary's population is the deliveries.
+        assert_eq!(count(&s["summary"], "requests"), 10 * level);
+        assert!(s["summary"]["latency_us"]["p99"].as_u64().is_some());
+    }
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("ws"),
+        "the report lists the fan-out scenario"
+    );
+}

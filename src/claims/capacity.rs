@@ -156,8 +156,10 @@ pub fn capacity_table(
                 .max_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|p| (p.0, p.1));
             let capacity = match (model, slos.get(scenario)) {
-                (Model::Open, Some(slo)) => Capacity::Slo(slo_capacity(&g, target, scenario, *slo)),
-                (Model::Open, None) => Capacity::NoSlo,
+                (Model::Open | Model::Fanout, Some(slo)) => {
+                    Capacity::Slo(slo_capacity(&g, target, scenario, *slo))
+                }
+                (Model::Open | Model::Fanout, None) => Capacity::NoSlo,
                 (Model::Closed, _) => Capacity::ClosedModel,
             };
             rows.push(CapacityRow {

@@ -215,6 +215,8 @@ fn resolve_load(args: &LoadArgs) -> anyhow::Result<Load> {
 fn describe(schedule: &Schedule) -> String {
     match schedule {
         Schedule::Closed { connections } => format!("closed model, {connections} connections"),
+        // `load` builds closed and open schedules only.
+        Schedule::Fanout { subscribers, .. } => format!("fan-out, {subscribers} subscribers"),
         Schedule::Open {
             profile,
             connections,

@@ -26,13 +26,15 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{WebSocketStream, client_async};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 
 use super::clock::{self, Clock};
 use super::events::{StepEvent, StepObserver};
 use super::profile::{Curve, RateProfile};
 use super::{
-    Cancel, Endpoint, EndpointError, EngineError, ParsedUrl, START_DELAY, TICK, pin_current_thread,
+    Cancel, Endpoint, EndpointError, EngineError, ParsedUrl, START_DELAY, Schedule, StepSpec, TICK,
+    pin_current_thread,
 };
 use crate::measure::fanout::{
     Deliveries, FanoutError, FanoutShape, FanoutTally, Reception, finish,
@@ -46,6 +48,8 @@ pub const DEFAULT_DRAIN: Duration = Duration::from_secs(1);
 /// The most publishers a step may have (each subscriber keeps one
 /// sequence number per publisher); `suite::bounds` re-exports it.
 pub const MAX_PUBLISHERS: u32 = 100;
+/// Each connection's read buffer (a message is a few dozen bytes).
+const READ_BUFFER: usize = 4096;
 /// How long a subscriber waits for its close frame to be written.
 const CLOSE_WAIT: Duration = Duration::from_millis(500);
 
@@ -103,6 +107,39 @@ pub struct FanoutSpec {
 }
 
 impl FanoutSpec {
+    /// The fan-out step a runner's [`StepSpec`] asks for (None: not a
+    /// fan-out schedule). The path is the mix's first entry's; the
+    /// warm-up is the connect phase, so the spec's is not used.
+    pub fn of_step(spec: &StepSpec) -> Option<FanoutSpec> {
+        let Schedule::Fanout {
+            subscribers,
+            rate,
+            publishers,
+            connect_rate,
+        } = spec.schedule
+        else {
+            return None;
+        };
+        let path = spec
+            .mix
+            .entries()
+            .first()
+            .map_or_else(|| "/ws/fanout".to_string(), |e| e.path.clone());
+        Some(FanoutSpec {
+            endpoint: spec.endpoint.clone(),
+            path,
+            subscribers,
+            publishers,
+            rate,
+            duration: spec.duration,
+            connect_rate,
+            drain: DEFAULT_DRAIN,
+            timeout: spec.timeout,
+            cpus: spec.cpus.clone(),
+            cancel: spec.cancel.clone(),
+        })
+    }
+
     fn check(&self) -> Result<(), EngineError> {
         if self.subscribers == 0 {
             return Err(EngineError::NoConnections);
@@ -402,7 +439,13 @@ async fn open(ctx: &ThreadCtx) -> Result<WebSocketStream<TcpStream>, FanoutError
         Ok(Ok(tcp)) => tcp,
     };
     let _ = tcp.set_nodelay(true);
-    match tokio::time::timeout(timeout, client_async(ctx.url.as_str(), tcp)).await {
+    // Messages are a few dozen bytes: small buffers keep memory per
+    // subscriber at a few KiB instead of tungstenite's 128 KiB default.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0);
+    let handshake = client_async_with_config(ctx.url.as_str(), tcp, Some(config));
+    match tokio::time::timeout(timeout, handshake).await {
         Err(_) => Err(FanoutError::Timeout),
         Ok(Err(_)) => Err(FanoutError::Handshake),
         Ok(Ok((ws, _response))) => Ok(ws),

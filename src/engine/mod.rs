@@ -89,6 +89,15 @@ pub enum Schedule {
         connections: u32,
         arrivals: Arrivals,
     },
+    /// WebSocket fan-out (`fanout.rs`): `subscribers` connections opened
+    /// at `connect_rate` per second, then `publishers` of them sending
+    /// `rate` messages/s together; the mix's first entry names the path.
+    Fanout {
+        subscribers: u32,
+        rate: f64,
+        publishers: u32,
+        connect_rate: f64,
+    },
 }
 
 impl Schedule {
@@ -106,7 +115,7 @@ impl Schedule {
     pub fn surge(&self) -> Option<crate::measure::SurgePhases> {
         match self {
             Schedule::Open { profile, .. } => profile.surge(),
-            Schedule::Closed { .. } => None,
+            Schedule::Closed { .. } | Schedule::Fanout { .. } => None,
         }
     }
 
@@ -114,6 +123,7 @@ impl Schedule {
         match self {
             Schedule::Closed { .. } => Model::Closed,
             Schedule::Open { .. } => Model::Open,
+            Schedule::Fanout { .. } => Model::Fanout,
         }
     }
 
@@ -123,12 +133,14 @@ impl Schedule {
         match self {
             Schedule::Closed { connections } => u64::from(*connections),
             Schedule::Open { profile, .. } => profile.peak().round() as u64,
+            Schedule::Fanout { subscribers, .. } => u64::from(*subscribers),
         }
     }
 
     pub fn connections(&self) -> u32 {
         match self {
             Schedule::Closed { connections } | Schedule::Open { connections, .. } => *connections,
+            Schedule::Fanout { subscribers, .. } => *subscribers,
         }
     }
 }
@@ -184,6 +196,9 @@ pub fn run_step(
     spec: &StepSpec,
     observer: &mut dyn StepObserver,
 ) -> Result<Measurement, EngineError> {
+    if let Some(fanout) = FanoutSpec::of_step(spec) {
+        return run_fanout(&fanout, observer);
+    }
     let connections = spec.shard.connections(spec.schedule.connections());
     if connections == 0 {
         return Err(EngineError::NoConnections);
@@ -233,7 +248,8 @@ pub fn run_step(
         Schedule::Open { profile, .. } => {
             Some(Arc::new(profile.curve(spec.warmup, stop.window_end)))
         }
-        Schedule::Closed { .. } => None,
+        // A fan-out step went to `run_fanout` above.
+        Schedule::Closed { .. } | Schedule::Fanout { .. } => None,
     };
 
     let (outputs, cpu) = std::thread::scope(|scope| {

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
@@ -145,6 +146,22 @@ fn broadcast(shared: &Shared, msg: Message, faults: Faults) {
     }
 }
 
+/// Whether the request waiting on `tcp` asks for a WebSocket upgrade
+/// (peeked, so the handshake still reads it); bounded in time and size.
+async fn is_upgrade(tcp: &TcpStream) -> bool {
+    let mut buf = [0u8; 8192];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let peeked = tokio::time::timeout_at(deadline, tcp.peek(&mut buf)).await;
+        let Ok(Ok(n)) = peeked else { return false };
+        let head = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+        if head.contains("\r\n\r\n") || n == buf.len() || n == 0 {
+            return head.contains("upgrade: websocket");
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 async fn client(
     tcp: TcpStream,
     id: u64,
@@ -153,6 +170,14 @@ async fn client(
     faults: Faults,
 ) {
     let _ = tcp.set_nodelay(true);
+    let mut tcp = tcp;
+    if !is_upgrade(&tcp).await {
+        // A plain HTTP request (the lab's reachability probe): 200 "ok".
+        let _ = tcp
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            .await;
+        return;
+    }
     let Ok(ws) = tokio_tungstenite::accept_async(tcp).await else {
         return;
     };
