@@ -230,3 +230,99 @@ fn a_fanout_suite_runs_through_the_runner_into_results_and_reports() {
         "the report lists the fan-out scenario"
     );
 }
+
+/// Peak resident memory (KiB) of a finished child, from wait4's rusage.
+fn run_measuring_peak_rss(args: &[&str]) -> (std::process::Output, i64) {
+    use std::os::unix::process::ExitStatusExt;
+    let child = Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut stdout = child.stdout.unwrap();
+    let mut stderr = child.stderr.unwrap();
+    // Read both pipes on threads so the child never blocks on a full one.
+    let out = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut b).unwrap();
+        b
+    });
+    let err = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut stderr, &mut b).unwrap();
+        b
+    });
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our child, not yet reaped; the pointers are to locals.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(reaped, pid, "wait4");
+    let output = std::process::Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    };
+    (output, usage.ru_maxrss)
+}
+
+/// Raises this process's soft open-file limit to its hard limit: the
+/// in-test server holds one socket per subscriber.
+fn raise_open_files(needed: u64) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit read and write the struct we own.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+        if limit.rlim_cur < needed {
+            limit.rlim_cur = limit.rlim_max.min(needed.max(limit.rlim_cur));
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
+        }
+    }
+    assert!(
+        limit.rlim_cur >= needed,
+        "this test needs {needed} open files; the hard limit is {}",
+        limit.rlim_max
+    );
+}
+
+#[test]
+fn five_thousand_subscribers_fit_in_bounded_memory() {
+    let _area = crate::util::area(module_path!());
+    raise_open_files(5000 + 512);
+    let server = BroadcastServer::start(Faults::default());
+    let url = server.url();
+    let (out, peak_kib) = run_measuring_peak_rss(&[
+        "fanout",
+        &url,
+        "--subscribers",
+        "5000",
+        "--connect-rate",
+        "2500",
+        "--rate",
+        "2",
+        "-d",
+        "2s",
+        "--quiet",
+        "--format",
+        "json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(count(&v, "connected"), 5000, "{v}");
+    assert_eq!(count(&v, "delivered"), count(&v, "published") * 5000, "{v}");
+    assert_eq!(count(&v, "lost"), 0, "{v}");
+    // A few KiB per subscriber (4 KiB read buffer, task, counters) plus
+    // the recorders' histograms; 128 KiB per subscriber (tungstenite's
+    // default buffers) would be 640 MB.
+    assert!(
+        peak_kib < 200 * 1024,
+        "peak RSS {} MiB at 5000 subscribers",
+        peak_kib / 1024
+    );
+}
