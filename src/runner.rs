@@ -315,7 +315,7 @@ impl<'a> Runner<'a> {
             None => None,
         };
         let started_at = now_rfc3339();
-        let progress = StepProgress::start(&label, scenario.warmup + scenario.duration, self.quiet);
+        let progress = StepProgress::start(&label, scenario.step_time(level), self.quiet);
         let (window, mut window_started) = WindowSignal::new();
         let run = executor.run(spec, Box::new((progress, window)));
         tokio::pin!(run);

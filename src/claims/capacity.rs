@@ -206,7 +206,7 @@ pub fn slo_objectives(
 }
 
 /// Capacity at the SLO of one target × open-model scenario.
-fn slo_capacity(g: &Lookup, target: &str, scenario: &str, slo: Duration) -> SloCapacity {
+pub(super) fn slo_capacity(g: &Lookup, target: &str, scenario: &str, slo: Duration) -> SloCapacity {
     let slo_us = slo.as_secs_f64() * 1e6;
     // Per rate: the repeats' SLO p99 (`Repeats::p99_us` is already +∞ for
     // a failing repeat), reduced to their median.

@@ -133,15 +133,15 @@ impl SuitePlan {
     }
 
     /// Time spent warming up and measuring over the whole plan (targets ×
-    /// levels × repeats × (warmup + duration)); excludes start-up of
-    /// targets and the database.
+    /// repeats × the levels' [`ScenarioPlan::step_time`]); excludes start-up
+    /// of targets and the database.
     pub fn measurement_time(&self) -> Duration {
         self.scenarios
             .iter()
             .map(|s| {
-                let steps = s.load.levels().len() as u32 * s.repeats;
                 let targets = self.targets.iter().filter(|t| s.runs_on(t)).count() as u32;
-                (s.warmup + s.duration) * steps * targets
+                let levels: Duration = s.load.levels().iter().map(|&l| s.step_time(l)).sum();
+                levels * s.repeats * targets
             })
             .sum()
     }
@@ -176,6 +176,21 @@ impl ScenarioPlan {
         self.targets
             .as_ref()
             .is_none_or(|only| only.iter().any(|t| t == target))
+    }
+
+    /// How long one step at `level` warms up and measures: warm-up +
+    /// duration; a fan-out step instead connects its subscribers at the
+    /// connect rate (its warm-up), publishes for the duration and drains
+    /// for [`crate::engine::fanout::DEFAULT_DRAIN`].
+    pub fn step_time(&self, level: u64) -> Duration {
+        match &self.load {
+            LoadModel::Fanout { connect_rate, .. } => {
+                Duration::from_secs_f64(level as f64 / connect_rate.max(1e-9))
+                    + self.duration
+                    + crate::engine::fanout::DEFAULT_DRAIN
+            }
+            _ => self.warmup + self.duration,
+        }
     }
 
     fn record(&self) -> ScenarioRecord {
