@@ -326,3 +326,48 @@ fn five_thousand_subscribers_fit_in_bounded_memory() {
         peak_kib / 1024
     );
 }
+
+/// A TCP server on loopback that answers every connection with `reply`
+/// (None: accepts and says nothing) and keeps it open; it stops accepting
+/// after `connections`, its thread ending when the test's listener drops.
+fn raw_server(reply: Option<&'static [u8]>, connections: usize) -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(connections) {
+            let Ok(mut stream) = stream else { continue };
+            if let Some(bytes) = reply {
+                let _ = std::io::Write::write_all(&mut stream, bytes);
+            }
+            held.push(stream);
+        }
+        // Hold the connections until the client gives up on them.
+        std::thread::sleep(Duration::from_secs(5));
+    });
+    addr
+}
+
+#[test]
+fn a_server_that_will_not_upgrade_fails_the_handshake_and_a_silent_one_times_out() {
+    // django-sync's answer to a WebSocket upgrade: WSGI cannot hold one.
+    let refuses = raw_server(
+        Some(b"HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        2,
+    );
+    let v = fanout_json(
+        &format!("ws://{refuses}/ws/fanout"),
+        &["--subscribers", "2", "-d", "1s", "--timeout", "1s"],
+    );
+    assert_eq!(v["errors_by_kind"]["handshake"], 2, "{v}");
+    assert_eq!(count(&v, "connected"), 0, "{v}");
+    assert!(v["latency_us"].is_null(), "{v}");
+
+    let silent = raw_server(None, 2);
+    let v = fanout_json(
+        &format!("ws://{silent}/ws/fanout"),
+        &["--subscribers", "2", "-d", "1s", "--timeout", "1s"],
+    );
+    assert_eq!(v["errors_by_kind"]["timeout"], 2, "{v}");
+    assert_eq!(count(&v, "published"), 0, "{v}");
+}
