@@ -148,6 +148,9 @@ pub struct FanoutArgs {
     /// Output format, optionally to a file: text (default), json, markdown, html, csv.
     #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = crate::report::format::parse_output)]
     pub format: Vec<OutputSpec>,
+    /// Write a results.json with this one step (`bakeoff report` reads it).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
     /// Pin generator threads to these CPUs (one thread per CPU).
     #[arg(long, value_delimiter = ',', value_parser = parse_cpu)]
     pub cpus: Vec<usize>,

@@ -48,9 +48,21 @@ fn p99(v: &serde_json::Value) -> u64 {
 fn every_subscriber_gets_every_message() {
     let _area = crate::util::area(module_path!());
     let server = BroadcastServer::start(Faults::default());
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("r.json");
+    let results_arg = results.to_str().unwrap();
     let v = fanout_json(
         &server.url(),
-        &["--subscribers", "200", "--rate", "50", "-d", "3s"],
+        &[
+            "--subscribers",
+            "200",
+            "--rate",
+            "50",
+            "-d",
+            "3s",
+            "--output",
+            results_arg,
+        ],
     );
     let published = count(&v, "published");
     // 50 msg/s for 3 s on the open model's schedule: tickets 0..150.
@@ -73,6 +85,23 @@ fn every_subscriber_gets_every_message() {
             "{k}: {v}"
         );
     }
+    // --output: one fan-out step in the results schema, which `report` reads.
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    let step = &file["steps"][0];
+    assert_eq!(step["model"], "fanout", "{step}");
+    assert_eq!(step["level"], 200, "{step}");
+    assert_eq!(step["summary"]["fanout"]["delivered"], published * 200);
+    assert_eq!(step["summary"]["latency_us"], v["latency_us"]);
+    let rep = dir.path().join("rep");
+    let out = bakeoff(&["report", results_arg, "--out", rep.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
+    assert!(md.contains("deliveries per second"), "{md}");
 }
 
 #[test]

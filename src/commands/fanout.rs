@@ -7,16 +7,18 @@ use std::collections::BTreeMap;
 use anyhow::bail;
 use serde::Serialize;
 
+use super::load::check_writable;
 use super::signals::{StopSignals, Stopped};
 use crate::Outcome;
 use crate::cli::FanoutArgs;
 use crate::engine::fanout::{FanoutSpec, parse_ws_url};
 use crate::engine::{Cancel, EngineError, StepObserver, run_fanout};
-use crate::measure::Measurement;
+use crate::measure::{Measurement, StepMeta};
+use crate::model::Model;
 use crate::progress::StepProgress;
 use crate::report::doc::{Column, Document, Rich, Table};
 use crate::report::format::{self, Format};
-use crate::results::LatencySummary;
+use crate::results::{LatencySummary, RunResults, local_provenance, now_rfc3339};
 use crate::suite::bounds::ensure_open_files;
 use crate::units;
 
@@ -47,6 +49,10 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<Outcome> {
     let url = parse_ws_url(&args.url)?;
     let outputs = format::or_default(&args.format, Format::Text);
     format::check_outputs(&outputs)?;
+    let files = outputs.iter().filter_map(|o| o.path.as_ref());
+    for path in args.output.iter().chain(files) {
+        check_writable(path)?;
+    }
     if args.publishers > args.subscribers {
         bail!(
             "invalid value '{}' for '--publishers': publishers are among the subscribers, so at most --subscribers ({})",
@@ -80,6 +86,7 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<Outcome> {
         args.quiet,
     ));
     let cancel = spec.cancel.clone();
+    let started_at = now_rfc3339();
     let step = run_blocking(spec, observer);
     let on_signal = |signal| {
         cancel.cancel();
@@ -97,7 +104,24 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<Outcome> {
     let doc = document(&name, &args, &report);
     let json = serde_json::to_value(&report)?;
     format::emit(&outputs, &doc, &json)?;
-    Ok(if m.interrupted {
+    let interrupted = m.interrupted;
+    if let Some(path) = &args.output {
+        let mut provenance = local_provenance("fanout", "adhoc");
+        provenance.started_at = started_at.clone();
+        let mut results = RunResults::new(provenance);
+        let meta = StepMeta {
+            target: name,
+            scenario: "fanout".into(),
+            model: Model::Fanout,
+            level: u64::from(args.subscribers),
+            repeat: 0,
+            started_at,
+        };
+        results.steps.push(m.into_step(meta, None, None));
+        results.complete = !interrupted;
+        results.save_atomic(path)?;
+    }
+    Ok(if interrupted {
         Outcome::Interrupted
     } else {
         Outcome::Ok

@@ -307,7 +307,7 @@ fn mix_entry(args: &LoadArgs, path: &str) -> anyhow::Result<MixEntry> {
 }
 
 /// Fails early when an output file could not be written later.
-fn check_writable(path: &Path) -> anyhow::Result<()> {
+pub(super) fn check_writable(path: &Path) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -179,7 +179,11 @@ fn scenario(doc: &mut Document, summary: &RunSummary, sc: &ScenarioSummary, char
     }
     let mut best = Table::new(vec![
         Column::left("target"),
-        Column::right(if fanout { "best deliveries/s" } else { "best req/s" }),
+        Column::right(if fanout {
+            "best deliveries/s"
+        } else {
+            "best req/s"
+        }),
         Column::right(format!("at {unit}")),
         Column::right(format!("highest {unit} measured")),
         Column::right("requests"),
