@@ -568,6 +568,55 @@ fn deliver(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::{Mix, MixEntry, Shard};
+
+    fn step(schedule: Schedule) -> StepSpec {
+        StepSpec {
+            endpoint: super::super::parse_url("http://127.0.0.1:3000/", false)
+                .unwrap()
+                .endpoint,
+            mix: Mix::single(MixEntry::get("/ws/fanout")),
+            schedule,
+            warmup: Duration::from_secs(1),
+            duration: Duration::from_secs(3),
+            timeout: Duration::from_secs(5),
+            max_requests: None,
+            seed: 1,
+            cpus: vec![],
+            cancel: Cancel::new(),
+            shard: Shard::WHOLE,
+            start_at: None,
+        }
+    }
+
+    #[test]
+    fn a_runner_step_with_a_fanout_schedule_is_a_fanout_spec() {
+        let spec = step(Schedule::Fanout {
+            subscribers: 200,
+            rate: 50.0,
+            publishers: 2,
+            connect_rate: 400.0,
+        });
+        let f = FanoutSpec::of_step(&spec).expect("a fan-out step");
+        assert_eq!(f.path, "/ws/fanout");
+        assert_eq!((f.subscribers, f.publishers, f.rate), (200, 2, 50.0));
+        assert_eq!((f.duration, f.drain), (spec.duration, DEFAULT_DRAIN));
+        assert!(FanoutSpec::of_step(&step(Schedule::Closed { connections: 1 })).is_none());
+    }
+
+    #[test]
+    fn ws_urls_are_loopback_only() {
+        let u = parse_ws_url("ws://127.0.0.1:3000/ws/fanout").unwrap();
+        assert_eq!(u.path_and_query, "/ws/fanout");
+        assert_eq!(u.endpoint.addr.port(), 3000);
+        let e = parse_ws_url("http://127.0.0.1:3000/ws/fanout").unwrap_err();
+        assert!(e.to_string().contains("only ws://"), "{e}");
+        let e = parse_ws_url("ws://10.0.0.1/ws/fanout").unwrap_err();
+        assert!(
+            e.to_string().contains("loopback") || e.to_string().contains("127.0.0.0/8"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn messages_round_trip_through_their_text() {

@@ -197,6 +197,14 @@ pub fn run_step(
     observer: &mut dyn StepObserver,
 ) -> Result<Measurement, EngineError> {
     if let Some(fanout) = FanoutSpec::of_step(spec) {
+        // Subscribers of one broadcast cannot be split across machines:
+        // each shard's publishers would miss the others' subscribers.
+        if spec.shard != Shard::WHOLE {
+            return Err(EngineError::InvalidFanout(format!(
+                "a fan-out step cannot be sharded (shard {})",
+                spec.shard
+            )));
+        }
         return run_fanout(&fanout, observer);
     }
     let connections = spec.shard.connections(spec.schedule.connections());
