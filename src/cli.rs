@@ -11,7 +11,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use http::{HeaderName, HeaderValue, Method};
 
 use crate::report::format::OutputSpec;
-use crate::suite::bounds::{DEFAULT_MAX_CONNECTIONS, MAX_RATE, MAX_STEP_DURATION};
+use crate::suite::bounds::{
+    DEFAULT_MAX_CONNECTIONS, MAX_PUBLISHERS, MAX_RATE, MAX_STEP_DURATION, MAX_SUBSCRIBERS,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,6 +34,8 @@ pub enum Command {
     Run(RunArgs),
     /// Ad-hoc load against one URL (like wrk or oha).
     Load(Box<LoadArgs>),
+    /// WebSocket fan-out: subscribers, publishers at a rate; delivery latency, loss, drops.
+    Fanout(Box<FanoutArgs>),
     /// Start PostgreSQL and the targets of a suite and keep them up until Ctrl-C.
     Up(UpArgs),
     /// Start the targets and verify every endpoint of the API contract on each.
@@ -114,6 +118,91 @@ pub struct RunArgs {
     /// TLS and HTTP/2 for https:// (external) targets.
     #[command(flatten)]
     pub transport: TransportArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct FanoutArgs {
+    /// ws:// URL of a broadcast endpoint on loopback, e.g. ws://127.0.0.1:3000/ws/fanout
+    pub url: String,
+    /// Subscriber connections, opened before publishing starts.
+    #[arg(short = 's', long, default_value_t = 100, allow_hyphen_values = true, value_parser = parse_subscribers)]
+    pub subscribers: u32,
+    /// Publishing connections, among the subscribers (each also receives).
+    #[arg(long, default_value_t = 1, allow_hyphen_values = true, value_parser = parse_publishers)]
+    pub publishers: u32,
+    /// Messages per second, all publishers together.
+    #[arg(long, default_value = "10", allow_hyphen_values = true, value_parser = parse_message_rate)]
+    pub rate: f64,
+    /// How long the publishers publish (the measured window).
+    #[arg(short = 'd', long, default_value = "10s", allow_hyphen_values = true, value_parser = parse_step_duration)]
+    pub duration: Duration,
+    /// Subscribers connected per second before publishing.
+    #[arg(long, default_value = "500", allow_hyphen_values = true, value_parser = parse_connect_rate)]
+    pub connect_rate: f64,
+    /// How long subscribers keep reading after the window (later deliveries are lost).
+    #[arg(long, default_value = "1s", allow_hyphen_values = true, value_parser = parse_warmup)]
+    pub drain: Duration,
+    /// Bound on each connect, handshake and publish.
+    #[arg(long, default_value = "10s", allow_hyphen_values = true, value_parser = parse_step_duration)]
+    pub timeout: Duration,
+    /// Label of the target in results (default host:port).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Output format, optionally to a file: text (default), json, markdown, html, csv.
+    #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = crate::report::format::parse_output)]
+    pub format: Vec<OutputSpec>,
+    /// Write a results.json with this one step (`bakeoff report` reads it).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Pin generator threads to these CPUs (one thread per CPU).
+    #[arg(long, value_delimiter = ',', value_parser = parse_cpu)]
+    pub cpus: Vec<usize>,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `fanout --subscribers`: 1 ..= [`MAX_SUBSCRIBERS`].
+pub fn parse_subscribers(s: &str) -> Result<u32, String> {
+    let n = parse_count_u32(s, "subscribers")?;
+    if n > MAX_SUBSCRIBERS {
+        return Err(format!(
+            "{s:?} is above the most subscribers, {MAX_SUBSCRIBERS} (one loopback address has about 28,000 client ports)"
+        ));
+    }
+    Ok(n)
+}
+
+/// `fanout --publishers`: 1 ..= `engine::fanout::MAX_PUBLISHERS` (the
+/// command checks it is not above `--subscribers`).
+pub fn parse_publishers(s: &str) -> Result<u32, String> {
+    let n = parse_count_u32(s, "publishers")?;
+    if n > MAX_PUBLISHERS {
+        return Err(format!(
+            "{s:?} is above the most publishers, {MAX_PUBLISHERS}"
+        ));
+    }
+    Ok(n)
+}
+
+/// `fanout --rate`: messages per second, greater than 0, at most [`MAX_RATE`].
+pub fn parse_message_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= f64::from(MAX_RATE) => Ok(r),
+        _ => Err(format!(
+            "{s:?} is not a rate: give messages per second greater than 0 and at most {MAX_RATE}, e.g. 20"
+        )),
+    }
+}
+
+/// `fanout --connect-rate`: connections per second, greater than 0.
+pub fn parse_connect_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= f64::from(MAX_RATE) => Ok(r),
+        _ => Err(format!(
+            "{s:?} is not a rate: give connections per second greater than 0, e.g. 500"
+        )),
+    }
 }
 
 #[derive(Debug, Args, Clone)]

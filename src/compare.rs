@@ -587,6 +587,7 @@ fn level_unit(model: Model) -> &'static str {
     match model {
         Model::Open => "req/s",
         Model::Closed => "conn",
+        Model::Fanout => "subs",
     }
 }
 

@@ -349,6 +349,8 @@ fn merge_step(parts: &[(&str, &StepRecord)]) -> Result<StepRecord, MergeError> {
         connect_us: connect.as_ref().and_then(ConnectSummary::from_histogram),
         // Shards of one plan share their transport flags.
         transport: first.summary.transport.clone(),
+        // `fanout` has no --shard: nothing to merge.
+        fanout: None,
     };
     let mut flags: Vec<_> = parts
         .iter()

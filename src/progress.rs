@@ -83,12 +83,35 @@ impl Drop for StepProgress {
 /// the generator-saturation warning when they apply.
 pub fn summary_line(m: &Measurement) -> String {
     let s = &m.summary;
+    let figures = match &s.fanout {
+        Some(f) => format!(
+            "{} deliveries/s, delivery p99 {}, {} published, {} of {} deliveries lost{}",
+            units::rate(s.rps),
+            units::latency_opt_us(s.latency_us.map(|l| l.p99)),
+            f.published,
+            f.lost,
+            f.expected,
+            if f.errors_by_kind.is_empty() {
+                String::new()
+            } else {
+                let kinds: Vec<String> = f
+                    .errors_by_kind
+                    .iter()
+                    .map(|(k, n)| format!("{k} {n}"))
+                    .collect();
+                format!(" ({})", kinds.join(", "))
+            }
+        ),
+        None => format!(
+            "{} req/s, p99 {}, {} errors of {} requests",
+            units::rate(s.rps),
+            units::latency_opt_us(s.latency_us.map(|l| l.p99)),
+            s.errors,
+            s.requests
+        ),
+    };
     format!(
-        "{} req/s, p99 {}, {} errors of {} requests{}{}",
-        units::rate(s.rps),
-        units::latency_opt_us(s.latency_us.map(|l| l.p99)),
-        s.errors,
-        s.requests,
+        "{figures}{}{}",
         if m.interrupted { " (interrupted)" } else { "" },
         match &s.generator.saturated {
             Some(why) => format!(" · GENERATOR SATURATED ({why}): no verdict will use this step"),

@@ -211,7 +211,9 @@ impl<'a> Runner<'a> {
                     self.run_step(lab, executor, running, scenario, rate, repeat)
                         .await?;
                 }
-            } else if let (Some(slo), LoadModel::Open { .. }) = (scenario.slo_p99, &scenario.load) {
+            } else if let (Some(slo), LoadModel::Open { .. } | LoadModel::Fanout { .. }) =
+                (scenario.slo_p99, &scenario.load)
+            {
                 let slo_us = slo.as_micros() as f64;
                 let max_rate = measured.iter().map(|(r, _)| *r).max().unwrap_or(1);
                 for _ in 0..MAX_SLO_PROBES {
@@ -320,7 +322,7 @@ impl<'a> Runner<'a> {
             None => None,
         };
         let started_at = now_rfc3339();
-        let progress = StepProgress::start(&label, scenario.warmup + scenario.duration, self.quiet);
+        let progress = StepProgress::start(&label, scenario.step_time(level), self.quiet);
         let (window, mut window_started) = WindowSignal::new();
         let run = executor.run(spec, Box::new((progress, window)));
         tokio::pin!(run);

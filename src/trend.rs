@@ -499,5 +499,6 @@ fn level_unit(model: Model) -> &'static str {
     match model {
         Model::Open => "req/s",
         Model::Closed => "conn",
+        Model::Fanout => "subs",
     }
 }

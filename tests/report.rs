@@ -123,7 +123,8 @@ fn make_step(
             let mean_ms = base_ms.max(level as f64 / cap * 1000.0) * jitter;
             (level as f64 / (mean_ms / 1000.0), mean_ms, 0)
         }
-        Model::Open => {
+        // The synthetic runs have no fan-out scenario.
+        Model::Open | Model::Fanout => {
             let offered = level as f64;
             if offered < cap * 0.95 {
                 (offered, base_ms / (1.0 - offered / cap) * jitter, 0)
@@ -265,6 +266,7 @@ fn make_step(
             surge: None,
             connect_us: None,
             transport: None,
+            fanout: None,
         },
         endpoints,
         histograms: HistogramSet {

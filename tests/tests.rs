@@ -17,6 +17,7 @@ mod compare;
 mod deploy;
 mod engine;
 mod environment;
+mod fanout;
 mod faults;
 mod fit;
 mod junit;

@@ -643,6 +643,29 @@ fn full_run() -> bakeoff::results::RunResults {
             ));
         }
     }
+    // Fan-out, on the three WebSocket variants (django-sync holds none):
+    // node's deliveries stay within 50 ms up to 2500 subscribers,
+    // django-async's pass it from 1000 on.
+    for t in ["node", "node-cluster", "django-async"] {
+        let p99s: [u64; 3] = if t.starts_with("node") {
+            [3_000, 6_000, 20_000]
+        } else {
+            [9_000, 60_000, 400_000]
+        };
+        for (level, p99) in [500u64, 1000, 2500].into_iter().zip(p99s) {
+            steps.push(step(
+                t,
+                "fanout",
+                bakeoff::model::Model::Fanout,
+                level,
+                0,
+                level as f64 * 20.0,
+                p99 / 2,
+                p99,
+                0,
+            ));
+        }
+    }
     // The spike: node's and django-sync's surges of the surge fixture
     // (node back 2 s after the surge, django-sync never), node's for both
     // Node variants, django-sync's for both Django ones.
@@ -701,6 +724,19 @@ fn embedded_claims_cover_a_full_run() {
             .contains("django-async vs django-sync: rps ×0.90")
     );
     assert_eq!(by_id("market-share").verdict, Verdict::OutOfScope);
+    // Real time: delivery p99 at 2500 subscribers and capacity at 50 ms.
+    let fanout = by_id("realtime-fanout");
+    assert_eq!(fanout.verdict, Verdict::Supported, "{}", fanout.evidence);
+    for part in [
+        "fanout at 2500 subscribers node's p99 was 20.0 ms",
+        "node held 2500 subscribers vs django-async 500 subscribers",
+    ] {
+        assert!(
+            fanout.evidence.contains(part),
+            "{part:?} not in {}",
+            fanout.evidence
+        );
+    }
     // The spike is judged on recovery times and peak p99 per target.
     let spike = by_id("high-traffic-spike");
     assert_eq!(spike.verdict, Verdict::Supported, "{}", spike.evidence);
@@ -748,7 +784,7 @@ fn report_sections_include_verdicts_ratios_and_capacity() {
         .iter()
         .map(|h| (h.scenario.as_str(), h.claim.as_str()))
         .collect();
-    assert_eq!(headline.len(), 5, "{headline:?}");
+    assert_eq!(headline.len(), 6, "{headline:?}");
     assert_eq!(headline[0], ("io", "event-loop-scalability"));
     assert!(
         section(&md, "Headline charts").contains("**event-loop-scalability** (**"),
@@ -756,8 +792,9 @@ fn report_sections_include_verdicts_ratios_and_capacity() {
     );
     assert_eq!(headline[1].0, "db");
     assert_eq!(headline[2].0, "shop");
-    assert_eq!(headline[3], ("spike", "high-traffic-spike"));
-    assert_eq!(headline[4].0, "cpu");
+    assert_eq!(headline[3], ("fanout", "realtime-fanout"));
+    assert_eq!(headline[4], ("spike", "high-traffic-spike"));
+    assert_eq!(headline[5].0, "cpu");
     let verdicts = section(&md, "Claims and verdicts");
     assert!(
         verdicts.contains("| event-loop-scalability | “Node.js provides high scalability"),
@@ -1815,6 +1852,7 @@ fn report_opens_with_the_verdicts_and_every_image_exists() {
             "charts/io-throughput.png",
             "charts/db-latency.png",
             "charts/shop-latency.png",
+            "charts/fanout-latency.png",
             "charts/spike-surge.png",
             "charts/cpu-throughput.png"
         ],

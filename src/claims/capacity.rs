@@ -156,8 +156,10 @@ pub fn capacity_table(
                 .max_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|p| (p.0, p.1));
             let capacity = match (model, slos.get(scenario)) {
-                (Model::Open, Some(slo)) => Capacity::Slo(slo_capacity(&g, target, scenario, *slo)),
-                (Model::Open, None) => Capacity::NoSlo,
+                (Model::Open | Model::Fanout, Some(slo)) => {
+                    Capacity::Slo(slo_capacity(&g, target, scenario, *slo))
+                }
+                (Model::Open | Model::Fanout, None) => Capacity::NoSlo,
                 (Model::Closed, _) => Capacity::ClosedModel,
             };
             rows.push(CapacityRow {
@@ -204,7 +206,7 @@ pub fn slo_objectives(
 }
 
 /// Capacity at the SLO of one target × open-model scenario.
-fn slo_capacity(g: &Lookup, target: &str, scenario: &str, slo: Duration) -> SloCapacity {
+pub(super) fn slo_capacity(g: &Lookup, target: &str, scenario: &str, slo: Duration) -> SloCapacity {
     let slo_us = slo.as_secs_f64() * 1e6;
     // Per rate: the repeats' SLO p99 (`Repeats::p99_us` is already +∞ for
     // a failing repeat), reduced to their median.

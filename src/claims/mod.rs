@@ -245,6 +245,9 @@ fn headline_chart<'a>(p: &'a Predicate, measured: &[String]) -> Option<(&'a str,
         | Predicate::TailUnderLoad { scenarios, .. } => {
             Some((first(scenarios.as_slice())?, HeadlineKind::Latency))
         }
+        Predicate::RealtimeFanout { scenario, .. } => measured
+            .contains(scenario)
+            .then_some((scenario.as_str(), HeadlineKind::Latency)),
         Predicate::SurgeRecovery { scenario, .. } => measured
             .contains(scenario)
             .then_some((scenario.as_str(), HeadlineKind::Surge)),

@@ -135,6 +135,18 @@ pub enum Predicate {
         versus: Vec<String>,
         max_error_rate: f64,
     },
+    /// Real-time delivery on one fan-out scenario: at the highest common
+    /// subscriber level the subject's delivery p99 is lower than each of
+    /// `versus` beyond noise with at most `max_error_rate` of deliveries
+    /// lost, and it holds at least as many subscribers within `slo_p99`
+    /// (capacity, within the SLO search's resolution).
+    RealtimeFanout {
+        scenario: String,
+        subject: String,
+        versus: Vec<String>,
+        slo_p99: std::time::Duration,
+        max_error_rate: f64,
+    },
     /// Not testable with a load generator.
     OutOfScope { reason: String },
 }
@@ -192,6 +204,8 @@ struct RawClaim {
     max_error_rate: Option<f64>,
     max_growth: Option<f64>,
     growth_fraction: Option<f64>,
+    /// `realtime_fanout`: the delivery p99 objective of its capacity.
+    slo_p99: Option<String>,
     reason: Option<String>,
 }
 
@@ -407,6 +421,17 @@ fn predicate(kind: &str, c: &RawClaim, noise: NoisePolicy) -> Result<Predicate, 
             versus: some_versus()?,
             max_error_rate: fraction(c.max_error_rate, 0.001, "`max_error_rate`")?,
         },
+        "realtime_fanout" => Predicate::RealtimeFanout {
+            scenario: one_scenario()?,
+            subject: subject()?,
+            versus: some_versus()?,
+            slo_p99: match &c.slo_p99 {
+                Some(text) => crate::duration::parse(text, crate::duration::Bare::Refused)
+                    .map_err(|e| format!("`slo_p99`: {e}"))?,
+                None => return Err(format!("kind {kind:?} needs `slo_p99`, e.g. \"50ms\"")),
+            },
+            max_error_rate: fraction(c.max_error_rate, 0.001, "`max_error_rate`")?,
+        },
         "out_of_scope" => Predicate::OutOfScope {
             reason: c
                 .reason
@@ -416,7 +441,7 @@ fn predicate(kind: &str, c: &RawClaim, noise: NoisePolicy) -> Result<Predicate, 
         },
         other => {
             return Err(format!(
-                "unknown kind {other:?} (expected one of: scaling, ratio_at_highest, ratio_table, latency_uncontended_and_loaded, orm_cost, tail_under_load, cpu_bound, surge_recovery, out_of_scope)"
+                "unknown kind {other:?} (expected one of: scaling, ratio_at_highest, ratio_table, latency_uncontended_and_loaded, orm_cost, tail_under_load, cpu_bound, surge_recovery, realtime_fanout, out_of_scope)"
             ));
         }
     };

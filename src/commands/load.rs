@@ -224,6 +224,8 @@ fn resolve_load(args: &LoadArgs) -> anyhow::Result<Load> {
 fn describe(schedule: &Schedule) -> String {
     match schedule {
         Schedule::Closed { connections } => format!("closed model, {connections} connections"),
+        // `load` builds closed and open schedules only.
+        Schedule::Fanout { subscribers, .. } => format!("fan-out, {subscribers} subscribers"),
         Schedule::Open {
             profile,
             connections,
@@ -314,7 +316,7 @@ fn mix_entry(args: &LoadArgs, path: &str) -> anyhow::Result<MixEntry> {
 }
 
 /// Fails early when an output file could not be written later.
-fn check_writable(path: &Path) -> anyhow::Result<()> {
+pub(super) fn check_writable(path: &Path) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -10,6 +10,7 @@ use crate::targets;
 
 mod check;
 mod compare;
+mod fanout;
 mod fit;
 mod load;
 mod merge;
@@ -71,6 +72,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Run(args) => run::run(args).await,
         Command::Load(args) => load::run(*args).await,
+        Command::Fanout(args) => fanout::run(*args).await,
         Command::Up(args) => up::run(args).await,
         Command::Check(args) => check::run(args).await,
         Command::Report(args) => report::run(args).await,

@@ -67,6 +67,10 @@ impl MockAnswer {
             Schedule::Closed { connections } => {
                 f64::from(*connections) / typical.as_secs_f64().max(1e-6)
             }
+            // Deliveries per second: every message to every subscriber.
+            Schedule::Fanout {
+                subscribers, rate, ..
+            } => f64::from(*subscribers) * rate,
         };
         MockAnswer {
             rps: offered.min(knee_rps),

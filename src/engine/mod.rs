@@ -14,6 +14,7 @@ pub mod endpoint;
 pub mod events;
 pub mod executor;
 mod lean;
+pub mod fanout;
 pub mod mix;
 mod pin;
 pub mod profile;
@@ -31,6 +32,7 @@ use std::time::{Duration, Instant, SystemTime};
 pub use endpoint::{Endpoint, EndpointError, ParsedUrl, Scheme, parse_url};
 pub use events::{NoObserver, StepEvent, StepObserver, WindowSignal};
 pub use executor::{Engine, MockAnswer, MockCall, MockEngine, StepExecutor, StepFuture};
+pub use fanout::{FanoutSpec, run_fanout};
 pub use mix::{Mix, MixEntry, SplitMix64};
 pub use pin::pin_current_thread;
 pub use profile::{Arrivals, ProfileError, RateProfile, Stage};
@@ -90,6 +92,15 @@ pub enum Schedule {
         connections: u32,
         arrivals: Arrivals,
     },
+    /// WebSocket fan-out (`fanout.rs`): `subscribers` connections opened
+    /// at `connect_rate` per second, then `publishers` of them sending
+    /// `rate` messages/s together; the mix's first entry names the path.
+    Fanout {
+        subscribers: u32,
+        rate: f64,
+        publishers: u32,
+        connect_rate: f64,
+    },
 }
 
 impl Schedule {
@@ -107,7 +118,7 @@ impl Schedule {
     pub fn surge(&self) -> Option<crate::measure::SurgePhases> {
         match self {
             Schedule::Open { profile, .. } => profile.surge(),
-            Schedule::Closed { .. } => None,
+            Schedule::Closed { .. } | Schedule::Fanout { .. } => None,
         }
     }
 
@@ -115,6 +126,7 @@ impl Schedule {
         match self {
             Schedule::Closed { .. } => Model::Closed,
             Schedule::Open { .. } => Model::Open,
+            Schedule::Fanout { .. } => Model::Fanout,
         }
     }
 
@@ -124,12 +136,14 @@ impl Schedule {
         match self {
             Schedule::Closed { connections } => u64::from(*connections),
             Schedule::Open { profile, .. } => profile.peak().round() as u64,
+            Schedule::Fanout { subscribers, .. } => u64::from(*subscribers),
         }
     }
 
     pub fn connections(&self) -> u32 {
         match self {
             Schedule::Closed { connections } | Schedule::Open { connections, .. } => *connections,
+            Schedule::Fanout { subscribers, .. } => *subscribers,
         }
     }
 }
@@ -174,6 +188,8 @@ pub enum EngineError {
     Thread(std::io::Error),
     #[error("a generator thread panicked")]
     Panicked,
+    #[error("{0}")]
+    InvalidFanout(String),
 }
 
 /// Time between the call and the first request, so all threads start together.
@@ -186,6 +202,17 @@ pub fn run_step(
     spec: &StepSpec,
     observer: &mut dyn StepObserver,
 ) -> Result<Measurement, EngineError> {
+    if let Some(fanout) = FanoutSpec::of_step(spec) {
+        // Subscribers of one broadcast cannot be split across machines:
+        // each shard's publishers would miss the others' subscribers.
+        if spec.shard != Shard::WHOLE {
+            return Err(EngineError::InvalidFanout(format!(
+                "a fan-out step cannot be sharded (shard {})",
+                spec.shard
+            )));
+        }
+        return run_fanout(&fanout, observer);
+    }
     let connections = spec.shard.connections(spec.schedule.connections());
     if connections == 0 {
         return Err(EngineError::NoConnections);
@@ -240,7 +267,8 @@ pub fn run_step(
         Schedule::Open { profile, .. } => {
             Some(Arc::new(profile.curve(spec.warmup, stop.window_end)))
         }
-        Schedule::Closed { .. } => None,
+        // A fan-out step went to `run_fanout` above.
+        Schedule::Closed { .. } | Schedule::Fanout { .. } => None,
     };
 
     let (outputs, cpu) = std::thread::scope(|scope| {

@@ -6,6 +6,7 @@
 
 mod cpu;
 mod errors;
+pub mod fanout;
 pub mod hgrm;
 pub mod recorder;
 mod saturation;

@@ -265,6 +265,8 @@ impl Recorder {
             surge: self.surge.and_then(|p| surge(&self.timeline, &p)),
             connect_us: ConnectSummary::from_histogram(&self.connect),
             transport: None,
+            // Set by `fanout::finish` for a fan-out step.
+            fanout: None,
             generator: GeneratorStats {
                 cpu_s: generator.process_cpu.as_secs_f64(),
                 send_lag_us: self

@@ -43,6 +43,7 @@ pub(crate) fn point(target: &str, model: Model, level: u64) -> String {
     match model {
         Model::Closed => format!("{target} · {level} connections"),
         Model::Open => format!("{target} · {level} req/s offered"),
+        Model::Fanout => format!("{target} · {level} subscribers"),
     }
 }
 

@@ -206,6 +206,7 @@ impl PlotContext<'_> {
         let what = match self.scenario.model {
             Model::Closed => "connections (concurrent clients)",
             Model::Open => "offered load (req/s)",
+            Model::Fanout => "subscribers (WebSocket connections)",
         };
         if axis.is_log() {
             format!("{what} (log scale)")

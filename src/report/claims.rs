@@ -251,7 +251,7 @@ pub fn capacity(doc: &mut Document, t: &CapacityTable) {
             Rich::text(knee),
             Rich::text(knee_rps),
             Rich::text(peak),
-            Rich::text(capacity_cell(&r.capacity)),
+            Rich::text(capacity_cell(&r.capacity, r.model)),
         ]);
     }
     doc.table(table);
@@ -263,7 +263,12 @@ pub fn capacity(doc: &mut Document, t: &CapacityTable) {
     }
 }
 
-fn capacity_cell(c: &Capacity) -> String {
+fn capacity_cell(c: &Capacity, model: crate::model::Model) -> String {
+    // A fan-out scenario's levels are subscribers, an open one's rates.
+    let (unit, each) = match model {
+        crate::model::Model::Fanout => ("subscribers", "level"),
+        _ => ("req/s", "rate"),
+    };
     let s = match c {
         Capacity::ClosedModel => return "—".to_string(),
         Capacity::NoSlo => return "no SLO set (slo_p99)".to_string(),
@@ -277,22 +282,22 @@ fn capacity_cell(c: &Capacity) -> String {
     };
     let mut cell = match s.bracket {
         SloBracket::AtLeast { rate } => {
-            format!("≥ {rate} req/s (p99 ≤ {slo} at every rate measured)")
+            format!("≥ {rate} {unit} (p99 ≤ {slo} at every {each} measured)")
         }
         SloBracket::Between {
             rate,
             missed_at,
             why: m,
-        } => format!("{rate} req/s ({} from {missed_at} req/s)", why(m)),
+        } => format!("{rate} {unit} ({} from {missed_at} {unit})", why(m)),
         SloBracket::Below {
             lowest,
             why: Miss::SlowP99,
         } => format!(
-            "below {lowest} req/s ({} at every rate measured)",
+            "below {lowest} {unit} ({} at every {each} measured)",
             why(Miss::SlowP99)
         ),
         SloBracket::Below { lowest, why: m } => format!(
-            "below {lowest} req/s (missed at every rate measured; {} at {lowest} req/s)",
+            "below {lowest} {unit} (missed at every {each} measured; {} at {lowest} {unit})",
             why(m)
         ),
         SloBracket::Unknown => "—".to_string(),

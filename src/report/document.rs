@@ -167,12 +167,23 @@ fn scenario(doc: &mut Document, summary: &RunSummary, sc: &ScenarioSummary, char
     } else {
         "one repeat per level".to_string()
     };
-    doc.paragraph(format!(
-        "Throughput is successful requests per second ({basis}); \"best\" is the level with the highest throughput."
-    ));
+    let fanout = sc.model == crate::model::Model::Fanout;
+    if fanout {
+        doc.paragraph(format!(
+            "A fan-out scenario (WebSocket broadcast): throughput is deliveries per second ({basis}), latency is the delivery latency (receive time minus the message's intended send time), requests are the expected deliveries and errors the lost ones (results/README.md, fan-out figures); \"best\" is the level with the most deliveries per second."
+        ));
+    } else {
+        doc.paragraph(format!(
+            "Throughput is successful requests per second ({basis}); \"best\" is the level with the highest throughput."
+        ));
+    }
     let mut best = Table::new(vec![
         Column::left("target"),
-        Column::right("best req/s"),
+        Column::right(if fanout {
+            "best deliveries/s"
+        } else {
+            "best req/s"
+        }),
         Column::right(format!("at {unit}")),
         Column::right(format!("highest {unit} measured")),
         Column::right("requests"),

@@ -151,6 +151,7 @@ fn step_name(scenario: &str, level: u64, model: Model) -> String {
     let unit = match model {
         Model::Closed => "conn",
         Model::Open => "req/s",
+        Model::Fanout => "subscribers",
     };
     format!("{scenario} at {level} {unit}")
 }

@@ -323,6 +323,10 @@ pub struct Summary {
     /// before it existed (cleartext HTTP/1.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport: Option<TransportRecord>,
+    /// A fan-out step (WebSocket broadcast): its delivery counts
+    /// (results/README.md, "Fan-out figures"); absent for HTTP steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fanout: Option<FanoutSummary>,
 }
 
 /// What the transport of a step is and what it negotiated, as results
@@ -373,6 +377,43 @@ impl ConnectSummary {
             max: h.max(),
         })
     }
+}
+
+
+/// What a fan-out step counted (defined in results/README.md, "Fan-out
+/// figures"). In such a step the rest of the summary describes
+/// deliveries: `latency_us` is the delivery latency (receive time minus
+/// the message's intended send time), `requests` the expected deliveries,
+/// `errors` the lost ones, `rps` deliveries per second of the window.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct FanoutSummary {
+    /// Subscriber connections asked for.
+    pub subscribers: u64,
+    /// Subscribers whose handshake completed before publishing began.
+    pub connected: u64,
+    /// Publishing connections (each also a subscriber).
+    pub publishers: u64,
+    /// Messages per second offered by all publishers together.
+    pub rate: f64,
+    /// Messages written to the server by the publishers.
+    pub published: u64,
+    /// Sum over published messages of the subscribers connected when it
+    /// was published, the sender included: every subscriber whose
+    /// handshake completed before publishing began, also after the server
+    /// dropped it (its missed messages are lost), so `published ×
+    /// connected`.
+    pub expected: u64,
+    /// First receptions of a message by a subscriber, within the window
+    /// and the drain grace after it.
+    pub delivered: u64,
+    /// `expected - delivered` (never below 0).
+    pub lost: u64,
+    /// Receptions of a message whose sequence number is not above the
+    /// last one the subscriber saw from its publisher (repeated or out
+    /// of order).
+    pub duplicated: u64,
+    /// connect | handshake | dropped | timeout → count.
+    pub errors_by_kind: BTreeMap<String, u64>,
 }
 
 /// What a surge step measured, from its per-second timeline (defined in

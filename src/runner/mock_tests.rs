@@ -467,3 +467,53 @@ async fn a_scenario_narrowed_to_some_targets_runs_only_on_them() {
     // The mock lab counts no queries: the steps say nothing about them.
     assert!(r.results.steps.iter().all(|s| s.database.is_none()));
 }
+
+#[tokio::test]
+async fn a_fanout_scenario_searches_the_most_subscribers_within_its_slo() {
+    // 10 messages/s to every subscriber: S × 10 deliveries/s offered; the
+    // mock target holds 5000 deliveries/s, so 500 subscribers.
+    let plan = plan(
+        &["a"],
+        vec![scenario(
+            "fanout",
+            LoadModel::Fanout {
+                subscribers: vec![100, 1000],
+                rate: 10.0,
+                publishers: 1,
+                connect_rate: 500.0,
+            },
+            1,
+            Some(Duration::from_millis(10)),
+        )],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut lab, engine) = lab_and_engine(&["a"], 5000.0);
+    let mut r = runner(&plan, &dir);
+    r.run_all(&mut lab, &engine).await.unwrap();
+    let calls = engine.calls();
+    assert!(calls.len() > 2, "the SLO search probed between the levels");
+    for c in &calls {
+        assert!(
+            matches!(c.schedule, crate::engine::Schedule::Fanout { rate, .. } if rate == 10.0),
+            "{:?}",
+            c.schedule
+        );
+    }
+    assert!(
+        r.results
+            .steps
+            .iter()
+            .all(|s| s.model == crate::model::Model::Fanout)
+    );
+    let measured: Vec<(u64, f64)> = r
+        .results
+        .steps
+        .iter()
+        .map(|s| (s.level, slo_latency(s)))
+        .collect();
+    let capacity = stats::slo_capacity(&measured, 10_000.0).expect("a level passed");
+    assert!(
+        (450..=500).contains(&capacity),
+        "capacity {capacity} subscribers, within 10 % below the knee"
+    );
+}

@@ -21,6 +21,14 @@ pub const MAX_RATE: u32 = 10_000_000;
 /// is caught before it exhausts the machine's sockets.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
 
+/// The most subscribers of a fan-out step (a loopback client address has
+/// about 28,000 ephemeral ports; the open-file limit is checked as well).
+pub const MAX_SUBSCRIBERS: u32 = 25_000;
+
+/// The most publishers of a fan-out step: each subscriber keeps one
+/// sequence number per publisher.
+pub const MAX_PUBLISHERS: u32 = crate::engine::fanout::MAX_PUBLISHERS;
+
 /// File descriptors kept free beside the load connections: stdio, the
 /// runtime's epoll/event fds, log files, pipes to child processes and the
 /// control connections to targets and PostgreSQL.

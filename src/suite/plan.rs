@@ -97,7 +97,11 @@ impl SuitePlan {
                 LoadModel::Closed {
                     concurrency: levels,
                 }
-                | LoadModel::Open { rates: levels, .. } => {
+                | LoadModel::Open { rates: levels, .. }
+                | LoadModel::Fanout {
+                    subscribers: levels,
+                    ..
+                } => {
                     if levels.len() > 2 {
                         let (first, last) = (levels[0], levels[levels.len() - 1]);
                         *levels = vec![first, last];
@@ -129,15 +133,15 @@ impl SuitePlan {
     }
 
     /// Time spent warming up and measuring over the whole plan (targets ×
-    /// levels × repeats × (warmup + duration)); excludes start-up of
-    /// targets and the database.
+    /// repeats × the levels' [`ScenarioPlan::step_time`]); excludes start-up
+    /// of targets and the database.
     pub fn measurement_time(&self) -> Duration {
         self.scenarios
             .iter()
             .map(|s| {
-                let steps = s.load.levels().len() as u32 * s.repeats;
                 let targets = self.targets.iter().filter(|t| s.runs_on(t)).count() as u32;
-                (s.warmup + s.duration) * steps * targets
+                let levels: Duration = s.load.levels().iter().map(|&l| s.step_time(l)).sum();
+                levels * s.repeats * targets
             })
             .sum()
     }
@@ -174,6 +178,21 @@ impl ScenarioPlan {
             .is_none_or(|only| only.iter().any(|t| t == target))
     }
 
+    /// How long one step at `level` warms up and measures: warm-up +
+    /// duration; a fan-out step instead connects its subscribers at the
+    /// connect rate (its warm-up), publishes for the duration and drains
+    /// for [`crate::engine::fanout::DEFAULT_DRAIN`].
+    pub fn step_time(&self, level: u64) -> Duration {
+        match &self.load {
+            LoadModel::Fanout { connect_rate, .. } => {
+                Duration::from_secs_f64(level as f64 / connect_rate.max(1e-9))
+                    + self.duration
+                    + crate::engine::fanout::DEFAULT_DRAIN
+            }
+            _ => self.warmup + self.duration,
+        }
+    }
+
     fn record(&self) -> ScenarioRecord {
         ScenarioRecord {
             name: self.name.clone(),
@@ -182,11 +201,11 @@ impl ScenarioPlan {
             levels: self.load.levels(),
             connections: match &self.load {
                 LoadModel::Open { connections, .. } => Some(*connections),
-                LoadModel::Closed { .. } => None,
+                LoadModel::Closed { .. } | LoadModel::Fanout { .. } => None,
             },
             arrivals: match &self.load {
                 LoadModel::Open { arrivals, .. } => Some(arrivals.as_str().to_string()),
-                LoadModel::Closed { .. } => None,
+                LoadModel::Closed { .. } | LoadModel::Fanout { .. } => None,
             },
             start_rate: self.load.profile().map(RateProfile::start_rate),
             stages: self.load.profile().map_or_else(Vec::new, |p| {
@@ -347,6 +366,14 @@ pub enum LoadModel {
         arrivals: Arrivals,
         profile: Option<RateProfile>,
     },
+    /// Each level is a number of WebSocket subscribers; `publishers` of
+    /// them send `rate` messages/s together (`engine::fanout`).
+    Fanout {
+        subscribers: Vec<u64>,
+        rate: f64,
+        publishers: u32,
+        connect_rate: f64,
+    },
 }
 
 impl LoadModel {
@@ -354,6 +381,7 @@ impl LoadModel {
         match self {
             LoadModel::Closed { concurrency } => concurrency.clone(),
             LoadModel::Open { rates, .. } => rates.clone(),
+            LoadModel::Fanout { subscribers, .. } => subscribers.clone(),
         }
     }
     /// The most connections one step of this scenario opens: the highest
@@ -366,6 +394,11 @@ impl LoadModel {
                 .max()
                 .map_or(0, |c| u32::try_from(c).unwrap_or(u32::MAX)),
             LoadModel::Open { connections, .. } => *connections,
+            LoadModel::Fanout { subscribers, .. } => subscribers
+                .iter()
+                .copied()
+                .max()
+                .map_or(0, |c| u32::try_from(c).unwrap_or(u32::MAX)),
         }
     }
 
@@ -373,7 +406,7 @@ impl LoadModel {
     pub fn profile(&self) -> Option<&RateProfile> {
         match self {
             LoadModel::Open { profile, .. } => profile.as_ref(),
-            LoadModel::Closed { .. } => None,
+            LoadModel::Closed { .. } | LoadModel::Fanout { .. } => None,
         }
     }
 
@@ -381,6 +414,7 @@ impl LoadModel {
         match self {
             LoadModel::Closed { .. } => crate::model::Model::Closed,
             LoadModel::Open { .. } => crate::model::Model::Open,
+            LoadModel::Fanout { .. } => crate::model::Model::Fanout,
         }
     }
 
@@ -402,6 +436,17 @@ impl LoadModel {
                     .unwrap_or_else(|| RateProfile::constant(level as f64)),
                 connections: *connections,
                 arrivals: *arrivals,
+            },
+            LoadModel::Fanout {
+                rate,
+                publishers,
+                connect_rate,
+                ..
+            } => Schedule::Fanout {
+                subscribers: u32::try_from(level).unwrap_or(u32::MAX),
+                rate: *rate,
+                publishers: *publishers,
+                connect_rate: *connect_rate,
             },
         }
     }

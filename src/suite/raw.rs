@@ -87,6 +87,7 @@ impl RawCpu {
 pub enum RawModel {
     Closed,
     Open,
+    Fanout,
 }
 
 /// One `[[scenario]]`.
@@ -123,6 +124,18 @@ pub struct RawScenario {
     /// Open model: "uniform" (default) or "poisson".
     #[serde(default)]
     pub arrivals: Option<Spanned<String>>,
+    /// Fan-out model: the levels, subscriber connections per step.
+    #[serde(default)]
+    pub subscribers: Option<Spanned<Vec<Spanned<i64>>>>,
+    /// Fan-out model: messages per second, all publishers together.
+    #[serde(default)]
+    pub rate: Option<Spanned<f64>>,
+    /// Fan-out model: publishing connections among the subscribers (1).
+    #[serde(default)]
+    pub publishers: Option<Spanned<i64>>,
+    /// Fan-out model: subscribers connected per second (500).
+    #[serde(default)]
+    pub connect_rate: Option<Spanned<f64>>,
     /// The suite's targets this scenario runs on (all when absent).
     #[serde(default)]
     pub targets: Option<Spanned<Vec<Spanned<String>>>>,
@@ -149,6 +162,10 @@ impl RawScenario {
         "stage",
         "start_rate",
         "arrivals",
+        "subscribers",
+        "rate",
+        "publishers",
+        "connect_rate",
         "targets",
         "path",
         "request",

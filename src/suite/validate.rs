@@ -15,7 +15,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::uri::PathAndQuery;
 use serde_spanned::Spanned;
 
-use super::bounds::{MAX_RATE, MAX_STEP_DURATION};
+use super::bounds::{MAX_PUBLISHERS, MAX_RATE, MAX_STEP_DURATION, MAX_SUBSCRIBERS};
 use super::error::{Diagnostic, SourceFile, SuiteError};
 use super::plan::{
     CpuPlan, DEFAULT_DB_CONNECTIONS, DEFAULT_OPEN_CONNECTIONS, LoadModel, ScenarioPlan, SuitePlan,
@@ -23,6 +23,7 @@ use super::plan::{
 };
 use super::raw::{RawCpu, RawDefaults, RawDuration, RawModel, RawRequest, RawScenario, RawSuite};
 use super::values::{RESERVED_HEADERS, parse_check, parse_duration};
+use crate::engine::fanout::DEFAULT_CONNECT_RATE;
 use crate::engine::{Arrivals, Mix, MixEntry, RateProfile, Stage};
 
 /// Upper bounds that catch typos (an extra zero) rather than limit use.
@@ -171,9 +172,11 @@ impl Validator<'_> {
             let model = t.model.and_then(|m| match m.get_ref().as_str() {
                 "closed" => Some(crate::model::Model::Closed),
                 "open" => Some(crate::model::Model::Open),
+                "fanout" => Some(crate::model::Model::Fanout),
                 other => {
-                    let message =
-                        format!("threshold model must be \"closed\" or \"open\", got {other:?}");
+                    let message = format!(
+                        "threshold model must be \"closed\", \"open\" or \"fanout\", got {other:?}"
+                    );
                     self.error(m.span(), message);
                     None
                 }
@@ -403,6 +406,83 @@ impl Validator<'_> {
         }
     }
 
+    /// A fan-out scenario's load: `subscribers` levels, `rate` (required),
+    /// `publishers` and `connect_rate`; the keys of the other models are
+    /// refused where they are written.
+    fn fanout(&mut self, s: &RawScenario) -> LoadModel {
+        let others = [
+            (
+                "concurrency",
+                s.concurrency.as_ref().map(Spanned::span),
+                "closed",
+            ),
+            ("rates", s.rates.as_ref().map(Spanned::span), "open"),
+            (
+                "connections",
+                s.connections.as_ref().map(Spanned::span),
+                "open",
+            ),
+            ("arrivals", s.arrivals.as_ref().map(Spanned::span), "open"),
+            (
+                "start_rate",
+                s.start_rate.as_ref().map(Spanned::span),
+                "open",
+            ),
+            (
+                "[[scenario.stage]]",
+                s.stage.first().map(Spanned::span),
+                "open",
+            ),
+        ];
+        for (key, span, needs) in others {
+            if let Some(span) = span {
+                self.error(span, format!("{key} is not allowed with model = \"fanout\"; it belongs to model = \"{needs}\""));
+            }
+        }
+        let subscribers = self.levels(
+            s.subscribers.as_ref(),
+            "subscribers",
+            i64::from(MAX_SUBSCRIBERS),
+            &s.model,
+        );
+        let positive = |v: &mut Self, raw: &Spanned<f64>, key: &str, what: &str| -> f64 {
+            let r = *raw.get_ref();
+            if r.is_finite() && r > 0.0 && r <= f64::from(MAX_RATE) {
+                r
+            } else {
+                v.error(raw.span(), format!("{key} must be a number of {what} per second greater than 0 and at most {MAX_RATE}, got {r}"));
+                0.0
+            }
+        };
+        let rate = match &s.rate {
+            Some(r) => positive(self, r, "rate", "messages"),
+            None => {
+                self.error(
+                    s.model.span(),
+                    "model = \"fanout\" needs rate = messages per second, e.g. rate = 20",
+                );
+                0.0
+            }
+        };
+        let connect_rate = s.connect_rate.as_ref().map_or(DEFAULT_CONNECT_RATE, |r| {
+            positive(self, r, "connect_rate", "connections")
+        });
+        let publishers = match &s.publishers {
+            Some(p) => {
+                let lowest = subscribers.first().copied().unwrap_or(1);
+                let max = i64::from(MAX_PUBLISHERS).min(i64::try_from(lowest).unwrap_or(1));
+                self.count(p, "publishers (among the fewest subscribers)", 1, max)
+            }
+            None => 1,
+        };
+        LoadModel::Fanout {
+            subscribers,
+            rate,
+            publishers,
+            connect_rate,
+        }
+    }
+
     /// An integer in `min..=max`, as u32 (0 when invalid; the error is
     /// recorded).
     fn count(&mut self, raw: &Spanned<i64>, key: &str, min: i64, max: i64) -> u32 {
@@ -468,7 +548,19 @@ impl Validator<'_> {
                 v.error(span, format!("{key} is not allowed with model = \"{}\"; it belongs to model = \"{needs}\"", model_name(model)));
             }
         };
+        if model != RawModel::Fanout {
+            let fanout_keys = [
+                ("subscribers", s.subscribers.as_ref().map(Spanned::span)),
+                ("rate", s.rate.as_ref().map(Spanned::span)),
+                ("publishers", s.publishers.as_ref().map(Spanned::span)),
+                ("connect_rate", s.connect_rate.as_ref().map(Spanned::span)),
+            ];
+            for (key, span) in fanout_keys {
+                forbid(self, span, key, "fanout");
+            }
+        }
         let load = match model {
+            RawModel::Fanout => self.fanout(&s),
             RawModel::Closed => {
                 forbid(self, s.rates.as_ref().map(Spanned::span), "rates", "open");
                 forbid(
@@ -547,7 +639,7 @@ impl Validator<'_> {
             }
         };
         let slo_p99 = match model {
-            RawModel::Open => self.duration(&s.slo_p99, "slo_p99", false),
+            RawModel::Open | RawModel::Fanout => self.duration(&s.slo_p99, "slo_p99", false),
             RawModel::Closed => None,
         };
         let mix = self.mix(s.path.as_ref(), s.request, span);
@@ -660,6 +752,8 @@ impl Validator<'_> {
                 model_name(*model.get_ref()),
                 if key == "rates" {
                     "[500, 1000, 2000]"
+                } else if key == "subscribers" {
+                    "[100, 1000, 5000]"
                 } else {
                     "[8, 32, 128]"
                 }
@@ -852,6 +946,7 @@ fn model_name(model: RawModel) -> &'static str {
     match model {
         RawModel::Closed => "closed",
         RawModel::Open => "open",
+        RawModel::Fanout => "fanout",
     }
 }
 

@@ -49,6 +49,7 @@ use super::Verdict;
 use super::lookup::Lookup;
 use super::spec::Predicate;
 
+mod fanout;
 mod latency;
 mod orm;
 mod ratio;
@@ -57,6 +58,7 @@ mod surge;
 #[cfg(test)]
 mod tests;
 
+use fanout::realtime_fanout;
 use latency::{latency, tail_under_load};
 use orm::orm_cost;
 use ratio::ratio_at_highest;
@@ -130,6 +132,21 @@ pub fn evaluate(p: &Predicate, g: &Lookup, noise: NoisePolicy) -> Finding {
             versus,
             max_growth,
         } => cpu_bound(g, noise, scenario, subject, versus, *max_growth),
+        Predicate::RealtimeFanout {
+            scenario,
+            subject,
+            versus,
+            slo_p99,
+            max_error_rate,
+        } => realtime_fanout(
+            g,
+            noise,
+            scenario,
+            subject,
+            versus,
+            *slo_p99,
+            *max_error_rate,
+        ),
         Predicate::SurgeRecovery {
             scenario,
             subject,
@@ -229,6 +246,18 @@ pub fn describe(p: &Predicate, noise: NoisePolicy) -> String {
             crate::measure::RECOVERY_FACTOR,
             crate::measure::RECOVERY_SLACK_US / 1000,
             crate::measure::RECOVERY_ERROR_SHARE * 100.0
+        ),
+        Predicate::RealtimeFanout {
+            scenario,
+            subject,
+            versus,
+            slo_p99,
+            max_error_rate,
+        } => format!(
+            "real-time fan-out on {scenario}: at the highest common subscriber level {subject}'s delivery p99 (receive time minus intended send time) is lower than {}'s {margin}, with ≤ {}% of deliveries lost; and within a delivery p99 of {} it holds at least as many subscribers (capacity by the SLO search, ties within 10%)",
+            versus.join(" and "),
+            max_error_rate * 100.0,
+            crate::units::latency(slo_p99.as_secs_f64() * 1e6)
         ),
         Predicate::OutOfScope { .. } => "out of scope: not measurable with a load test".into(),
     }

@@ -472,3 +472,75 @@ fn orm_cost_rests_on_orm_against_raw_and_states_the_gap_to_node() {
     assert_eq!(f.verdict, Verdict::Inconclusive, "{}", f.evidence);
     assert!(f.evidence.contains("not measured"), "{}", f.evidence);
 }
+
+fn fanout_of(g: &StepGroups) -> Finding {
+    let p = Predicate::RealtimeFanout {
+        scenario: "s".into(),
+        subject: "a".into(),
+        versus: vec!["b".into()],
+        slo_p99: std::time::Duration::from_millis(50),
+        max_error_rate: 0.001,
+    };
+    evaluate(&p, &Lookup::new(g), NoisePolicy::default())
+}
+
+/// Fan-out groups: per target, (subscribers, delivery p99 µs), 3 repeats
+/// each (a 1 % jitter on the p99).
+fn fanout_groups(points: &[(&str, &[(u64, u64)])]) -> StepGroups {
+    let mut run = RunResults::new(Provenance::default());
+    for (t, levels) in points {
+        for (level, p99) in levels.iter() {
+            for r in 0..3u32 {
+                let mut s = step(
+                    t,
+                    *level,
+                    r,
+                    *level as f64 * 20.0,
+                    p99 + u64::from(r) * p99 / 100,
+                );
+                s.model = Model::Fanout;
+                run.steps.push(s);
+            }
+        }
+    }
+    StepGroups::for_verdicts(&run)
+}
+
+#[test]
+fn realtime_fanout_needs_the_lower_delivery_p99_and_no_fewer_subscribers() {
+    // a: 5 ms at 1000 subscribers and within 50 ms up to 2500; b: 40 ms at
+    // 1000 and past the objective at 2500.
+    let g = fanout_groups(&[
+        ("a", &[(500, 2_000), (1000, 5_000), (2500, 20_000)]),
+        ("b", &[(500, 10_000), (1000, 40_000), (2500, 200_000)]),
+    ]);
+    let f = fanout_of(&g);
+    assert_eq!(f.verdict, Verdict::Supported, "{}", f.evidence);
+    assert!(
+        f.evidence
+            .contains("a held 2500 subscribers vs b 1000 subscribers"),
+        "{}",
+        f.evidence
+    );
+
+    // a is faster at the highest level but holds fewer subscribers within
+    // the objective: refuted on capacity.
+    let g = fanout_groups(&[
+        ("a", &[(500, 60_000), (1000, 70_000), (2500, 80_000)]),
+        ("b", &[(500, 10_000), (1000, 40_000), (2500, 200_000)]),
+    ]);
+    let f = fanout_of(&g);
+    assert_eq!(f.verdict, Verdict::Refuted, "{}", f.evidence);
+    assert!(
+        f.evidence.contains("a held none of the levels measured"),
+        "{}",
+        f.evidence
+    );
+
+    // Slower deliveries at the highest level: refuted on the p99.
+    let g = fanout_groups(&[
+        ("a", &[(500, 2_000), (1000, 5_000), (2500, 300_000)]),
+        ("b", &[(500, 2_000), (1000, 5_000), (2500, 100_000)]),
+    ]);
+    assert_eq!(fanout_of(&g).verdict, Verdict::Refuted);
+}

@@ -8,6 +8,7 @@
 //! In-process servers run on their own thread and stop when dropped; a
 //! server whose process must die runs as a child process ([`child`]).
 
+pub mod broadcast;
 pub mod child;
 pub mod contract;
 
