@@ -23,8 +23,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub use project::{
-    ComposeCli, DATABASE_SERVICE, DEFAULT_PORTS, PROJECT, Project, compose_file, published_port,
-    service_url,
+    ComposeCli, DATABASE_SERVICE, DEFAULT_PORTS, PROJECT, Project, compose_file, interpolate,
+    published_port, service_url,
 };
 
 use super::bootstrap::install_hint;
@@ -198,6 +198,9 @@ impl ComposeLab {
         }
         let yaml = std::fs::read_to_string(&file)
             .map_err(|e| TargetError::io(format!("cannot read {}", file.display()), e))?;
+        // The ports as compose itself will read them: it substitutes the
+        // variables of this process's environment, so does this.
+        let yaml = project::interpolate(&yaml, |name| std::env::var(name).ok());
         let cpus = if cfg.server_cpus.is_empty() {
             crate::cpus::allowed()
         } else {

@@ -256,6 +256,44 @@ pub fn parse_versions(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Compose's variable substitution, as far as docker-compose.yml uses it:
+/// `${VAR}`, `${VAR:-default}` (default when unset or empty), `${VAR-default}`
+/// (when unset) and `$$` for a `$`; values from `lookup`. Anything else is
+/// left as it is.
+pub fn interpolate(text: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(r) = after.strip_prefix('$') {
+            out.push('$');
+            rest = r;
+        } else if let Some((inner, r)) = after
+            .strip_prefix('{')
+            .and_then(|a| a.find('}').map(|j| (&a[..j], &a[j + 1..])))
+        {
+            let (name, default, empty_too) = match inner.find([':', '-']) {
+                Some(j) if inner[j..].starts_with(":-") => {
+                    (&inner[..j], Some(&inner[j + 2..]), true)
+                }
+                Some(j) if inner[j..].starts_with('-') => {
+                    (&inner[..j], Some(&inner[j + 1..]), false)
+                }
+                _ => (inner, None, false),
+            };
+            let value = lookup(name).filter(|v| !(empty_too && v.is_empty()));
+            out.push_str(&value.or(default.map(str::to_string)).unwrap_or_default());
+            rest = r;
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The host port that `service` publishes, read from the `ports:` list of
 /// its block in a compose file ("127.0.0.1:3001:3000", "3001:3000" or the
 /// long form's `published: 3001`). A deliberately small reader of the
@@ -461,6 +499,31 @@ mod tests {
         assert_eq!(probe_for("node"), Some(NODE_PROBE));
         assert_eq!(probe_for(".venv/bin/gunicorn"), Some(DJANGO_PROBE));
         assert_eq!(probe_for("ruby"), None);
+    }
+
+    #[test]
+    fn interpolates_like_compose() {
+        let env = |k: &str| match k {
+            "SET" => Some("5".to_string()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        };
+        assert_eq!(
+            interpolate(
+                "${SET:-1} ${UNSET:-2} ${EMPTY:-3} ${EMPTY-4} ${UNSET-5} ${SET} ${UNSET} $$X $Y",
+                env
+            ),
+            "5 2 3  5 5  $X $Y"
+        );
+        let yaml = "services:\n  postgres:\n    ports:\n      - \"127.0.0.1:${PG:-55432}:5432\"\n";
+        assert_eq!(
+            published_port(&interpolate(yaml, |_| None), "postgres"),
+            Some(55432)
+        );
+        assert_eq!(
+            published_port(&interpolate(yaml, |_| Some("6000".into())), "postgres"),
+            Some(6000)
+        );
     }
 
     #[test]
