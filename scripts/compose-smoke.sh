@@ -40,7 +40,8 @@ cleanup() {
 trap cleanup EXIT
 
 started=$(date +%s)
-eval "$(scripts/container-engine.sh)"
+engine_env=$(scripts/container-engine.sh) || fail "scripts/container-engine.sh failed"
+eval "$engine_env"
 say "engine ready in $(($(date +%s) - started)) s; DOCKER_HOST=$DOCKER_HOST"
 
 # The pids the engine recorded, to check they are gone after --stop.

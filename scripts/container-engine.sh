@@ -67,6 +67,14 @@ recorded_alive() { # FILE WORD
     tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$2"
 }
 
+# PID runs (not yet reaped zombies do not), whatever its command line says:
+# just after the fork it is still this shell's.
+pid_running() {
+    local state
+    state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$state" ] && [ "$state" != Z ]
+}
+
 stop_recorded() { # FILE WORD NAME
     local pid i
     if recorded_alive "$1" "$2"; then
@@ -209,7 +217,7 @@ start_service() {
         local i
         for i in $(seq 1 100); do
             [ -S "$SOCK" ] && break
-            recorded_alive "$SERVICE_PID" "system service" ||
+            pid_running "$(cat "$SERVICE_PID")" ||
                 die "podman system service exited: $(tail -n 5 "$ENGINE_DIR/service.log")"
             sleep 0.1
         done

@@ -13,6 +13,7 @@ mod apps;
 mod badinput;
 mod check;
 mod compare;
+mod compose;
 mod deploy;
 mod engine;
 mod environment;
