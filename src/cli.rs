@@ -363,6 +363,10 @@ pub struct CheckArgs {
     /// Check already-running targets instead, NAME=URL (repeatable).
     #[arg(long = "url", value_name = "NAME=URL")]
     pub urls: Vec<String>,
+    /// Where the started targets run: local processes (the default) or
+    /// compose services (docker-compose.yml); for running ones, use --url.
+    #[arg(long, value_enum, default_value_t = TargetsMode::Local)]
+    pub targets: TargetsMode,
     /// Output format: text, markdown, html, csv or json, on stdout or with
     /// =PATH in a file (repeatable; default: text on stdout).
     #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = crate::report::format::parse_output)]

@@ -14,6 +14,7 @@ mod badinput;
 mod check;
 mod client;
 mod compare;
+mod compose;
 mod deploy;
 mod engine;
 mod environment;

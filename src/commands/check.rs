@@ -1,8 +1,8 @@
 //! `bakeoff check`: verify the API contract on every target. With `--url`
 //! it checks already-running targets (loopback only) and starts nothing;
 //! otherwise it starts the private PostgreSQL and the suite's targets
-//! through the lifecycle (`crate::targets::Lab`), checks them, and stops
-//! everything, also on Ctrl-C. The checks themselves are `crate::check`.
+//! through the lifecycle (`crate::targets::Lab`; `--targets compose`: as
+//! compose services), checks them, and stops everything, also on Ctrl-C. The checks themselves are `crate::check`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,14 +13,23 @@ use anyhow::Context as _;
 use super::signals::{StopSignals, Stopped};
 use crate::Outcome;
 use crate::check::{self, CheckResult, table};
-use crate::cli::CheckArgs;
+use crate::cli::{CheckArgs, TargetsMode};
 use crate::report::format::{self, Format};
-use crate::targets::{Lab, LabConfig, Mode};
+use crate::targets::{Lab, LabConfig};
 use crate::variants::Variants;
 
 pub async fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     let outputs = format::or_default(&args.format, Format::Text);
     format::check_outputs(&outputs)?;
+    match (args.targets, args.urls.is_empty()) {
+        (TargetsMode::External, _) => anyhow::bail!(
+            "--targets external: bakeoff check starts nothing for external targets; pass each as --url NAME=URL"
+        ),
+        (TargetsMode::Compose, false) => anyhow::bail!(
+            "--targets compose starts the targets, --url checks running ones: pass one of them"
+        ),
+        _ => {}
+    }
     let (names, results) = if args.urls.is_empty() {
         check_started(&args).await?
     } else {
@@ -90,7 +99,7 @@ async fn check_started(args: &CheckArgs) -> anyhow::Result<(Vec<String>, Vec<Che
     let scratch = scratch_dir();
     let lab_env = super::LabEnv::resolve()?;
     let cfg = LabConfig {
-        mode: Mode::Local,
+        mode: super::lab_mode(args.targets),
         targets_root: crate::targets::targets_root()?,
         log_dir: scratch.join("logs"),
         state_dir: scratch.join("state"),
@@ -104,7 +113,11 @@ async fn check_started(args: &CheckArgs) -> anyhow::Result<(Vec<String>, Vec<Che
         compose_db_password: lab_env.compose_db_password,
         control_tls: None,
     };
-    eprintln!("preparing PostgreSQL and {} ...", names.join(", "));
+    eprintln!(
+        "preparing PostgreSQL and {} ({}) ...",
+        names.join(", "),
+        cfg.mode.as_str()
+    );
     let work = async {
         let mut lab = crate::targets::prepare(cfg, &names).await?;
         let checked = start_and_check(lab.as_mut(), &names).await;

@@ -236,6 +236,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
 async fn execute(cfg: LabConfig, runner: &mut Runner<'_>) -> anyhow::Result<()> {
     let mut lab = targets::prepare(cfg, &runner.plan.targets).await?;
     runner.results.provenance.versions = lab.versions();
+    runner.results.provenance.notes.extend(lab.notes());
     runner
         .results
         .provenance

@@ -181,14 +181,20 @@ pub trait Lab: std::fmt::Debug {
         BTreeMap::new()
     }
 
+    /// What provenance should say about how this lab ran the targets
+    /// (compose: the CPU set every service got), beyond the CPU layout.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Stops everything this lab started (targets, then PostgreSQL; or
     /// `docker compose down`). Idempotent.
     fn shutdown(&mut self) -> LabFuture<'_, ()>;
 }
 
 /// Validates that the tools exist, bootstraps the dependencies of
-/// `targets` and starts and seeds PostgreSQL (local); `docker compose up
-/// -d --wait` (compose); checks the URLs (external).
+/// `targets` and starts and seeds PostgreSQL (local); builds the images and
+/// starts the database service (compose); checks the URLs (external).
 pub async fn prepare(cfg: LabConfig, targets: &[String]) -> Result<Box<dyn Lab>, TargetError> {
     Ok(match cfg.mode {
         Mode::Local => Box::new(local::LocalLab::prepare(cfg, targets).await?),
