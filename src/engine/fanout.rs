@@ -572,6 +572,7 @@ mod tests {
 
     fn step(schedule: Schedule) -> StepSpec {
         StepSpec {
+            transport: Default::default(),
             endpoint: super::super::parse_url("http://127.0.0.1:3000/", false)
                 .unwrap()
                 .endpoint,
