@@ -118,6 +118,8 @@ measure_wrk() { # seconds
         taskset -c "$generator_cpu" wrk -t1 -c"$connections" -d"${1}s" "$url" >"$tmp/out"
     local requests user sys rss
     requests=$(awk '/requests in/ {print $1}' "$tmp/out")
+    # wrk counts any answer; say when some were not 2xx/3xx.
+    grep -q "Non-2xx" "$tmp/out" && echo "note: wrk: $(grep Non-2xx "$tmp/out" | xargs)" >&2
     read -r user sys rss <"$tmp/time"
     echo "$requests $(echo "$user + $sys" | bc -l) $rss"
 }
@@ -223,6 +225,9 @@ fi
 # connections kept for the whole run, and a 1 MiB file for section 6.
 mkdir -p "$tmp/nginx/logs" "$tmp/nginx/www"
 head -c 1048576 /dev/zero | tr '\0' x >"$tmp/nginx/www/1m"
+# nginx's worker runs as nobody: it must be able to read the file.
+chmod a+rx "$tmp" "$tmp/nginx" "$tmp/nginx/www"
+chmod a+r "$tmp/nginx/www/1m"
 cat >"$tmp/nginx/nginx.conf" <<NGINX
 worker_processes 1;
 worker_rlimit_nofile 24000;

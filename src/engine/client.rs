@@ -124,10 +124,20 @@ impl Connection {
             .map_err(|_| ErrorKind::Connect)?;
         // Latency of small requests must not wait for Nagle.
         let _ = stream.set_nodelay(true);
+        if transport.tls.is_none() && !transport.http2 && transport.client == HttpClient::Lean {
+            return Ok(Connection::Lean(LeanConnection::new(stream)));
+        }
+        // Boxed: the TLS and HTTP/2 handshakes are kilobytes of future
+        // state, which would otherwise be in every connection's task.
+        Box::pin(handshake(stream, transport)).await
+    }
+}
+
+/// hyper's handshakes on a connected stream: TLS when asked, then HTTP/1.1
+/// or HTTP/2.
+async fn handshake(stream: TcpStream, transport: &Transport) -> Result<Connection, ErrorKind> {
+    {
         match &transport.tls {
-            None if !transport.http2 && transport.client == HttpClient::Lean => {
-                Ok(Connection::Lean(LeanConnection::new(stream)))
-            }
             None if !transport.http2 => http1_handshake(TokioIo::new(stream)).await,
             None => http2_handshake(TokioIo::new(stream)).await,
             Some(tls) => {
@@ -143,7 +153,9 @@ impl Connection {
             }
         }
     }
+}
 
+impl Connection {
     /// Whether the connection can take another request (the server may
     /// have closed it, e.g. after `Connection: close`). `now` is on the
     /// step's clock.
@@ -169,10 +181,17 @@ impl Connection {
     /// `now` (the send time on the step's clock) tells the lean client how
     /// long the connection was idle next time.
     pub async fn send(&mut self, req: &PreparedRequest, now: Duration) -> Result<u16, ErrorKind> {
+        match self {
+            Connection::Lean(c) => c.send(&req.wire, req.method == Method::HEAD, now).await,
+            // Boxed: hyper's send and body futures would otherwise size
+            // every connection's task, lean ones included.
+            _ => Box::pin(self.send_hyper(req)).await,
+        }
+    }
+
+    async fn send_hyper(&mut self, req: &PreparedRequest) -> Result<u16, ErrorKind> {
         let resp = match self {
-            Connection::Lean(c) => {
-                return c.send(&req.wire, req.method == Method::HEAD, now).await;
-            }
+            Connection::Lean(_) => unreachable!("the lean client sends in `send`"),
             Connection::Http1(sender) => {
                 sender.ready().await.map_err(|e| classify(&e))?;
                 sender.send_request(req.build(&req.uri, &req.headers)).await
