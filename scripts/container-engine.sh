@@ -12,7 +12,9 @@
 #   2. /etc/containers/containers.conf: default_ulimits nofile=16384 and
 #      nproc=32768, or this machine's hard limits if lower (podman's defaults
 #      ask for more than they allow, and runc then fails "setting rlimit
-#      type 7", or type 6 for containers made through the API service);
+#      type 7", or type 6 for containers made through the API service),
+#      and [engine] exit_command_delay = 2 (an exec session's conmon would
+#      otherwise outlive its command, and --stop, by five minutes);
 #   3. `podman system service --time=0` serving the Docker API on
 #      $BAKEOFF_ENGINE_DIR/docker.sock, started in the background, its PID
 #      in $BAKEOFF_ENGINE_DIR/service.pid;
@@ -120,6 +122,16 @@ stop_engine() {
     stop_recorded "$HEALTH_PID" health-ticker "the health ticker"
     stop_recorded "$SERVICE_PID" "system service" "the API service"
     rm -f "$SOCK"
+    # Exec sessions end exit_command_delay after their command did.
+    local left i
+    for i in $(seq 50); do
+        left=$(project_conmons)
+        [ -z "$left" ] && break
+        sleep 0.2
+    done
+    if [ -n "$left" ]; then
+        log "warning: conmon processes of project $PROJECT still run after 10 s: $(echo $left) (exit_command_delay in $CONF?)"
+    fi
     log "stopped"
 }
 
@@ -197,6 +209,46 @@ configure_ulimits() {
     chmod 644 "$tmp"
     mv "$tmp" "$CONF"
     CONF_CHANGED=1
+}
+
+# The API service keeps an exec session's conmon for exit_command_delay
+# seconds after the command ended (300 by default, "mimicking Docker"), so
+# every psql bakeoff runs in the database service through the API would
+# leave a conmon behind for five minutes: 2 s is ample for docker-compose,
+# which reads an exec's exit code as soon as its output ends.
+EXIT_DELAY_LINE='exit_command_delay = 2'
+configure_exit_delay() {
+    local tmp
+    if [ -f "$CONF" ] && grep -qxF "$EXIT_DELAY_LINE" "$CONF"; then
+        return
+    fi
+    if [ -f "$CONF" ] && grep -q '^[[:space:]]*exit_command_delay' "$CONF"; then
+        log "warning: $CONF sets exit_command_delay already; left as it is (exec sessions may outlive --stop)"
+        return
+    fi
+    log "writing $EXIT_DELAY_LINE to $CONF"
+    tmp=$(mktemp "$CONF.XXXXXX")
+    if [ -f "$CONF" ] && grep -qx '\[engine\]' "$CONF"; then
+        awk -v mark="$MARK" -v line="$EXIT_DELAY_LINE" '{ print } $0 == "[engine]" { print mark; print line }' "$CONF" >"$tmp"
+    else
+        { [ -f "$CONF" ] && cat "$CONF"; printf '[engine]\n%s\n%s\n' "$MARK" "$EXIT_DELAY_LINE"; } >"$tmp"
+    fi
+    chmod 644 "$tmp"
+    mv "$tmp" "$CONF"
+    CONF_CHANGED=1
+}
+
+# PIDs of the conmon processes of the project's containers (their -n is
+# PROJECT_SERVICE_N), exec sessions included: found to wait for, never
+# signalled.
+project_conmons() {
+    local d cmd
+    for d in /proc/[0-9]*; do
+        cmd=$(tr '\0' ' ' 2>/dev/null <"$d/cmdline") || continue
+        case "$cmd" in
+        */conmon\ *"-n ${PROJECT}_"*) echo "${d#/proc/}" ;;
+        esac
+    done
 }
 
 start_service() {
@@ -294,6 +346,7 @@ esac
 
 install_missing
 configure_ulimits
+configure_exit_delay
 mkdir -p "$ENGINE_DIR"
 start_service
 build_base

@@ -321,6 +321,11 @@ impl<'a> Runner<'a> {
             }
             None => None,
         };
+        // Which bus a fan-out target broadcasts over, asked before the load.
+        let bus = match scenario.load.model() {
+            crate::model::Model::Fanout => fanout_bus(&running.base_url).await,
+            _ => None,
+        };
         let started_at = now_rfc3339();
         let progress = StepProgress::start(&label, scenario.step_time(level), self.quiet);
         let (window, mut window_started) = WindowSignal::new();
@@ -374,6 +379,9 @@ impl<'a> Runner<'a> {
         let interrupted = measurement.interrupted;
         let mut step = measurement.into_step(meta, server, database);
         step.summary.transport = transport_record;
+        if let Some(fanout) = step.summary.fanout.as_mut() {
+            fanout.bus = bus;
+        }
         self.results.steps.push(step.clone());
         self.save()?;
         if self.panic_after_steps == Some(self.results.steps.len()) {
@@ -462,6 +470,32 @@ pub async fn step_transport(
         ),
     };
     Ok((transport, Some(record)))
+}
+
+/// The bus `GET {base}/ws/info` names (targets/API.md), or None with a
+/// warning when the target does not say.
+async fn fanout_bus(base: &str) -> Option<String> {
+    let url = format!("{}/ws/info", base.trim_end_matches('/'));
+    let answer = async {
+        let resp = crate::targets::local::control_client()
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let body = resp.bytes().await.map_err(|e| e.to_string())?;
+        crate::check::fanout::parse_info(&body)
+    };
+    match answer.await {
+        Ok(crate::check::fanout::Offer::Offered(bus)) => Some(bus),
+        Ok(crate::check::fanout::Offer::NotOffered(reason)) => {
+            eprintln!("warning: {url} says fan-out is not offered: {reason}");
+            None
+        }
+        Err(e) => {
+            eprintln!("warning: the fan-out bus is not recorded: {url}: {e}");
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -59,6 +59,13 @@ struct Summary {
     requests: u64,
     errors: u64,
     duration_s: f64,
+    #[serde(default)]
+    fanout: Option<Fanout>,
+}
+
+#[derive(Deserialize)]
+struct Fanout {
+    bus: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -220,6 +227,8 @@ fn quick_run_of_two_targets_measures_everything_and_leaves_nothing() {
             "fanout" => {
                 assert_eq!(who, "node", "fan-out ran on {who}");
                 assert_eq!(q.queries, 0, "node / fanout: the memory bus queried the database");
+                let bus = step.summary.fanout.as_ref().and_then(|f| f.bus.as_deref());
+                assert_eq!(bus, Some("memory"), "node / fanout: the bus /ws/info named");
             }
             _ => assert!(q.queries > 0, "{who} / {what}"),
         }

@@ -98,6 +98,8 @@ pub struct TargetSummary {
     pub target: String,
     /// Ascending by level.
     pub levels: Vec<LevelFigures>,
+    /// Fan-out: the broadcast bus its steps recorded (`summary.fanout.bus`).
+    pub bus: Option<String>,
 }
 
 /// The repeats of one (scenario, target, level), combined.
@@ -384,24 +386,29 @@ pub fn summarize(results: &RunResults) -> RunSummary {
         }
 
         // Per target (in the one order), its levels ascending.
-        let mut by_target: BTreeMap<usize, (String, Vec<LevelFigures>)> = BTreeMap::new();
+        let mut by_target: BTreeMap<usize, (String, Vec<LevelFigures>, Option<String>)> =
+            BTreeMap::new();
         let mut levels: BTreeSet<u64> = BTreeSet::new();
         for (key, steps) in grouped
             .iter()
             .filter(|(k, _)| k.scenario == *scenario && k.model == *model)
         {
             levels.insert(key.level);
-            by_target
+            let entry = by_target
                 .entry(rank(&key.target))
-                .or_insert_with(|| (key.target.clone(), Vec::new()))
-                .1
-                .push(combine(key.level, steps, &mut warnings));
+                .or_insert_with(|| (key.target.clone(), Vec::new(), None));
+            entry.1.push(combine(key.level, steps, &mut warnings));
+            if entry.2.is_none() {
+                entry.2 = steps
+                    .iter()
+                    .find_map(|s| s.summary.fanout.as_ref().and_then(|f| f.bus.clone()));
+            }
         }
         let targets = by_target
             .into_values()
-            .map(|(target, mut levels)| {
+            .map(|(target, mut levels, bus)| {
                 levels.sort_by_key(|l| l.level);
-                TargetSummary { levels, target }
+                TargetSummary { levels, target, bus }
             })
             .collect();
         scenarios.push(ScenarioSummary {

@@ -16,7 +16,7 @@
 
 mod contract;
 mod db;
-mod fanout;
+pub(crate) mod fanout;
 mod fortunes;
 mod headers;
 mod probe;

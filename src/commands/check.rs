@@ -140,8 +140,14 @@ async fn check_started(args: &CheckArgs) -> anyhow::Result<(Vec<String>, Vec<Che
     };
     if keep {
         eprintln!("logs of the targets: {}", scratch.join("logs").display());
-    } else if let Err(e) = std::fs::remove_dir_all(&scratch) {
-        eprintln!("warning: cannot remove {}: {e}", scratch.display());
+    } else {
+        match std::fs::remove_dir_all(&scratch) {
+            // Compose mode writes nothing there: the logs are the engine's.
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                eprintln!("warning: cannot remove {}: {e}", scratch.display());
+            }
+            _ => {}
+        }
     }
     Ok((names, outcome?))
 }

@@ -176,6 +176,7 @@ pub fn finish(
         lost,
         duplicated: tally.duplicated,
         errors_by_kind,
+        bus: None,
     });
     m
 }

@@ -414,6 +414,12 @@ pub struct FanoutSummary {
     pub duplicated: u64,
     /// connect | handshake | dropped | timeout → count.
     pub errors_by_kind: BTreeMap<String, u64>,
+    /// How the server broadcast, as its `GET /ws/info` said just before
+    /// the step: "memory" (one process) or "postgres" (LISTEN/NOTIFY
+    /// across processes). Absent when it could not be read (`bakeoff
+    /// fanout` against any server, older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bus: Option<String>,
 }
 
 /// What a surge step measured, from its per-second timeline (defined in
