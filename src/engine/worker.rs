@@ -194,6 +194,12 @@ pub async fn worker(
     if clock.is_none() {
         tokio::time::sleep_until(ctx.origin.into()).await;
     }
+    // The request timeout: one timer per connection, moved forward before
+    // each request. A later deadline only updates the registered entry
+    // (tokio's `extend_expiration`), so a request costs no timer insertion
+    // and removal, as a fresh `tokio::time::timeout` each time would.
+    let deadline = tokio::time::sleep_until((ctx.origin + ctx.timeout).into());
+    tokio::pin!(deadline);
     while let Some(intended) = ctx.next_send() {
         // The send is due at the later of its schedule and the moment this
         // connection became free for it (in the closed model, both are now).
@@ -211,11 +217,14 @@ pub async fn worker(
         let entry = ctx.mix.pick(&mut rng);
         let request = &ctx.requests[entry];
         let sent = ctx.now();
-        let outcome = tokio::time::timeout(
-            ctx.timeout,
-            exchange(&ctx, &mut conn, shared.as_deref(), request, sent),
-        )
-        .await;
+        deadline
+            .as_mut()
+            .reset((ctx.origin + sent + ctx.timeout).into());
+        let outcome = tokio::select! {
+            biased;
+            result = exchange(&ctx, &mut conn, shared.as_deref(), request, sent) => Ok(result),
+            () = &mut deadline => Err(()),
+        };
         let done = ctx.now();
         let (status, error) = match outcome {
             Ok(Ok(code)) => (
@@ -223,7 +232,7 @@ pub async fn worker(
                 (code != request.expect_status).then_some(ErrorKind::HttpStatus),
             ),
             Ok(Err(kind)) => (None, Some(kind)),
-            Err(_elapsed) => (None, Some(ErrorKind::Timeout)),
+            Err(()) => (None, Some(ErrorKind::Timeout)),
         };
         let transport_error = matches!(error, Some(k) if k != ErrorKind::HttpStatus);
         if transport_error {
