@@ -98,12 +98,8 @@ for pid in $pids; do
 done
 [ ! -e "${DOCKER_HOST#unix://}" ] || fail "the engine's socket is still there after --stop"
 # conmon processes of the project's containers (exec sessions included).
-for d in /proc/[0-9]*; do
-    cmd=$(tr '\0' ' ' 2>/dev/null <"$d/cmdline") || continue
-    case "$cmd" in
-    */conmon\ *"-n ${PROJECT}_"*) fail "conmon ${d#/proc/} of project $PROJECT still runs after --stop" ;;
-    esac
-done
+left=$(scripts/container-engine.sh --conmons)
+[ -z "$left" ] || fail "conmon processes of project $PROJECT still run after --stop: $(echo $left)"
 left=$(podman ps -a -q --filter "$LABEL")
 [ -z "$left" ] || fail "containers left after --stop: $left"
 rm -rf "$out"

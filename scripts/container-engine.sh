@@ -36,7 +36,9 @@
 # --stop removes the containers and networks of the compose project
 # (label com.docker.compose.project=$BAKEOFF_COMPOSE_PROJECT, default
 # bakeoff, the project bakeoff runs), then ends the two recorded processes,
-# by PID. The images stay (they take a minute to rebuild).
+# by PID, and waits up to 10 s for the conmon processes of the project's
+# containers to end. The images stay (they take a minute to rebuild).
+# --conmons prints the PIDs of those conmon processes (for compose-smoke.sh).
 set -euo pipefail
 
 ENGINE_DIR=${BAKEOFF_ENGINE_DIR:-/run/bakeoff-engine}
@@ -56,7 +58,7 @@ die() {
 }
 
 usage() {
-    sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,41p' "$0" | sed 's/^# \{0,1\}//' >&2
 }
 
 # A recorded PID that still runs the command we started (not a reused PID).
@@ -185,57 +187,45 @@ ulimit_line() {
     echo "default_ulimits = [\"nofile=$nofile:$nofile\", \"nproc=$nproc:$nproc\"]"
 }
 
-configure_ulimits() {
-    local line tmp
-    line=$(ulimit_line)
+# Sets LINE ("KEY = ...") in [SECTION] of $CONF, after our mark: our own
+# earlier KEY line is replaced; one set by someone else is left as it is,
+# with a warning.
+set_conf() {
+    local section=$1 key=$2 line=$3 ours=0 tmp
     if [ -f "$CONF" ] && grep -qxF "$line" "$CONF"; then
         return
     fi
     mkdir -p "$(dirname "$CONF")"
-    if [ -f "$CONF" ] && ! grep -qxF "$MARK" "$CONF" && grep -q '^[[:space:]]*default_ulimits' "$CONF"; then
-        log "warning: $CONF sets default_ulimits already; left as it is (this script would set $line)"
+    if [ -f "$CONF" ] && awk -v mark="$MARK" -v key="$key" \
+        'prev == mark && index($0, key) == 1 { found = 1 } { prev = $0 } END { exit !found }' "$CONF"; then
+        ours=1
+    elif [ -f "$CONF" ] && grep -q "^[[:space:]]*$key" "$CONF"; then
+        log "warning: $CONF sets $key already; left as it is (this script would set $line)"
         return
     fi
     log "writing $line to $CONF"
     tmp=$(mktemp "$CONF.XXXXXX")
-    if [ -f "$CONF" ] && grep -qxF "$MARK" "$CONF"; then
-        # Our own line, after our mark: replaced.
-        awk -v mark="$MARK" -v line="$line" 'skip { skip = 0; print line; next } $0 == mark { skip = 1 } { print }' "$CONF" >"$tmp"
-    elif [ -f "$CONF" ] && grep -qx '\[containers\]' "$CONF"; then
-        awk -v mark="$MARK" -v line="$line" '{ print } $0 == "[containers]" { print mark; print line }' "$CONF" >"$tmp"
+    if [ "$ours" = 1 ]; then
+        awk -v mark="$MARK" -v key="$key" -v line="$line" \
+            'prev == mark && index($0, key) == 1 { $0 = line } { print; prev = $0 }' "$CONF" >"$tmp"
+    elif [ -f "$CONF" ] && grep -qxF "[$section]" "$CONF"; then
+        awk -v mark="$MARK" -v line="$line" -v s="[$section]" '{ print } $0 == s { print mark; print line }' "$CONF" >"$tmp"
     else
-        { [ -f "$CONF" ] && cat "$CONF"; printf '[containers]\n%s\n%s\n' "$MARK" "$line"; } >"$tmp"
+        { [ -f "$CONF" ] && cat "$CONF"; printf '[%s]\n%s\n%s\n' "$section" "$MARK" "$line"; } >"$tmp"
     fi
     chmod 644 "$tmp"
     mv "$tmp" "$CONF"
     CONF_CHANGED=1
 }
 
-# The API service keeps an exec session's conmon for exit_command_delay
-# seconds after the command ended (300 by default, "mimicking Docker"), so
-# every psql bakeoff runs in the database service through the API would
-# leave a conmon behind for five minutes: 2 s is ample for docker-compose,
-# which reads an exec's exit code as soon as its output ends.
-EXIT_DELAY_LINE='exit_command_delay = 2'
-configure_exit_delay() {
-    local tmp
-    if [ -f "$CONF" ] && grep -qxF "$EXIT_DELAY_LINE" "$CONF"; then
-        return
-    fi
-    if [ -f "$CONF" ] && grep -q '^[[:space:]]*exit_command_delay' "$CONF"; then
-        log "warning: $CONF sets exit_command_delay already; left as it is (exec sessions may outlive --stop)"
-        return
-    fi
-    log "writing $EXIT_DELAY_LINE to $CONF"
-    tmp=$(mktemp "$CONF.XXXXXX")
-    if [ -f "$CONF" ] && grep -qx '\[engine\]' "$CONF"; then
-        awk -v mark="$MARK" -v line="$EXIT_DELAY_LINE" '{ print } $0 == "[engine]" { print mark; print line }' "$CONF" >"$tmp"
-    else
-        { [ -f "$CONF" ] && cat "$CONF"; printf '[engine]\n%s\n%s\n' "$MARK" "$EXIT_DELAY_LINE"; } >"$tmp"
-    fi
-    chmod 644 "$tmp"
-    mv "$tmp" "$CONF"
-    CONF_CHANGED=1
+configure() {
+    set_conf containers default_ulimits "$(ulimit_line)"
+    # The API service keeps an exec session's conmon for exit_command_delay
+    # seconds after the command ended (300 by default, "mimicking Docker"), so
+    # every psql bakeoff runs in the database service through the API would
+    # leave a conmon behind for five minutes: 2 s is ample for docker-compose,
+    # which reads an exec's exit code as soon as its output ends.
+    set_conf engine exit_command_delay 'exit_command_delay = 2'
 }
 
 # PIDs of the conmon processes of the project's containers (their -n is
@@ -332,6 +322,10 @@ case "${1:-}" in
     stop_engine
     exit 0
     ;;
+--conmons)
+    project_conmons
+    exit 0
+    ;;
 --help | -h)
     usage
     exit 0
@@ -345,8 +339,7 @@ case "${1:-}" in
 esac
 
 install_missing
-configure_ulimits
-configure_exit_delay
+configure
 mkdir -p "$ENGINE_DIR"
 start_service
 build_base
