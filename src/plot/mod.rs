@@ -563,7 +563,8 @@ pub(crate) fn runs(points: impl IntoIterator<Item = Option<(f64, f64)>>) -> Vec<
     out
 }
 
-/// Crosses on the plot's floor at levels without a successful request.
+/// Crosses on the plot's floor at levels without a latency a verdict may
+/// use: no successful request, or more than 1% of the requests failed.
 pub(crate) fn draw_no_success<DB: DrawingBackend>(
     chart: &mut ChartContext<'_, DB, Coords>,
     points: &[(f64, f64)],
@@ -581,7 +582,7 @@ pub(crate) fn draw_no_success<DB: DrawingBackend>(
 
 /// The legend entry of [`draw_no_success`].
 pub(crate) fn no_success_legend() -> LegendEntry {
-    LegendEntry::new("no successful req.", REFERENCE, Swatch::Cross)
+    LegendEntry::new("> 1% failed", REFERENCE, Swatch::Cross)
 }
 
 /// Rings around points whose level includes a step no verdict may rest
