@@ -1235,7 +1235,7 @@ fn a_target_failing_every_db_request_has_no_percentiles_anywhere() {
     assert!(
         svg_texts(&latency)
             .iter()
-            .any(|t| t == "> 1% failed"),
+            .any(|t| t == "over 1% failed"),
         "db-latency legend"
     );
     let spectrum = read(&dir.path().join("charts/db-spectrum.svg"));
@@ -1247,7 +1247,7 @@ fn a_target_failing_every_db_request_has_no_percentiles_anywhere() {
     );
     // The clean json scenario has no cross.
     let json = read(&dir.path().join("charts/json-latency.svg"));
-    assert!(!svg_texts(&json).iter().any(|t| t == "> 1% failed"));
+    assert!(!svg_texts(&json).iter().any(|t| t == "over 1% failed"));
 }
 
 #[test]

@@ -582,7 +582,7 @@ pub(crate) fn draw_no_success<DB: DrawingBackend>(
 
 /// The legend entry of [`draw_no_success`].
 pub(crate) fn no_success_legend() -> LegendEntry {
-    LegendEntry::new("> 1% failed", REFERENCE, Swatch::Cross)
+    LegendEntry::new("over 1% failed", REFERENCE, Swatch::Cross)
 }
 
 /// Rings around points whose level includes a step no verdict may rest
