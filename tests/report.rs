@@ -1233,9 +1233,7 @@ fn a_target_failing_every_db_request_has_no_percentiles_anywhere() {
     // Charts: no django-sync latency point; a cross and a legend instead.
     let latency = read(&dir.path().join("charts/db-latency.svg"));
     assert!(
-        svg_texts(&latency)
-            .iter()
-            .any(|t| t == "over 1% failed"),
+        svg_texts(&latency).iter().any(|t| t == "over 1% failed"),
         "db-latency legend"
     );
     let spectrum = read(&dir.path().join("charts/db-spectrum.svg"));

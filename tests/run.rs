@@ -226,7 +226,10 @@ fn quick_run_of_two_targets_measures_everything_and_leaves_nothing() {
             // memory: no query (targets/API.md, /ws/info).
             "fanout" => {
                 assert_eq!(who, "node", "fan-out ran on {who}");
-                assert_eq!(q.queries, 0, "node / fanout: the memory bus queried the database");
+                assert_eq!(
+                    q.queries, 0,
+                    "node / fanout: the memory bus queried the database"
+                );
                 let bus = step.summary.fanout.as_ref().and_then(|f| f.bus.as_deref());
                 assert_eq!(bus, Some("memory"), "node / fanout: the bus /ws/info named");
             }

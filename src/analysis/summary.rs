@@ -408,7 +408,11 @@ pub fn summarize(results: &RunResults) -> RunSummary {
             .into_values()
             .map(|(target, mut levels, bus)| {
                 levels.sort_by_key(|l| l.level);
-                TargetSummary { levels, target, bus }
+                TargetSummary {
+                    levels,
+                    target,
+                    bus,
+                }
             })
             .collect();
         scenarios.push(ScenarioSummary {

@@ -172,7 +172,13 @@ fn scenario(doc: &mut Document, summary: &RunSummary, sc: &ScenarioSummary, char
         let buses: Vec<String> = sc
             .targets
             .iter()
-            .map(|t| format!("{} {}", t.target, t.bus.as_deref().unwrap_or("not recorded")))
+            .map(|t| {
+                format!(
+                    "{} {}",
+                    t.target,
+                    t.bus.as_deref().unwrap_or("not recorded")
+                )
+            })
             .collect();
         doc.paragraph(format!(
             "A fan-out scenario (WebSocket broadcast): throughput is deliveries per second ({basis}), latency is the delivery latency (receive time minus the message's intended send time), requests are the expected deliveries and errors the lost ones (results/README.md, fan-out figures); \"best\" is the level with the most deliveries per second. Broadcast bus, as each target's GET /ws/info said: {}.",

@@ -379,7 +379,6 @@ impl ConnectSummary {
     }
 }
 
-
 /// What a fan-out step counted (defined in results/README.md, "Fan-out
 /// figures"). In such a step the rest of the summary describes
 /// deliveries: `latency_us` is the delivery latency (receive time minus
