@@ -2,7 +2,8 @@
 //! it checks already-running targets (loopback only) and starts nothing;
 //! otherwise it starts the private PostgreSQL and the suite's targets
 //! through the lifecycle (`crate::targets::Lab`; `--targets compose`: as
-//! compose services), checks them, and stops everything, also on Ctrl-C. The checks themselves are `crate::check`.
+//! compose services), checks them, and stops everything, also on Ctrl-C.
+//! The checks themselves are `crate::check`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
